@@ -1,0 +1,60 @@
+"""Who may act as whom (django-hijack's permission hook), and ending an impersonation.
+
+A distributor may act as one of its own installers only while the distributor has enabled
+account access for it and the installer's "Permission Granted" is On. Nobody acts as a
+superuser, a distributor never acts as another distributor's installer, and nobody chains.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, login
+from hijack import signals as hijack_signals
+
+from .choices import Role
+
+
+def may_act_as(hijacker, target) -> bool:
+    if hijacker is None or target is None:
+        return False
+    return (
+        hijacker.is_active
+        and not hijacker.is_superuser
+        and hijacker.role == Role.DISTRIBUTOR
+        and target.is_active
+        and not target.is_superuser
+        and target.role == Role.INSTALLER
+        and target.distributor_id == hijacker.pk
+        and target.account_access_enabled
+        and target.permission_granted
+    )
+
+
+def hijack_permission_check(*, hijacker, hijacked) -> bool:
+    # `hijacker` is request.user: while acting it is the installer, whose role forbids chaining.
+    if getattr(hijacker, "is_hijacked", False):
+        return False
+    return may_act_as(hijacker, hijacked)
+
+
+def real_user_of(request):
+    history = request.session.get("hijack_history") or []
+    if not history:
+        return None
+    return get_user_model().objects.filter(pk=history[-1]).first()
+
+
+def release(request, *, reason: str = "") -> None:
+    """Return to the real login, as hijack's release view does, and record why."""
+    history = list(request.session.get("hijack_history") or [])
+    hijacked = request.user
+    hijacker = get_user_model().objects.filter(pk=history.pop()).first() if history else None
+    if hijacker is None:
+        request.session.flush()
+        return
+    backend = request.session.get(BACKEND_SESSION_KEY, "django.contrib.auth.backends.ModelBackend")
+    with hijack_signals.no_update_last_login():
+        login(request, hijacker, backend=backend)
+    request.session["hijack_history"] = history
+    hijack_signals.hijack_ended.send(
+        sender=None, request=request, hijacker=hijacker, hijacked=hijacked, reason=reason
+    )

@@ -1,0 +1,297 @@
+"""Writes and rules for portal accounts: sub-accounts, property managers, installers, account menu."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from smartplus import roles
+
+from .choices import Role
+from .models import (
+    BillingInformation,
+    CustomerService,
+    Installer,
+    PropertyManager,
+    PropertyManagerAssignment,
+    SubAccount,
+    User,
+)
+
+
+def _require(actor, model, action: str) -> None:
+    if not roles.allows(actor, model, action):
+        raise PermissionDenied
+
+
+def _tenant_id(actor) -> int:
+    tenant = actor.tenant_id
+    if tenant is None:
+        raise PermissionDenied
+    return tenant
+
+
+def _check_unique(*, username: str | None = None, email: str | None = None, exclude_pk=None) -> None:
+    errors = {}
+    others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
+    if username and others.filter(username__iexact=username).exists():
+        errors["username"] = "This account name is already taken."
+    if email and others.filter(email__iexact=email).exists():
+        errors["email"] = "This email is already used by another account."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _send_credentials(user: User) -> None:
+    from .tasks import send_account_email as send_account_email_task
+
+    transaction.on_commit(partial(send_account_email_task.delay, user.pk))
+
+
+def _temporary_password() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def _issue_credentials(user: User) -> str | None:
+    """Email a set-password link when the user has an email; otherwise return a one-time password
+    for the installer to hand over (sub-accounts may have no email)."""
+    if user.email:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        _send_credentials(user)
+        return None
+    password = _temporary_password()
+    user.set_password(password)
+    user.password_changed_at = None
+    user.save(update_fields=["password", "password_changed_at"])
+    return password
+
+
+# --- Sub-accounts ---
+
+
+@transaction.atomic
+def subaccount_create(*, actor, username: str, email: str = "", phone: str = "") -> tuple[SubAccount, str | None]:
+    _require(actor, SubAccount, roles.ADD)
+    _check_unique(username=username, email=email)
+    sub = SubAccount(
+        username=username, email=email, phone=phone, role=Role.SUB_INSTALLER,
+        installer_id=_tenant_id(actor), time_zone=actor.time_zone,
+    )
+    sub.set_unusable_password()
+    sub.full_clean(exclude=["password"])
+    sub.save()
+    return sub, _issue_credentials(sub)
+
+
+@transaction.atomic
+def subaccount_update(*, actor, subaccount: SubAccount, username: str, email: str = "", phone: str = "") -> SubAccount:
+    _require(actor, SubAccount, roles.CHANGE)
+    _check_unique(username=username, email=email, exclude_pk=subaccount.pk)
+    subaccount.username, subaccount.email, subaccount.phone = username, email, phone
+    subaccount.full_clean(exclude=["password"])
+    subaccount.save()
+    return subaccount
+
+
+@transaction.atomic
+def user_delete(*, actor, user: User) -> None:
+    model = {Role.SUB_INSTALLER: SubAccount, Role.PROPERTY_MANAGER: PropertyManager}.get(user.role)
+    if model is None:
+        raise PermissionDenied
+    _require(actor, model, roles.DELETE)
+    user.delete()
+
+
+def user_reset_password(*, actor, user: User) -> str | None:
+    model = {
+        Role.SUB_INSTALLER: SubAccount, Role.PROPERTY_MANAGER: PropertyManager, Role.INSTALLER: Installer,
+    }.get(user.role)
+    if model is None:
+        raise PermissionDenied
+    _require(actor, model, "reset_password")
+    with transaction.atomic():
+        return _issue_credentials(user)
+
+
+# --- Property managers ---
+
+
+@transaction.atomic
+def property_manager_create(
+    *, actor, first_name: str, last_name: str, email: str, language: str, monthly_password_reminder: bool
+) -> PropertyManager:
+    _require(actor, PropertyManager, roles.ADD)
+    _check_unique(username=email, email=email)
+    pm = PropertyManager(
+        username=email, email=email, first_name=first_name, last_name=last_name, language=language,
+        monthly_password_reminder=monthly_password_reminder, role=Role.PROPERTY_MANAGER,
+        installer_id=_tenant_id(actor), time_zone=actor.time_zone,
+    )
+    pm.set_unusable_password()
+    pm.full_clean(exclude=["password"])
+    pm.save()
+    _issue_credentials(pm)
+    return pm
+
+
+@transaction.atomic
+def property_manager_update(
+    *, actor, property_manager: PropertyManager, first_name: str, last_name: str,
+    language: str, monthly_password_reminder: bool,
+) -> PropertyManager:
+    _require(actor, PropertyManager, roles.CHANGE)
+    pm = property_manager
+    pm.first_name, pm.last_name, pm.language = first_name, last_name, language
+    pm.monthly_password_reminder = monthly_password_reminder
+    pm.full_clean(exclude=["password"])
+    pm.save()
+    return pm
+
+
+@transaction.atomic
+def pm_assignments_set(*, actor, community, rows: list[dict]) -> list[PropertyManagerAssignment]:
+    """Replace the community's property managers with `rows` (property_manager + permission flags).
+
+    The caller's form already limited the choices to the actor's PMs; this re-checks every one.
+    """
+    _require(actor, PropertyManagerAssignment, roles.CHANGE)
+    allowed = set(PropertyManager.objects.for_actor(actor).values_list("pk", flat=True))
+    chosen = {row["property_manager"].pk: row for row in rows}
+    if set(chosen) - allowed:
+        raise ValidationError("Choose property managers of your own account.")
+    existing = {a.property_manager_id: a for a in community.pm_assignments.all()}
+    for pm_id, assignment in existing.items():
+        if pm_id not in chosen:
+            assignment.delete()
+    result = []
+    for pm_id, row in chosen.items():
+        assignment = existing.get(pm_id) or PropertyManagerAssignment(community=community, property_manager_id=pm_id)
+        assignment.app_enabled = row.get("app_enabled", False)
+        assignment.delete_account_permission = row.get("delete_account_permission", False)
+        assignment.log_access_control = row.get("log_access_control", False)
+        assignment.save()
+        result.append(assignment)
+    return result
+
+
+def pm_app_password_reset(*, actor, assignment: PropertyManagerAssignment) -> None:
+    """Send the property manager a new SmartPlus App password link (the app uses the same login)."""
+    _require(actor, PropertyManagerAssignment, "reset_app_password")
+    if not assignment.app_enabled:
+        raise ValidationError("Enable App for this property manager first.")
+    with transaction.atomic():
+        assignment.app_password_reset_at = timezone.now()
+        assignment.save(update_fields=["app_password_reset_at", "modified"])
+        _issue_credentials(assignment.property_manager)
+
+
+def password_reminder_due(*, user) -> bool:
+    if user.role != Role.PROPERTY_MANAGER or not user.monthly_password_reminder:
+        return False
+    changed = user.password_changed_at or user.date_joined
+    return timezone.now() - changed >= datetime.timedelta(days=settings.SMARTPLUS_PASSWORD_REMINDER_DAYS)
+
+
+# --- Installers (distributor) ---
+
+
+@transaction.atomic
+def installer_create(*, actor, username: str, email: str, first_name: str = "", last_name: str = "",
+                     phone: str = "", account_access_enabled: bool = False) -> Installer:
+    _require(actor, Installer, roles.ADD)
+    if actor.role != Role.DISTRIBUTOR:
+        raise PermissionDenied
+    _check_unique(username=username, email=email)
+    inst = Installer(
+        username=username, email=email, first_name=first_name, last_name=last_name, phone=phone,
+        role=Role.INSTALLER, distributor=actor, account_access_enabled=account_access_enabled,
+        time_zone=actor.time_zone,
+    )
+    inst.set_unusable_password()
+    inst.full_clean(exclude=["password"])
+    inst.save()
+    _issue_credentials(inst)
+    return inst
+
+
+@transaction.atomic
+def installer_update(*, actor, installer: Installer, email: str, first_name: str = "", last_name: str = "",
+                     phone: str = "", account_access_enabled: bool = False) -> Installer:
+    _require(actor, Installer, roles.CHANGE)
+    _check_unique(email=email, exclude_pk=installer.pk)
+    installer.email, installer.first_name, installer.last_name = email, first_name, last_name
+    installer.phone = phone
+    installer.account_access_enabled = account_access_enabled
+    installer.full_clean(exclude=["password"])
+    installer.save()
+    return installer
+
+
+# --- Account menu ---
+
+
+def _not_while_acting(request_user, actor) -> None:
+    # A distributor acting as an installer must not change the installer's credentials or grants.
+    if request_user.pk != actor.pk:
+        raise PermissionDenied
+
+
+def account_access_set(*, real_user, actor, granted: bool) -> User:
+    _not_while_acting(real_user, actor)
+    _require(actor, "accounts.accountaccess", roles.CHANGE)
+    if not actor.account_access_enabled:
+        raise PermissionDenied
+    actor.permission_granted = granted
+    actor.save(update_fields=["permission_granted"])
+    return actor
+
+
+def user_time_zone_set(*, actor, time_zone: str) -> User:
+    actor.time_zone = time_zone
+    actor.full_clean(exclude=["password"])
+    actor.save(update_fields=["time_zone"])
+    return actor
+
+
+def user_password_check(*, real_user, actor, password: str) -> None:
+    _not_while_acting(real_user, actor)
+    if not actor.has_usable_password() or not actor.check_password(password):
+        raise ValidationError({"original_password": "The original password is not correct."})
+
+
+def user_password_change(*, real_user, actor, new_password: str) -> User:
+    _not_while_acting(real_user, actor)
+    validate_password(new_password, actor)
+    actor.set_password(new_password)
+    actor.password_changed_at = timezone.now()
+    actor.save(update_fields=["password", "password_changed_at"])
+    return actor
+
+
+def _installer_owned_save(model, *, actor, action_model, **fields):
+    _require(actor, action_model, roles.CHANGE)
+    installer_id = _tenant_id(actor)
+    obj = model.objects.filter(installer_id=installer_id).first() or model(installer_id=installer_id)
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+@transaction.atomic
+def billing_information_save(*, actor, **fields) -> BillingInformation:
+    return _installer_owned_save(BillingInformation, actor=actor, action_model=BillingInformation, **fields)
+
+
+@transaction.atomic
+def customer_service_save(*, actor, **fields) -> CustomerService:
+    return _installer_owned_save(CustomerService, actor=actor, action_model=CustomerService, **fields)

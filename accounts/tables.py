@@ -1,0 +1,23 @@
+"""The distributor's installer list."""
+
+import django_tables2 as tables
+
+from smartplus.tables import ActionsColumn, PortalTable
+
+from .models import Installer
+
+
+class InstallerTable(PortalTable):
+    username = tables.Column(verbose_name="Account")
+    name = tables.Column(verbose_name="Name", accessor="first_name", order_by=("first_name", "last_name"))
+    email = tables.Column(verbose_name="Email")
+    account_access_enabled = tables.BooleanColumn(verbose_name="Account access")
+    permission_granted = tables.BooleanColumn(verbose_name="Permission Granted")
+    actions = ActionsColumn("accounts/installer_actions.html")
+
+    class Meta(PortalTable.Meta):
+        model = Installer
+        fields = ("username", "name", "email", "account_access_enabled", "permission_granted", "actions")
+
+    def render_name(self, record):
+        return record.get_full_name() or "--"

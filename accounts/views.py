@@ -1,0 +1,358 @@
+"""Account views: sub-accounts, property managers, the distributor's installers, the account menu."""
+
+from __future__ import annotations
+
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpResponse
+from django.urls import reverse
+
+from smartplus import roles
+from smartplus.views import generic
+
+from . import services
+from .forms import (
+    AccountSettingForm,
+    BillingInformationForm,
+    CustomerServiceForm,
+    InstallerForm,
+    NewPasswordForm,
+    OriginalPasswordForm,
+    PropertyManagerForm,
+    SubAccountForm,
+    TimeZoneForm,
+)
+from .models import (
+    BillingInformation,
+    CustomerService,
+    Installer,
+    PropertyManager,
+    PropertyManagerAssignment,
+    SubAccount,
+)
+from .tables import InstallerTable
+
+
+def _announce_password(request, user, password: str | None) -> None:
+    if password:
+        messages.warning(
+            request,
+            f"{user.username} has no email: give them this one-time password and ask them to change it: {password}",
+        )
+    else:
+        messages.info(request, f"An email with a link to set the password was sent to {user.email}.")
+
+
+def _dashboard(request) -> str:
+    return generic.safe_next(request, reverse("communities:dashboard"))
+
+
+# --- Sub-accounts ---
+
+
+class SubAccountEditView(generic.ObjectEditView):
+    model = SubAccount
+    form_class = SubAccountForm
+    success_message = "Sub-account “{object}” saved."
+
+    @property
+    def title(self):
+        return "Edit Sub-account" if self.action == roles.CHANGE else "New Sub-account"
+
+    def save(self, form):
+        if self.object is None:
+            sub, password = services.subaccount_create(actor=self.request.actor, **form.cleaned_data)
+            _announce_password(self.request, sub, password)
+            return sub
+        return services.subaccount_update(actor=self.request.actor, subaccount=self.object, **form.cleaned_data)
+
+    def get_success_url(self, obj):
+        return _dashboard(self.request)
+
+
+class UserDeleteView(generic.ObjectDeleteView):
+    def delete(self, obj):
+        services.user_delete(actor=self.request.actor, user=obj)
+
+    def get_success_url(self):
+        return _dashboard(self.request)
+
+
+class SubAccountDeleteView(UserDeleteView):
+    model = SubAccount
+    title = "Delete Sub-account"
+
+    def deletion_summary(self, obj):
+        return [f"the sub-account “{obj.username}”; it can no longer log in"]
+
+
+class ResetPasswordView(generic.ObjectActionView):
+    action = "reset_password"
+
+    def perform(self, obj):
+        password = services.user_reset_password(actor=self.request.actor, user=obj)
+        _announce_password(self.request, obj, password)
+
+
+class SubAccountResetPasswordView(ResetPasswordView):
+    model = SubAccount
+
+
+# --- Property managers ---
+
+
+class PropertyManagerEditView(generic.ObjectEditView):
+    model = PropertyManager
+    form_class = PropertyManagerForm
+    success_message = "Property manager “{object}” saved."
+
+    @property
+    def title(self):
+        return "Edit Property Manager" if self.action == roles.CHANGE else "New Property Manager"
+
+    def save(self, form):
+        if self.object is None:
+            pm = services.property_manager_create(actor=self.request.actor, **form.cleaned_data)
+            messages.info(self.request, f"An email with a link to set the password was sent to {pm.email}.")
+            return pm
+        return services.property_manager_update(
+            actor=self.request.actor, property_manager=self.object, **form.cleaned_data
+        )
+
+    def get_success_url(self, obj):
+        return _dashboard(self.request)
+
+
+class PropertyManagerDeleteView(UserDeleteView):
+    model = PropertyManager
+    title = "Delete Property Manager"
+
+    def deletion_summary(self, obj):
+        communities = [a.community.name for a in obj.pm_assignments.select_related("community")]
+        rows = [f"the property manager account “{obj.display_name}” ({obj.email})"]
+        if communities:
+            rows.append("its assignment to: " + ", ".join(communities))
+        return rows
+
+
+class PropertyManagerResetPasswordView(ResetPasswordView):
+    model = PropertyManager
+
+
+class AppPasswordResetView(generic.ObjectActionView):
+    model = PropertyManagerAssignment
+    action = "reset_app_password"
+
+    def perform(self, obj):
+        services.pm_app_password_reset(actor=self.request.actor, assignment=obj)
+        messages.info(self.request, f"A new SmartPlus App password link was sent to {obj.property_manager.email}.")
+
+
+# --- Distributor: installers ---
+
+
+class InstallerListView(generic.ObjectListView):
+    model = Installer
+    table_class = InstallerTable
+    template_name = "accounts/installer_list.html"
+    add_url_name = "accounts:installer_add"
+    title = "Installers"
+
+    def get_table_queryset(self):
+        qs = self.get_queryset()
+        q = self.request.GET.get("q", "").strip()
+        if q:
+            qs = qs.filter(Q(username__icontains=q) | Q(email__icontains=q) | Q(first_name__icontains=q))
+        return qs.order_by("username")
+
+
+class InstallerEditView(generic.ObjectEditView):
+    model = Installer
+    form_class = InstallerForm
+    success_message = "Installer “{object}” saved."
+
+    @property
+    def title(self):
+        return "Edit Installer" if self.action == roles.CHANGE else "New Installer"
+
+    def save(self, form):
+        data = dict(form.cleaned_data)
+        if self.object is None:
+            inst = services.installer_create(actor=self.request.actor, **data)
+            messages.info(self.request, f"An email with a link to set the password was sent to {inst.email}.")
+            return inst
+        data.pop("username", None)
+        return services.installer_update(actor=self.request.actor, installer=self.object, **data)
+
+    def get_success_url(self, obj):
+        return reverse("accounts:installer_list")
+
+
+class InstallerResetPasswordView(ResetPasswordView):
+    model = Installer
+
+
+# --- Account menu ---
+
+
+class AccountMenuView(generic.ObjectEditView):
+    """A dialog of the account menu editing the actor's own settings (one object, no pk)."""
+
+    def get_action(self):
+        return roles.CHANGE
+
+    def get_success_url(self, obj):
+        return generic.safe_next(self.request, reverse("home"))
+
+
+class TimeZoneView(AccountMenuView):
+    form_class = TimeZoneForm
+    title = "Time Zone"
+    success_message = "Time zone saved."
+
+    def get_instance(self):
+        return self.request.actor
+
+    def get_form(self, data=None):
+        return self.form_class(data=data, actor=self.request.actor, initial={"time_zone": self.request.actor.time_zone})
+
+    def save(self, form):
+        return services.user_time_zone_set(actor=self.request.actor, **form.cleaned_data)
+
+    def post(self, request, *args, **kwargs):
+        # The actor is a user, not a scoped row: skip the generic re-check.
+        self.object = request.actor
+        form = self.get_form(data=request.POST)
+        if form.is_valid():
+            self.save(form)
+            messages.success(request, self.success_message)
+            return generic.redirect_after(request, self.get_success_url(None))
+        return self.render_form(form)
+
+
+class InstallerOwnedView(AccountMenuView):
+    def get_instance(self):
+        return self.get_queryset().first()
+
+    def get_form(self, data=None):
+        return self.form_class(data=data, actor=self.request.actor, instance=self.object or self.model())
+
+
+class BillingInformationView(InstallerOwnedView):
+    model = BillingInformation
+    form_class = BillingInformationForm
+    title = "Billing Information"
+    success_message = "Billing information saved."
+
+    def save(self, form):
+        return services.billing_information_save(actor=self.request.actor, **form.cleaned_data)
+
+
+class CustomerServiceView(InstallerOwnedView):
+    model = CustomerService
+    form_class = CustomerServiceForm
+    title = "Customer Service"
+    success_message = "Customer service contact saved."
+
+    def save(self, form):
+        return services.customer_service_save(actor=self.request.actor, **form.cleaned_data)
+
+
+class AccountSettingView(generic.PortalView):
+    model = "accounts.accountaccess"
+    action = roles.CHANGE
+    title = "Account Setting"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and (
+            request.real_user.pk != request.actor.pk or not request.actor.account_access_enabled
+        ):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def _render(self, form):
+        template = "generic/object_edit_modal.html" if self.request.htmx else "generic/object_edit.html"
+        return self.render(template, {"form": form, "form_action": self.request.get_full_path()})
+
+    def get(self, request, *args, **kwargs):
+        return self._render(AccountSettingForm(initial={"permission_granted": request.actor.permission_granted}))
+
+    def post(self, request, *args, **kwargs):
+        form = AccountSettingForm(request.POST)
+        if form.is_valid():
+            services.account_access_set(
+                real_user=request.real_user, actor=request.actor, granted=form.cleaned_data["permission_granted"]
+            )
+            messages.success(request, "Account setting saved.")
+            return generic.redirect_after(request, reverse("home"))
+        return self._render(form)
+
+
+class PasswordChangeView(generic.PortalView):
+    """Change Password in three steps: original password -> new password -> success."""
+
+    title = "Change Password"
+    template_name = "accounts/password_change.html"
+    modal_template_name = "accounts/password_change_modal.html"
+    session_key = "password_change_verified"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.real_user.pk != request.actor.pk:
+            raise PermissionDenied  # never while acting as someone else
+        return super().dispatch(request, *args, **kwargs)
+
+    def _render(self, step: int, form=None):
+        template = self.modal_template_name if self.request.htmx else self.template_name
+        return self.render(template, {"step": step, "form": form, "form_action": self.request.path})
+
+    def get(self, request, *args, **kwargs):
+        request.session.pop(self.session_key, None)
+        return self._render(1, OriginalPasswordForm())
+
+    def post(self, request, *args, **kwargs):
+        step = request.POST.get("step")
+        if step == "2" and request.session.get(self.session_key) == request.actor.pk:
+            form = NewPasswordForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.user_password_change(
+                        real_user=request.real_user, actor=request.actor,
+                        new_password=form.cleaned_data["new_password1"],
+                    )
+                except ValidationError as exc:
+                    form.add_error("new_password1", exc)
+                else:
+                    update_session_auth_hash(request, request.actor)
+                    request.session.pop(self.session_key, None)
+                    request.session.pop("password_reminder_due", None)
+                    return self._render(3)
+            return self._render(2, form)
+        form = OriginalPasswordForm(request.POST)
+        if form.is_valid():
+            if not ratelimit.consume(request, action="change_password", user=request.actor):
+                form.add_error(None, "Too many attempts. Try again in a minute.")
+                return self._render(1, form)
+            try:
+                services.user_password_check(
+                    real_user=request.real_user, actor=request.actor,
+                    password=form.cleaned_data["original_password"],
+                )
+            except ValidationError as exc:
+                generic.apply_errors(form, exc)
+            else:
+                request.session[self.session_key] = request.actor.pk
+                return self._render(2, NewPasswordForm())
+        return self._render(1, form)
+
+
+class PasswordReminderDismissView(generic.PortalView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        request.session.pop("password_reminder_due", None)
+        if request.htmx:
+            return HttpResponse("")
+        return generic.redirect_after(request, generic.safe_next(request, reverse("home")))

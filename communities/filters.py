@@ -1,0 +1,23 @@
+"""Community list search."""
+
+import django_filters
+from django.db.models import Q
+
+from .models import Community
+
+
+class CommunityFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+
+    class Meta:
+        model = Community
+        fields = ["q"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(city__icontains=value) | Q(street__icontains=value))

@@ -1,0 +1,79 @@
+"""Communities: the installer's sites and every setting of the spec's Community Setting table."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django_countries.fields import CountryField
+
+from smartplus.models import ScopedModel
+from smartplus.timezones import time_zone_choices
+
+from .choices import AccessControlPermission, ChargeMode, DateFormat, FeaturePlan, PinMode, TimeFormat
+
+MAX_APARTMENTS = 10000
+
+post_code_validator = RegexValidator(
+    r"^[A-Za-z0-9]*$", "Post code may contain only letters A-Z, a-z and digits 0-9."
+)
+
+
+class Community(ScopedModel):
+    scope_root = "community"
+    scope_path = ""
+
+    installer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="communities"
+    )
+    name = models.CharField("Community Name", max_length=64)
+    number_of_apartments = models.PositiveIntegerField(
+        "Number of apartments", default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_APARTMENTS)],
+    )
+    home_automation = models.BooleanField("Home Automation Service", default=False)
+    community_calls = models.BooleanField("Community Calls", default=False)
+    landline_service = models.BooleanField("Landline Service", default=False)
+    feature_plan = models.CharField(
+        "Feature Plan", max_length=16, choices=FeaturePlan.choices, default=FeaturePlan.PREMIUM
+    )
+    country = CountryField("Country / Region")
+    state = models.CharField("State/Province", max_length=64, blank=True)
+    city = models.CharField("City", max_length=64)
+    post_code = models.CharField("Post Code", max_length=16, blank=True, validators=[post_code_validator])
+    street = models.CharField("Street", max_length=128)
+    time_zone = models.CharField("Time Zone", max_length=64, default="UTC", choices=time_zone_choices)
+    time_format = models.CharField("Time Format", max_length=3, choices=TimeFormat.choices, default=TimeFormat.H24)
+    date_format = models.CharField("Date Format", max_length=8, choices=DateFormat.choices, default=DateFormat.YMD)
+    access_control_permission = models.CharField(
+        "Permission Of Access Control Management", max_length=16,
+        choices=AccessControlPermission.choices, default=AccessControlPermission.PUBLIC_AND_PRIVATE,
+    )
+    pin_mode = models.CharField("PIN Mode", max_length=8, choices=PinMode.choices, default=PinMode.PIN)
+    charge_mode = models.CharField(
+        "Charge Mode", max_length=10, choices=ChargeMode.choices, default=ChargeMode.PAY_BY_INSTALLER
+    )
+    send_expiration_email = models.BooleanField("Send Expiration Email To End User/PM", default=False)
+    send_renew_email = models.BooleanField("Send Renew Email To End User", default=False)
+
+    class Meta:
+        verbose_name_plural = "communities"
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "installer", models.functions.Lower("name"), name="community_name_unique_per_installer",
+                violation_error_message="You already have a community with this name.",
+            )
+        ]
+        indexes = [models.Index(fields=["installer", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def audit_installer_id(self) -> int | None:
+        return self.installer_id
+
+    @property
+    def address(self) -> str:
+        parts = [self.street, self.city, self.state, self.post_code, self.country.name if self.country else ""]
+        return ", ".join(p for p in parts if p)

@@ -1,0 +1,90 @@
+"""Community writes and every rule of the spec's community settings.
+
+- Feature Plan and Permission Of Access Control Management cannot change once set (super manager can).
+- Home Automation cannot be turned off once submitted on.
+- Landline Service is not available with Home Automation.
+- Community Calls only when the installer's distributor enabled it.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from smartplus import roles
+
+from .models import Community
+
+SETTINGS_FIELDS = (
+    "name", "number_of_apartments", "home_automation", "community_calls", "landline_service",
+    "feature_plan", "country", "state", "city", "post_code", "street", "time_zone", "time_format",
+    "date_format", "access_control_permission", "pin_mode", "charge_mode", "send_expiration_email",
+    "send_renew_email",
+)
+IMMUTABLE_ONCE_SET = ("feature_plan", "access_control_permission")
+
+
+def community_calls_allowed(*, installer) -> bool:
+    distributor = installer.distributor
+    return bool(distributor and distributor.community_calls_enabled)
+
+
+def _validate(*, actor, community: Community, before: dict | None) -> None:
+    errors: dict[str, str] = {}
+    if before is not None and not actor.is_superuser:
+        for field in IMMUTABLE_ONCE_SET:
+            if getattr(community, field) != before[field]:
+                label = Community._meta.get_field(field).verbose_name
+                errors[field] = f"{label} cannot be changed once set. Contact your super manager."
+    if before is not None and before["home_automation"] and not community.home_automation:
+        errors["home_automation"] = "Home Automation Service cannot be turned off once submitted."
+    if community.home_automation and community.landline_service:
+        errors["landline_service"] = "Landline service is not available for Home Automation Service at the moment."
+    was_on = before is not None and before["community_calls"]
+    if community.community_calls and not was_on and not community_calls_allowed(installer=community.installer):
+        errors["community_calls"] = "Community Calls is not enabled for your account by your distributor."
+    if errors:
+        raise ValidationError(errors)
+    community.full_clean()
+
+
+@transaction.atomic
+def community_create(*, actor, **fields) -> Community:
+    if not roles.allows(actor, Community, roles.ADD) or actor.tenant_id is None:
+        raise PermissionDenied
+    community = Community(installer_id=actor.tenant_id, **fields)
+    _validate(actor=actor, community=community, before=None)
+    community.save()
+    return community
+
+
+@transaction.atomic
+def community_update(*, actor, community: Community, **fields) -> Community:
+    if not roles.allows(actor, Community, roles.CHANGE):
+        raise PermissionDenied
+    # Lock the row so two concurrent edits cannot both pass the immutability checks.
+    current = Community.objects.select_for_update().get(pk=community.pk)
+    before = {name: getattr(current, name) for name in SETTINGS_FIELDS}
+    for name, value in fields.items():
+        if name not in SETTINGS_FIELDS:
+            raise ValueError(f"{name} is not a community setting")
+        setattr(current, name, value)
+    _validate(actor=actor, community=current, before=before)
+    current.save()
+    return current
+
+
+@transaction.atomic
+def community_delete(*, actor, community: Community) -> None:
+    if not roles.allows(actor, Community, roles.DELETE):
+        raise PermissionDenied
+    community.delete()
+
+
+def community_deletion_summary(*, community: Community) -> list[str]:
+    """What deleting the community removes, for the confirmation dialog."""
+    summary = [f"the community “{community.name}” and all of its settings"]
+    pms = community.pm_assignments.count()
+    if pms:
+        summary.append(f"{pms} property manager assignment(s) (the property manager accounts stay)")
+    return summary

@@ -1,0 +1,57 @@
+"""Dashboard tables: communities, property managers and sub-accounts."""
+
+import django_tables2 as tables
+from django.utils.html import format_html_join
+
+from accounts.models import PropertyManager, SubAccount
+from smartplus.tables import ActionsColumn, PortalTable
+
+from .models import Community
+
+
+class CommunityTable(PortalTable):
+    name = tables.Column(verbose_name="Name", linkify=("communities:community_detail", {"pk": tables.A("pk")}))
+    device_count = tables.Column(verbose_name="Device Count", orderable=False)
+    end_user_count = tables.Column(verbose_name="End User Count", orderable=False)
+    property_managers = tables.Column(verbose_name="Property Managers", accessor="pk", orderable=False)
+    actions = ActionsColumn("communities/community_actions.html", verbose_name="Actions")
+
+    class Meta(PortalTable.Meta):
+        model = Community
+        fields = ("name", "device_count", "end_user_count", "property_managers", "actions")
+        order_by = "name"
+
+    def render_property_managers(self, record):
+        names = [a.property_manager.display_name for a in record.pm_assignments.all()]
+        if not names:
+            return "--"
+        return format_html_join(", ", "{}", ((n,) for n in names))
+
+
+class PropertyManagerTable(PortalTable):
+    name = tables.Column(verbose_name="Name", accessor="first_name", order_by=("first_name", "last_name"))
+    email = tables.Column(verbose_name="Email")
+    communities = tables.Column(verbose_name="Community", accessor="pk", orderable=False)
+    actions = ActionsColumn("accounts/propertymanager_actions.html")
+
+    class Meta(PortalTable.Meta):
+        model = PropertyManager
+        fields = ("name", "email", "communities", "actions")
+
+    def render_name(self, record):
+        return record.display_name
+
+    def render_communities(self, record):
+        names = [a.community.name for a in record.pm_assignments.all()]
+        return ", ".join(names) if names else "--"
+
+
+class SubAccountTable(PortalTable):
+    username = tables.Column(verbose_name="Account")
+    email = tables.Column(verbose_name="Email", default="--")
+    phone = tables.Column(verbose_name="Phone", default="--")
+    actions = ActionsColumn("accounts/subaccount_actions.html")
+
+    class Meta(PortalTable.Meta):
+        model = SubAccount
+        fields = ("username", "email", "phone", "actions")

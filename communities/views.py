@@ -1,0 +1,140 @@
+"""Dashboard and community views: declarations over smartplus.views.generic."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.urls import reverse
+
+from accounts.models import PropertyManager, PropertyManagerAssignment, SubAccount
+from accounts.services import pm_assignments_set
+from smartplus import roles
+from smartplus.views import generic
+
+from . import selectors, services
+from .filters import CommunityFilterSet
+from .forms import CommunityForm, PropertyManagerAssignmentForm
+from .models import Community
+from .tables import CommunityTable, PropertyManagerTable, SubAccountTable
+
+
+class DashboardView(generic.ObjectListView):
+    """Community list, Property Manager List and Sub-account List, as on the spec's dashboard."""
+
+    model = Community
+    table_class = CommunityTable
+    filterset_class = CommunityFilterSet
+    template_name = "communities/dashboard.html"
+    add_url_name = "communities:community_add"
+    title = "Dashboard"
+
+    def get_table_queryset(self):
+        return selectors.community_list(actor=self.request.actor)
+
+    def get_extra_context(self) -> dict:
+        actor = self.request.actor
+        context = {}
+        if roles.allows(actor, PropertyManager, roles.VIEW):
+            pms = PropertyManager.objects.for_actor(actor).prefetch_related(
+                Prefetch("pm_assignments", queryset=PropertyManagerAssignment.objects.select_related("community"))
+            )
+            context["pm_table"] = self.configure(PropertyManagerTable(pms, request=self.request), prefix="pm-")
+            context["can_add_pm"] = roles.allows(actor, PropertyManager, roles.ADD)
+        if roles.allows(actor, SubAccount, roles.VIEW):
+            subs = SubAccount.objects.for_actor(actor)
+            context["sub_table"] = self.configure(SubAccountTable(subs, request=self.request), prefix="sub-")
+            context["can_add_sub"] = roles.allows(actor, SubAccount, roles.ADD)
+        return context
+
+
+class CommunityDetailView(generic.ObjectDetailView):
+    model = Community
+    template_name = "communities/community.html"
+
+    def get_breadcrumbs(self):
+        return [(self.object.name, None), ("Community Info", None)]
+
+    def get_extra_context(self) -> dict:
+        assignments = self.object.pm_assignments.select_related("property_manager")
+        return {"assignments": assignments}
+
+
+class CommunityEditView(generic.ObjectEditView):
+    model = Community
+    form_class = CommunityForm
+    template_name = "communities/community_edit.html"
+    modal_template_name = "communities/community_edit_modal.html"
+    success_message = "Community “{object}” saved."
+
+    @property
+    def title(self):
+        return "Edit Community" if self.action == roles.CHANGE else "New Community"
+
+    def get_form(self, data=None):
+        return self.form_class(data=data, actor=self.request.actor, instance=self.object or Community())
+
+    def save(self, form):
+        if self.object is None:
+            return services.community_create(actor=self.request.actor, **form.service_fields())
+        return services.community_update(actor=self.request.actor, community=self.object, **form.service_fields())
+
+    def get_success_url(self, obj):
+        return generic.safe_next(self.request, reverse("communities:dashboard"))
+
+    def get_extra_context(self) -> dict:
+        can_delete = self.object is not None and roles.allows(self.request.actor, Community, roles.DELETE)
+        return {"can_delete": can_delete}
+
+
+class CommunityDeleteView(generic.ObjectDeleteView):
+    model = Community
+    title = "Delete Community"
+
+    def deletion_summary(self, obj):
+        return services.community_deletion_summary(community=obj)
+
+    def delete(self, obj):
+        services.community_delete(actor=self.request.actor, community=obj)
+
+    def get_success_url(self):
+        return reverse("communities:dashboard")
+
+
+class CommunityPropertyManagersView(generic.ObjectMixin, generic.PortalView):
+    """Assign property managers to a community and set their permissions."""
+
+    model = PropertyManagerAssignment
+    action = roles.CHANGE
+    title = "Property Manager"
+    template_name = "communities/community_property_managers.html"
+    modal_template_name = "communities/community_property_managers_modal.html"
+
+    def get_queryset(self):
+        return Community.objects.for_actor(self.request.actor, roles.VIEW)
+
+    def render_form(self, form, status=200):
+        template = self.modal_template_name if getattr(self.request, "htmx", False) else self.template_name
+        return self.render(template, {
+            "form": form, "object": self.object, "form_action": self.request.get_full_path(),
+            "can_reset_app_password": roles.allows(self.request.actor, PropertyManagerAssignment, "reset_app_password"),
+        }, status=status)
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_form(PropertyManagerAssignmentForm(actor=request.actor, instance=self.object))
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = PropertyManagerAssignmentForm(request.POST, actor=request.actor, instance=self.object)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    pm_assignments_set(actor=request.actor, community=self.object, rows=form.service_rows())
+            except ValidationError as exc:
+                generic.apply_errors(form, exc)
+            else:
+                messages.success(request, f"Property managers of “{self.object}” saved.")
+                return generic.redirect_after(request, reverse("communities:dashboard"))
+        return self.render_form(form, status=200 if getattr(request, "htmx", False) else 422)

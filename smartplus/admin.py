@@ -1,0 +1,20 @@
+from django.contrib import admin
+
+from .models import AuditLog
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ("time", "user_name", "actor_name", "action", "object_type", "object_repr", "installer")
+    list_filter = ("action", "object_type")
+    search_fields = ("user_name", "actor_name", "object_repr")
+    date_hierarchy = "time"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,48 @@
+"""Layout context: role label, community switcher, navigation switches, impersonation banner."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from smartplus import roles
+
+
+def portal(request) -> dict:
+    actor = getattr(request, "actor", None)
+    if actor is None or not actor.is_authenticated:
+        return {"support_links": settings.SMARTPLUS_SUPPORT_LINKS}
+    from communities.selectors import community_switcher
+
+    role = roles.role_of(actor)
+    communities = community_switcher(actor=actor) if roles.allows(actor, "communities.community", "view") else []
+    return {
+        "actor": actor,
+        "real_user": request.real_user,
+        "acting": request.real_user.pk != actor.pk,
+        "role_label": {
+            roles.INSTALLER: "Project Manager", roles.SUB_INSTALLER: "Project Manager",
+            roles.PROPERTY_MANAGER: "Property Manager", roles.DISTRIBUTOR: "Distributor",
+            roles.SUPER_MANAGER: "Super Manager",
+        }.get(role, ""),
+        "switcher_communities": communities,
+        "nav": {
+            "dashboard": roles.allows(actor, "communities.community", "view"),
+            "installers": roles.allows(actor, "accounts.installer", "view"),
+            "audit_log": roles.allows(actor, "smartplus.auditlog", "view"),
+            "billing_information": roles.allows(actor, "accounts.billinginformation", "change"),
+            "customer_service": roles.allows(actor, "accounts.customerservice", "change"),
+            "account_setting": role == roles.INSTALLER and actor.account_access_enabled
+            and request.real_user.pk == actor.pk,
+            "change_password": request.real_user.pk == actor.pk,
+            "home_automation": _home_automation_on(actor) if communities else False,
+        },
+        "home_automation_url": settings.SMARTPLUS_HOME_AUTOMATION_URL,
+        "support_links": settings.SMARTPLUS_SUPPORT_LINKS,
+        "password_reminder_due": request.session.get("password_reminder_due", False),
+    }
+
+
+def _home_automation_on(actor) -> bool:
+    from communities.models import Community
+
+    return Community.objects.for_actor(actor).filter(home_automation=True).exists()

@@ -1,0 +1,44 @@
+"""Base forms: Bootstrap classes on every widget, and choice fields narrowed to the actor's rows."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class BootstrapMixin:
+    def _style(self) -> None:
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            elif isinstance(widget, forms.RadioSelect):
+                css = "form-check-input"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class PortalForm(BootstrapMixin, forms.Form):
+    def __init__(self, *args, actor=None, instance=None, **kwargs):
+        self.actor = actor
+        self.instance = instance
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class ScopedModelForm(BootstrapMixin, forms.ModelForm):
+    """ModelForm whose ModelChoiceFields only offer rows the actor may see."""
+
+    def __init__(self, *args, actor=None, **kwargs):
+        self.actor = actor
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and hasattr(field.queryset, "for_actor"):
+                field.queryset = field.queryset.for_actor(actor)
+        self._style()
+
+    def _post_clean(self):
+        # Model validation happens in the service, which knows the rules and the actor.
+        pass

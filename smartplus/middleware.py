@@ -1,0 +1,55 @@
+"""Resolves `request.actor` and `request.real_user`, and fills the audit context for the request.
+
+Under django-hijack, `request.user` is the installer being acted as; the real login is the last
+entry of the session's hijack history. A grant that was revoked ends the acting on this request.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from .audit import AuditContext, audit_context
+
+
+class ActorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from accounts import impersonation
+
+        user = request.user
+        request.actor = user
+        request.real_user = user
+        if user.is_authenticated and request.session.get("hijack_history"):
+            real = impersonation.real_user_of(request)
+            if real is None or not impersonation.may_act_as(real, user):
+                impersonation.release(request, reason="permission revoked")
+                messages.warning(request, "The installer withdrew the permission; you are back in your account.")
+                return redirect("home")
+            request.real_user = real
+
+        token = audit_context.set(
+            AuditContext(
+                user_id=request.real_user.pk,
+                user_name=request.real_user.get_username() if user.is_authenticated else "",
+                actor_id=request.actor.pk,
+                actor_name=request.actor.get_username() if user.is_authenticated else "",
+                remote_addr=request.META.get("REMOTE_ADDR"),
+            )
+            if user.is_authenticated
+            else None
+        )
+        tz = getattr(request.actor, "time_zone", "") if user.is_authenticated else ""
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(tz)) if tz else timezone.deactivate()
+        except zoneinfo.ZoneInfoNotFoundError:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            audit_context.reset(token)

@@ -1,0 +1,98 @@
+"""Abstract bases for tenant data, and the audit log every change is written to."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .scoping import ScopedManager
+
+
+class TimeStampedModel(models.Model):
+    created = models.DateTimeField("Created Time", auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditedModel(models.Model):
+    """Rows whose changes are written to the audit log (see smartplus.audit).
+
+    `from_db` keeps the loaded values so an update records only what really changed.
+    """
+
+    audit_exclude: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._audit_snapshot = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def audit_installer_id(self) -> int | None:
+        """The installer (tenant) whose audit log shows changes to this row."""
+        raise NotImplementedError
+
+
+class ScopedModel(TimeStampedModel, AuditedModel):
+    """Tenant-owned data. Subclasses set `scope_root` and `scope_path` (see smartplus.scoping)."""
+
+    scope_root = "community"
+    scope_path = "community"
+
+    objects = ScopedManager()
+
+    class Meta:
+        abstract = True
+
+    def audit_installer_id(self) -> int | None:
+        community = self.community if self.scope_path == "community" else None
+        return community.installer_id if community is not None else None
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", "Created"
+    UPDATE = "update", "Updated"
+    DELETE = "delete", "Deleted"
+    IMPERSONATION_START = "impersonation_start", "Started acting as"
+    IMPERSONATION_END = "impersonation_end", "Stopped acting as"
+
+
+class AuditLog(models.Model):
+    """One change: who really did it (`user`), as whom (`actor`), to what, and which fields."""
+
+    scope_root = "installer"
+    scope_path = "installer"
+
+    time = models.DateTimeField("Time", auto_now_add=True, db_index=True)
+    installer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="audit_entries"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    user_name = models.CharField("User", max_length=150, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_name = models.CharField("Acting as", max_length=150, blank=True)
+    action = models.CharField(max_length=24, choices=AuditAction.choices)
+    object_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, related_name="+")
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField("Object", max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-time", "-pk"]
+        indexes = [models.Index(fields=["installer", "-time"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_repr}"

@@ -1,0 +1,76 @@
+"""Role -> allowed actions per model, as data. The only place that says what a role may do.
+
+`smartplus.scoping` decides *which rows* an actor sees; this module decides *which actions* a
+role may take on a model at all. A role missing here has no access.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Model
+
+VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
+CRUD = frozenset({VIEW, ADD, CHANGE, DELETE})
+
+INSTALLER = "installer"
+SUB_INSTALLER = "sub_installer"
+PROPERTY_MANAGER = "property_manager"
+DISTRIBUTOR = "distributor"
+SUPER_MANAGER = "super_manager"
+
+# What the installer and its sub-installers share ("the data shown are exactly the same").
+_INSTALLER_DATA = {
+    "communities.community": CRUD,
+    "accounts.propertymanager": CRUD | {"reset_password"},
+    "accounts.propertymanagerassignment": CRUD | {"reset_app_password"},
+    "smartplus.auditlog": frozenset({VIEW}),
+    "accounts.customerservice": frozenset({VIEW, CHANGE}),
+}
+
+PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
+    INSTALLER: {
+        **_INSTALLER_DATA,
+        # Only the main account manages sub-accounts, billing information and account access.
+        "accounts.subaccount": CRUD | {"reset_password"},
+        "accounts.billinginformation": frozenset({VIEW, CHANGE}),
+        "accounts.accountaccess": frozenset({VIEW, CHANGE}),
+    },
+    SUB_INSTALLER: dict(_INSTALLER_DATA),
+    PROPERTY_MANAGER: {
+        "communities.community": frozenset({VIEW}),
+    },
+    DISTRIBUTOR: {
+        "accounts.installer": frozenset({VIEW, ADD, CHANGE, "reset_password", "impersonate"}),
+    },
+    # The super manager sees everything; creating tenant data happens in the Django admin,
+    # where an installer is chosen explicitly.
+    SUPER_MANAGER: {
+        "communities.community": frozenset({VIEW, CHANGE, DELETE}),
+        "accounts.propertymanager": frozenset({VIEW}),
+        "accounts.propertymanagerassignment": frozenset({VIEW}),
+        "accounts.subaccount": frozenset({VIEW}),
+        "accounts.installer": frozenset({VIEW}),
+        "smartplus.auditlog": frozenset({VIEW}),
+    },
+}
+
+
+def label_of(model: type[Model] | str) -> str:
+    if isinstance(model, str):
+        return model.lower()
+    return model._meta.label_lower
+
+
+def role_of(actor) -> str | None:
+    if actor is None or not actor.is_authenticated:
+        return None
+    if actor.is_superuser:
+        return SUPER_MANAGER
+    return actor.role
+
+
+def allows(actor, model: type[Model] | str, action: str) -> bool:
+    """Whether the actor's role may take `action` on `model` at all (rows are scoped elsewhere)."""
+    role = role_of(actor)
+    if role is None:
+        return False
+    return action in PERMISSIONS.get(role, {}).get(label_of(model), frozenset())

@@ -1,0 +1,82 @@
+"""Tenant scoping: the only code that knows which rows each role sees.
+
+Every tenant-owned model declares `scope_root` ("community", "installer" or "distributor") and
+`scope_path`, the lookup path from the model to that root. Request code reads through
+`Model.objects.for_actor(actor, action)`; the default manager stays unfiltered for Celery,
+migrations and the admin.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from . import roles
+
+
+def tenant_installer_id(actor) -> int | None:
+    """The installer whose data the actor works on (installer or sub-installer), else None."""
+    role = roles.role_of(actor)
+    if role == roles.INSTALLER:
+        return actor.pk
+    if role == roles.SUB_INSTALLER:
+        return actor.installer_id
+    return None
+
+
+def visible_community_ids(actor):
+    """A subquery of the community ids the actor may see, or None for every community."""
+    from communities.models import Community
+
+    role = roles.role_of(actor)
+    if role == roles.SUPER_MANAGER:
+        return None
+    if role == roles.PROPERTY_MANAGER:
+        from accounts.models import PropertyManagerAssignment
+
+        return PropertyManagerAssignment.objects.filter(property_manager_id=actor.pk).values(
+            "community_id"
+        )
+    installer_id = tenant_installer_id(actor)
+    if installer_id is None:
+        return Community.objects.none().values("pk")
+    return Community.objects.filter(installer_id=installer_id).values("pk")
+
+
+def _join(path: str, field: str) -> str:
+    return f"{path}__{field}" if path else field
+
+
+def scope_q(actor, model) -> Q | None:
+    """The filter restricting `model` to the actor's rows; None means unrestricted."""
+    role = roles.role_of(actor)
+    if role == roles.SUPER_MANAGER:
+        return None
+    root, path = model.scope_root, model.scope_path
+    if root == "community":
+        installer_id = tenant_installer_id(actor)
+        if installer_id is not None:
+            # Installers and sub-installers: one join to the owner, no subquery.
+            return Q(**{_join(path, "installer_id"): installer_id})
+        return Q(**{_join(path, "pk__in") if path else "pk__in": visible_community_ids(actor)})
+    if root == "installer":
+        installer_id = tenant_installer_id(actor)
+        return Q(**{_join(path, "pk") if path else "pk": installer_id}) if installer_id else Q(pk__in=[])
+    if root == "distributor":
+        if role == roles.DISTRIBUTOR:
+            return Q(**{_join(path, "pk") if path else "pk": actor.pk})
+        return Q(pk__in=[])
+    raise ValueError(f"{model.__name__} has an unknown scope_root {root!r}")
+
+
+class ScopedQuerySet(models.QuerySet):
+    def for_actor(self, actor, action: str = roles.VIEW):
+        """The rows `actor` may take `action` on; none when the role lacks the action."""
+        if not roles.allows(actor, self.model, action):
+            return self.none()
+        q = scope_q(actor, self.model)
+        return self if q is None else self.filter(q)
+
+
+class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
+    pass

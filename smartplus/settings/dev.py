@@ -1,0 +1,19 @@
+"""Local demo and development: SQLite, kombu's filesystem broker, console email. Needs no server."""
+
+from .base import *  # noqa: F403
+from .base import DATA_DIR, env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-key-never-use-in-production")
+
+_queue = DATA_DIR / "broker" / "queue"
+_processed = DATA_DIR / "broker" / "processed"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "data_folder_in": str(_queue),
+    "data_folder_out": str(_queue),
+    "processed_folder": str(_processed),
+    # kombu otherwise writes its broadcast "control" folder into the working directory.
+    "control_folder": str(DATA_DIR / "broker" / "control"),
+    "store_processed": False,
+}

@@ -1,0 +1,19 @@
+"""Root URLconf. Every portal URL is named `<app>:<model>_<action>` and sits in the access matrix."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from smartplus.views import pages
+
+admin.site.site_header = "SmartPlus super manager"
+admin.site.site_title = "SmartPlus portal"
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("hijack/", include("hijack.urls")),
+    path("audit-log/", pages.AuditLogListView.as_view(), name="auditlog_list"),
+    path("", include("accounts.urls")),
+    path("", include("communities.urls")),
+]

@@ -1,0 +1,253 @@
+"""Generic list / detail / edit / delete views. Apps only declare; scoping happens here, once.
+
+Every view names a `model` and an `action`. A role without the action gets 403; rows come from
+`model.objects.for_actor(request.actor, action)`, so another tenant's object is a 404.
+Forms open as modals through htmx; the same URLs work as plain pages without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django_tables2 import RequestConfig
+
+from smartplus import roles
+
+
+def redirect_after(request, url: str) -> HttpResponse:
+    """A redirect that also works as the answer to an htmx request from a modal."""
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+def apply_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields (unknown keys become form errors)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def safe_next(request, default: str) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return nxt
+    return default
+
+
+class PortalView(View):
+    """Login required; the role must hold `action` on `model` (roles.py), else 403."""
+
+    model = None
+    action = roles.VIEW
+    title = ""
+    breadcrumbs: list[tuple[str, str | None]] | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        self.action = self.get_action()
+        if self.model is not None and not roles.allows(request.actor, self.model, self.action):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_action(self) -> str:
+        return self.action
+
+    def get_queryset(self):
+        return self.model.objects.for_actor(self.request.actor, self.action)
+
+    def get_breadcrumbs(self) -> list[tuple[str, str | None]]:
+        return self.breadcrumbs or [(self.title, None)]
+
+    def render(self, template: str, context: dict, status: int = 200) -> TemplateResponse:
+        base = {"view": self, "title": self.title, "breadcrumbs": self.get_breadcrumbs()}
+        return TemplateResponse(self.request, template, {**base, **context}, status=status)
+
+
+class TablesMixin:
+    """Configure django-tables2 tables with our "Lines per page" choices."""
+
+    def per_page(self, prefix: str = "") -> int:
+        raw = self.request.GET.get(f"{prefix}per_page", "")
+        allowed = settings.SMARTPLUS_LINES_PER_PAGE
+        return int(raw) if raw.isdigit() and int(raw) in allowed else allowed[0]
+
+    def configure(self, table, prefix: str = ""):
+        table.prefix = prefix
+        RequestConfig(self.request, paginate={"per_page": self.per_page(prefix)}).configure(table)
+        return table
+
+
+class ObjectListView(TablesMixin, PortalView):
+    table_class = None
+    filterset_class = None
+    template_name = "generic/object_list.html"
+    add_url_name: str | None = None
+
+    def get_table_queryset(self):
+        return self.get_queryset()
+
+    def get(self, request, *args, **kwargs):
+        qs = self.get_table_queryset()
+        filterset = None
+        if self.filterset_class is not None:
+            filterset = self.filterset_class(request.GET or None, queryset=qs, request=request)
+            qs = filterset.qs
+        table = self.configure(self.table_class(qs, request=request))
+        can_add = self.add_url_name and roles.allows(request.actor, self.model, roles.ADD)
+        return self.render(self.template_name, {
+            "table": table, "filterset": filterset,
+            "add_url": reverse(self.add_url_name) if can_add else None,
+            **self.get_extra_context(),
+        })
+
+    def get_extra_context(self) -> dict:
+        return {}
+
+
+class ObjectMixin:
+    pk_url_kwarg = "pk"
+
+    def get_object(self):
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs[self.pk_url_kwarg])
+
+
+class ObjectDetailView(ObjectMixin, PortalView):
+    template_name = ""
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render(self.template_name, {"object": self.object, **self.get_extra_context()})
+
+    def get_extra_context(self) -> dict:
+        return {}
+
+
+class ObjectEditView(ObjectMixin, PortalView):
+    """Add (no pk in the URL) or change an object through a form and one service call.
+
+    Subclasses implement `save(form)` calling the service. A ValidationError from the service lands
+    on the form's fields; everything happens in one transaction, so nothing is half-written.
+    """
+
+    form_class = None
+    template_name = "generic/object_edit.html"
+    modal_template_name = "generic/object_edit_modal.html"
+    success_message = "Saved."
+
+    def get_action(self) -> str:
+        return roles.CHANGE if self.pk_url_kwarg in self.kwargs else roles.ADD
+
+    def get_instance(self):
+        return self.get_object() if self.action == roles.CHANGE else None
+
+    def get_form_kwargs(self) -> dict:
+        return {"actor": self.request.actor, "instance": self.object}
+
+    def get_form(self, data=None):
+        return self.form_class(data=data, **self.get_form_kwargs())
+
+    def get_success_url(self, obj) -> str:
+        return safe_next(self.request, reverse("home"))
+
+    def get_extra_context(self) -> dict:
+        return {}
+
+    def render_form(self, form, status=200):
+        template = self.modal_template_name if getattr(self.request, "htmx", False) else self.template_name
+        return self.render(template, {
+            "form": form, "object": self.object, "next": safe_next(self.request, ""),
+            "form_action": self.request.get_full_path(), **self.get_extra_context(),
+        }, status=status)
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_instance()
+        return self.render_form(self.get_form())
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_instance()
+        form = self.get_form(data=request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    obj = self.save(form)
+                    # Re-check inside the transaction that the result is still the actor's.
+                    if not self.model.objects.for_actor(request.actor, roles.VIEW).filter(pk=obj.pk).exists():
+                        raise PermissionDenied
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                if self.success_message:
+                    messages.success(request, self.success_message.format(object=obj))
+                return redirect_after(request, self.get_success_url(obj))
+        return self.render_form(form, status=422 if not getattr(request, "htmx", False) else 200)
+
+    def save(self, form):
+        raise NotImplementedError
+
+
+class ObjectDeleteView(ObjectMixin, PortalView):
+    action = roles.DELETE
+    template_name = "generic/object_delete.html"
+    modal_template_name = "generic/object_delete_modal.html"
+
+    def deletion_summary(self, obj) -> list[str]:
+        return [str(obj)]
+
+    def delete(self, obj) -> None:
+        raise NotImplementedError
+
+    def get_success_url(self) -> str:
+        return safe_next(self.request, reverse("home"))
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        template = self.modal_template_name if getattr(request, "htmx", False) else self.template_name
+        return self.render(template, {
+            "object": obj, "summary": self.deletion_summary(obj),
+            "form_action": request.get_full_path(), "next": safe_next(request, ""),
+        })
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        name = str(obj)
+        try:
+            with transaction.atomic():
+                self.delete(obj)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Deleted {name}.")
+        return redirect_after(request, self.get_success_url())
+
+
+class ObjectActionView(ObjectMixin, PortalView):
+    """A POST-only action on one object that calls exactly one service (reset password, ...)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        try:
+            with transaction.atomic():
+                self.perform(obj)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect_after(request, safe_next(request, reverse("home")))
+
+    def perform(self, obj) -> None:
+        raise NotImplementedError
