@@ -1,0 +1,171 @@
+"""Run the whole demo from one terminal: web server, Celery worker and Celery beat.
+
+`make demo` calls this after `migrate` and `seed_demo`. The dev settings need no server
+(SQLite plus kombu's filesystem broker under var/), so the three processes are all there is.
+Ctrl-C (or SIGTERM) stops them all; if one of them dies, the others are stopped too.
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+STOP_TIMEOUT = 10  # seconds a child gets to shut down after SIGTERM before SIGKILL
+
+
+def _die_with_parent() -> None:
+    """Linux only: have the kernel SIGTERM the child if rundemo itself is killed (even by SIGKILL).
+
+    Without it a `kill -9` of rundemo would leave a worker and a server holding the port behind.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Command(BaseCommand):
+    help = "Start the demo web server, Celery worker and Celery beat; Ctrl-C stops them all."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000, help="web server port (default 8000)")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="start only the web server (no Celery worker or beat)"
+        )
+
+    def handle(self, *args, port: int, no_worker: bool, **options):
+        if _port_open(port):
+            raise CommandError(f"Port {port} is already in use; stop that server or pass --port.")
+
+        run_dir = Path(getattr(settings, "DATA_DIR", Path(settings.BASE_DIR) / "var")) / "run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        # The port check above means no other demo runs here, so a beat pidfile left by a
+        # crash is stale; Celery would refuse to start if its PID had been reused meanwhile.
+        (run_dir / "celerybeat.pid").unlink(missing_ok=True)
+        # kombu's filesystem transport does not create its folders, and worker and web
+        # must agree on them before either sends or polls.
+        if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
+            opts = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+            for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+                if opts.get(key):
+                    Path(opts[key]).mkdir(parents=True, exist_ok=True)
+
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
+            "PYTHONUNBUFFERED": "1",  # interleave the children's logs as they happen
+        }
+        bin_dir = Path(sys.executable).parent
+        celery_exe = bin_dir / "celery"
+        celery = [str(celery_exe)] if celery_exe.exists() else [sys.executable, "-m", "celery"]
+        # --noreload: one process per child, so stopping it never leaves a reloader's child behind.
+        commands = {
+            "web server": [
+                sys.executable,
+                str(Path(settings.BASE_DIR) / "manage.py"),
+                "runserver",
+                f"127.0.0.1:{port}",
+                "--noreload",
+            ],
+        }
+        if not no_worker:
+            commands["celery worker"] = [*celery, "-A", "smartplus", "worker", "-l", "INFO", "-c", "1"]
+            commands["celery beat"] = [
+                *celery,
+                "-A",
+                "smartplus",
+                "beat",
+                "-l",
+                "INFO",
+                "--scheduler",
+                "django_celery_beat.schedulers:DatabaseScheduler",
+                "--schedule",
+                str(run_dir / "celerybeat-schedule"),
+                "--pidfile",
+                str(run_dir / "celerybeat.pid"),
+            ]
+
+        # Handle the signals ourselves: children run in their own process group, so a
+        # terminal Ctrl-C reaches only us and we stop them in order, once.
+        stop_signal: list[int] = []
+
+        def on_signal(signum, frame):
+            stop_signal.append(signum)
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+
+        children: dict[str, subprocess.Popen] = {}
+        try:
+            for name, cmd in commands.items():
+                children[name] = subprocess.Popen(
+                    cmd, cwd=settings.BASE_DIR, env=env, process_group=0, preexec_fn=_die_with_parent
+                )
+            announced = False
+            while not stop_signal:
+                for name, proc in children.items():
+                    if proc.poll() is not None:
+                        raise CommandError(f"The {name} exited (code {proc.returncode}); demo stopped.")
+                if not announced and _port_open(port):
+                    self._announce(port, list(children))
+                    announced = True
+                time.sleep(0.5)
+            self.stdout.write("\nStopping the demo...")
+        finally:
+            self._stop(children)
+
+    def _announce(self, port: int, names: list[str]) -> None:
+        out = self.stdout
+        out.write("")
+        out.write(self.style.SUCCESS(f"SmartPlus portal demo is running at http://127.0.0.1:{port}/"))
+        out.write(f"Processes: {', '.join(names)}. Press Ctrl-C to stop.")
+        try:
+            from smartplus.demo import DEMO_LOGINS
+        except ImportError:
+            DEMO_LOGINS = []
+        if DEMO_LOGINS:
+            rows = [("Role", "Username", "Password"), *[tuple(str(v) for v in row) for row in DEMO_LOGINS]]
+            widths = [max(len(row[i]) for row in rows) for i in range(3)]
+            line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+            out.write("\nDemo logins:")
+            out.write(line)
+            for i, row in enumerate(rows):
+                cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+                out.write("| " + " | ".join(cells) + " |")
+                if i == 0:
+                    out.write(line)
+            out.write(line)
+        out.write("")
+
+    def _stop(self, children: dict[str, subprocess.Popen]) -> None:
+        """SIGTERM every child (warm shutdown for Celery), wait, then SIGKILL what is left."""
+        running = {name: p for name, p in children.items() if p.poll() is None}
+        for proc in running.values():
+            proc.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for name, proc in running.items():
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"The {name} did not stop within {STOP_TIMEOUT} s; killing it.")
+                proc.kill()
+                proc.wait()
+        # Anything a child left in its process group (e.g. Celery pool processes after a kill).
+        for proc in children.values():
+            with contextlib.suppress(OSError):  # the group is usually empty by now
+                os.killpg(proc.pid, signal.SIGKILL)
