@@ -37,8 +37,10 @@ class PropertyManagerForm(PortalForm):
             del self.fields["email"]
             if not self.is_bound:
                 self.initial.update(
-                    first_name=instance.first_name, last_name=instance.last_name,
-                    language=instance.language, monthly_password_reminder=instance.monthly_password_reminder,
+                    first_name=instance.first_name,
+                    last_name=instance.last_name,
+                    language=instance.language,
+                    monthly_password_reminder=instance.monthly_password_reminder,
                 )
 
 
@@ -49,7 +51,8 @@ class InstallerForm(PortalForm):
     last_name = forms.CharField(label="Last Name", max_length=64, required=False)
     phone = forms.CharField(label="Phone", required=False, max_length=32, validators=[phone_validator])
     account_access_enabled = forms.BooleanField(
-        label="Account access", required=False,
+        label="Account access",
+        required=False,
         help_text="Lets the installer grant you permission to log in to its account.",
     )
 
@@ -98,9 +101,10 @@ class CustomerServiceForm(ScopedModelForm):
 
 class AccountSettingForm(PortalForm):
     permission_granted = forms.TypedChoiceField(
-        label="Permission Granted", choices=[(True, "On"), (False, "Off")], coerce=lambda v: v in (True, "True"),
+        label="Permission Granted",
+        choices=[(True, "On"), (False, "Off")],
+        coerce=lambda v: v in (True, "True"),
         widget=forms.RadioSelect,
         help_text="Give authorisation to your distributor to access your account. "
         "If you turn off the feature, your distributor can't help you.",
     )
-

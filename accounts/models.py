@@ -14,7 +14,8 @@ from smartplus.timezones import time_zone_choices
 from .choices import Language, Role
 
 phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 ()-]{3,30}$", "Enter a phone number: digits, spaces, ( ) and -, optionally starting with +."
+    r"^\+?[0-9][0-9 ()-]{3,30}$",
+    "Enter a phone number: digits, spaces, ( ) and -, optionally starting with +.",
 )
 
 
@@ -34,12 +35,20 @@ class User(AbstractUser, AuditedModel):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.INSTALLER, db_index=True)
     # An installer's distributor.
     distributor = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="installers",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="installers",
         limit_choices_to={"role": Role.DISTRIBUTOR},
     )
     # The installer (tenant) a sub-installer or property manager belongs to.
     installer = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="staff",
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="staff",
         limit_choices_to={"role": Role.INSTALLER},
     )
     phone = models.CharField("Phone", max_length=32, blank=True, validators=[phone_validator])
@@ -61,7 +70,9 @@ class User(AbstractUser, AuditedModel):
         verbose_name = "user"
         constraints = [
             models.UniqueConstraint(
-                models.functions.Lower("email"), condition=~models.Q(email=""), name="user_email_ci_unique",
+                models.functions.Lower("email"),
+                condition=~models.Q(email=""),
+                name="user_email_ci_unique",
                 violation_error_message="This email is already used by another account.",
             )
         ]
@@ -169,7 +180,9 @@ class InstallerOwnedModel(TimeStampedModel, AuditedModel):
         return self.installer_id
 
 
-post_code_validator = RegexValidator(r"^[A-Za-z0-9]*$", "Post code may contain only letters A-Z, a-z and digits 0-9.")
+post_code_validator = RegexValidator(
+    r"^[A-Za-z0-9]*$", "Post code may contain only letters A-Z, a-z and digits 0-9."
+)
 
 
 class BillingInformation(InstallerOwnedModel):

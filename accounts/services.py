@@ -78,12 +78,18 @@ def _issue_credentials(user: User) -> str | None:
 
 
 @transaction.atomic
-def subaccount_create(*, actor, username: str, email: str = "", phone: str = "") -> tuple[SubAccount, str | None]:
+def subaccount_create(
+    *, actor, username: str, email: str = "", phone: str = ""
+) -> tuple[SubAccount, str | None]:
     _require(actor, SubAccount, roles.ADD)
     _check_unique(username=username, email=email)
     sub = SubAccount(
-        username=username, email=email, phone=phone, role=Role.SUB_INSTALLER,
-        installer_id=_tenant_id(actor), time_zone=actor.time_zone,
+        username=username,
+        email=email,
+        phone=phone,
+        role=Role.SUB_INSTALLER,
+        installer_id=_tenant_id(actor),
+        time_zone=actor.time_zone,
     )
     sub.set_unusable_password()
     sub.full_clean(exclude=["password"])
@@ -92,7 +98,9 @@ def subaccount_create(*, actor, username: str, email: str = "", phone: str = "")
 
 
 @transaction.atomic
-def subaccount_update(*, actor, subaccount: SubAccount, username: str, email: str = "", phone: str = "") -> SubAccount:
+def subaccount_update(
+    *, actor, subaccount: SubAccount, username: str, email: str = "", phone: str = ""
+) -> SubAccount:
     _require(actor, SubAccount, roles.CHANGE)
     _check_unique(username=username, email=email, exclude_pk=subaccount.pk)
     subaccount.username, subaccount.email, subaccount.phone = username, email, phone
@@ -112,7 +120,9 @@ def user_delete(*, actor, user: User) -> None:
 
 def user_reset_password(*, actor, user: User) -> str | None:
     model = {
-        Role.SUB_INSTALLER: SubAccount, Role.PROPERTY_MANAGER: PropertyManager, Role.INSTALLER: Installer,
+        Role.SUB_INSTALLER: SubAccount,
+        Role.PROPERTY_MANAGER: PropertyManager,
+        Role.INSTALLER: Installer,
     }.get(user.role)
     if model is None:
         raise PermissionDenied
@@ -131,9 +141,15 @@ def property_manager_create(
     _require(actor, PropertyManager, roles.ADD)
     _check_unique(username=email, email=email)
     pm = PropertyManager(
-        username=email, email=email, first_name=first_name, last_name=last_name, language=language,
-        monthly_password_reminder=monthly_password_reminder, role=Role.PROPERTY_MANAGER,
-        installer_id=_tenant_id(actor), time_zone=actor.time_zone,
+        username=email,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        language=language,
+        monthly_password_reminder=monthly_password_reminder,
+        role=Role.PROPERTY_MANAGER,
+        installer_id=_tenant_id(actor),
+        time_zone=actor.time_zone,
     )
     pm.set_unusable_password()
     pm.full_clean(exclude=["password"])
@@ -144,8 +160,13 @@ def property_manager_create(
 
 @transaction.atomic
 def property_manager_update(
-    *, actor, property_manager: PropertyManager, first_name: str, last_name: str,
-    language: str, monthly_password_reminder: bool,
+    *,
+    actor,
+    property_manager: PropertyManager,
+    first_name: str,
+    last_name: str,
+    language: str,
+    monthly_password_reminder: bool,
 ) -> PropertyManager:
     _require(actor, PropertyManager, roles.CHANGE)
     pm = property_manager
@@ -173,7 +194,9 @@ def pm_assignments_set(*, actor, community, rows: list[dict]) -> list[PropertyMa
             assignment.delete()
     result = []
     for pm_id, row in chosen.items():
-        assignment = existing.get(pm_id) or PropertyManagerAssignment(community=community, property_manager_id=pm_id)
+        assignment = existing.get(pm_id) or PropertyManagerAssignment(
+            community=community, property_manager_id=pm_id
+        )
         assignment.app_enabled = row.get("app_enabled", False)
         assignment.delete_account_permission = row.get("delete_account_permission", False)
         assignment.log_access_control = row.get("log_access_control", False)
@@ -204,15 +227,29 @@ def password_reminder_due(*, user) -> bool:
 
 
 @transaction.atomic
-def installer_create(*, actor, username: str, email: str, first_name: str = "", last_name: str = "",
-                     phone: str = "", account_access_enabled: bool = False) -> Installer:
+def installer_create(
+    *,
+    actor,
+    username: str,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    account_access_enabled: bool = False,
+) -> Installer:
     _require(actor, Installer, roles.ADD)
     if actor.role != Role.DISTRIBUTOR:
         raise PermissionDenied
     _check_unique(username=username, email=email)
     inst = Installer(
-        username=username, email=email, first_name=first_name, last_name=last_name, phone=phone,
-        role=Role.INSTALLER, distributor=actor, account_access_enabled=account_access_enabled,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        role=Role.INSTALLER,
+        distributor=actor,
+        account_access_enabled=account_access_enabled,
         time_zone=actor.time_zone,
     )
     inst.set_unusable_password()
@@ -223,8 +260,16 @@ def installer_create(*, actor, username: str, email: str, first_name: str = "", 
 
 
 @transaction.atomic
-def installer_update(*, actor, installer: Installer, email: str, first_name: str = "", last_name: str = "",
-                     phone: str = "", account_access_enabled: bool = False) -> Installer:
+def installer_update(
+    *,
+    actor,
+    installer: Installer,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    account_access_enabled: bool = False,
+) -> Installer:
     _require(actor, Installer, roles.CHANGE)
     _check_unique(email=email, exclude_pk=installer.pk)
     installer.email, installer.first_name, installer.last_name = email, first_name, last_name

@@ -14,16 +14,24 @@ from . import services
 @receiver(hijack_started, dispatch_uid="audit-hijack-started")
 def _impersonation_started(sender, request, hijacker, hijacked, **kwargs):
     audit.record_as(
-        user=hijacker, actor=hijacked, action="impersonation_start", instance=hijacked,
-        installer_id=hijacked.pk, remote_addr=request.META.get("REMOTE_ADDR"),
+        user=hijacker,
+        actor=hijacked,
+        action="impersonation_start",
+        instance=hijacked,
+        installer_id=hijacked.pk,
+        remote_addr=request.META.get("REMOTE_ADDR"),
     )
 
 
 @receiver(hijack_ended, dispatch_uid="audit-hijack-ended")
 def _impersonation_ended(sender, request, hijacker, hijacked, reason="", **kwargs):
     audit.record_as(
-        user=hijacker, actor=hijacked, action="impersonation_end", instance=hijacked,
-        installer_id=hijacked.pk, remote_addr=request.META.get("REMOTE_ADDR"),
+        user=hijacker,
+        actor=hijacked,
+        action="impersonation_end",
+        instance=hijacked,
+        installer_id=hijacked.pk,
+        remote_addr=request.META.get("REMOTE_ADDR"),
         changes={"reason": [None, reason or "returned to own account"]},
     )
 

@@ -7,7 +7,9 @@ from celery import shared_task
 logger = logging.getLogger(__name__)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, retry_jitter=True, max_retries=5)
+@shared_task(
+    autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, retry_jitter=True, max_retries=5
+)
 def send_account_email(user_id: int) -> None:
     from .emails import account_email_send
     from .models import User

@@ -16,9 +16,15 @@ urlpatterns = [
     ),
     # Property managers
     path("property-managers/add/", views.PropertyManagerEditView.as_view(), name="propertymanager_add"),
-    path("property-managers/<int:pk>/edit/", views.PropertyManagerEditView.as_view(), name="propertymanager_edit"),
     path(
-        "property-managers/<int:pk>/delete/", views.PropertyManagerDeleteView.as_view(), name="propertymanager_delete"
+        "property-managers/<int:pk>/edit/",
+        views.PropertyManagerEditView.as_view(),
+        name="propertymanager_edit",
+    ),
+    path(
+        "property-managers/<int:pk>/delete/",
+        views.PropertyManagerDeleteView.as_view(),
+        name="propertymanager_delete",
     ),
     path(
         "property-managers/<int:pk>/reset-password/",
@@ -41,7 +47,11 @@ urlpatterns = [
     ),
     # Account menu
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
-    path("account/password-reminder/dismiss/", views.PasswordReminderDismissView.as_view(), name="password_reminder_dismiss"),
+    path(
+        "account/password-reminder/dismiss/",
+        views.PasswordReminderDismissView.as_view(),
+        name="password_reminder_dismiss",
+    ),
     path("account/time-zone/", views.TimeZoneView.as_view(), name="time_zone"),
     path("account/billing-information/", views.BillingInformationView.as_view(), name="billing_information"),
     path("account/customer-service/", views.CustomerServiceView.as_view(), name="customer_service"),

@@ -40,7 +40,8 @@ def _announce_password(request, user, password: str | None) -> None:
     if password:
         messages.warning(
             request,
-            f"{user.username} has no email: give them this one-time password and ask them to change it: {password}",
+            f"{user.username} has no email: hand over this one-time password "
+            f"and ask them to change it: {password}",
         )
     else:
         messages.info(request, f"An email with a link to set the password was sent to {user.email}.")
@@ -67,7 +68,9 @@ class SubAccountEditView(generic.ObjectEditView):
             sub, password = services.subaccount_create(actor=self.request.actor, **form.cleaned_data)
             _announce_password(self.request, sub, password)
             return sub
-        return services.subaccount_update(actor=self.request.actor, subaccount=self.object, **form.cleaned_data)
+        return services.subaccount_update(
+            actor=self.request.actor, subaccount=self.object, **form.cleaned_data
+        )
 
     def get_success_url(self, obj):
         return _dashboard(self.request)
@@ -148,7 +151,9 @@ class AppPasswordResetView(generic.ObjectActionView):
 
     def perform(self, obj):
         services.pm_app_password_reset(actor=self.request.actor, assignment=obj)
-        messages.info(self.request, f"A new SmartPlus App password link was sent to {obj.property_manager.email}.")
+        messages.info(
+            self.request, f"A new SmartPlus App password link was sent to {obj.property_manager.email}."
+        )
 
 
 # --- Distributor: installers ---
@@ -217,7 +222,9 @@ class TimeZoneView(AccountMenuView):
         return self.request.actor
 
     def get_form(self, data=None):
-        return self.form_class(data=data, actor=self.request.actor, initial={"time_zone": self.request.actor.time_zone})
+        return self.form_class(
+            data=data, actor=self.request.actor, initial={"time_zone": self.request.actor.time_zone}
+        )
 
     def save(self, form):
         return services.user_time_zone_set(actor=self.request.actor, **form.cleaned_data)
@@ -278,13 +285,17 @@ class AccountSettingView(generic.PortalView):
         return self.render(template, {"form": form, "form_action": self.request.get_full_path()})
 
     def get(self, request, *args, **kwargs):
-        return self._render(AccountSettingForm(initial={"permission_granted": request.actor.permission_granted}))
+        return self._render(
+            AccountSettingForm(initial={"permission_granted": request.actor.permission_granted})
+        )
 
     def post(self, request, *args, **kwargs):
         form = AccountSettingForm(request.POST)
         if form.is_valid():
             services.account_access_set(
-                real_user=request.real_user, actor=request.actor, granted=form.cleaned_data["permission_granted"]
+                real_user=request.real_user,
+                actor=request.actor,
+                granted=form.cleaned_data["permission_granted"],
             )
             messages.success(request, "Account setting saved.")
             return generic.redirect_after(request, reverse("home"))
@@ -319,7 +330,8 @@ class PasswordChangeView(generic.PortalView):
             if form.is_valid():
                 try:
                     services.user_password_change(
-                        real_user=request.real_user, actor=request.actor,
+                        real_user=request.real_user,
+                        actor=request.actor,
                         new_password=form.cleaned_data["new_password1"],
                     )
                 except ValidationError as exc:
@@ -337,7 +349,8 @@ class PasswordChangeView(generic.PortalView):
                 return self._render(1, form)
             try:
                 services.user_password_check(
-                    real_user=request.real_user, actor=request.actor,
+                    real_user=request.real_user,
+                    actor=request.actor,
                     password=form.cleaned_data["original_password"],
                 )
             except ValidationError as exc:

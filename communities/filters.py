@@ -20,4 +20,6 @@ class CommunityFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(city__icontains=value) | Q(street__icontains=value))
+        return queryset.filter(
+            Q(name__icontains=value) | Q(city__icontains=value) | Q(street__icontains=value)
+        )

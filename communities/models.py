@@ -28,7 +28,8 @@ class Community(ScopedModel):
     )
     name = models.CharField("Community Name", max_length=64)
     number_of_apartments = models.PositiveIntegerField(
-        "Number of apartments", default=50,
+        "Number of apartments",
+        default=50,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_APARTMENTS)],
     )
     home_automation = models.BooleanField("Home Automation Service", default=False)
@@ -43,11 +44,17 @@ class Community(ScopedModel):
     post_code = models.CharField("Post Code", max_length=16, blank=True, validators=[post_code_validator])
     street = models.CharField("Street", max_length=128)
     time_zone = models.CharField("Time Zone", max_length=64, default="UTC", choices=time_zone_choices)
-    time_format = models.CharField("Time Format", max_length=3, choices=TimeFormat.choices, default=TimeFormat.H24)
-    date_format = models.CharField("Date Format", max_length=8, choices=DateFormat.choices, default=DateFormat.YMD)
+    time_format = models.CharField(
+        "Time Format", max_length=3, choices=TimeFormat.choices, default=TimeFormat.H24
+    )
+    date_format = models.CharField(
+        "Date Format", max_length=8, choices=DateFormat.choices, default=DateFormat.YMD
+    )
     access_control_permission = models.CharField(
-        "Permission Of Access Control Management", max_length=16,
-        choices=AccessControlPermission.choices, default=AccessControlPermission.PUBLIC_AND_PRIVATE,
+        "Permission Of Access Control Management",
+        max_length=16,
+        choices=AccessControlPermission.choices,
+        default=AccessControlPermission.PUBLIC_AND_PRIVATE,
     )
     pin_mode = models.CharField("PIN Mode", max_length=8, choices=PinMode.choices, default=PinMode.PIN)
     charge_mode = models.CharField(
@@ -61,7 +68,9 @@ class Community(ScopedModel):
         ordering = ["name", "pk"]
         constraints = [
             models.UniqueConstraint(
-                "installer", models.functions.Lower("name"), name="community_name_unique_per_installer",
+                "installer",
+                models.functions.Lower("name"),
+                name="community_name_unique_per_installer",
                 violation_error_message="You already have a community with this name.",
             )
         ]
@@ -75,5 +84,11 @@ class Community(ScopedModel):
 
     @property
     def address(self) -> str:
-        parts = [self.street, self.city, self.state, self.post_code, self.country.name if self.country else ""]
+        parts = [
+            self.street,
+            self.city,
+            self.state,
+            self.post_code,
+            self.country.name if self.country else "",
+        ]
         return ", ".join(p for p in parts if p)

@@ -16,9 +16,24 @@ from smartplus import roles
 from .models import Community
 
 SETTINGS_FIELDS = (
-    "name", "number_of_apartments", "home_automation", "community_calls", "landline_service",
-    "feature_plan", "country", "state", "city", "post_code", "street", "time_zone", "time_format",
-    "date_format", "access_control_permission", "pin_mode", "charge_mode", "send_expiration_email",
+    "name",
+    "number_of_apartments",
+    "home_automation",
+    "community_calls",
+    "landline_service",
+    "feature_plan",
+    "country",
+    "state",
+    "city",
+    "post_code",
+    "street",
+    "time_zone",
+    "time_format",
+    "date_format",
+    "access_control_permission",
+    "pin_mode",
+    "charge_mode",
+    "send_expiration_email",
     "send_renew_email",
 )
 IMMUTABLE_ONCE_SET = ("feature_plan", "access_control_permission")
@@ -39,9 +54,15 @@ def _validate(*, actor, community: Community, before: dict | None) -> None:
     if before is not None and before["home_automation"] and not community.home_automation:
         errors["home_automation"] = "Home Automation Service cannot be turned off once submitted."
     if community.home_automation and community.landline_service:
-        errors["landline_service"] = "Landline service is not available for Home Automation Service at the moment."
+        errors["landline_service"] = (
+            "Landline service is not available for Home Automation Service at the moment."
+        )
     was_on = before is not None and before["community_calls"]
-    if community.community_calls and not was_on and not community_calls_allowed(installer=community.installer):
+    if (
+        community.community_calls
+        and not was_on
+        and not community_calls_allowed(installer=community.installer)
+    ):
         errors["community_calls"] = "Community Calls is not enabled for your account by your distributor."
     if errors:
         raise ValidationError(errors)

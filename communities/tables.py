@@ -10,7 +10,9 @@ from .models import Community
 
 
 class CommunityTable(PortalTable):
-    name = tables.Column(verbose_name="Name", linkify=("communities:community_detail", {"pk": tables.A("pk")}))
+    name = tables.Column(
+        verbose_name="Name", linkify=("communities:community_detail", {"pk": tables.A("pk")})
+    )
     device_count = tables.Column(verbose_name="Device Count", orderable=False)
     end_user_count = tables.Column(verbose_name="End User Count", orderable=False)
     property_managers = tables.Column(verbose_name="Property Managers", accessor="pk", orderable=False)

@@ -38,9 +38,13 @@ class DashboardView(generic.ObjectListView):
         context = {}
         if roles.allows(actor, PropertyManager, roles.VIEW):
             pms = PropertyManager.objects.for_actor(actor).prefetch_related(
-                Prefetch("pm_assignments", queryset=PropertyManagerAssignment.objects.select_related("community"))
+                Prefetch(
+                    "pm_assignments", queryset=PropertyManagerAssignment.objects.select_related("community")
+                )
             )
-            context["pm_table"] = self.configure(PropertyManagerTable(pms, request=self.request), prefix="pm-")
+            context["pm_table"] = self.configure(
+                PropertyManagerTable(pms, request=self.request), prefix="pm-"
+            )
             context["can_add_pm"] = roles.allows(actor, PropertyManager, roles.ADD)
         if roles.allows(actor, SubAccount, roles.VIEW):
             subs = SubAccount.objects.for_actor(actor)
@@ -78,7 +82,9 @@ class CommunityEditView(generic.ObjectEditView):
     def save(self, form):
         if self.object is None:
             return services.community_create(actor=self.request.actor, **form.service_fields())
-        return services.community_update(actor=self.request.actor, community=self.object, **form.service_fields())
+        return services.community_update(
+            actor=self.request.actor, community=self.object, **form.service_fields()
+        )
 
     def get_success_url(self, obj):
         return generic.safe_next(self.request, reverse("communities:dashboard"))
@@ -116,10 +122,18 @@ class CommunityPropertyManagersView(generic.ObjectMixin, generic.PortalView):
 
     def render_form(self, form, status=200):
         template = self.modal_template_name if getattr(self.request, "htmx", False) else self.template_name
-        return self.render(template, {
-            "form": form, "object": self.object, "form_action": self.request.get_full_path(),
-            "can_reset_app_password": roles.allows(self.request.actor, PropertyManagerAssignment, "reset_app_password"),
-        }, status=status)
+        return self.render(
+            template,
+            {
+                "form": form,
+                "object": self.object,
+                "form_action": self.request.get_full_path(),
+                "can_reset_app_password": roles.allows(
+                    self.request.actor, PropertyManagerAssignment, "reset_app_password"
+                ),
+            },
+            status=status,
+        )
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()

@@ -95,7 +95,9 @@ def _on_save(sender, instance, created, raw=False, **kwargs):
         if not diff:
             return
         record(action="update", instance=instance, changes=diff)
-    instance._audit_snapshot = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    instance._audit_snapshot = {
+        f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields
+    }
 
 
 def _on_delete(sender, instance, **kwargs):

@@ -14,14 +14,18 @@ def portal(request) -> dict:
     from communities.selectors import community_switcher
 
     role = roles.role_of(actor)
-    communities = community_switcher(actor=actor) if roles.allows(actor, "communities.community", "view") else []
+    communities = (
+        community_switcher(actor=actor) if roles.allows(actor, "communities.community", "view") else []
+    )
     return {
         "actor": actor,
         "real_user": request.real_user,
         "acting": request.real_user.pk != actor.pk,
         "role_label": {
-            roles.INSTALLER: "Project Manager", roles.SUB_INSTALLER: "Project Manager",
-            roles.PROPERTY_MANAGER: "Property Manager", roles.DISTRIBUTOR: "Distributor",
+            roles.INSTALLER: "Project Manager",
+            roles.SUB_INSTALLER: "Project Manager",
+            roles.PROPERTY_MANAGER: "Property Manager",
+            roles.DISTRIBUTOR: "Distributor",
             roles.SUPER_MANAGER: "Super Manager",
         }.get(role, ""),
         "switcher_communities": communities,
@@ -31,7 +35,8 @@ def portal(request) -> dict:
             "audit_log": roles.allows(actor, "smartplus.auditlog", "view"),
             "billing_information": roles.allows(actor, "accounts.billinginformation", "change"),
             "customer_service": roles.allows(actor, "accounts.customerservice", "change"),
-            "account_setting": role == roles.INSTALLER and actor.account_access_enabled
+            "account_setting": role == roles.INSTALLER
+            and actor.account_access_enabled
             and request.real_user.pk == actor.pk,
             "change_password": request.real_user.pk == actor.pk,
             "home_automation": _home_automation_on(actor) if communities else False,

@@ -8,7 +8,14 @@ from django.db import transaction
 from accounts.choices import Role
 from accounts.models import PropertyManager, PropertyManagerAssignment, User
 from communities import services as community_services
-from communities.choices import AccessControlPermission, ChargeMode, DateFormat, FeaturePlan, PinMode, TimeFormat
+from communities.choices import (
+    AccessControlPermission,
+    ChargeMode,
+    DateFormat,
+    FeaturePlan,
+    PinMode,
+    TimeFormat,
+)
 from communities.models import Community
 
 DEMO_PASSWORD = "smartplus-demo"
@@ -21,17 +28,48 @@ DEMO_LOGINS = [
 ]
 
 COMMUNITIES = [
-    dict(name="Community1", number_of_apartments=50, feature_plan=FeaturePlan.PREMIUM, country="US", state="NY",
-         city="New York", post_code="10001", street="350 Fifth Avenue", time_zone="America/New_York",
-         send_expiration_email=True, send_renew_email=True),
-    dict(name="Akuvox-", number_of_apartments=120, home_automation=True, feature_plan=FeaturePlan.BASIC,
-         country="GB", city="London", post_code="SW1A1AA", street="10 Downing Street", time_zone="Europe/London",
-         time_format=TimeFormat.H12, date_format=DateFormat.DMY, pin_mode=PinMode.APT_PIN,
-         charge_mode=ChargeMode.PAY_BY_PM, community_calls=True),
-    dict(name="New_Com", number_of_apartments=30, feature_plan=FeaturePlan.PREMIUM, country="SG",
-         city="Singapore", post_code="018956", street="10 Bayfront Avenue", time_zone="Asia/Singapore",
-         access_control_permission=AccessControlPermission.PUBLIC_ONLY, landline_service=True,
-         date_format=DateFormat.MDY),
+    dict(
+        name="Community1",
+        number_of_apartments=50,
+        feature_plan=FeaturePlan.PREMIUM,
+        country="US",
+        state="NY",
+        city="New York",
+        post_code="10001",
+        street="350 Fifth Avenue",
+        time_zone="America/New_York",
+        send_expiration_email=True,
+        send_renew_email=True,
+    ),
+    dict(
+        name="Akuvox-",
+        number_of_apartments=120,
+        home_automation=True,
+        feature_plan=FeaturePlan.BASIC,
+        country="GB",
+        city="London",
+        post_code="SW1A1AA",
+        street="10 Downing Street",
+        time_zone="Europe/London",
+        time_format=TimeFormat.H12,
+        date_format=DateFormat.DMY,
+        pin_mode=PinMode.APT_PIN,
+        charge_mode=ChargeMode.PAY_BY_PM,
+        community_calls=True,
+    ),
+    dict(
+        name="New_Com",
+        number_of_apartments=30,
+        feature_plan=FeaturePlan.PREMIUM,
+        country="SG",
+        city="Singapore",
+        post_code="018956",
+        street="10 Bayfront Avenue",
+        time_zone="Asia/Singapore",
+        access_control_permission=AccessControlPermission.PUBLIC_ONLY,
+        landline_service=True,
+        date_format=DateFormat.MDY,
+    ),
 ]
 
 
@@ -46,26 +84,52 @@ def _user(username: str, **fields) -> User:
 
 @transaction.atomic
 def seed() -> None:
-    admin = _user("admin", email="admin@demo.smartplus.test", role=Role.SUPER_MANAGER, is_staff=True, is_superuser=True)
-    distributor = _user(
-        "distributor", email="distributor@demo.smartplus.test", role=Role.DISTRIBUTOR,
-        first_name="Dana", last_name="Distributor", community_calls_enabled=True, time_zone="America/New_York",
+    admin = _user(
+        "admin", email="admin@demo.smartplus.test", role=Role.SUPER_MANAGER, is_staff=True, is_superuser=True
     )
-    installer = _user(
-        "installer", email="installer@demo.smartplus.test", role=Role.INSTALLER, distributor=distributor,
-        first_name="Ryan", last_name="Chen", account_access_enabled=True, permission_granted=True,
+    distributor = _user(
+        "distributor",
+        email="distributor@demo.smartplus.test",
+        role=Role.DISTRIBUTOR,
+        first_name="Dana",
+        last_name="Distributor",
+        community_calls_enabled=True,
         time_zone="America/New_York",
     )
-    _user("subinstaller", email="sub@demo.smartplus.test", role=Role.SUB_INSTALLER, installer=installer,
-          time_zone="America/New_York")
-    pm = _user("pm@demo.smartplus.test", email="pm@demo.smartplus.test", role=Role.PROPERTY_MANAGER,
-               installer=installer, first_name="Inn", last_name="Ilian", monthly_password_reminder=True)
+    installer = _user(
+        "installer",
+        email="installer@demo.smartplus.test",
+        role=Role.INSTALLER,
+        distributor=distributor,
+        first_name="Ryan",
+        last_name="Chen",
+        account_access_enabled=True,
+        permission_granted=True,
+        time_zone="America/New_York",
+    )
+    _user(
+        "subinstaller",
+        email="sub@demo.smartplus.test",
+        role=Role.SUB_INSTALLER,
+        installer=installer,
+        time_zone="America/New_York",
+    )
+    pm = _user(
+        "pm@demo.smartplus.test",
+        email="pm@demo.smartplus.test",
+        role=Role.PROPERTY_MANAGER,
+        installer=installer,
+        first_name="Inn",
+        last_name="Ilian",
+        monthly_password_reminder=True,
+    )
     for fields in COMMUNITIES:
         if not Community.objects.filter(installer=installer, name=fields["name"]).exists():
             community_services.community_create(actor=installer, **fields)
     first = Community.objects.get(installer=installer, name="Community1")
     PropertyManagerAssignment.objects.get_or_create(
-        community=first, property_manager=PropertyManager.objects.get(pk=pm.pk),
+        community=first,
+        property_manager=PropertyManager.objects.get(pk=pm.pk),
         defaults={"app_enabled": True, "log_access_control": True},
     )
     del admin

@@ -38,11 +38,15 @@ class AuditLogFilterSet(django_filters.FilterSet):
         method="filter_user", label="User", widget=forms.TextInput(attrs={"class": "form-control"})
     )
     date_from = django_filters.DateFilter(
-        field_name="time", lookup_expr="date__gte", label="From",
+        field_name="time",
+        lookup_expr="date__gte",
+        label="From",
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
     )
     date_to = django_filters.DateFilter(
-        field_name="time", lookup_expr="date__lte", label="To",
+        field_name="time",
+        lookup_expr="date__lte",
+        label="To",
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
     )
 
@@ -52,4 +56,6 @@ class AuditLogFilterSet(django_filters.FilterSet):
 
     def filter_user(self, queryset, name, value):
         value = value.strip()
-        return queryset.filter(Q(user_name__iexact=value) | Q(actor_name__iexact=value)) if value else queryset
+        return (
+            queryset.filter(Q(user_name__iexact=value) | Q(actor_name__iexact=value)) if value else queryset
+        )

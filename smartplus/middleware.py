@@ -9,10 +9,14 @@ from __future__ import annotations
 import zoneinfo
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
 
 from .audit import AuditContext, audit_context
+
+# Credential and second-factor pages belong to the person, never to someone acting as them.
+BLOCKED_WHILE_ACTING = {"account_change_password", "account_set_password", "account_email"}
 
 
 class ActorMiddleware:
@@ -29,7 +33,9 @@ class ActorMiddleware:
             real = impersonation.real_user_of(request)
             if real is None or not impersonation.may_act_as(real, user):
                 impersonation.release(request, reason="permission revoked")
-                messages.warning(request, "The installer withdrew the permission; you are back in your account.")
+                messages.warning(
+                    request, "The installer withdrew the permission; you are back in your account."
+                )
                 return redirect("home")
             request.real_user = real
 
@@ -53,3 +59,15 @@ class ActorMiddleware:
             return self.get_response(request)
         finally:
             audit_context.reset(token)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        acting = getattr(request, "real_user", None) is not None and request.real_user.pk != request.actor.pk
+        match = request.resolver_match
+        personal = (
+            match
+            and not match.namespace
+            and (match.url_name in BLOCKED_WHILE_ACTING or (match.url_name or "").startswith("mfa_"))
+        )
+        if acting and personal:
+            raise PermissionDenied
+        return None

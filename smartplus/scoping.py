@@ -34,9 +34,7 @@ def visible_community_ids(actor):
     if role == roles.PROPERTY_MANAGER:
         from accounts.models import PropertyManagerAssignment
 
-        return PropertyManagerAssignment.objects.filter(property_manager_id=actor.pk).values(
-            "community_id"
-        )
+        return PropertyManagerAssignment.objects.filter(property_manager_id=actor.pk).values("community_id")
     installer_id = tenant_installer_id(actor)
     if installer_id is None:
         return Community.objects.none().values("pk")

@@ -12,7 +12,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
     now = datetime.datetime.now(datetime.UTC)
     rows = []
     for name in zoneinfo.available_timezones():
-        if name.startswith(("Etc/", "SystemV/", "posix/", "right/")) or "/" not in name and name != "UTC":
+        if name.startswith(("Etc/", "SystemV/", "posix/", "right/")) or ("/" not in name and name != "UTC"):
             continue
         offset = now.astimezone(zoneinfo.ZoneInfo(name)).utcoffset() or datetime.timedelta()
         minutes = int(offset.total_seconds() // 60)

@@ -105,7 +105,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "account_login"
+LOGOUT_REDIRECT_URL = "home"  # also where django-hijack returns after "Return to my account"
 
 # --- django-allauth: no self sign-up; accounts are made by distributors and installers ---
 ACCOUNT_ADAPTER = "accounts.adapter.PortalAccountAdapter"

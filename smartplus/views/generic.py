@@ -109,11 +109,15 @@ class ObjectListView(TablesMixin, PortalView):
             qs = filterset.qs
         table = self.configure(self.table_class(qs, request=request))
         can_add = self.add_url_name and roles.allows(request.actor, self.model, roles.ADD)
-        return self.render(self.template_name, {
-            "table": table, "filterset": filterset,
-            "add_url": reverse(self.add_url_name) if can_add else None,
-            **self.get_extra_context(),
-        })
+        return self.render(
+            self.template_name,
+            {
+                "table": table,
+                "filterset": filterset,
+                "add_url": reverse(self.add_url_name) if can_add else None,
+                **self.get_extra_context(),
+            },
+        )
 
     def get_extra_context(self) -> dict:
         return {}
@@ -169,10 +173,17 @@ class ObjectEditView(ObjectMixin, PortalView):
 
     def render_form(self, form, status=200):
         template = self.modal_template_name if getattr(self.request, "htmx", False) else self.template_name
-        return self.render(template, {
-            "form": form, "object": self.object, "next": safe_next(self.request, ""),
-            "form_action": self.request.get_full_path(), **self.get_extra_context(),
-        }, status=status)
+        return self.render(
+            template,
+            {
+                "form": form,
+                "object": self.object,
+                "next": safe_next(self.request, ""),
+                "form_action": self.request.get_full_path(),
+                **self.get_extra_context(),
+            },
+            status=status,
+        )
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_instance()
@@ -217,10 +228,15 @@ class ObjectDeleteView(ObjectMixin, PortalView):
     def get(self, request, *args, **kwargs):
         obj = self.get_object()
         template = self.modal_template_name if getattr(request, "htmx", False) else self.template_name
-        return self.render(template, {
-            "object": obj, "summary": self.deletion_summary(obj),
-            "form_action": request.get_full_path(), "next": safe_next(request, ""),
-        })
+        return self.render(
+            template,
+            {
+                "object": obj,
+                "summary": self.deletion_summary(obj),
+                "form_action": request.get_full_path(),
+                "next": safe_next(request, ""),
+            },
+        )
 
     def post(self, request, *args, **kwargs):
         obj = self.get_object()

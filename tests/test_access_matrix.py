@@ -1,0 +1,258 @@
+"""Role x URL access matrix: every URL pattern, probed with GET and POST as ten actors.
+
+A pattern without an expectation row fails the test, so a new URL cannot ship unchecked.
+Expected codes: OK (2xx, 3xx not to a login page, 422 form errors), LOGIN (redirect to login),
+ADMIN_LOGIN, 400/403/404/405, ANY (third-party page: below 500). Every 2xx body is also checked
+for names the actor must never see.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import World, build_world
+
+ACTORS = ["anon", "inst_a", "sub_a", "inst_b", "pm_a", "pm_none", "dist_a", "acting", "dist_other", "root"]
+OK, LOGIN, ADMIN_LOGIN, ANY = "ok", "login", "admin_login", "any"
+LOGGED_IN = [a for a in ACTORS if a != "anon"]
+
+
+def row(default, **over) -> dict:
+    return {a: over.get(a, default) for a in ACTORS} | {"anon": over.get("anon", LOGIN)}
+
+
+def same(r: dict) -> dict:
+    return {"get": r, "post": r}
+
+
+def get_only(r: dict) -> dict:
+    """A read-only page: POST is 405 wherever the role may view it."""
+    post = {a: (405 if code in (OK, 404) else code) for a, code in r.items()}
+    return {"get": r, "post": post}
+
+
+def post_only(r: dict) -> dict:
+    """An action: GET is 405 wherever the role holds the action."""
+    get = {a: (405 if code in (OK, 404) else code) for a, code in r.items()}
+    return {"get": get, "post": r}
+
+
+# Who may touch installer A's shared data, for views on objects owned by A.
+A_SHARED = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404)
+A_MAIN_ONLY = row(403, inst_a=OK, acting=OK, inst_b=404)
+A_SHARED_ADD = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)
+COMMUNITY_VIEW = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_a=OK, pm_none=404, root=OK)
+COMMUNITY_CHANGE = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, root=OK)
+AUTHED = row(ANY, acting=ANY)
+AUTHED_PERSONAL = row(ANY, acting=403)  # credentials: never while acting as someone else
+
+EXPECTED: dict[str, dict] = {
+    "home": same(row(OK)),
+    # --- communities ---
+    "communities:dashboard": get_only(row(OK, dist_a=403, dist_other=403)),
+    "communities:community_add": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)),
+    "communities:community_detail": get_only(COMMUNITY_VIEW),
+    "communities:community_edit": same(COMMUNITY_CHANGE),
+    "communities:community_delete": same(COMMUNITY_CHANGE),
+    "communities:community_property_managers": same(A_SHARED),
+    # --- accounts: sub-accounts and property managers ---
+    "accounts:subaccount_add": same(row(403, inst_a=OK, acting=OK, inst_b=OK)),
+    "accounts:subaccount_edit": same(A_MAIN_ONLY),
+    "accounts:subaccount_delete": same(A_MAIN_ONLY),
+    "accounts:subaccount_reset_password": post_only(A_MAIN_ONLY),
+    "accounts:propertymanager_add": same(A_SHARED_ADD),
+    "accounts:propertymanager_edit": same(A_SHARED),
+    "accounts:propertymanager_delete": same(A_SHARED),
+    "accounts:propertymanager_reset_password": post_only(A_SHARED),
+    "accounts:propertymanagerassignment_reset_app_password": post_only(A_SHARED),
+    # --- distributor ---
+    "accounts:installer_list": get_only(row(403, dist_a=OK, dist_other=OK, root=OK)),
+    "accounts:installer_add": same(row(403, dist_a=OK, dist_other=OK)),
+    "accounts:installer_edit": same(row(403, dist_a=OK, dist_other=404)),
+    "accounts:installer_reset_password": post_only(row(403, dist_a=OK, dist_other=404)),
+    # --- account menu ---
+    "accounts:password_change": same(row(OK, acting=403)),
+    "accounts:password_reminder_dismiss": post_only(row(OK)),
+    "accounts:time_zone": same(row(OK)),
+    "accounts:billing_information": same(row(403, inst_a=OK, acting=OK, inst_b=OK)),
+    "accounts:customer_service": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)),
+    "accounts:account_setting": same(row(403, inst_a=OK, inst_b=OK)),
+    "auditlog_list": get_only(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, root=OK)),
+    # --- impersonation (the full grid is in test_impersonation.py) ---
+    "hijack:acquire": {"get": row(400, anon=400), "post": row(403)},
+    "hijack:release": {"get": row(403, anon=403, acting=405), "post": row(403, anon=403, acting=OK)},
+    # --- allauth: login, reset, 2FA. Credential pages are refused while acting. ---
+    **{
+        name: same(row(ANY, anon=ANY))
+        for name in (
+            "account_login",
+            "account_logout",
+            "account_inactive",
+            "account_signup",
+            "account_email_verification_sent",
+            "account_confirm_login_code",
+            "account_confirm_email",
+            "account_reset_password",
+            "account_reset_password_done",
+            "account_reset_password_from_key",
+            "account_reset_password_from_key_done",
+            "mfa_authenticate",
+        )
+    },
+    "account_reauthenticate": same(AUTHED),
+    "mfa_reauthenticate": same(AUTHED_PERSONAL),
+    **{
+        name: same(AUTHED_PERSONAL)
+        for name in (
+            "account_email",
+            "account_change_password",
+            "account_set_password",
+            "mfa_index",
+            "mfa_activate_totp",
+            "mfa_deactivate_totp",
+            "mfa_view_recovery_codes",
+            "mfa_generate_recovery_codes",
+            "mfa_download_recovery_codes",
+        )
+    },
+}
+# The Django admin is the super manager's: everyone else goes to the admin login.
+ADMIN = same(row(ADMIN_LOGIN, anon=ADMIN_LOGIN, root=ANY))
+ADMIN_PUBLIC = {"admin:login", "admin:logout"}
+
+# What each actor must never read. Installer A's data, installer B's data, and A's account names.
+A_NAMES = ["Alpha Gardens", "Alpha Towers", "helper_sam", "pm_a@example.test"]
+B_NAMES = ["Bravo Heights", "pm_b@example.test", "inst_b"]
+FORBIDDEN_TEXT = {
+    "anon": A_NAMES + B_NAMES,
+    "inst_a": B_NAMES,
+    "sub_a": B_NAMES,
+    "acting": B_NAMES,
+    "inst_b": [*A_NAMES, "inst_a"],
+    "pm_a": ["Alpha Towers", "helper_sam", *B_NAMES],
+    "pm_none": ["Alpha Gardens", "Alpha Towers", "helper_sam", *B_NAMES],
+    "dist_a": ["Alpha Gardens", "Alpha Towers", "helper_sam", "pm_a@example.test", *B_NAMES],
+    "dist_other": [*A_NAMES, "inst_a", "Bravo Heights", "pm_b@example.test"],
+    "root": [],
+}
+
+
+def _walk(patterns, ns=None, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            child = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+            yield from _walk(p.url_patterns, child, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            # Unnamed patterns (the admin's redirects and catch-all) are keyed by their full route.
+            name = p.name or f"<unnamed /{prefix}{p.pattern}>"
+            yield (f"{ns}:{name}" if ns else name), p
+
+
+def _unnamed_url(name: str) -> str:
+    route = name.split("<unnamed ", 1)[1][:-1]
+    route = route.replace("<path:object_id>", "1").replace("(?P<url>.*)$", "x").replace("^", "")
+    return route
+
+
+def all_url_names() -> list[str]:
+    return sorted({name for name, _ in _walk(get_resolver().url_patterns)})
+
+
+def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
+    objects = {
+        "communities:": w.community_a.pk,
+        "accounts:subaccount": w.sub_a.pk,
+        "accounts:propertymanagerassignment": w.assignment_a.pk,
+        "accounts:propertymanager": w.pm_a.pk,
+        "accounts:installer": w.installer_a.pk,
+    }
+    kwargs = {}
+    for key in pattern.pattern.regex.groupindex:
+        if key == "pk":
+            kwargs[key] = next(v for prefix, v in objects.items() if name.startswith(prefix))
+        elif key == "app_label":
+            kwargs[key] = "communities"
+        elif key in ("object_id", "content_type_id") or key == "uidb36":
+            kwargs[key] = "1"
+        else:
+            kwargs[key] = "x"
+    return kwargs
+
+
+def _client_for(actor: str, w: World) -> Client:
+    client = Client()
+    users = {
+        "inst_a": w.installer_a,
+        "sub_a": w.sub_a,
+        "inst_b": w.installer_b,
+        "pm_a": w.pm_a,
+        "pm_none": w.pm_nothing,
+        "dist_a": w.distributor_a,
+        "dist_other": w.distributor_other,
+        "root": w.superuser,
+    }
+    if actor == "anon":
+        return client
+    if actor == "acting":
+        w.installer_a.permission_granted = True
+        w.installer_a.save(update_fields=["permission_granted"])
+        client.force_login(w.distributor_a)
+        response = client.post(reverse("hijack:acquire"), {"user_pk": w.installer_a.pk})
+        assert response.status_code == 302, "distributor could not start acting as installer A"
+        return client
+    client.force_login(users[actor])
+    return client
+
+
+def _check(expected, response, actor: str, where: str) -> None:
+    status = response.status_code
+    location = response.get("Location", "")
+    if expected == OK:
+        assert status in (200, 204, 302, 303, 422), f"{where}: expected OK, got {status}"
+        if status in (302, 303):
+            assert "/login/" not in location, f"{where}: expected OK, redirected to {location}"
+    elif expected == LOGIN:
+        assert status == 302 and location.startswith("/accounts/login/"), (
+            f"{where}: expected login, got {status} {location}"
+        )
+    elif expected == ADMIN_LOGIN:
+        assert status == 302 and location.startswith("/admin/login/"), (
+            f"{where}: expected admin login, got {status} {location}"
+        )
+    elif expected == ANY:
+        assert status < 500, f"{where}: server error {status}"
+    else:
+        assert status == expected, f"{where}: expected {expected}, got {status} {location}"
+    if status == 200 and response.get("Content-Type", "").startswith("text/html"):
+        body = response.content.decode()
+        for text in FORBIDDEN_TEXT[actor]:
+            assert text not in body, f"{where}: leaked {text!r}"
+
+
+@pytest.mark.parametrize("name", all_url_names(), ids=str)
+def test_url_access_for_every_role(name, db):
+    if name in ADMIN_PUBLIC:
+        expectation = same(row(ANY, anon=ANY))
+    else:
+        expectation = ADMIN if name.startswith("admin:") else EXPECTED.get(name)
+    assert expectation is not None, f"URL {name!r} has no row in the access matrix"
+    w = build_world()
+    pattern = dict(_walk(get_resolver().url_patterns))[name]
+    url = _unnamed_url(name) if "<unnamed " in name else reverse(name, kwargs=_kwargs_for(name, pattern, w))
+    for actor in ACTORS:
+        for method in ("get", "post"):
+            with transaction.atomic():
+                client = _client_for(actor, w)
+                data = {"user_pk": w.installer_a.pk} if name == "hijack:acquire" else {}
+                response = getattr(client, method)(url, data) if method == "post" else client.get(url)
+                _check(expectation[method][actor], response, actor, f"{method.upper()} {url} as {actor}")
+                transaction.set_rollback(True)
+
+
+def test_every_expectation_names_a_real_url():
+    """A stale row (a URL that no longer exists) is as misleading as a missing one."""
+    names = set(all_url_names())
+    assert set(EXPECTED) - names == set()
