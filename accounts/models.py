@@ -100,7 +100,7 @@ class User(AbstractUser, AuditedModel):
 # --- Role views of the user table: each one a scoped, audited list of its own ---
 
 
-class _RoleManager(ScopedManager):
+class _RoleManager(PortalUserManager):
     def __init__(self, role: str):
         super().__init__()
         self._role = role

@@ -110,6 +110,7 @@ def connect_signals() -> None:
     from .models import AuditedModel
 
     for model in apps.get_models():
-        if issubclass(model, AuditedModel) and not model._meta.proxy:
+        # Proxies too: Django sends the signals with the proxy class (SubAccount, ...) as sender.
+        if issubclass(model, AuditedModel):
             post_save.connect(_on_save, sender=model, dispatch_uid=f"audit-save-{model._meta.label}")
             post_delete.connect(_on_delete, sender=model, dispatch_uid=f"audit-del-{model._meta.label}")

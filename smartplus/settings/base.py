@@ -59,8 +59,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "hijack.middleware.HijackUserMiddleware",
-    "smartplus.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth, hijack and messages: it reads the hijack history and may post a notice.
+    "smartplus.middleware.ActorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
