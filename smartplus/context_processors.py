@@ -8,6 +8,15 @@ from smartplus import roles
 
 
 def portal(request) -> dict:
+    # Computed once per request: django-tables2 renders every TemplateColumn cell with the
+    # request's context processors, which would otherwise repeat these queries per row.
+    cached = getattr(request, "_portal_context", None)
+    if cached is None:
+        cached = request._portal_context = _portal(request)
+    return cached
+
+
+def _portal(request) -> dict:
     actor = getattr(request, "actor", None)
     if actor is None or not actor.is_authenticated:
         return {"support_links": settings.SMARTPLUS_SUPPORT_LINKS}

@@ -1,0 +1,36 @@
+"""Production settings pass Django's deployment checks, and refuse to start without a real key."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _clean_env() -> dict:
+    # The test process allows async-unsafe ORM use for Playwright; a deployment never does.
+    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def _manage(*args, **env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**_clean_env(), "DJANGO_SETTINGS_MODULE": "smartplus.settings.production", **env},
+    )
+
+
+def test_check_deploy_reports_nothing():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY="k" * 20 + "-production-" * 4)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_a_missing_secret_key():
+    result = _manage("check", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
