@@ -1,0 +1,82 @@
+"""The audit log page and the one scoping mechanism (smartplus.scoping)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Installer, PropertyManager, SubAccount
+from communities import services
+from communities.models import Community
+from smartplus.audit import AuditContext, audit_context
+from smartplus.models import AuditLog
+
+pytestmark = pytest.mark.django_db
+
+
+def _as(user):
+    return audit_context.set(AuditContext(user.pk, user.username, user.pk, user.username))
+
+
+def test_audit_log_page_filters_by_object_type_user_and_date(client, world):
+    token = _as(world.sub_a)
+    services.community_update(actor=world.sub_a, community=world.community_a, city="Dallas")
+    audit_context.reset(token)
+    token = _as(world.installer_a)
+    services.community_update(actor=world.installer_a, community=world.community_a2, city="Houston")
+    audit_context.reset(token)
+    AuditLog.objects.filter(user_name="helper_sam").update(time=timezone.now() - datetime.timedelta(days=3))
+
+    client.force_login(world.installer_a)
+    url = reverse("auditlog_list")
+    community_type = ContentType.objects.get_for_model(Community).pk
+
+    def rows(**params):
+        return [
+            (r.record.user_name, r.record.object_repr) for r in client.get(url, params).context["table"].rows
+        ]
+
+    assert set(rows(object_type=community_type, action="update")) == {
+        ("helper_sam", "Alpha Gardens"),
+        ("inst_a", "Alpha Towers"),
+    }
+    assert rows(user="helper_sam", action="update") == [("helper_sam", "Alpha Gardens")]
+    today = timezone.localdate().isoformat()
+    assert rows(date_from=today, action="update") == [("inst_a", "Alpha Towers")]
+    assert "Dallas" in client.get(url, {"user": "helper_sam"}).content.decode()
+
+
+def test_audit_log_shows_only_the_tenants_rows(client, world):
+    token = _as(world.installer_b)
+    services.community_update(actor=world.installer_b, community=world.community_b, city="Reno")
+    audit_context.reset(token)
+    client.force_login(world.installer_a)
+    body = client.get(reverse("auditlog_list"), {"per_page": 100}).content.decode()
+    assert "Bravo Heights" not in body and "Reno" not in body
+
+
+def test_visible_communities_per_role(world):
+    def names(actor):
+        return set(Community.objects.for_actor(actor).values_list("name", flat=True))
+
+    assert names(world.installer_a) == names(world.sub_a) == {"Alpha Gardens", "Alpha Towers"}
+    assert names(world.installer_b) == {"Bravo Heights"}
+    assert names(world.pm_a) == {"Alpha Gardens"}
+    assert names(world.pm_nothing) == set()
+    assert names(world.distributor_a) == set()
+    assert names(world.superuser) == {"Alpha Gardens", "Alpha Towers", "Bravo Heights"}
+
+
+def test_actions_are_data_in_roles(world):
+    assert Community.objects.for_actor(world.pm_a, "change").count() == 0
+    assert Community.objects.for_actor(world.installer_a, "change").count() == 2
+    assert SubAccount.objects.for_actor(world.sub_a).count() == 0  # sub-installers do not manage sub-accounts
+    assert list(SubAccount.objects.for_actor(world.installer_a)) == [world.sub_a]
+    assert set(PropertyManager.objects.for_actor(world.sub_a)) == {world.pm_a, world.pm_nothing}
+    assert list(Installer.objects.for_actor(world.distributor_a)) == [world.installer_a]
+    assert Installer.objects.for_actor(world.distributor_other).get() == world.installer_b
+    assert Installer.objects.for_actor(world.installer_a).count() == 0
