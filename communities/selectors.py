@@ -26,5 +26,24 @@ def community_list(*, actor):
     )
 
 
+SWITCHER_LIMIT = 50
+
+
 def community_switcher(*, actor) -> list[tuple[int, str]]:
-    return list(Community.objects.for_actor(actor).order_by("name").values_list("pk", "name")[:200])
+    """The first communities by name for the top bar's "List Of Communities"; the dashboard has the rest."""
+    return list(
+        Community.objects.for_actor(actor).order_by("name").values_list("pk", "name")[: SWITCHER_LIMIT + 1]
+    )
+
+
+def community_names_by_manager(*, property_manager_ids) -> dict[int, list[str]]:
+    """Names of the communities each property manager is assigned to, in one light query."""
+    names: dict[int, list[str]] = {pk: [] for pk in property_manager_ids}
+    rows = (
+        PropertyManagerAssignment.objects.filter(property_manager_id__in=property_manager_ids)
+        .order_by("community__name")
+        .values_list("property_manager_id", "community__name")
+    )
+    for pm_id, name in rows:
+        names[pm_id].append(name)
+    return names

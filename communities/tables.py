@@ -40,12 +40,24 @@ class PropertyManagerTable(PortalTable):
         model = PropertyManager
         fields = ("name", "email", "communities", "actions")
 
+    SHOWN = 5
+
+    def before_render(self, request):
+        # Only the managers on this page, and only names: a manager may run hundreds of communities.
+        from .selectors import community_names_by_manager
+
+        rows = self.page.object_list if self.page else self.rows
+        self.community_names = community_names_by_manager(property_manager_ids=[r.record.pk for r in rows])
+
     def render_name(self, record):
         return record.display_name
 
     def render_communities(self, record):
-        names = [a.community.name for a in record.pm_assignments.all()]
-        return ", ".join(names) if names else "--"
+        names = self.community_names.get(record.pk, [])
+        if not names:
+            return "--"
+        more = len(names) - self.SHOWN
+        return ", ".join(names[: self.SHOWN]) + (f" and {more} more" if more > 0 else "")
 
 
 class SubAccountTable(PortalTable):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
 from django.urls import reverse
 
 from accounts.models import PropertyManager, PropertyManagerAssignment, SubAccount
@@ -37,11 +36,7 @@ class DashboardView(generic.ObjectListView):
         actor = self.request.actor
         context = {}
         if roles.allows(actor, PropertyManager, roles.VIEW):
-            pms = PropertyManager.objects.for_actor(actor).prefetch_related(
-                Prefetch(
-                    "pm_assignments", queryset=PropertyManagerAssignment.objects.select_related("community")
-                )
-            )
+            pms = PropertyManager.objects.for_actor(actor).order_by("first_name", "last_name", "pk")
             context["pm_table"] = self.configure(
                 PropertyManagerTable(pms, request=self.request), prefix="pm-"
             )

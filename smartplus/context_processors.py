@@ -20,12 +20,17 @@ def _portal(request) -> dict:
     actor = getattr(request, "actor", None)
     if actor is None or not actor.is_authenticated:
         return {"support_links": settings.SMARTPLUS_SUPPORT_LINKS}
-    from communities.selectors import community_switcher
+    from django.urls import reverse
+
+    from communities.selectors import SWITCHER_LIMIT, community_switcher
 
     role = roles.role_of(actor)
     communities = (
         community_switcher(actor=actor) if roles.allows(actor, "communities.community", "view") else []
     )
+    # One reverse() for the whole list instead of one {% url %} per entry.
+    detail = reverse("communities:community_detail", args=[987654321])
+    switcher = [(detail.replace("987654321", str(pk)), name) for pk, name in communities[:SWITCHER_LIMIT]]
     return {
         "actor": actor,
         "real_user": request.real_user,
@@ -37,7 +42,8 @@ def _portal(request) -> dict:
             roles.DISTRIBUTOR: "Distributor",
             roles.SUPER_MANAGER: "Super Manager",
         }.get(role, ""),
-        "switcher_communities": communities,
+        "switcher_communities": switcher,
+        "switcher_more": len(communities) > SWITCHER_LIMIT,
         "nav": {
             "dashboard": roles.allows(actor, "communities.community", "view"),
             "installers": roles.allows(actor, "accounts.installer", "view"),

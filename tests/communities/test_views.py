@@ -214,3 +214,14 @@ def test_assignment_refuses_another_tenants_property_manager(client, world):
     url = reverse("communities:community_property_managers", args=[world.community_a2.pk])
     client.post(url, {f"pm-{world.pm_b.pk}-assigned": "on"})
     assert not PropertyManagerAssignment.objects.filter(community=world.community_a2).exists()
+
+
+def test_property_manager_list_names_at_most_five_communities(client, world):
+    for i in range(6):
+        c = CommunityFactory(installer=world.installer_a, name=f"Zeta {i}")
+        PropertyManagerAssignment.objects.create(community=c, property_manager=world.pm_nothing)
+    client.force_login(world.installer_a)
+    table = client.get(reverse("communities:dashboard")).context["pm_table"]
+    cells = {row.record.pk: row.get_cell("communities") for row in table.page.object_list}
+    assert cells[world.pm_a.pk] == "Alpha Gardens"
+    assert cells[world.pm_nothing.pk] == "Zeta 0, Zeta 1, Zeta 2, Zeta 3, Zeta 4 and 1 more"
