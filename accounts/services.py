@@ -74,6 +74,24 @@ def _issue_credentials(user: User) -> str | None:
     return password
 
 
+def _new_account(model, *, role: str, **fields) -> User:
+    """Create a portal account that has no password yet (credentials are issued after)."""
+    _check_unique(username=fields["username"], email=fields.get("email"))
+    user = model(role=role, **fields)
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+# Which proxy (and so which row of roles.py) governs an account of each role.
+_ACCOUNT_MODELS = {
+    Role.SUB_INSTALLER: SubAccount,
+    Role.PROPERTY_MANAGER: PropertyManager,
+    Role.INSTALLER: Installer,
+}
+
+
 # --- Sub-accounts ---
 
 
@@ -82,18 +100,15 @@ def subaccount_create(
     *, actor, username: str, email: str = "", phone: str = ""
 ) -> tuple[SubAccount, str | None]:
     _require(actor, SubAccount, roles.ADD)
-    _check_unique(username=username, email=email)
-    sub = SubAccount(
+    sub = _new_account(
+        SubAccount,
+        role=Role.SUB_INSTALLER,
         username=username,
         email=email,
         phone=phone,
-        role=Role.SUB_INSTALLER,
         installer_id=_tenant_id(actor),
         time_zone=actor.time_zone,
     )
-    sub.set_unusable_password()
-    sub.full_clean(exclude=["password"])
-    sub.save()
     return sub, _issue_credentials(sub)
 
 
@@ -111,19 +126,15 @@ def subaccount_update(
 
 @transaction.atomic
 def user_delete(*, actor, user: User) -> None:
-    model = {Role.SUB_INSTALLER: SubAccount, Role.PROPERTY_MANAGER: PropertyManager}.get(user.role)
-    if model is None:
+    model = _ACCOUNT_MODELS.get(user.role)
+    if model is None or model is Installer:
         raise PermissionDenied
     _require(actor, model, roles.DELETE)
     user.delete()
 
 
 def user_reset_password(*, actor, user: User) -> str | None:
-    model = {
-        Role.SUB_INSTALLER: SubAccount,
-        Role.PROPERTY_MANAGER: PropertyManager,
-        Role.INSTALLER: Installer,
-    }.get(user.role)
+    model = _ACCOUNT_MODELS.get(user.role)
     if model is None:
         raise PermissionDenied
     _require(actor, model, "reset_password")
@@ -139,21 +150,18 @@ def property_manager_create(
     *, actor, first_name: str, last_name: str, email: str, language: str, monthly_password_reminder: bool
 ) -> PropertyManager:
     _require(actor, PropertyManager, roles.ADD)
-    _check_unique(username=email, email=email)
-    pm = PropertyManager(
+    pm = _new_account(
+        PropertyManager,
+        role=Role.PROPERTY_MANAGER,
         username=email,
         email=email,
         first_name=first_name,
         last_name=last_name,
         language=language,
         monthly_password_reminder=monthly_password_reminder,
-        role=Role.PROPERTY_MANAGER,
         installer_id=_tenant_id(actor),
         time_zone=actor.time_zone,
     )
-    pm.set_unusable_password()
-    pm.full_clean(exclude=["password"])
-    pm.save()
     _issue_credentials(pm)
     return pm
 
@@ -240,21 +248,18 @@ def installer_create(
     _require(actor, Installer, roles.ADD)
     if actor.role != Role.DISTRIBUTOR:
         raise PermissionDenied
-    _check_unique(username=username, email=email)
-    inst = Installer(
+    inst = _new_account(
+        Installer,
+        role=Role.INSTALLER,
         username=username,
         email=email,
         first_name=first_name,
         last_name=last_name,
         phone=phone,
-        role=Role.INSTALLER,
         distributor=actor,
         account_access_enabled=account_access_enabled,
         time_zone=actor.time_zone,
     )
-    inst.set_unusable_password()
-    inst.full_clean(exclude=["password"])
-    inst.save()
     _issue_credentials(inst)
     return inst
 
