@@ -9,7 +9,9 @@ from .models import Installer
 
 class InstallerTable(PortalTable):
     username = tables.Column(verbose_name="Account")
-    name = tables.Column(verbose_name="Name", accessor="first_name", order_by=("first_name", "last_name"))
+    name = tables.Column(
+        verbose_name="Name", accessor="first_name", order_by=("first_name", "last_name"), default="--"
+    )
     email = tables.Column(verbose_name="Email")
     account_access_enabled = tables.BooleanColumn(verbose_name="Account access")
     permission_granted = tables.BooleanColumn(verbose_name="Permission Granted")

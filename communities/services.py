@@ -64,9 +64,14 @@ def _validate(*, actor, community: Community, before: dict | None) -> None:
         and not community_calls_allowed(installer=community.installer)
     ):
         errors["community_calls"] = "Community Calls is not enabled for your account by your distributor."
+    try:
+        community.full_clean()
+    except ValidationError as exc:
+        # Report field errors and rule errors together, not one round after the other.
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, messages[0])
     if errors:
         raise ValidationError(errors)
-    community.full_clean()
 
 
 @transaction.atomic

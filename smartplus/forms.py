@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
 
 
 class BootstrapMixin:
@@ -40,5 +42,12 @@ class ScopedModelForm(BootstrapMixin, forms.ModelForm):
         self._style()
 
     def _post_clean(self):
-        # Model validation happens in the service, which knows the rules and the actor.
-        pass
+        # The model's field validators (post code, ranges, ...) report at their field together
+        # with the form's own errors. Cross-field rules and constraints belong to the service,
+        # which knows the actor; the form does not run them.
+        opts = self._meta
+        try:
+            self.instance = construct_instance(self, self.instance, opts.fields, opts.exclude)
+            self.instance.clean_fields(exclude=self._get_validation_exclusions())
+        except ValidationError as exc:
+            self._update_errors(exc)

@@ -225,3 +225,15 @@ def test_property_manager_list_names_at_most_five_communities(client, world):
     cells = {row.record.pk: row.get_cell("communities") for row in table.page.object_list}
     assert cells[world.pm_a.pk] == "Alpha Gardens"
     assert cells[world.pm_nothing.pk] == "Zeta 0, Zeta 1, Zeta 2, Zeta 3, Zeta 4 and 1 more"
+
+
+def test_all_field_errors_are_reported_in_one_round(client, world):
+    client.force_login(world.installer_a)
+    data = {**VALID, "name": "", "post_code": "12-34", "home_automation": "on", "landline_service": "on"}
+    errors = client.post(reverse("communities:community_add"), data).context["form"].errors
+    assert {"name", "post_code"} <= set(errors)
+    # Rule errors and constraint errors of the service come together too.
+    data = {**VALID, "name": "alpha gardens", "home_automation": "on", "landline_service": "on"}
+    form = client.post(reverse("communities:community_add"), data).context["form"]
+    assert "landline_service" in form.errors
+    assert "already have a community with this name" in " ".join(form.non_field_errors())
