@@ -12,6 +12,24 @@ from communities.models import Community
 
 PASSWORD = "correct-horse-battery"
 
+# A valid POST of the New Community form; tests override what they exercise.
+COMMUNITY_FORM = {
+    "name": "Luna",
+    "number_of_apartments": 50,
+    "feature_plan": "premium",
+    "country": "US",
+    "state": "TX",
+    "city": "Austin",
+    "post_code": "78701",
+    "street": "1 Congress Ave",
+    "time_zone": "America/Chicago",
+    "time_format": "24h",
+    "date_format": "Y-m-d",
+    "access_control_permission": "public_private",
+    "pin_mode": "pin",
+    "charge_mode": "installer",
+}
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from communities.models import Community
 from smartplus.models import AuditLog
-from tests.factories import InstallerFactory, build_world
+from tests.factories import COMMUNITY_FORM, InstallerFactory, build_world
 
 ACQUIRE = "hijack:acquire"
 
@@ -163,20 +163,7 @@ def test_every_change_while_acting_is_audited_with_both_users():
     start = AuditLog.objects.get(action="impersonation_start")
     assert (start.user_id, start.actor_id) == (w.distributor_a.pk, w.installer_a.pk)
 
-    community_data = {
-        "name": "Acted Community",
-        "number_of_apartments": 20,
-        "feature_plan": "premium",
-        "country": "US",
-        "city": "Austin",
-        "street": "1 Congress Ave",
-        "time_zone": "America/Chicago",
-        "time_format": "24h",
-        "date_format": "Y-m-d",
-        "access_control_permission": "public_private",
-        "pin_mode": "pin",
-        "charge_mode": "installer",
-    }
+    community_data = {**COMMUNITY_FORM, "name": "Acted Community"}
     assert client.post(reverse("communities:community_add"), community_data).status_code == 302
     created = Community.objects.get(name="Acted Community")
     edit = {**community_data, "name": "Acted Community 2"}

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.choices import Language, Role
 from accounts.models import BillingInformation, CustomerService, PropertyManager, SubAccount, User
-from tests.factories import PASSWORD, InstallerFactory, PropertyManagerFactory
+from tests.factories import PASSWORD, InstallerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -367,8 +367,3 @@ def test_distributor_creates_an_installer_under_itself(client, world, commit):
     assert len(mail.outbox) == 1
     listing = client.get(reverse("accounts:installer_list")).content.decode()
     assert "newinst" in listing and "inst_b" not in listing
-
-
-def test_property_manager_factory_defaults():
-    pm = PropertyManagerFactory()
-    assert pm.role == Role.PROPERTY_MANAGER and pm.installer.role == Role.INSTALLER

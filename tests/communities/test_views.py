@@ -9,26 +9,11 @@ from django.urls import reverse
 
 from accounts.models import PropertyManagerAssignment
 from communities.models import Community
-from tests.factories import CommunityFactory, InstallerFactory, PropertyManagerFactory
+from tests.factories import COMMUNITY_FORM, CommunityFactory, InstallerFactory, PropertyManagerFactory
 
 pytestmark = pytest.mark.django_db
 
-VALID = {
-    "name": "Luna",
-    "number_of_apartments": 50,
-    "feature_plan": "premium",
-    "country": "US",
-    "state": "TX",
-    "city": "Austin",
-    "post_code": "78701",
-    "street": "1 Congress Ave",
-    "time_zone": "America/Chicago",
-    "time_format": "24h",
-    "date_format": "Y-m-d",
-    "access_control_permission": "public_private",
-    "pin_mode": "pin",
-    "charge_mode": "installer",
-}
+VALID = COMMUNITY_FORM
 
 
 def _dashboard_queries(client, installer, count: int) -> int:
