@@ -7,9 +7,10 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 
 from smartplus.forms import PortalForm, ScopedModelForm
 from smartplus.timezones import time_zone_choices
+from smartplus.validators import phone_validator
 
 from .choices import Language
-from .models import BillingInformation, CustomerService, phone_validator
+from .models import BillingInformation, CustomerService
 
 
 class SubAccountForm(PortalForm):

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.validators import RegexValidator
 from django.db import models
 from django_countries.fields import CountryField
 
 from smartplus.models import AuditedModel, ScopedModel, TimeStampedModel
 from smartplus.scoping import ScopedManager, ScopedQuerySet
 from smartplus.timezones import time_zone_choices
+from smartplus.validators import phone_validator, post_code_validator
 
 from .choices import Language, Role
-
-phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 ()-]{3,30}$",
-    "Enter a phone number: digits, spaces, ( ) and -, optionally starting with +.",
-)
 
 
 class PortalUserManager(UserManager.from_queryset(ScopedQuerySet)):
@@ -178,11 +173,6 @@ class InstallerOwnedModel(TimeStampedModel, AuditedModel):
 
     def audit_installer_id(self) -> int | None:
         return self.installer_id
-
-
-post_code_validator = RegexValidator(
-    r"^[A-Za-z0-9]*$", "Post code may contain only letters A-Z, a-z and digits 0-9."
-)
 
 
 class BillingInformation(InstallerOwnedModel):

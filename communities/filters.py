@@ -13,9 +13,6 @@ class CommunityFilterSet(django_filters.FilterSet):
         model = Community
         fields = ["q"]
 
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django_countries.fields import CountryField
 
 from smartplus.models import ScopedModel
 from smartplus.timezones import time_zone_choices
+from smartplus.validators import post_code_validator
 
 from .choices import AccessControlPermission, ChargeMode, DateFormat, FeaturePlan, PinMode, TimeFormat
 
 MAX_APARTMENTS = 10000
-
-post_code_validator = RegexValidator(
-    r"^[A-Za-z0-9]*$", "Post code may contain only letters A-Z, a-z and digits 0-9."
-)
 
 
 class Community(ScopedModel):

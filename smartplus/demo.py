@@ -84,7 +84,7 @@ def _user(username: str, **fields) -> User:
 
 @transaction.atomic
 def seed() -> None:
-    admin = _user(
+    _user(
         "admin", email="admin@demo.smartplus.test", role=Role.SUPER_MANAGER, is_staff=True, is_superuser=True
     )
     distributor = _user(
@@ -132,4 +132,3 @@ def seed() -> None:
         property_manager=PropertyManager.objects.get(pk=pm.pk),
         defaults={"app_enabled": True, "log_access_control": True},
     )
-    del admin

@@ -1,8 +1,8 @@
 """Base table and shared columns (django-tables2)."""
 
 import django_tables2 as tables
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+
+from .models import AuditLog
 
 
 class PortalTable(tables.Table):
@@ -21,14 +21,6 @@ class ActionsColumn(tables.TemplateColumn):
         super().__init__(template_name=template_name, **kwargs)
 
 
-def dash(value) -> str:
-    return value if value not in (None, "") else mark_safe("--")
-
-
-def badge(text: str, kind: str = "secondary") -> str:
-    return format_html('<span class="badge text-bg-{}">{}</span>', kind, text)
-
-
 class AuditLogTable(PortalTable):
     time = tables.DateTimeColumn(verbose_name="Time", format="Y-m-d H:i:s")
     user_name = tables.Column(verbose_name="User")
@@ -41,8 +33,6 @@ class AuditLogTable(PortalTable):
     )
 
     class Meta(PortalTable.Meta):
-        from .models import AuditLog
-
         model = AuditLog
         fields = ("time", "user_name", "actor_name", "action", "object_type", "object_repr", "changes")
         order_by = "-time"

@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 from .base import DATA_DIR, env
 
 DEBUG = env.bool("DEBUG", default=True)
+# The SQLite file and broker folders live here; create it so any manage.py command works first time.
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-key-never-use-in-production")
 
 _queue = DATA_DIR / "broker" / "queue"

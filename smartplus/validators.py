@@ -1,0 +1,13 @@
+"""Field validators shared by several apps (addresses and phone numbers)."""
+
+from django.core.validators import RegexValidator
+
+# Spec: "Post code should be letters from A-Z or a-z, or numbers from 0-9."
+post_code_validator = RegexValidator(
+    r"^[A-Za-z0-9]*$", "Post code may contain only letters A-Z, a-z and digits 0-9."
+)
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 ()-]{3,30}$",
+    "Enter a phone number: digits, spaces, ( ) and -, optionally starting with +.",
+)
