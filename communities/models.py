@@ -19,6 +19,7 @@ MAX_APARTMENTS = 10000
 class Community(ScopedModel):
     scope_root = "community"
     scope_path = ""
+    audit_exclude = ("apartment_count", "end_user_count")
 
     installer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="communities"
@@ -59,6 +60,10 @@ class Community(ScopedModel):
     )
     send_expiration_email = models.BooleanField("Send Expiration Email To End User/PM", default=False)
     send_renew_email = models.BooleanField("Send Renew Email To End User", default=False)
+    # Kept by the residents services in the same transaction as each change, so the dashboard,
+    # the capacity rule and the resident search's "N In All" never count 100,000 rows.
+    apartment_count = models.PositiveIntegerField(default=0, editable=False)
+    end_user_count = models.PositiveIntegerField("End User Count", default=0, editable=False)
 
     class Meta:
         verbose_name_plural = "communities"
@@ -89,3 +94,24 @@ class Community(ScopedModel):
             self.country.name if self.country else "",
         ]
         return ", ".join(p for p in parts if p)
+
+
+class Building(ScopedModel):
+    """A building of a community; apartments live in buildings (the tree of the Resident and Device page)."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="buildings")
+    name = models.CharField("Building", max_length=128)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "community",
+                models.functions.Lower("name"),
+                name="building_name_unique_per_community",
+                violation_error_message="This community already has a building with this name.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

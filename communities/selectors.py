@@ -13,8 +13,8 @@ def community_list(*, actor):
     """The actor's communities with the dashboard's counts, in a constant number of queries."""
     return (
         Community.objects.for_actor(actor)
-        # #3 and #4 turn these into correlated subqueries once apartments and devices exist.
-        .annotate(device_count=Value(0, IntegerField()), end_user_count=Value(0, IntegerField()))
+        # End users are a stored counter (residents.services keeps it); devices arrive with #4.
+        .annotate(device_count=Value(0, IntegerField()))
         .prefetch_related(
             Prefetch(
                 "pm_assignments",

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from smartplus import roles
 
-from .models import Community
+from .models import Building, Community
 
 SETTINGS_FIELDS = (
     "name",
@@ -110,7 +110,92 @@ def community_delete(*, actor, community: Community) -> None:
 def community_deletion_summary(*, community: Community) -> list[str]:
     """What deleting the community removes, for the confirmation dialog."""
     summary = [f"the community “{community.name}” and all of its settings"]
+    apartments = community.apartment_count
+    if apartments:
+        summary.append(
+            f"{community.buildings.count()} building(s), {apartments} apartment(s) and "
+            f"{community.end_user_count} end user account(s)"
+        )
     pms = community.pm_assignments.count()
     if pms:
         summary.append(f"{pms} property manager assignment(s) (the property manager accounts stay)")
     return summary
+
+
+# --- buildings -------------------------------------------------------------------------------
+
+
+def default_building_name(*, community: Community) -> str:
+    """ "Building1", "Building2", ... the first one not taken, as the spec's tree names them."""
+    taken = {n.lower() for n in community.buildings.values_list("name", flat=True)}
+    n = 1
+    while f"building{n}" in taken:
+        n += 1
+    return f"Building{n}"
+
+
+def _building_errors(building: Building) -> dict:
+    building.name = building.name.strip()
+    errors: dict = {}
+    try:
+        building.full_clean(exclude=["community"], validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if "name" not in errors:
+        clash = (
+            Building.objects.filter(community_id=building.community_id, name__iexact=building.name)
+            .exclude(pk=building.pk)
+            .exists()
+        )
+        if clash:
+            errors["name"] = [f"{building.community.name} already has a building named {building.name}."]
+    return errors
+
+
+@transaction.atomic
+def building_create(*, actor, community: Community, name: str) -> Building:
+    if not roles.allows(actor, Building, roles.ADD):
+        raise PermissionDenied
+    if not Community.objects.for_actor(actor).filter(pk=community.pk).exists():
+        raise PermissionDenied
+    building = Building(community=community, name=name)
+    errors = _building_errors(building)
+    if errors:
+        raise ValidationError(errors)
+    building.save()
+    return building
+
+
+@transaction.atomic
+def building_rename(*, actor, building: Building, name: str) -> Building:
+    if not Building.objects.for_actor(actor, roles.CHANGE).filter(pk=building.pk).exists():
+        raise PermissionDenied
+    current = Building.objects.select_for_update().get(pk=building.pk)
+    current.name = name
+    errors = _building_errors(current)
+    if errors:
+        raise ValidationError(errors)
+    current.save()
+    return current
+
+
+def building_contents(*, building: Building) -> list[str]:
+    """What a building still holds; a building is deleted only when this is empty."""
+    contents = []
+    apartments = building.apartments.count()
+    if apartments:
+        contents.append(f"{apartments} apartment(s)")
+    return contents
+
+
+@transaction.atomic
+def building_delete(*, actor, building: Building) -> None:
+    if not Building.objects.for_actor(actor, roles.DELETE).filter(pk=building.pk).exists():
+        raise PermissionDenied
+    current = Building.objects.select_for_update().get(pk=building.pk)
+    contents = building_contents(building=current)
+    if contents:
+        raise ValidationError(
+            f"{current.name} still holds {' and '.join(contents)}. Delete or move them first."
+        )
+    current.delete()

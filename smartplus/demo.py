@@ -127,8 +127,59 @@ def seed() -> None:
         if not Community.objects.filter(installer=installer, name=fields["name"]).exists():
             community_services.community_create(actor=installer, **fields)
     first = Community.objects.get(installer=installer, name="Community1")
+    seed_residents(installer=installer, community=first)
     PropertyManagerAssignment.objects.get_or_create(
         community=first,
         property_manager=PropertyManager.objects.get(pk=pm.pk),
         defaults={"app_enabled": True, "log_access_control": True},
     )
+
+
+DEMO_APARTMENTS = [
+    # building, APT, floor, APT name, family master (first, last, email), state
+    ("Building1", "101", 1, "Garden flat", ("Lily", "Zheng", "lily.zheng@demo.smartplus.test"), "normal"),
+    ("Building1", "102", 1, "", ("Ryan", "Chen", ""), "registered"),
+    ("Building1", "2#203", 2, "", None, ""),
+    ("Building2", "1203", 12, "Penthouse", ("Ela", "Zheng", "ela.zheng@demo.smartplus.test"), "expired"),
+]
+
+
+def seed_residents(*, installer, community) -> None:
+    """Buildings, apartments, residents and a family member, made through the services."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from residents import services as resident_services
+    from residents.models import Resident
+
+    if community.buildings.exists():
+        return
+    buildings = {
+        name: community_services.building_create(actor=installer, community=community, name=name)
+        for name in ("Building1", "Building2")
+    }
+    now = timezone.now()
+    for building, number, floor, apt_name, master, state in DEMO_APARTMENTS:
+        resident = None
+        if master:
+            first, last, email = master
+            resident = {"first_name": first, "last_name": last, "email": email, "language": "en"}
+        apt = resident_services.apartment_create(
+            actor=installer,
+            building=buildings[building],
+            apartment={"number": number, "floor": floor, "name": apt_name},
+            resident=resident,
+        )
+        # Subscription and app state come from billing and the app; the demo sets them directly.
+        masters = Resident.objects.filter(apartment=apt, family_master__isnull=True)
+        if state == "normal":
+            masters.update(activated=True, expires_at=now + timedelta(days=300))
+        elif state == "registered":
+            masters.update(activated=True, expires_at=now + timedelta(days=30), app_registered_at=now)
+        elif state == "expired":
+            masters.update(activated=True, expires_at=now - timedelta(days=3))
+        if number == "101":
+            resident_services.family_member_create(
+                actor=installer, apartment=apt, fields={"first_name": "Jim", "last_name": "Wang"}
+            )

@@ -59,6 +59,7 @@ class AuditAction(models.TextChoices):
     CREATE = "create", "Created"
     UPDATE = "update", "Updated"
     DELETE = "delete", "Deleted"
+    RESET = "reset", "Reset"
     IMPERSONATION_START = "impersonation_start", "Started acting as"
     IMPERSONATION_END = "impersonation_end", "Stopped acting as"
 
@@ -94,3 +95,26 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr}"
+
+
+class NumberSequence(models.Model):
+    """A named counter for numbers that must be unique and readable (Family SIP Numbers, ...).
+
+    `allocate` locks the row, so concurrent transactions never hand out the same number and a
+    bulk import takes a whole block in one round trip.
+    """
+
+    name = models.CharField(max_length=32, primary_key=True)
+    next_value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.next_value}"
+
+    @classmethod
+    def allocate(cls, name: str, *, start: int, count: int = 1) -> range:
+        cls.objects.get_or_create(name=name, defaults={"next_value": start})
+        row = cls.objects.select_for_update().get(name=name)
+        first = row.next_value
+        row.next_value = first + count
+        row.save(update_fields=["next_value"])
+        return range(first, first + count)

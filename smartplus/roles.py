@@ -20,6 +20,9 @@ SUPER_MANAGER = "super_manager"
 # What the installer and its sub-installers share ("the data shown are exactly the same").
 _INSTALLER_DATA = {
     "communities.community": CRUD,
+    "communities.building": CRUD,
+    "residents.apartment": CRUD | {"reset"},
+    "residents.resident": CRUD,
     "accounts.propertymanager": CRUD | {"reset_password"},
     "accounts.propertymanagerassignment": CRUD | {"reset_app_password"},
     "smartplus.auditlog": frozenset({VIEW}),
@@ -37,6 +40,11 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     SUB_INSTALLER: dict(_INSTALLER_DATA),
     PROPERTY_MANAGER: {
         "communities.community": frozenset({VIEW}),
+        "communities.building": frozenset({VIEW}),
+        # Residents are the property manager's daily work; deleting an end user (or a whole
+        # apartment's accounts) also needs the assignment's "Delete Account Permission".
+        "residents.apartment": frozenset({VIEW, CHANGE, "reset"}),
+        "residents.resident": CRUD,
     },
     DISTRIBUTOR: {
         "accounts.installer": frozenset({VIEW, ADD, CHANGE, "reset_password", "impersonate"}),
@@ -45,6 +53,9 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     # where an installer is chosen explicitly.
     SUPER_MANAGER: {
         "communities.community": frozenset({VIEW, CHANGE, DELETE}),
+        "communities.building": frozenset({VIEW}),
+        "residents.apartment": frozenset({VIEW}),
+        "residents.resident": frozenset({VIEW}),
         "accounts.propertymanager": frozenset({VIEW}),
         "accounts.propertymanagerassignment": frozenset({VIEW}),
         "accounts.subaccount": frozenset({VIEW}),

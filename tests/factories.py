@@ -8,7 +8,8 @@ import factory
 
 from accounts.choices import Role
 from accounts.models import PropertyManagerAssignment, User
-from communities.models import Community
+from communities.models import Building, Community
+from residents.models import Apartment, Resident
 
 PASSWORD = "correct-horse-battery"
 
@@ -93,6 +94,34 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     property_manager = factory.SubFactory(PropertyManagerFactory)
 
 
+def make_building(community: Community, name: str | None = None) -> Building:
+    """A building made through the service, as the installer."""
+    from communities.services import building_create, default_building_name
+
+    name = name or default_building_name(community=community)
+    return building_create(actor=community.installer, community=community, name=name)
+
+
+def make_apartment(building: Building, number: str = "101", *, resident: dict | None = None, **fields):
+    """An apartment (and its family master when `resident` is given) made through the service."""
+    from residents.services import apartment_create
+
+    return apartment_create(
+        actor=building.community.installer,
+        building=building,
+        apartment={"number": number, **fields},
+        resident=resident,
+    )
+
+
+def make_family_member(apartment: Apartment, **fields) -> Resident:
+    from residents.services import family_member_create
+
+    fields.setdefault("first_name", "Jim")
+    fields.setdefault("last_name", "Wang")
+    return family_member_create(actor=apartment.community.installer, apartment=apartment, fields=fields)
+
+
 @dataclass
 class World:
     """Two tenants (A and B) and every kind of account around them."""
@@ -110,6 +139,12 @@ class World:
     community_b: Community
     assignment_a: PropertyManagerAssignment
     pm_b: User
+    building_a: Building
+    apartment_a: Apartment
+    resident_a: Resident
+    member_a: Resident
+    building_b: Building
+    apartment_b: Apartment
 
 
 def build_world(*, granted: bool = False) -> World:
@@ -133,6 +168,15 @@ def build_world(*, granted: bool = False) -> World:
     assignment_a = AssignmentFactory(community=community_a, property_manager=pm_a)
     AssignmentFactory(community=community_b, property_manager=pm_b)
     superuser = UserFactory(username="root", role=Role.SUPER_MANAGER, is_superuser=True, is_staff=True)
+    building_a = make_building(community_a, "Alpha Block")
+    apartment_a = make_apartment(
+        building_a, "101", floor=1, resident={"first_name": "Lily", "last_name": "Zheng"}
+    )
+    member_a = make_family_member(apartment_a, first_name="Jim", last_name="Wang")
+    building_b = make_building(community_b, "Bravo Block")
+    apartment_b = make_apartment(
+        building_b, "909", resident={"first_name": "Brenda", "last_name": "Bravoresident"}
+    )
     return World(
         distributor_a=distributor_a,
         distributor_other=distributor_other,
@@ -147,4 +191,10 @@ def build_world(*, granted: bool = False) -> World:
         community_b=community_b,
         assignment_a=assignment_a,
         pm_b=pm_b,
+        building_a=building_a,
+        apartment_a=apartment_a,
+        resident_a=apartment_a.residents.get(family_master__isnull=True),
+        member_a=member_a,
+        building_b=building_b,
+        apartment_b=apartment_b,
     )

@@ -4,12 +4,14 @@ from .base import *  # noqa: F403
 from .base import DATA_DIR, env
 
 DEBUG = env.bool("DEBUG", default=True)
-# The SQLite file and broker folders live here; create it so any manage.py command works first time.
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The SQLite file and broker folders live here; they are created so any manage.py command
+# (seeding queues account emails) works first time.
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-key-never-use-in-production")
 
 _queue = DATA_DIR / "broker" / "queue"
 _processed = DATA_DIR / "broker" / "processed"
+for _folder in (_queue, _processed, DATA_DIR / "broker" / "control"):
+    _folder.mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "data_folder_in": str(_queue),

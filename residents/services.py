@@ -1,0 +1,383 @@
+"""Apartment and end-user writes, and every rule of the spec's Resident and Device module.
+
+- APT: 1-6 digits and "#", never starting with "#", unique within the community.
+- A community never holds more apartments than its "Number of apartments".
+- Names are required and at most 64 characters; email is unique among end users (any case).
+- A family member's email cannot be edited once set.
+- Phone numbers are checked against the chosen Country / Region.
+- Reset removes exactly the spec's list and keeps the rest (see `apartment_reset`).
+- Deleting end users needs, for a property manager, the assignment's Delete Account Permission.
+
+The UI, the xlsx import and the Rent Manager sync call these functions, so a rule lives once.
+Each multi-row write runs in one transaction.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import PropertyManagerAssignment
+from communities.models import Building, Community
+from smartplus import audit, phones, roles
+from smartplus.models import AuditAction, NumberSequence
+
+from .choices import CredentialKind
+from .models import AccessCredential, Alarm, Apartment, CallHistory, DoorLog, Message, Resident
+
+APARTMENT_FIELDS = ("floor", "number", "name", "web_relay_id", "call_type", "call_mode")
+RESIDENT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "language",
+    "country",
+    "mobile_number",
+    "landline1",
+    "landline2",
+    "landline3",
+    "accessible_floors",
+)
+# What an apartment reset empties on the family master (the spec's "emails, mobile numbers,
+# country/region, and landlines").
+RESET_CLEARED_FIELDS = ("email", "country", "mobile_number", "landline1", "landline2", "landline3")
+RESET_REMOVED_CREDENTIALS = (
+    CredentialKind.PIN,
+    CredentialKind.FACE,
+    CredentialKind.NFC,
+    CredentialKind.BLUETOOTH,
+    CredentialKind.QR_CODE,
+)
+RESET_REMOVED_LOGS = (DoorLog, CallHistory, Message, Alarm)
+FAMILY_SIP_START = 6_000_000_000
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def _require(actor, model, action: str, obj=None) -> None:
+    """The role holds the action, and `obj` (if given) is one of the actor's rows."""
+    if not roles.allows(actor, model, action):
+        raise PermissionDenied
+    if obj is not None and not type(obj).objects.for_actor(actor, roles.VIEW).filter(pk=obj.pk).exists():
+        raise PermissionDenied
+
+
+def may_delete_end_users(actor, community_id: int) -> bool:
+    """Installers may; a property manager only with the assignment's Delete Account Permission."""
+    if not roles.allows(actor, Resident, roles.DELETE):
+        return False
+    if roles.role_of(actor) != roles.PROPERTY_MANAGER:
+        return True
+    return PropertyManagerAssignment.objects.filter(
+        property_manager_id=actor.pk, community_id=community_id, delete_account_permission=True
+    ).exists()
+
+
+def _require_delete_end_users(actor, community_id: int) -> None:
+    if not may_delete_end_users(actor, community_id):
+        raise PermissionDenied("Deleting accounts needs the Delete Account Permission.")
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _apartment_errors(apartment: Apartment) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    try:
+        apartment.full_clean(exclude=["family_sip_number"], validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if "number" not in errors:
+        clash = (
+            Apartment.objects.filter(community_id=apartment.community_id, number=apartment.number)
+            .exclude(pk=apartment.pk)
+            .select_related("building")
+            .first()
+        )
+        if clash is not None:
+            errors["number"] = [
+                f"APT {clash.number} already exists in this community ({clash.building.name})."
+            ]
+    return errors
+
+
+def _resident_errors(resident: Resident, *, locked_email: str | None = None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    resident.first_name = resident.first_name.strip()
+    resident.last_name = resident.last_name.strip()
+    resident.email = resident.email.strip()
+    if locked_email and resident.email != locked_email:
+        errors["email"] = ["The email of a family member cannot be edited once set."]
+    for field in ("mobile_number", "landline1", "landline2", "landline3"):
+        try:
+            value = phones.normalize(
+                getattr(resident, field), resident.country, mobile=field == "mobile_number"
+            )
+        except ValidationError as exc:
+            errors[field] = exc.messages
+        else:
+            setattr(resident, field, value)
+    try:
+        resident.full_clean(exclude=["apartment", "community", "family_master"], validate_constraints=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, messages)
+    if resident.email and "email" not in errors:
+        taken = Resident.objects.filter(email__iexact=resident.email).exclude(pk=resident.pk).exists()
+        if taken:
+            errors["email"] = ["This email is already used by another end user."]
+    return errors
+
+
+def _raise(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set(obj, fields: dict, allowed: tuple[str, ...]) -> None:
+    for name, value in fields.items():
+        if name not in allowed:
+            raise ValueError(f"{name} cannot be set here")
+        if value is None and not obj._meta.get_field(name).null:
+            value = ""
+        setattr(obj, name, value)
+
+
+def _save_resident(resident: Resident) -> None:
+    """Save; a concurrent insert of the same email still ends as a message at the field."""
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError as exc:
+        if "resident_email_unique" in str(exc):
+            raise ValidationError({"email": "This email is already used by another end user."}) from exc
+        raise
+
+
+def _counts(community_id: int, *, apartments: int = 0, end_users: int = 0) -> None:
+    Community.objects.filter(pk=community_id).update(
+        apartment_count=F("apartment_count") + apartments, end_user_count=F("end_user_count") + end_users
+    )
+
+
+def _lock_community(community_id: int) -> Community:
+    """Serialise writes that check the community's capacity or counters."""
+    return Community.objects.select_for_update().get(pk=community_id)
+
+
+# --- app accounts ----------------------------------------------------------------------------
+
+
+def _new_app_account(resident: Resident) -> None:
+    """No usable app password until the account email delivers one (the worker makes it)."""
+    resident.app_password = make_password(None)
+    resident.app_registered_at = None
+
+
+def _send_account_email(resident: Resident) -> None:
+    if resident.email:
+        from .tasks import send_resident_account_email
+
+        transaction.on_commit(partial(send_resident_account_email.delay, resident.pk))
+
+
+# --- apartments ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def apartment_create(*, actor, building: Building, apartment: dict, resident: dict | None) -> Apartment:
+    """Add APT (with its family master unless "Add Resident Later")."""
+    _require(actor, Apartment, roles.ADD, building)
+    community = _lock_community(building.community_id)
+    errors: dict = {}
+    if community.apartment_count >= community.number_of_apartments:
+        errors["__all__"] = [
+            f"{community.name} already has {community.apartment_count} apartments, its Number of "
+            "apartments. Delete an apartment first, or ask your super manager to raise the number."
+        ]
+    apt = Apartment(community=community, building=building)
+    _set(apt, apartment, APARTMENT_FIELDS)
+    errors.update(_apartment_errors(apt))
+    master = None
+    if resident is not None:
+        master = Resident(community=community, apartment=apt)
+        _set(master, resident, RESIDENT_FIELDS)
+        errors.update(_resident_errors(master))
+    _raise(errors)
+    apt.family_sip_number = str(NumberSequence.allocate("family_sip", start=FAMILY_SIP_START)[0])
+    apt.save()
+    if master is not None:
+        master.apartment = apt
+        _new_app_account(master)
+        _save_resident(master)
+        _send_account_email(master)
+    _counts(community.pk, apartments=1, end_users=1 if master else 0)
+    return apt
+
+
+@transaction.atomic
+def apartment_update(
+    *, actor, apartment: Apartment, building=None, fields: dict, resident: dict | None
+) -> Apartment:
+    """Edit APT: the apartment's fields, and its family master's (added now if it had none)."""
+    _require(actor, Apartment, roles.CHANGE, apartment)
+    apt = Apartment.objects.select_for_update().get(pk=apartment.pk)
+    if building is not None and building.pk != apt.building_id:
+        if building.community_id != apt.community_id:
+            raise ValidationError({"building": "Choose a building of this community."})
+        apt.building = building
+    _set(apt, fields, APARTMENT_FIELDS)
+    errors = _apartment_errors(apt)
+    master = apt.residents.filter(family_master__isnull=True).first()
+    is_new = master is None
+    old_email = "" if is_new else master.email
+    if resident is not None:
+        if is_new:
+            _require(actor, Resident, roles.ADD)
+            master = Resident(community_id=apt.community_id, apartment=apt)
+        _set(master, resident, RESIDENT_FIELDS)
+        errors.update(_resident_errors(master))
+    _raise(errors)
+    apt.save()
+    if resident is not None:
+        if is_new:
+            _new_app_account(master)
+        _save_resident(master)
+        if is_new:
+            _counts(apt.community_id, end_users=1)
+        if master.email and master.email.lower() != old_email.lower():
+            _send_account_email(master)
+    return apt
+
+
+@transaction.atomic
+def apartment_delete(*, actor, apartment: Apartment) -> None:
+    """Delete APT with its end users, credentials and logs (audit logs stay)."""
+    _require(actor, Apartment, roles.DELETE, apartment)
+    _lock_community(apartment.community_id)
+    end_users = apartment.residents.count()
+    apartment.delete()
+    _counts(apartment.community_id, apartments=-1, end_users=-end_users)
+
+
+def apartment_deletion_summary(*, apartment: Apartment) -> list[str]:
+    summary = [f"APT {apartment.number} of {apartment.building.name} and its Family SIP Number"]
+    residents = list(apartment.residents.order_by("family_master_id", "pk"))
+    if residents:
+        names = ", ".join(r.display_name for r in residents)
+        summary.append(f"{len(residents)} end user account(s): {names}")
+    summary.append("its access credentials, logs, messages and alarms (audit logs stay)")
+    return summary
+
+
+@transaction.atomic
+def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
+    """Empty the apartment for the next tenants, exactly as the spec lists.
+
+    Removed: family-member accounts; the family master's email, mobile number, country/region
+    and landlines; logs and histories; messages and alarms; PIN, face, NFC, Bluetooth and QR
+    credentials. Kept: the family master's subscription (activation, expiration), free family
+    member accounts, time zone and language; the apartment's call settings; audit logs. The app
+    becomes unregistered and its login credentials are reset without an email.
+    """
+    _require(actor, Apartment, "reset", apartment)
+    _lock_community(apartment.community_id)
+    removed: dict[str, int] = {}
+    members = Resident.objects.filter(apartment=apartment, family_master__isnull=False)
+    removed["family members"] = members.delete()[1].get(Resident._meta.label, 0)
+    master = Resident.objects.filter(apartment=apartment, family_master__isnull=True).first()
+    if master is not None:
+        for field in RESET_CLEARED_FIELDS:
+            setattr(master, field, "")
+        master.app_registered_at = None
+        master.app_password = make_password(None)
+        master.credentials_reset_at = timezone.now()
+        master.save()
+    removed["access credentials"] = AccessCredential.objects.filter(
+        apartment=apartment, kind__in=RESET_REMOVED_CREDENTIALS
+    ).delete()[0]
+    for log in RESET_REMOVED_LOGS:
+        removed[str(log._meta.verbose_name_plural)] = log.objects.filter(apartment=apartment).delete()[0]
+    _counts(apartment.community_id, end_users=-removed["family members"])
+    audit.record(action=AuditAction.RESET, instance=apartment, changes={"removed": removed})
+    return removed
+
+
+# --- end users -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def family_member_create(*, actor, apartment: Apartment, fields: dict) -> Resident:
+    _require(actor, Resident, roles.ADD, apartment)
+    master = Resident.objects.filter(apartment=apartment, family_master__isnull=True).first()
+    if master is None:
+        raise ValidationError("Add the apartment's resident (family master) before family members.")
+    member = Resident(
+        community_id=apartment.community_id,
+        apartment=apartment,
+        family_master=master,
+        # A family member's app runs on the family master's subscription.
+        activated=master.activated,
+        expires_at=master.expires_at,
+        time_zone=master.time_zone,
+    )
+    _set(member, fields, RESIDENT_FIELDS)
+    _raise(_resident_errors(member))
+    _new_app_account(member)
+    _save_resident(member)
+    _counts(apartment.community_id, end_users=1)
+    _send_account_email(member)
+    return member
+
+
+@transaction.atomic
+def family_member_update(*, actor, member: Resident, fields: dict) -> Resident:
+    _require(actor, Resident, roles.CHANGE, member)
+    current = Resident.objects.select_for_update().get(pk=member.pk)
+    if current.is_family_master:
+        raise ValueError("Edit the family master through apartment_update")
+    old_email = current.email
+    _set(current, fields, RESIDENT_FIELDS)
+    _raise(_resident_errors(current, locked_email=old_email or None))
+    _save_resident(current)
+    if current.email and not old_email:
+        _send_account_email(current)
+    return current
+
+
+@transaction.atomic
+def resident_delete(*, actor, resident: Resident) -> int:
+    """Delete an end user; a family master takes its family members along. Returns how many."""
+    _require(actor, Resident, roles.DELETE, resident)
+    _require_delete_end_users(actor, resident.community_id)
+    _lock_community(resident.community_id)
+    count = 1 + (resident.family_members.count() if resident.is_family_master else 0)
+    resident.delete()
+    _counts(resident.community_id, end_users=-count)
+    return count
+
+
+def resident_deletion_summary(*, resident: Resident) -> list[str]:
+    summary = [f"the SmartPlus app account of {resident.display_name}"]
+    if resident.is_family_master:
+        members = list(resident.family_members.all())
+        if members:
+            summary.append(
+                f"{len(members)} family member account(s): " + ", ".join(m.display_name for m in members)
+            )
+        summary.append(f"APT {resident.apartment.number} stays, without a resident")
+    return summary
+
+
+def community_recount(*, community_id: int) -> None:
+    """Recompute the stored counters from the rows (an operator's repair tool)."""
+    Community.objects.filter(pk=community_id).update(
+        apartment_count=Apartment.objects.filter(community_id=community_id).count(),
+        end_user_count=Resident.objects.filter(community_id=community_id).count(),
+    )
