@@ -7,7 +7,7 @@ from django import forms
 from accounts.models import PropertyManager
 from smartplus.forms import PortalForm, ScopedModelForm
 
-from .models import Community
+from .models import Building, Community
 from .services import SETTINGS_FIELDS, community_calls_allowed
 
 RADIO_FIELDS = ("feature_plan", "time_format", "access_control_permission", "pin_mode", "charge_mode")
@@ -84,3 +84,10 @@ class PropertyManagerAssignmentForm(PortalForm):
             for pm, _, row in self.rows
             if row.cleaned_data["assigned"]
         ]
+
+
+class BuildingForm(ScopedModelForm):
+    class Meta:
+        model = Building
+        fields = ["name"]
+        labels = {"name": "Building Name"}

@@ -15,4 +15,9 @@ urlpatterns = [
         views.CommunityPropertyManagersView.as_view(),
         name="community_property_managers",
     ),
+    path(
+        "communities/<int:community_pk>/buildings/add/", views.BuildingEditView.as_view(), name="building_add"
+    ),
+    path("buildings/<int:pk>/edit/", views.BuildingEditView.as_view(), name="building_edit"),
+    path("buildings/<int:pk>/delete/", views.BuildingDeleteView.as_view(), name="building_delete"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from accounts.models import PropertyManager, PropertyManagerAssignment, SubAccount
@@ -14,8 +15,8 @@ from smartplus.views import generic
 
 from . import selectors, services
 from .filters import CommunityFilterSet
-from .forms import CommunityForm, PropertyManagerAssignmentForm
-from .models import Community
+from .forms import BuildingForm, CommunityForm, PropertyManagerAssignmentForm
+from .models import Building, Community
 from .tables import CommunityTable, PropertyManagerTable, SubAccountTable
 
 
@@ -147,3 +148,66 @@ class CommunityPropertyManagersView(generic.ObjectMixin, generic.PortalView):
                 messages.success(request, f"Property managers of “{self.object}” saved.")
                 return generic.redirect_after(request, reverse("communities:dashboard"))
         return self.render_form(form, status=200 if getattr(request, "htmx", False) else 422)
+
+
+# --- buildings (the tree of the Resident and Device page) --------------------------------------
+
+
+class BuildingEditView(generic.ObjectEditView):
+    """+ Add Building (name prefilled "BuildingN") and rename (also from the tree's right-click)."""
+
+    model = Building
+    form_class = BuildingForm
+    success_message = "Building “{object}” saved."
+
+    @property
+    def title(self):
+        return "Rename Building" if self.action == roles.CHANGE else "Add Building"
+
+    def get_instance(self):
+        if self.action == roles.CHANGE:
+            building = self.get_object()
+            self.community = building.community
+            return building
+        self.community = get_object_or_404(
+            Community.objects.for_actor(self.request.actor), pk=self.kwargs["community_pk"]
+        )
+        return None
+
+    def get_form(self, data=None):
+        instance = self.object or Building(community=self.community)
+        form = self.form_class(data=data, actor=self.request.actor, instance=instance)
+        if self.object is None and data is None:
+            form.initial["name"] = services.default_building_name(community=self.community)
+        return form
+
+    def save(self, form):
+        name = form.cleaned_data["name"]
+        if self.object is None:
+            return services.building_create(actor=self.request.actor, community=self.community, name=name)
+        return services.building_rename(actor=self.request.actor, building=self.object, name=name)
+
+    def get_success_url(self, obj):
+        return reverse("residents:building_apartments", args=[obj.pk])
+
+
+class BuildingDeleteView(generic.ObjectDeleteView):
+    model = Building
+    title = "Delete Building"
+
+    def get_object(self):
+        building = super().get_object()
+        self.community_pk = building.community_id
+        return building
+
+    def deletion_summary(self, obj):
+        contents = services.building_contents(building=obj)
+        if contents:
+            return [f"Nothing: {obj.name} still holds {' and '.join(contents)}. Delete or move them first."]
+        return [f"the building “{obj.name}”"]
+
+    def delete(self, obj):
+        services.building_delete(actor=self.request.actor, building=obj)
+
+    def get_success_url(self):
+        return reverse("residents:community_residents", args=[self.community_pk])

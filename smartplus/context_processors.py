@@ -29,7 +29,8 @@ def _portal(request) -> dict:
         community_switcher(actor=actor) if roles.allows(actor, "communities.community", "view") else []
     )
     # One reverse() for the whole list instead of one {% url %} per entry.
-    detail = reverse("communities:community_detail", args=[987654321])
+    # The switcher opens a community at its Resident and Device page, as the spec's list does.
+    detail = reverse("residents:community_residents", args=[987654321])
     switcher = [(detail.replace("987654321", str(pk)), name) for pk, name in communities[:SWITCHER_LIMIT]]
     return {
         "actor": actor,

@@ -16,4 +16,5 @@ urlpatterns = [
     path("audit-log/", pages.AuditLogListView.as_view(), name="auditlog_list"),
     path("", include("accounts.urls")),
     path("", include("communities.urls")),
+    path("", include("residents.urls")),
 ]

@@ -46,6 +46,8 @@ A_MAIN_ONLY = row(403, inst_a=OK, acting=OK, inst_b=404)
 A_SHARED_ADD = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)
 COMMUNITY_VIEW = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_a=OK, pm_none=404, root=OK)
 COMMUNITY_CHANGE = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, root=OK)
+# Residents: property managers of the community edit apartments and end users, and reset.
+RESIDENTS_CHANGE = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_a=OK, pm_none=404)
 AUTHED = row(ANY, acting=ANY)
 AUTHED_PERSONAL = row(ANY, acting=403)  # credentials: never while acting as someone else
 
@@ -58,6 +60,22 @@ EXPECTED: dict[str, dict] = {
     "communities:community_edit": same(COMMUNITY_CHANGE),
     "communities:community_delete": same(COMMUNITY_CHANGE),
     "communities:community_property_managers": same(A_SHARED),
+    "communities:building_add": same(A_SHARED),
+    "communities:building_edit": same(A_SHARED),
+    "communities:building_delete": same(A_SHARED),
+    # --- residents: the Resident and Device page ---
+    "residents:community_residents": get_only(COMMUNITY_VIEW),
+    "residents:public_area": get_only(COMMUNITY_VIEW),
+    "residents:building_apartments": get_only(COMMUNITY_VIEW),
+    "residents:apartment_add": same(A_SHARED),
+    "residents:apartment_detail": get_only(COMMUNITY_VIEW),
+    "residents:apartment_edit": same(RESIDENTS_CHANGE),
+    "residents:apartment_delete": same(A_SHARED),
+    "residents:apartment_reset": same(RESIDENTS_CHANGE),
+    "residents:familymember_add": same(RESIDENTS_CHANGE),
+    "residents:familymember_edit": same(RESIDENTS_CHANGE),
+    # pm_a lacks the assignment's Delete Account Permission.
+    "residents:resident_delete": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_none=404)),
     # --- accounts: sub-accounts and property managers ---
     "accounts:subaccount_add": same(row(403, inst_a=OK, acting=OK, inst_b=OK)),
     "accounts:subaccount_edit": same(A_MAIN_ONLY),
@@ -125,17 +143,18 @@ ADMIN_PUBLIC = {"admin:login", "admin:logout"}
 
 # What each actor must never read. Installer A's data, installer B's data, and A's account names.
 A_NAMES = ["Alpha Gardens", "Alpha Towers", "helper_sam", "pm_a@example.test"]
-B_NAMES = ["Bravo Heights", "pm_b@example.test", "inst_b"]
+A_RESIDENTS = ["Alpha Block", "Lily Zheng", "Jim Wang"]
+B_NAMES = ["Bravo Heights", "pm_b@example.test", "inst_b", "Bravo Block", "Bravoresident"]
 FORBIDDEN_TEXT = {
-    "anon": A_NAMES + B_NAMES,
+    "anon": A_NAMES + A_RESIDENTS + B_NAMES,
     "inst_a": B_NAMES,
     "sub_a": B_NAMES,
     "acting": B_NAMES,
-    "inst_b": [*A_NAMES, "inst_a"],
+    "inst_b": [*A_NAMES, *A_RESIDENTS, "inst_a"],
     "pm_a": ["Alpha Towers", "helper_sam", *B_NAMES],
-    "pm_none": ["Alpha Gardens", "Alpha Towers", "helper_sam", *B_NAMES],
-    "dist_a": ["Alpha Gardens", "Alpha Towers", "helper_sam", "pm_a@example.test", *B_NAMES],
-    "dist_other": [*A_NAMES, "inst_a", "Bravo Heights", "pm_b@example.test"],
+    "pm_none": ["Alpha Gardens", "Alpha Towers", "helper_sam", *A_RESIDENTS, *B_NAMES],
+    "dist_a": ["Alpha Gardens", "Alpha Towers", "helper_sam", "pm_a@example.test", *A_RESIDENTS, *B_NAMES],
+    "dist_other": [*A_NAMES, *A_RESIDENTS, "inst_a", "Bravo Heights", "pm_b@example.test", "Bravo Block"],
     "root": [],
 }
 
@@ -163,16 +182,27 @@ def all_url_names() -> list[str]:
 
 def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
     objects = {
+        "communities:building": w.building_a.pk,
         "communities:": w.community_a.pk,
+        "residents:apartment": w.apartment_a.pk,
+        "residents:familymember": w.member_a.pk,
+        "residents:resident": w.member_a.pk,
         "accounts:subaccount": w.sub_a.pk,
         "accounts:propertymanagerassignment": w.assignment_a.pk,
         "accounts:propertymanager": w.pm_a.pk,
         "accounts:installer": w.installer_a.pk,
     }
+    parents = {
+        "community_pk": w.community_a.pk,
+        "building_pk": w.building_a.pk,
+        "apartment_pk": w.apartment_a.pk,
+    }
     kwargs = {}
     for key in pattern.pattern.regex.groupindex:
         if key == "pk":
             kwargs[key] = next(v for prefix, v in objects.items() if name.startswith(prefix))
+        elif key in parents:
+            kwargs[key] = parents[key]
         elif key == "app_label":
             kwargs[key] = "communities"
         elif key in ("object_id", "content_type_id") or key == "uidb36":

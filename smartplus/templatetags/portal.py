@@ -18,3 +18,9 @@ def hidden_query_inputs(context, *exclude):
 @register.simple_tag
 def lines_per_page_choices():
     return settings.SMARTPLUS_LINES_PER_PAGE
+
+
+@register.filter
+def bound_field(form, name: str):
+    """{{ form|bound_field:"email" }}, for templates that lay out named groups of fields."""
+    return form[name]

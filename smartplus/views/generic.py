@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -18,7 +19,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
-from django_tables2 import RequestConfig
 
 from smartplus import roles
 
@@ -86,9 +86,21 @@ class TablesMixin:
         allowed = settings.SMARTPLUS_LINES_PER_PAGE
         return int(raw) if raw.isdigit() and int(raw) in allowed else allowed[0]
 
-    def configure(self, table, prefix: str = ""):
+    def configure(self, table, prefix: str = "", paginator_class=Paginator, **paginator_kwargs):
+        """Order and paginate from the query string; only the allowed "Lines per page" apply."""
         table.prefix = prefix
-        RequestConfig(self.request, paginate={"per_page": self.per_page(prefix)}).configure(table)
+        table.request = self.request
+        order_by = self.request.GET.getlist(table.prefixed_order_by_field)
+        if order_by:
+            table.order_by = order_by
+        page = self.request.GET.get(table.prefixed_page_field, 1)
+        options = {"paginator_class": paginator_class, "per_page": self.per_page(prefix), **paginator_kwargs}
+        try:
+            table.paginate(page=page, **options)
+        except PageNotAnInteger:
+            table.page = table.paginator.page(1)
+        except EmptyPage:
+            table.page = table.paginator.page(table.paginator.num_pages)
         return table
 
 
@@ -107,17 +119,27 @@ class ObjectListView(TablesMixin, PortalView):
         if self.filterset_class is not None:
             filterset = self.filterset_class(request.GET or None, queryset=qs, request=request)
             qs = filterset.qs
-        table = self.configure(self.table_class(qs, request=request))
+        table = self.configure(self.get_table(qs), **self.get_pagination(filterset))
         can_add = self.add_url_name and roles.allows(request.actor, self.model, roles.ADD)
         return self.render(
             self.template_name,
             {
                 "table": table,
                 "filterset": filterset,
-                "add_url": reverse(self.add_url_name) if can_add else None,
+                "add_url": self.get_add_url() if can_add else None,
                 **self.get_extra_context(),
             },
         )
+
+    def get_table(self, queryset):
+        return self.table_class(queryset, request=self.request)
+
+    def get_pagination(self, filterset) -> dict:
+        """Paginator options: a big list passes FastPaginator and, unfiltered, a stored count."""
+        return {}
+
+    def get_add_url(self) -> str:
+        return reverse(self.add_url_name)
 
     def get_extra_context(self) -> dict:
         return {}
