@@ -125,6 +125,18 @@ def test_sub_account_with_email_receives_a_working_set_password_link(client, wor
     assert _login(Client(), "frontdesk", "Fresh-Pass-2026").status_code == 302
 
 
+def test_account_email_is_plain_text_not_html_escaped(client, world, commit):
+    client.force_login(world.installer_a)
+    data = {
+        "first_name": "Seán",
+        "last_name": "O'Neil & Sons",
+        "email": "oneil@example.test",
+        "language": "en",
+    }
+    assert commit(client.post, reverse("accounts:propertymanager_add"), data).status_code == 302
+    assert "Seán O'Neil & Sons" in mail.outbox[0].body
+
+
 def test_sub_account_without_email_gets_a_one_time_password_on_screen(client, world):
     client.force_login(world.installer_a)
     response = client.post(reverse("accounts:subaccount_add"), {"username": "nomail"}, follow=True)
