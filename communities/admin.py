@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from . import services
-from .models import Community
+from .models import Building, Community
 
 
 @admin.register(Community)
@@ -26,3 +26,21 @@ class CommunityAdmin(admin.ModelAdmin):
                 obj.save()
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), level="error")
+
+
+@admin.register(Building)
+class BuildingAdmin(admin.ModelAdmin):
+    """Read-only: buildings are added, renamed and deleted on the Resident and Device page."""
+
+    list_display = ("name", "community", "created")
+    search_fields = ("name", "community__name")
+    list_select_related = ("community",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

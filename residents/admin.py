@@ -1,0 +1,32 @@
+"""Apartments and end users in the super manager's admin: read-only, because every change goes
+through residents.services (counters, capacity, emails) from the portal pages."""
+
+from django.contrib import admin
+
+from .models import Apartment, Resident
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Apartment)
+class ApartmentAdmin(ReadOnlyAdmin):
+    list_display = ("number", "name", "building", "community", "family_sip_number", "created")
+    search_fields = ("number", "name", "family_sip_number", "community__name")
+    list_select_related = ("building", "community")
+
+
+@admin.register(Resident)
+class ResidentAdmin(ReadOnlyAdmin):
+    list_display = ("first_name", "last_name", "email", "apartment", "community", "activated", "expires_at")
+    search_fields = ("first_name", "last_name", "email", "apartment__number", "community__name")
+    list_select_related = ("apartment", "community")
+    exclude = ("app_password",)
