@@ -39,12 +39,12 @@ class DashboardView(generic.ObjectListView):
         if roles.allows(actor, PropertyManager, roles.VIEW):
             pms = PropertyManager.objects.for_actor(actor).order_by("first_name", "last_name", "pk")
             context["pm_table"] = self.configure(
-                PropertyManagerTable(pms, request=self.request), prefix="pm-"
+                PropertyManagerTable(pms), prefix="pm-"
             )
             context["can_add_pm"] = roles.allows(actor, PropertyManager, roles.ADD)
         if roles.allows(actor, SubAccount, roles.VIEW):
             subs = SubAccount.objects.for_actor(actor)
-            context["sub_table"] = self.configure(SubAccountTable(subs, request=self.request), prefix="sub-")
+            context["sub_table"] = self.configure(SubAccountTable(subs), prefix="sub-")
             context["can_add_sub"] = roles.allows(actor, SubAccount, roles.ADD)
         return context
 

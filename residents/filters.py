@@ -37,7 +37,8 @@ class ResidentFilterSet(django_filters.FilterSet):
 
     @property
     def is_filtered(self) -> bool:
-        return self.is_bound and self.form.is_valid() and any(self.form.cleaned_data.values())
+        # An invalid form filters everything out, so it must not borrow the stored count either.
+        return self.is_bound and (not self.form.is_valid() or any(self.form.cleaned_data.values()))
 
     def filter_app_status(self, queryset, name, value):
         return queryset.filter(app_status_q(value)) if value else queryset

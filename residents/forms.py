@@ -15,6 +15,7 @@ from smartplus.forms import PortalForm
 from .models import Apartment, Resident
 from .models.apartments import MAX_FLOOR, MAX_WEB_RELAY_ID
 from .services import APARTMENT_FIELDS, RESIDENT_FIELDS
+from .validators import apt_number_validator
 
 FLOOR_CHOICES = [(str(n), str(n)) for n in range(1, MAX_FLOOR + 1)]
 PHONE_FIELDS = ("mobile_number", "landline1", "landline2", "landline3")
@@ -90,6 +91,9 @@ class ApartmentForm(ResidentFieldsMixin, PortalForm):
             initial=0,
         )
         apartment_fields["number"].widget.attrs.update(placeholder="e.g. 101 or 2#123", inputmode="text")
+        # Model validators do not reach a plain form's fields; the APT format is checked here too,
+        # so it is reported together with the other fields' errors (the service checks it again).
+        apartment_fields["number"].validators.append(apt_number_validator)
         fields: dict[str, forms.Field] = {}
         if self.instance is not None:
             fields["building"] = forms.ModelChoiceField(
@@ -132,7 +136,12 @@ class ApartmentForm(ResidentFieldsMixin, PortalForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.adds_resident():
+        if not self.adds_resident():
+            # "Add Resident Later" hides the resident fields and the service ignores them: what
+            # they still hold must not stop the APT with errors at fields the user cannot see.
+            for name in RESIDENT_FIELDS:
+                self._errors.pop(name, None)
+        else:
             for name in RESIDENT_REQUIRED:
                 if not cleaned.get(name) and name not in self.errors:
                     self.add_error(name, "This field is required.")
@@ -155,6 +164,9 @@ class FamilyMemberForm(ResidentFieldsMixin, PortalForm):
                 self.initial["accessible_floors"] = _floors_in(self.instance.accessible_floors)
             if self.instance.email:
                 self.fields["email"].disabled = True
+                # A disabled field takes its value from `initial`, bound or not: without this a
+                # form that comes back with errors shows the locked email empty.
+                self.initial["email"] = self.instance.email
                 self.fields["email"].help_text = "The email of a family member cannot be edited."
         self._style()
 

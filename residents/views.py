@@ -71,7 +71,7 @@ class CommunityResidentsView(CommunityPageMixin, generic.ObjectListView):
         return selectors.resident_search(actor=self.request.actor, community=self.community)
 
     def get_table(self, queryset):
-        return self.table_class(queryset, request=self.request, community=self.community)
+        return self.table_class(queryset, community=self.community)
 
     def get_pagination(self, filterset) -> dict:
         # Unfiltered, "N In All" is the community's stored End User Count: no COUNT(*) per page.
@@ -122,10 +122,13 @@ class BuildingApartmentsView(CommunityPageMixin, generic.ObjectListView):
         return selectors.apartment_list(actor=self.request.actor, building=self.building)
 
     def get_table(self, queryset):
-        return self.table_class(queryset, request=self.request, community=self.community)
+        return self.table_class(queryset, community=self.community)
 
     def get_pagination(self, filterset) -> dict:
-        return {"paginator_class": FastPaginator}
+        # Count on the building index alone: the family-master join cannot add rows (one master
+        # per APT at most), and counting through it would scan the whole community's residents.
+        count = Apartment.objects.for_actor(self.request.actor).filter(building=self.building).count()
+        return {"paginator_class": FastPaginator, "count": count}
 
     def get_add_url(self) -> str:
         return reverse(self.add_url_name, args=[self.building.pk])

@@ -132,7 +132,8 @@ class ObjectListView(TablesMixin, PortalView):
         )
 
     def get_table(self, queryset):
-        return self.table_class(queryset, request=self.request)
+        # No request= here: tables2 would then paginate (and COUNT) once before `configure` does.
+        return self.table_class(queryset)
 
     def get_pagination(self, filterset) -> dict:
         """Paginator options: a big list passes FastPaginator and, unfiltered, a stored count."""
