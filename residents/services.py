@@ -69,14 +69,18 @@ def _require(actor, model, action: str, obj=None) -> None:
 
 
 def may_delete_end_users(actor, community_id: int) -> bool:
-    """Installers may; a property manager only with the assignment's Delete Account Permission."""
+    """Whether the actor may delete end-user accounts of the community (also by a reset).
+
+    Installers and sub-installers may in their own communities; a property manager only with the
+    assignment's Delete Account Permission.
+    """
     if not roles.allows(actor, Resident, roles.DELETE):
         return False
-    if roles.role_of(actor) != roles.PROPERTY_MANAGER:
-        return True
-    return PropertyManagerAssignment.objects.filter(
-        property_manager_id=actor.pk, community_id=community_id, delete_account_permission=True
-    ).exists()
+    if roles.role_of(actor) == roles.PROPERTY_MANAGER:
+        return PropertyManagerAssignment.objects.filter(
+            property_manager_id=actor.pk, community_id=community_id, delete_account_permission=True
+        ).exists()
+    return Community.objects.for_actor(actor).filter(pk=community_id).exists()
 
 
 def _require_delete_end_users(actor, community_id: int) -> None:
@@ -112,8 +116,10 @@ def _resident_errors(resident: Resident, *, locked_email: str | None = None) -> 
     resident.first_name = resident.first_name.strip()
     resident.last_name = resident.last_name.strip()
     resident.email = resident.email.strip()
-    if locked_email and resident.email != locked_email:
+    if locked_email and resident.email.lower() != locked_email.lower():
         errors["email"] = ["The email of a family member cannot be edited once set."]
+    elif locked_email:
+        resident.email = locked_email
     for field in ("mobile_number", "landline1", "landline2", "landline3"):
         try:
             value = phones.normalize(
@@ -287,6 +293,8 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
     becomes unregistered and its login credentials are reset without an email.
     """
     _require(actor, Apartment, "reset", apartment)
+    # Reset deletes the family members' accounts: a property manager needs the permission for it.
+    _require_delete_end_users(actor, apartment.community_id)
     _lock_community(apartment.community_id)
     removed: dict[str, int] = {}
     members = Resident.objects.filter(apartment=apartment, family_master__isnull=False)
@@ -305,7 +313,9 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
     for log in RESET_REMOVED_LOGS:
         removed[str(log._meta.verbose_name_plural)] = log.objects.filter(apartment=apartment).delete()[0]
     _counts(apartment.community_id, end_users=-removed["family members"])
-    audit.record(action=AuditAction.RESET, instance=apartment, changes={"removed": removed})
+    # The audit log shows counts as "before → after" (the family master's fields log themselves).
+    changes = {what: [count, 0] for what, count in removed.items() if count}
+    audit.record(action=AuditAction.RESET, instance=apartment, changes=changes)
     return removed
 
 

@@ -205,7 +205,9 @@ class ApartmentEditView(generic.ObjectEditView):
             "calling_codes": calling_codes_json(),
             "building": self.building,
             "can_delete": self.object is not None and roles.allows(actor, Apartment, roles.DELETE),
-            "can_reset": self.object is not None and roles.allows(actor, Apartment, "reset"),
+            "can_reset": self.object is not None
+            and roles.allows(actor, Apartment, "reset")
+            and services.may_delete_end_users(actor, self.object.community_id),
         }
 
 
@@ -236,7 +238,8 @@ class ApartmentDetailView(CommunityPageMixin, generic.ObjectDetailView):
             "members": members,
             "can_change": roles.allows(actor, Apartment, roles.CHANGE),
             "can_delete": roles.allows(actor, Apartment, roles.DELETE),
-            "can_reset": roles.allows(actor, Apartment, "reset"),
+            "can_reset": roles.allows(actor, Apartment, "reset")
+            and services.may_delete_end_users(actor, apt.community_id),
             "can_add_member": master is not None and roles.allows(actor, Resident, roles.ADD),
             "can_change_member": roles.allows(actor, Resident, roles.CHANGE),
             "can_delete_member": services.may_delete_end_users(actor, apt.community_id),
@@ -268,6 +271,13 @@ class ApartmentResetView(generic.ObjectMixin, generic.PortalView):
     model = Apartment
     action = "reset"
     title = "Reset APT"
+
+    def get_object(self):
+        apartment = super().get_object()
+        # Reset deletes family-member accounts: a property manager needs Delete Account Permission.
+        if not services.may_delete_end_users(self.request.actor, apartment.community_id):
+            raise PermissionDenied
+        return apartment
 
     def get(self, request, *args, **kwargs):
         apartment = self.get_object()

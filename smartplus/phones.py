@@ -38,6 +38,10 @@ def normalize(number: str, country: str, *, mobile: bool) -> str:
             f"Enter a valid {'mobile' if mobile else 'phone'} number for {calling_code(country)}.",
             code="phone_invalid",
         )
+    if mobile and phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE:
+        raise ValidationError(
+            "This is a landline number: enter it under Landline 1, 2 or 3.", code="phone_not_mobile"
+        )
     return phonenumbers.national_significant_number(parsed)
 
 

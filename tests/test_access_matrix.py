@@ -71,7 +71,8 @@ EXPECTED: dict[str, dict] = {
     "residents:apartment_detail": get_only(COMMUNITY_VIEW),
     "residents:apartment_edit": same(RESIDENTS_CHANGE),
     "residents:apartment_delete": same(A_SHARED),
-    "residents:apartment_reset": same(RESIDENTS_CHANGE),
+    # Reset deletes family-member accounts: pm_a lacks the Delete Account Permission.
+    "residents:apartment_reset": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_none=404)),
     "residents:familymember_add": same(RESIDENTS_CHANGE),
     "residents:familymember_edit": same(RESIDENTS_CHANGE),
     # pm_a lacks the assignment's Delete Account Permission.

@@ -838,6 +838,12 @@ def test_reset_through_htmx_redirects_the_modal(
 ):
     client.force_login(world.pm_a)
     url = reverse("residents:apartment_reset", args=[world.apartment_a.pk])
+    # Reset deletes family-member accounts: refused until the PM holds Delete Account Permission.
+    assert client.get(url, **HTMX).status_code == 403
+    assert client.post(url, **HTMX).status_code == 403
+    assert Resident.objects.filter(pk=world.member_a.pk).exists()
+    world.assignment_a.delete_account_permission = True
+    world.assignment_a.save()
     assert b"modal-header" in client.get(url, **HTMX).content
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, **HTMX)
