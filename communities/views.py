@@ -38,9 +38,7 @@ class DashboardView(generic.ObjectListView):
         context = {}
         if roles.allows(actor, PropertyManager, roles.VIEW):
             pms = PropertyManager.objects.for_actor(actor).order_by("first_name", "last_name", "pk")
-            context["pm_table"] = self.configure(
-                PropertyManagerTable(pms), prefix="pm-"
-            )
+            context["pm_table"] = self.configure(PropertyManagerTable(pms), prefix="pm-")
             context["can_add_pm"] = roles.allows(actor, PropertyManager, roles.ADD)
         if roles.allows(actor, SubAccount, roles.VIEW):
             subs = SubAccount.objects.for_actor(actor)
