@@ -1309,3 +1309,16 @@ def test_may_delete_end_users_is_false_in_another_tenants_community(world):
     assert services.may_delete_end_users(world.installer_a, world.community_a.pk)
     assert not services.may_delete_end_users(world.installer_b, world.community_a.pk)
     assert not services.may_delete_end_users(world.sub_a, world.community_b.pk)
+
+
+def test_recount_command_repairs_drifted_counters(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    Community.objects.filter(pk=world.community_a.pk).update(apartment_count=7, end_user_count=0)
+    out = StringIO()
+    call_command("recount_communities", stdout=out)
+    world.community_a.refresh_from_db()
+    assert _counters(world.community_a) == (1, 2)
+    assert "1 community(ies) corrected" in out.getvalue()
