@@ -53,6 +53,11 @@ def _validate(*, actor, community: Community, before: dict | None) -> None:
                 errors[field] = f"{label} cannot be changed once set. Contact your super manager."
     if before is not None and before["home_automation"] and not community.home_automation:
         errors["home_automation"] = "Home Automation Service cannot be turned off once submitted."
+    if before is not None and community.number_of_apartments < community.apartment_count:
+        errors["number_of_apartments"] = (
+            f"This community already has {community.apartment_count} apartments; "
+            "delete some before lowering the Number of apartments."
+        )
     if community.home_automation and community.landline_service:
         errors["landline_service"] = (
             "Landline service is not available for Home Automation Service at the moment."
@@ -180,7 +185,10 @@ def building_rename(*, actor, building: Building, name: str) -> Building:
 
 
 def building_contents(*, building: Building) -> list[str]:
-    """What a building still holds; a building is deleted only when this is empty."""
+    """What a building still holds; a building is deleted only when this is empty.
+
+    The devices issue adds the building's intercom and third-party devices here.
+    """
     contents = []
     apartments = building.apartments.count()
     if apartments:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import F, FilteredRelation, Q
 
 from communities.models import Building
@@ -9,9 +11,15 @@ from communities.models import Building
 from .models import Apartment, Resident
 
 
+def _natural(name: str) -> list:
+    """ "Building2" before "Building10"."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
 def buildings_of(*, actor, community) -> list[Building]:
-    """The tree's buildings, by name."""
-    return list(Building.objects.for_actor(actor).filter(community=community).order_by("name", "pk"))
+    """The tree's buildings, in natural name order."""
+    buildings = Building.objects.for_actor(actor).filter(community=community)
+    return sorted(buildings, key=lambda b: (_natural(b.name), b.pk))
 
 
 def apartment_list(*, actor, building):

@@ -201,11 +201,17 @@ def apartment_create(*, actor, building: Building, apartment: dict, resident: di
     """Add APT (with its family master unless "Add Resident Later")."""
     _require(actor, Apartment, roles.ADD, building)
     community = _lock_community(building.community_id)
+    # A building being deleted at this moment either finishes first (then this is a 404-like
+    # PermissionDenied) or waits for this APT and then refuses.
+    building = Building.objects.select_for_update().filter(pk=building.pk).first()
+    if building is None:
+        raise PermissionDenied
     errors: dict = {}
     if community.apartment_count >= community.number_of_apartments:
         errors["__all__"] = [
-            f"{community.name} already has {community.apartment_count} apartments, its Number of "
-            "apartments. Delete an apartment first, or ask your super manager to raise the number."
+            f"{community.name} already has {community.apartment_count} apartments and its Number of "
+            f"apartments is {community.number_of_apartments}. Delete an apartment first, or raise "
+            "the Number of apartments in the community's settings."
         ]
     apt = Apartment(community=community, building=building)
     _set(apt, apartment, APARTMENT_FIELDS)
@@ -237,6 +243,9 @@ def apartment_update(
     if building is not None and building.pk != apt.building_id:
         if building.community_id != apt.community_id:
             raise ValidationError({"building": "Choose a building of this community."})
+        building = Building.objects.select_for_update().filter(pk=building.pk).first()
+        if building is None:
+            raise ValidationError({"building": "This building no longer exists."})
         apt.building = building
     _set(apt, fields, APARTMENT_FIELDS)
     errors = _apartment_errors(apt)
@@ -298,6 +307,8 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
     _lock_community(apartment.community_id)
     removed: dict[str, int] = {}
     members = Resident.objects.filter(apartment=apartment, family_master__isnull=False)
+    # RF cards are not on the spec's reset list: a departing member's cards stay with the APT.
+    AccessCredential.objects.filter(resident__in=members, kind=CredentialKind.RF_CARD).update(resident=None)
     removed["family members"] = members.delete()[1].get(Resident._meta.label, 0)
     master = Resident.objects.filter(apartment=apartment, family_master__isnull=True).first()
     if master is not None:

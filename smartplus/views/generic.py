@@ -90,7 +90,11 @@ class TablesMixin:
         """Order and paginate from the query string; only the allowed "Lines per page" apply."""
         table.prefix = prefix
         table.request = self.request
-        order_by = self.request.GET.getlist(table.prefixed_order_by_field)
+        # Only orderable columns; a stale or hand-typed ?sort= keeps the table's default order.
+        orderable = {c.name for c in table.columns if c.orderable}
+        order_by = [
+            o for o in self.request.GET.getlist(table.prefixed_order_by_field) if o.lstrip("-") in orderable
+        ]
         if order_by:
             table.order_by = order_by
         page = self.request.GET.get(table.prefixed_page_field, 1)
@@ -100,7 +104,8 @@ class TablesMixin:
         except PageNotAnInteger:
             table.page = table.paginator.page(1)
         except EmptyPage:
-            table.page = table.paginator.page(table.paginator.num_pages)
+            past_end = str(page).isdigit() and int(page) > 1
+            table.page = table.paginator.page(table.paginator.num_pages if past_end else 1)
         return table
 
 

@@ -1322,3 +1322,34 @@ def test_recount_command_repairs_drifted_counters(world):
     world.community_a.refresh_from_db()
     assert _counters(world.community_a) == (1, 2)
     assert "1 community(ies) corrected" in out.getvalue()
+
+
+def test_reset_keeps_a_departing_family_members_rf_card_on_the_apartment(world):
+    card = AccessCredential.objects.create(
+        community=world.community_a,
+        apartment=world.apartment_a,
+        resident=world.member_a,
+        kind=CredentialKind.RF_CARD,
+        code="0012345678",
+    )
+    pin = AccessCredential.objects.create(
+        community=world.community_a,
+        apartment=world.apartment_a,
+        resident=world.member_a,
+        kind=CredentialKind.PIN,
+        code="1234",
+    )
+    services.apartment_reset(actor=world.installer_a, apartment=world.apartment_a)
+    card.refresh_from_db()
+    assert (card.apartment_id, card.resident_id) == (world.apartment_a.pk, None)
+    assert not AccessCredential.objects.filter(pk=pin.pk).exists()
+
+
+def test_number_of_apartments_cannot_drop_below_the_apartments_held(world):
+    from communities.services import community_update
+
+    make_apartment(world.building_a, "102")
+    with pytest.raises(ValidationError) as exc:
+        community_update(actor=world.installer_a, community=world.community_a, number_of_apartments=1)
+    assert "already has 2 apartments" in _errors(exc)["number_of_apartments"][0]
+    community_update(actor=world.installer_a, community=world.community_a, number_of_apartments=2)

@@ -863,3 +863,45 @@ def test_new_resident_email_is_sent_after_commit_through_the_view(
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["ann@example.test"]
     assert mailoutbox[0].subject == "Votre compte de l'application SmartPlus pour Alpha Gardens"
+
+
+# --- edge input on the list pages -------------------------------------------------------------
+
+
+def test_unknown_sort_keeps_the_default_newest_first_order(client, search_world):
+    w = search_world
+    client.force_login(w.installer_a)
+    default = _names(_search(client, w))
+    assert default == ["Zoe", "Ann", "Jim", "Lily"]
+    assert _names(_search(client, w, sort="bogus")) == default
+    assert _names(_search(client, w, sort="")) == default
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc"])
+def test_page_below_one_or_not_a_number_shows_page_one(client, search_world, page):
+    w = search_world
+    client.force_login(w.installer_a)
+    response = _search(client, w, page=page, per_page="10")
+    assert response.status_code == 200
+    assert response.context["table"].page.number == 1
+
+
+def test_search_form_keeps_lines_per_page_and_sort(client, search_world):
+    w = search_world
+    client.force_login(w.installer_a)
+    body = _search(client, w, per_page="20", sort="resident").content.decode()
+    form = body.split('data-testid="resident-filters"', 1)[1].split("</form>", 1)[0]
+    assert 'name="per_page" value="20"' in form and 'name="sort" value="resident"' in form
+
+
+def test_tree_lists_buildings_in_natural_order(client, world):
+    for name in ("Building10", "Building2", "building1"):
+        make_building(world.community_a, name)
+    client.force_login(world.installer_a)
+    response = client.get(reverse("residents:community_residents", args=[world.community_a.pk]))
+    assert [b.name for b in response.context["buildings"]] == [
+        "Alpha Block",
+        "building1",
+        "Building2",
+        "Building10",
+    ]
