@@ -4,6 +4,8 @@ including the ones installers cannot change once set; the same service enforces 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from smartplus.admin import ReadOnlyAdmin
+
 from . import services
 from .models import Building, Community
 
@@ -29,18 +31,9 @@ class CommunityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Building)
-class BuildingAdmin(admin.ModelAdmin):
+class BuildingAdmin(ReadOnlyAdmin):
     """Read-only: buildings are added, renamed and deleted on the Resident and Device page."""
 
     list_display = ("name", "community", "created")
     search_fields = ("name", "community__name")
     list_select_related = ("community",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

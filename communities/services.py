@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from smartplus import roles
+from smartplus.validators import model_field_errors
 
 from .models import Building, Community
 
@@ -141,11 +142,7 @@ def default_building_name(*, community: Community) -> str:
 
 def _building_errors(building: Building) -> dict:
     building.name = building.name.strip()
-    errors: dict = {}
-    try:
-        building.full_clean(exclude=["community"], validate_constraints=False)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    errors = model_field_errors(building, exclude=["community"])
     if "name" not in errors:
         clash = (
             Building.objects.filter(community_id=building.community_id, name__iexact=building.name)
@@ -196,6 +193,18 @@ def building_contents(*, building: Building) -> list[str]:
     return contents
 
 
+def _still_holds(building: Building, contents: list[str]) -> str:
+    return f"{building.name} still holds {' and '.join(contents)}. Delete or move them first."
+
+
+def building_deletion_summary(*, building: Building) -> list[str]:
+    """What deleting the building removes, for the confirmation dialog (nothing while it holds some)."""
+    contents = building_contents(building=building)
+    if contents:
+        return [f"Nothing: {_still_holds(building, contents)}"]
+    return [f"the building “{building.name}”"]
+
+
 @transaction.atomic
 def building_delete(*, actor, building: Building) -> None:
     if not Building.objects.for_actor(actor, roles.DELETE).filter(pk=building.pk).exists():
@@ -203,7 +212,5 @@ def building_delete(*, actor, building: Building) -> None:
     current = Building.objects.select_for_update().get(pk=building.pk)
     contents = building_contents(building=current)
     if contents:
-        raise ValidationError(
-            f"{current.name} still holds {' and '.join(contents)}. Delete or move them first."
-        )
+        raise ValidationError(_still_holds(current, contents))
     current.delete()

@@ -199,10 +199,7 @@ class BuildingDeleteView(generic.ObjectDeleteView):
         return building
 
     def deletion_summary(self, obj):
-        contents = services.building_contents(building=obj)
-        if contents:
-            return [f"Nothing: {obj.name} still holds {' and '.join(contents)}. Delete or move them first."]
-        return [f"the building “{obj.name}”"]
+        return services.building_deletion_summary(building=obj)
 
     def delete(self, obj):
         services.building_delete(actor=self.request.actor, building=obj)

@@ -3,18 +3,9 @@ through residents.services (counters, capacity, emails) from the portal pages.""
 
 from django.contrib import admin
 
+from smartplus.admin import ReadOnlyAdmin
+
 from .models import Apartment, Resident
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Apartment)

@@ -26,6 +26,7 @@ from accounts.models import PropertyManagerAssignment
 from communities.models import Building, Community
 from smartplus import audit, phones, roles
 from smartplus.models import AuditAction, NumberSequence
+from smartplus.validators import model_field_errors
 
 from .choices import CredentialKind
 from .models import AccessCredential, Alarm, Apartment, CallHistory, DoorLog, Message, Resident
@@ -92,11 +93,7 @@ def _require_delete_end_users(actor, community_id: int) -> None:
 
 
 def _apartment_errors(apartment: Apartment) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    try:
-        apartment.full_clean(exclude=["family_sip_number"], validate_constraints=False)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    errors = model_field_errors(apartment, exclude=["family_sip_number"])
     if "number" not in errors:
         clash = (
             Apartment.objects.filter(community_id=apartment.community_id, number=apartment.number)
@@ -129,11 +126,10 @@ def _resident_errors(resident: Resident, *, locked_email: str | None = None) -> 
             errors[field] = exc.messages
         else:
             setattr(resident, field, value)
-    try:
-        resident.full_clean(exclude=["apartment", "community", "family_master"], validate_constraints=False)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, messages)
+    for field, messages in model_field_errors(
+        resident, exclude=["apartment", "community", "family_master"]
+    ).items():
+        errors.setdefault(field, messages)
     if resident.email and "email" not in errors:
         taken = Resident.objects.filter(email__iexact=resident.email).exclude(pk=resident.pk).exists()
         if taken:

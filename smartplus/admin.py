@@ -3,12 +3,8 @@ from django.contrib import admin
 from .models import AuditLog
 
 
-@admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ("time", "user_name", "actor_name", "action", "object_type", "object_repr", "installer")
-    list_filter = ("action", "object_type")
-    search_fields = ("user_name", "actor_name", "object_repr")
-    date_hierarchy = "time"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the admin shows but never writes: they change through services or are history."""
 
     def has_add_permission(self, request):
         return False
@@ -18,3 +14,11 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = ("time", "user_name", "actor_name", "action", "object_type", "object_repr", "installer")
+    list_filter = ("action", "object_type")
+    search_fields = ("user_name", "actor_name", "object_repr")
+    date_hierarchy = "time"

@@ -1,5 +1,6 @@
 """Field validators shared by several apps (addresses and phone numbers)."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 # Spec: "Post code should be letters from A-Z or a-z, or numbers from 0-9."
@@ -11,3 +12,13 @@ phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 ()-]{3,30}$",
     "Enter a phone number: digits, spaces, ( ) and -, optionally starting with +.",
 )
+
+
+def model_field_errors(instance, *, exclude=()) -> dict[str, list[str]]:
+    """The model's own field checks as {field: messages}, for services that add their rules
+    (uniqueness with a helpful message, cross-field rules) and raise everything at once."""
+    try:
+        instance.full_clean(exclude=list(exclude), validate_constraints=False)
+    except ValidationError as exc:
+        return dict(exc.message_dict)
+    return {}

@@ -5,79 +5,18 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 import time
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
-from celery.contrib.testing.worker import start_worker
 from django.contrib.auth.hashers import check_password, is_password_usable
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from residents.models import Resident
-from smartplus.celery import app
 from tests.factories import build_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    with socket.socket() as s:  # aiosmtpd cannot self-check port 0, so pick a free port first
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield inbox
-    controller.stop()
-
-
-def _route_resident_emails(routes) -> None:
-    app.conf.task_routes = routes
-    app.amqp.flush_routes()
-    app.amqp.__dict__.pop("router", None)  # cached; rebuilt from the routes on next use
-
-
-@pytest.fixture
-def celery_worker_real(settings):
-    """A worker on its own queue, named after this test database: integration runs of other
-    test databases share the Redis broker and must not take (or hand us) each other's jobs."""
-    queue = f"resident-email-{connection.settings_dict['NAME']}"
-    old_routes = app.conf.task_routes
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
-    _route_resident_emails({"residents.tasks.send_resident_account_email": {"queue": queue}})
-    try:
-        with start_worker(
-            app, perform_ping_check=False, loglevel="WARNING", concurrency=1, pool="solo", queues=[queue]
-        ):
-            yield
-    finally:
-        _route_resident_emails(old_routes)
-        app.conf.task_always_eager = True
-
-
-def _wait_for(inbox, count: int = 1, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while len(inbox.messages) < count and time.monotonic() < deadline:
-        time.sleep(0.1)
 
 
 def test_new_resident_account_email_goes_through_worker_and_smtp_in_its_language(
@@ -99,7 +38,7 @@ def test_new_resident_account_email_goes_through_worker_and_smtp_in_its_language
     response = client.post(reverse("residents:apartment_add", args=[w.building_a.pk]), data)
     assert response.status_code == 302
 
-    _wait_for(smtp_server)
+    smtp_server.wait_for()
     assert len(smtp_server.messages) == 1
     envelope = smtp_server.messages[0]
     assert envelope.rcpt_tos == ["amelie.durand@example.test"]
