@@ -19,7 +19,7 @@ MAX_APARTMENTS = 10000
 class Community(ScopedModel):
     scope_root = "community"
     scope_path = ""
-    audit_exclude = ("apartment_count", "end_user_count")
+    audit_exclude = ("apartment_count", "end_user_count", "device_count")
 
     installer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="communities"
@@ -64,6 +64,8 @@ class Community(ScopedModel):
     # the capacity rule and the resident search's "N In All" never count 100,000 rows.
     apartment_count = models.PositiveIntegerField(default=0, editable=False)
     end_user_count = models.PositiveIntegerField("End User Count", default=0, editable=False)
+    # Intercom devices (public area, buildings, apartments), kept by devices.services.
+    device_count = models.PositiveIntegerField("Device Count", default=0, editable=False)
 
     class Meta:
         verbose_name_plural = "communities"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import IntegerField, Prefetch, Value
+from django.db.models import Prefetch
 
 from accounts.models import PropertyManagerAssignment
 
@@ -13,8 +13,8 @@ def community_list(*, actor):
     """The actor's communities with the dashboard's counts, in a constant number of queries."""
     return (
         Community.objects.for_actor(actor)
-        # End users are a stored counter (residents.services keeps it); devices arrive with #4.
-        .annotate(device_count=Value(0, IntegerField()))
+        # Device Count and End User Count are stored counters, kept by the devices and residents
+        # services, so the dashboard never counts devices.
         .prefetch_related(
             Prefetch(
                 "pm_assignments",

@@ -182,14 +182,18 @@ def building_rename(*, actor, building: Building, name: str) -> Building:
 
 
 def building_contents(*, building: Building) -> list[str]:
-    """What a building still holds; a building is deleted only when this is empty.
-
-    The devices issue adds the building's intercom and third-party devices here.
-    """
+    """What a building still holds; a building is deleted only when this is empty."""
     contents = []
     apartments = building.apartments.count()
     if apartments:
         contents.append(f"{apartments} apartment(s)")
+    # Apartments' devices and cameras are counted with their apartments.
+    devices = building.devices.filter(apartment__isnull=True).count()
+    if devices:
+        contents.append(f"{devices} intercom device(s)")
+    cameras = building.cameras.filter(apartment__isnull=True).count()
+    if cameras:
+        contents.append(f"{cameras} third-party camera(s)")
     return contents
 
 

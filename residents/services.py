@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import PropertyManagerAssignment
 from communities.models import Building, Community
+from devices.models import Device
 from smartplus import audit, phones, roles
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.validators import model_field_errors
@@ -162,9 +163,11 @@ def _save_resident(resident: Resident) -> None:
         raise
 
 
-def _counts(community_id: int, *, apartments: int = 0, end_users: int = 0) -> None:
+def _counts(community_id: int, *, apartments: int = 0, end_users: int = 0, devices: int = 0) -> None:
     Community.objects.filter(pk=community_id).update(
-        apartment_count=F("apartment_count") + apartments, end_user_count=F("end_user_count") + end_users
+        apartment_count=F("apartment_count") + apartments,
+        end_user_count=F("end_user_count") + end_users,
+        device_count=F("device_count") + devices,
     )
 
 
@@ -192,9 +195,37 @@ def _send_account_email(resident: Resident) -> None:
 # --- apartments ------------------------------------------------------------------------------
 
 
+def _prepare_indoor_monitor(*, actor, community, building, apartment, data: dict | None):
+    """Basic plan: the Add APT form's indoor monitor, validated with the devices' own rules."""
+    from devices import services as devices
+    from devices.choices import DeviceType, Place
+
+    if not devices.requires_indoor_monitor(community):
+        return None
+    if not roles.allows(actor, Device, roles.ADD):
+        raise PermissionDenied
+    data = data or {}
+    return devices.prepare_device(
+        community=community,
+        place=Place.APARTMENT,
+        building=building,
+        apartment=apartment,
+        mac=data.get("mac"),
+        fields={**data.get("fields", {}), "device_type": DeviceType.INDOOR_MONITOR},
+        relays=data.get("relays", []),
+    )
+
+
 @transaction.atomic
-def apartment_create(*, actor, building: Building, apartment: dict, resident: dict | None) -> Apartment:
-    """Add APT (with its family master unless "Add Resident Later")."""
+def apartment_create(
+    *, actor, building: Building, apartment: dict, resident: dict | None, indoor_monitor: dict | None = None
+) -> Apartment:
+    """Add APT (with its family master unless "Add Resident Later").
+
+    In a community whose feature plan needs an indoor monitor in every apartment (Basic),
+    `indoor_monitor` ({"mac", "fields", "relays"}) is required and added with the APT; its
+    errors come back keyed "monitor_<field>".
+    """
     _require(actor, Apartment, roles.ADD, building)
     community = _lock_community(building.community_id)
     # A building being deleted at this moment either finishes first (then this is a 404-like
@@ -217,6 +248,11 @@ def apartment_create(*, actor, building: Building, apartment: dict, resident: di
         master = Resident(community=community, apartment=apt)
         _set(master, resident, RESIDENT_FIELDS)
         errors.update(_resident_errors(master))
+    monitor = _prepare_indoor_monitor(
+        actor=actor, community=community, building=building, apartment=apt, data=indoor_monitor
+    )
+    if monitor is not None:
+        errors.update({f"monitor_{name}": messages for name, messages in monitor.errors.items()})
     _raise(errors)
     apt.family_sip_number = str(NumberSequence.allocate("family_sip", start=FAMILY_SIP_START)[0])
     apt.save()
@@ -225,6 +261,11 @@ def apartment_create(*, actor, building: Building, apartment: dict, resident: di
         _new_app_account(master)
         _save_resident(master)
         _send_account_email(master)
+    if monitor is not None:
+        from devices.services import save_prepared
+
+        monitor.device.apartment = apt
+        save_prepared(monitor, created=True)
     _counts(community.pk, apartments=1, end_users=1 if master else 0)
     return apt
 
@@ -269,12 +310,16 @@ def apartment_update(
 
 @transaction.atomic
 def apartment_delete(*, actor, apartment: Apartment) -> None:
-    """Delete APT with its end users, credentials and logs (audit logs stay)."""
+    """Delete APT with its end users, devices, credentials and logs (audit logs stay).
+
+    The devices' MACs stay in the MAC library, unbound.
+    """
     _require(actor, Apartment, roles.DELETE, apartment)
     _lock_community(apartment.community_id)
     end_users = apartment.residents.count()
+    devices = apartment.devices.count()
     apartment.delete()
-    _counts(apartment.community_id, apartments=-1, end_users=-end_users)
+    _counts(apartment.community_id, apartments=-1, end_users=-end_users, devices=-devices)
 
 
 def apartment_deletion_summary(*, apartment: Apartment) -> list[str]:
@@ -283,6 +328,14 @@ def apartment_deletion_summary(*, apartment: Apartment) -> list[str]:
     if residents:
         names = ", ".join(r.display_name for r in residents)
         summary.append(f"{len(residents)} end user account(s): {names}")
+    devices = list(apartment.devices.order_by("name").values_list("name", flat=True))
+    if devices:
+        summary.append(
+            f"{len(devices)} intercom device(s): {', '.join(devices)} (their MACs stay in the MAC library)"
+        )
+    cameras = apartment.cameras.count()
+    if cameras:
+        summary.append(f"{cameras} third-party camera(s)")
     summary.append("its access credentials, logs, messages and alarms (audit logs stay)")
     return summary
 
@@ -397,4 +450,5 @@ def community_recount(*, community_id: int) -> None:
     Community.objects.filter(pk=community_id).update(
         apartment_count=Apartment.objects.filter(community_id=community_id).count(),
         end_user_count=Resident.objects.filter(community_id=community_id).count(),
+        device_count=Device.objects.filter(community_id=community_id).count(),
     )

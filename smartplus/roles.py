@@ -23,6 +23,9 @@ _INSTALLER_DATA = {
     "communities.building": CRUD,
     "residents.apartment": CRUD | {"reset"},
     "residents.resident": CRUD,
+    "devices.device": CRUD,
+    "devices.thirdpartycamera": CRUD,
+    "maclib.macaddress": frozenset({VIEW, ADD, DELETE}),
     "accounts.propertymanager": CRUD | {"reset_password"},
     "accounts.propertymanagerassignment": CRUD | {"reset_app_password"},
     "smartplus.auditlog": frozenset({VIEW}),
@@ -45,9 +48,14 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         # apartment's accounts) also needs the assignment's "Delete Account Permission".
         "residents.apartment": frozenset({VIEW, CHANGE, "reset"}),
         "residents.resident": CRUD,
+        # Devices are the installer's work; property managers see them.
+        "devices.device": frozenset({VIEW}),
+        "devices.thirdpartycamera": frozenset({VIEW}),
     },
     DISTRIBUTOR: {
         "accounts.installer": frozenset({VIEW, ADD, CHANGE, "reset_password", "impersonate"}),
+        # "Registers MACs" for its installers (scoping: the installers whose distributor it is).
+        "maclib.macaddress": frozenset({VIEW, ADD, DELETE}),
     },
     # The super manager sees everything; creating tenant data happens in the Django admin,
     # where an installer is chosen explicitly.
@@ -56,6 +64,9 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "communities.building": frozenset({VIEW}),
         "residents.apartment": frozenset({VIEW}),
         "residents.resident": frozenset({VIEW}),
+        "devices.device": frozenset({VIEW}),
+        "devices.thirdpartycamera": frozenset({VIEW}),
+        "maclib.macaddress": frozenset({VIEW}),
         "accounts.propertymanager": frozenset({VIEW}),
         "accounts.propertymanagerassignment": frozenset({VIEW}),
         "accounts.subaccount": frozenset({VIEW}),

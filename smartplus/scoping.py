@@ -58,6 +58,9 @@ def scope_q(actor, model) -> Q | None:
             return Q(**{_join(path, "installer_id"): installer_id})
         return Q(**{_join(path, "pk__in") if path else "pk__in": visible_community_ids(actor)})
     if root == "installer":
+        if role == roles.DISTRIBUTOR:
+            # A distributor reaches its installers' rows only where roles.py grants it (MACs).
+            return Q(**{_join(path, "distributor_id"): actor.pk}) if path else Q(distributor_id=actor.pk)
         installer_id = tenant_installer_id(actor)
         return Q(**{_join(path, "pk") if path else "pk": installer_id}) if installer_id else Q(pk__in=[])
     if root == "distributor":

@@ -17,4 +17,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("communities.urls")),
     path("", include("residents.urls")),
+    path("", include("devices.urls")),
+    path("", include("maclib.urls")),
 ]

@@ -9,6 +9,8 @@ import factory
 from accounts.choices import Role
 from accounts.models import PropertyManagerAssignment, User
 from communities.models import Building, Community
+from devices.models import Device, ThirdPartyCamera
+from maclib.models import MacAddress
 from residents.models import Apartment, Resident
 
 PASSWORD = "correct-horse-battery"
@@ -114,6 +116,82 @@ def make_apartment(building: Building, number: str = "101", *, resident: dict | 
     )
 
 
+_mac_counter = iter(range(0x0C1105000001, 0x0C1105FFFFFF))
+
+
+def next_mac() -> str:
+    """A fresh, valid MAC (upper-case, no separators)."""
+    return f"{next(_mac_counter):012X}"
+
+
+def make_mac(installer: User, mac: str | None = None) -> MacAddress:
+    """A MAC in the installer's library, through the service."""
+    from maclib.services import mac_add
+
+    return mac_add(actor=installer, installer=installer, mac=mac or next_mac())
+
+
+ALL_METHODS = ["homepage", "talking_page", "pin", "face", "rf_card", "bluetooth", "nfc"]
+
+
+def make_device(
+    community: Community,
+    name: str = "Gate",
+    *,
+    building: Building | None = None,
+    apartment: Apartment | None = None,
+    device_type: int = 0,
+    mac: str | None = None,
+    relays: list[dict] | None = None,
+    firmware_version: str = "",
+    **fields,
+) -> Device:
+    """A device bound to a fresh MAC of the installer's library, through the service."""
+    from devices.services import device_create
+
+    installer = community.installer
+    mac = mac or make_mac(installer).mac
+    device = device_create(
+        actor=installer,
+        community=community,
+        building=building,
+        apartment=apartment,
+        mac=mac,
+        fields={"device_type": device_type, "name": name, **fields},
+        relays=relays
+        if relays is not None
+        else [{"enabled": True, "name": "Door", "access_methods": ALL_METHODS}],
+    )
+    if firmware_version:
+        # As the device API will record it: the model follows the firmware version.
+        device.firmware_version = firmware_version
+        device.save(update_fields=["firmware_version"])
+    return device
+
+
+def make_camera(
+    community: Community,
+    name: str = "Lobby Cam",
+    *,
+    building: Building | None = None,
+    apartment: Apartment | None = None,
+    password: str = "cam-secret-1",
+    linked_devices=(),
+    **fields,
+) -> ThirdPartyCamera:
+    from devices.services import camera_create
+
+    return camera_create(
+        actor=community.installer,
+        community=community,
+        building=building,
+        apartment=apartment,
+        fields={"name": name, "rtsp_address": "rtsp://192.168.1.20:554", "username": "admin", **fields},
+        password=password,
+        linked_devices=list(linked_devices),
+    )
+
+
 def make_family_member(apartment: Apartment, **fields) -> Resident:
     from residents.services import family_member_create
 
@@ -145,6 +223,11 @@ class World:
     member_a: Resident
     building_b: Building
     apartment_b: Apartment
+    mac_a: MacAddress
+    device_a: Device
+    camera_a: ThirdPartyCamera
+    mac_b: MacAddress
+    device_b: Device
 
 
 def build_world(*, granted: bool = False) -> World:
@@ -177,6 +260,10 @@ def build_world(*, granted: bool = False) -> World:
     apartment_b = make_apartment(
         building_b, "909", resident={"first_name": "Brenda", "last_name": "Bravoresident"}
     )
+    # A public R29 door phone with a linked camera in A; a building door phone in B.
+    device_a = make_device(community_a, "Alpha Gate", firmware_version="29.30.2.14")
+    camera_a = make_camera(community_a, "Alpha Cam", linked_devices=[device_a])
+    device_b = make_device(community_b, "Bravo Gate", building=building_b)
     return World(
         distributor_a=distributor_a,
         distributor_other=distributor_other,
@@ -197,4 +284,9 @@ def build_world(*, granted: bool = False) -> World:
         member_a=member_a,
         building_b=building_b,
         apartment_b=apartment_b,
+        mac_a=device_a.mac_address,
+        device_a=device_a,
+        camera_a=camera_a,
+        mac_b=device_b.mac_address,
+        device_b=device_b,
     )

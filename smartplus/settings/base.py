@@ -197,3 +197,11 @@ LOGGING = {
 
 # Absolute address of the portal, used in emails sent outside a request (Celery).
 SMARTPLUS_BASE_URL = env.str("SMARTPLUS_BASE_URL", default="http://127.0.0.1:8000")
+
+# --- Devices ---
+# A device is Online while its heartbeats arrive within this many seconds.
+SMARTPLUS_DEVICE_OFFLINE_AFTER = env.int("SMARTPLUS_DEVICE_OFFLINE_AFTER", default=300)
+# Fernet keys (newest first) that encrypt secrets at rest, e.g. third-party camera passwords.
+# The first key encrypts; every key decrypts, so a new key can be put in front and
+# `manage.py rotate_field_keys` re-encrypts, after which the old key can be dropped.
+SMARTPLUS_FIELD_KEYS = env.list("SMARTPLUS_FIELD_KEYS", default=[])

@@ -21,3 +21,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "control_folder": str(DATA_DIR / "broker" / "control"),
     "store_processed": False,
 }
+
+if not SMARTPLUS_FIELD_KEYS:  # noqa: F405
+    # Demo only: a key derived from the dev SECRET_KEY, so `make demo` needs no setup.
+    import base64
+    import hashlib
+
+    SMARTPLUS_FIELD_KEYS = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]

@@ -26,3 +26,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+
+if not SMARTPLUS_FIELD_KEYS:  # noqa: F405
+    raise ImproperlyConfigured(
+        "SMARTPLUS_FIELD_KEYS must hold at least one Fernet key "
+        '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
+    )

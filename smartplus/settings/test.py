@@ -25,3 +25,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A fixed test key (never used anywhere else); tests that rotate keys override the setting.
+SMARTPLUS_FIELD_KEYS = env.list(
+    "SMARTPLUS_FIELD_KEYS", default=["ZmFrZS10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE="]
+)

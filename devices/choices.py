@@ -1,0 +1,101 @@
+"""Choices of intercom devices and relays, named as the spec's Add Device forms name them."""
+
+from django.db import models
+
+
+class DeviceType(models.IntegerChoices):
+    """The template's device type codes."""
+
+    MULTI_TENANT_DOOR_PHONE = 0, "Multi-tenant door phone"
+    SINGLE_TENANT_DOOR_PHONE = 1, "Single-tenant door phone"
+    INDOOR_MONITOR = 2, "Indoor monitor"
+    GUARD_PHONE = 3, "Guard phone"
+    ACCESS_CONTROL = 50, "Access control"
+
+
+DOOR_PHONES = frozenset({DeviceType.MULTI_TENANT_DOOR_PHONE, DeviceType.SINGLE_TENANT_DOOR_PHONE})
+
+
+class Place(models.TextChoices):
+    """Where a device or camera is installed: the node of the Resident and Device tree."""
+
+    PUBLIC = "public", "Public Area"
+    BUILDING = "building", "Building"
+    APARTMENT = "apartment", "Apartment"
+
+
+# Indoor monitors belong to apartments; the shared places take the other types.
+PLACE_TYPES = {
+    Place.PUBLIC: (
+        DeviceType.MULTI_TENANT_DOOR_PHONE,
+        DeviceType.SINGLE_TENANT_DOOR_PHONE,
+        DeviceType.GUARD_PHONE,
+        DeviceType.ACCESS_CONTROL,
+    ),
+    Place.BUILDING: (
+        DeviceType.MULTI_TENANT_DOOR_PHONE,
+        DeviceType.SINGLE_TENANT_DOOR_PHONE,
+        DeviceType.GUARD_PHONE,
+        DeviceType.ACCESS_CONTROL,
+    ),
+    Place.APARTMENT: tuple(DeviceType),
+}
+
+
+class ContactDisplay(models.TextChoices):
+    """Contact Display Settings of a building device: what the door phone's contact screen lists."""
+
+    APT_NUMBERS = "apt", "Only APT numbers"
+    INDOOR_AND_APPS = "indoor_apps", "Indoor monitor and apps"
+    ALL = "all", "APT numbers, indoor monitors and apps"
+
+
+class NetworkGroup(models.IntegerChoices):
+    """Devices in one group share a LAN and call each other by IP; across groups they use SIP."""
+
+    GROUP_1 = 1, "Network Group 1"
+    GROUP_2 = 2, "Network Group 2"
+    GROUP_3 = 3, "Network Group 3"
+    GROUP_4 = 4, "Network Group 4"
+    GROUP_5 = 5, "Network Group 5"
+    GROUP_6 = 6, "Network Group 6"
+    GROUP_7 = 7, "Network Group 7"
+    GROUP_8 = 8, "Network Group 8"
+    GROUP_9 = 9, "Network Group 9"
+    GROUP_10 = 10, "Network Group 10"
+
+
+class AccessMethod(models.TextChoices):
+    """What may trigger a relay (6.7.0 "Support selecting access methods")."""
+
+    HOMEPAGE = "homepage", "SmartPlus Homepage"
+    TALKING_PAGE = "talking_page", "SmartPlus Talking page"
+    PIN = "pin", "PIN"
+    FACE = "face", "Face"
+    RF_CARD = "rf_card", "RF Card"
+    BLUETOOTH = "bluetooth", "Bluetooth"
+    NFC = "nfc", "NFC"
+
+
+class RelayKind(models.TextChoices):
+    RELAY = "relay", "Relay"
+    SECURITY = "security", "Security Relay"
+
+
+class DeviceStatus(models.TextChoices):
+    ONLINE = "online", "Online"
+    OFFLINE = "offline", "Offline"
+
+
+# Firmware version prefix -> model (ARCHITECTURE.md §5): "29.30.2.14" is an R29.
+MODEL_BY_FIRMWARE_PREFIX = {
+    "29": "R29",
+    "28": "R28",
+    "227": "R27",
+    "320": "R20A",
+    "912": "X912",
+    "916": "X916",
+    "113": "C313",
+    "119": "C319",
+    "82": "IT82",
+}

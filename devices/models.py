@@ -1,0 +1,236 @@
+"""Intercom devices (public area, building, apartment), their relays, and third-party cameras."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from communities.models import Building, Community
+from maclib.models import MacAddress
+from residents.models import Apartment
+from smartplus.models import ScopedModel
+
+from .choices import (
+    DOOR_PHONES,
+    MODEL_BY_FIRMWARE_PREFIX,
+    AccessMethod,
+    ContactDisplay,
+    DeviceStatus,
+    DeviceType,
+    NetworkGroup,
+    Place,
+    RelayKind,
+)
+from .validators import dtmf_validator, validate_rtsp_address
+
+MAX_RELAYS = 4
+
+
+def model_for_firmware(version: str) -> str:
+    """The device model named by a firmware version's prefix ("29.30.2.14" -> "R29"), or ""."""
+    prefix = (version or "").strip().split(".", 1)[0]
+    return MODEL_BY_FIRMWARE_PREFIX.get(prefix, "")
+
+
+class PlacedModel(ScopedModel):
+    """Installed at one place of a community: its public area, a building, or an apartment.
+
+    Subclasses declare `community`, `building` and `apartment`. Apartment rows store the
+    apartment's building too, so a building's page lists what is installed in it without a join.
+    """
+
+    place = models.CharField("Place", max_length=10, choices=Place.choices)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def location(self) -> str:
+        """Public Area, "Building1" or "Building1-403" (the MAC library's Owner column)."""
+        if self.place == Place.PUBLIC:
+            return Place.PUBLIC.label
+        if self.place == Place.BUILDING:
+            return self.building.name
+        return f"{self.building.name}-{self.apartment.number}"
+
+    @staticmethod
+    def place_constraints(prefix: str) -> list[models.CheckConstraint]:
+        return [
+            models.CheckConstraint(
+                condition=(
+                    Q(place=Place.PUBLIC, building__isnull=True, apartment__isnull=True)
+                    | Q(place=Place.BUILDING, building__isnull=False, apartment__isnull=True)
+                    | Q(place=Place.APARTMENT, building__isnull=False, apartment__isnull=False)
+                ),
+                name=f"{prefix}_place_consistent",
+            )
+        ]
+
+
+class Device(PlacedModel):
+    """An Akuvox intercom device bound to a MAC of the installer's MAC library."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="devices")
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, null=True, blank=True, related_name="devices"
+    )
+    apartment = models.ForeignKey(
+        Apartment, on_delete=models.CASCADE, null=True, blank=True, related_name="devices"
+    )
+    # Adding a device binds its MAC, deleting the device unbinds it; a bound MAC cannot be removed.
+    mac_address = models.OneToOneField(
+        MacAddress, on_delete=models.PROTECT, related_name="device", verbose_name="MAC"
+    )
+    device_type = models.PositiveSmallIntegerField("Device Type", choices=DeviceType.choices)
+    name = models.CharField("Device Name", max_length=64)
+    network_group = models.PositiveSmallIntegerField(
+        "Network Group", choices=NetworkGroup.choices, default=NetworkGroup.GROUP_1
+    )
+    # Public area: the buildings whose residents use the device.
+    all_buildings = models.BooleanField("All Buildings", default=True)
+    buildings = models.ManyToManyField(
+        Building, blank=True, related_name="public_devices", verbose_name="Buildings"
+    )
+    # Building devices.
+    contact_display = models.CharField(
+        "Contact Display Settings", max_length=12, choices=ContactDisplay.choices, blank=True
+    )
+    # Indoor monitors.
+    arming_function = models.BooleanField("Arming Function", default=False)
+    works_offline = models.BooleanField(
+        "Works offline",
+        default=False,
+        help_text="Transfers calls from offline door phones to the SmartPlus app.",
+    )
+    # Door phones, when the distributor has the Doorphone Offline Solution.
+    internet_access = models.BooleanField("Does the device have internet access?", default=True)
+    offline_ip = models.GenericIPAddressField(
+        "IP Address",
+        protocol="IPv4",
+        null=True,
+        blank=True,
+        help_text="The static IP address of the indoor monitor that transfers calls for this door phone.",
+    )
+    # Reported by the device itself (device API); the model follows the firmware version's prefix.
+    firmware_version = models.CharField("Firmware Version", max_length=32, blank=True)
+    model = models.CharField("Model", max_length=16, blank=True, editable=False, db_index=True)
+    last_seen_at = models.DateTimeField("Last Seen", null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            *PlacedModel.place_constraints("device"),
+            # "Each apartment can only have one indoor monitor to transfer calls for offline door phones."
+            models.UniqueConstraint(
+                fields=["apartment"],
+                condition=Q(works_offline=True),
+                name="device_one_offline_monitor_per_apartment",
+                violation_error_message="This apartment already has an indoor monitor that works offline.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["community", "name", "id"], name="device_community_name"),
+            models.Index(fields=["community", "created", "id"], name="device_community_created"),
+            models.Index(fields=["building", "place", "name", "id"], name="device_building_place"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.model = model_for_firmware(self.firmware_version)
+        if kwargs.get("update_fields") is not None and "firmware_version" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "model"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_door_phone(self) -> bool:
+        return self.device_type in DOOR_PHONES
+
+    @property
+    def is_indoor_monitor(self) -> bool:
+        return self.device_type == DeviceType.INDOOR_MONITOR
+
+    @property
+    def status(self) -> str:
+        """Online while heartbeats keep arriving within SMARTPLUS_DEVICE_OFFLINE_AFTER seconds."""
+        if self.last_seen_at is None:
+            return DeviceStatus.OFFLINE
+        age = (timezone.now() - self.last_seen_at).total_seconds()
+        online = age <= settings.SMARTPLUS_DEVICE_OFFLINE_AFTER
+        return DeviceStatus.ONLINE if online else DeviceStatus.OFFLINE
+
+    def get_status_display(self) -> str:
+        return DeviceStatus(self.status).label
+
+
+class Relay(models.Model):
+    """Relay1-4 of a device, or its SR01 security relay, with the access methods that trigger it."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="relays")
+    kind = models.CharField(max_length=8, choices=RelayKind.choices, default=RelayKind.RELAY)
+    index = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_RELAYS)])
+    enabled = models.BooleanField("On", default=True)
+    name = models.CharField("Relay Name", max_length=64, blank=True)
+    dtmf_code = models.CharField("DTMF Code", max_length=8, blank=True, validators=[dtmf_validator])
+    # Comma-separated AccessMethod values, in the form's order.
+    access_methods = models.CharField("Access Method", max_length=96, blank=True)
+
+    class Meta:
+        ordering = ["device", "kind", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "kind", "index"], name="relay_unique_index"),
+            models.CheckConstraint(
+                condition=Q(kind=RelayKind.RELAY) | Q(index=1), name="relay_one_security_relay"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = "Security Relay" if self.kind == RelayKind.SECURITY else f"Relay{self.index}"
+        return f"{label}: {self.name}" if self.name else label
+
+    @property
+    def method_list(self) -> list[str]:
+        return [m for m in self.access_methods.split(",") if m]
+
+    @property
+    def method_labels(self) -> list[str]:
+        return [AccessMethod(m).label for m in self.method_list]
+
+
+class ThirdPartyCamera(PlacedModel):
+    """A third-party RTSP camera. The password is kept encrypted (smartplus.crypto)."""
+
+    # The ciphertext changes on every save and on key rotation: never worth an audit entry.
+    audit_exclude = ("password_ciphertext",)
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="cameras")
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, null=True, blank=True, related_name="cameras"
+    )
+    apartment = models.ForeignKey(
+        Apartment, on_delete=models.CASCADE, null=True, blank=True, related_name="cameras"
+    )
+    name = models.CharField("Device Name", max_length=64)
+    rtsp_address = models.CharField("RTSP Address", max_length=255, validators=[validate_rtsp_address])
+    username = models.CharField("Username", max_length=64)
+    password_ciphertext = models.TextField(editable=False)
+    # Only R29 door phones of the same place (checked in devices.services).
+    linked_devices = models.ManyToManyField(
+        Device, blank=True, related_name="cameras", verbose_name="Link Device"
+    )
+
+    class Meta:
+        verbose_name = "third-party camera"
+        ordering = ["name", "pk"]
+        constraints = PlacedModel.place_constraints("camera")
+        indexes = [
+            models.Index(fields=["community", "place", "name", "id"], name="camera_community_place"),
+            models.Index(fields=["building", "place", "name", "id"], name="camera_building_place"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,554 @@
+"""Intercom devices, relays and third-party cameras: every rule of the spec's device forms.
+
+- A device's MAC must be in the community installer's MAC library and bound to no other device;
+  adding a device binds its MAC, deleting it (or changing its MAC) unbinds it.
+- Device types per place (choices.PLACE_TYPES): indoor monitors belong to apartments.
+- Relays: at most four, a Relay Name whenever the relay is On, DTMF Code from the keypad, the
+  access methods of 6.7.0; one SR01 security relay, for door phones.
+- Public area: All Buildings, or a chosen set of the community's buildings.
+- Building: Contact Display Settings.
+- Indoor monitors: Arming Function; "Works offline" only in apartments and only with the
+  distributor's Doorphone Offline Solution, at most one per apartment.
+- Door phones: "Does the device have internet access?" (and the relaying indoor monitor's IP
+  Address when No) only with the Doorphone Offline Solution.
+- Feature plan Basic: every apartment keeps at least one indoor monitor.
+- Cameras: RTSP address as rtsp://ip:port or rtsp://domain:port (never fetched by the server);
+  the password is stored encrypted and never returned to a page; Link Device takes only R29
+  door phones of the camera's own place.
+
+The UI, the xlsx import and the Add APT form of a Basic community call these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from communities.choices import FeaturePlan
+from communities.models import Building, Community
+from maclib.models import MacAddress
+from maclib.validators import normalize_mac
+from residents.models import Apartment
+from smartplus import audit, crypto, roles
+from smartplus.models import AuditAction
+from smartplus.validators import model_field_errors
+
+from .choices import DOOR_PHONES, PLACE_TYPES, AccessMethod, ContactDisplay, DeviceType, Place, RelayKind
+from .models import MAX_RELAYS, Device, Relay, ThirdPartyCamera
+
+DEVICE_FIELDS = (
+    "device_type",
+    "name",
+    "network_group",
+    "all_buildings",
+    "contact_display",
+    "arming_function",
+    "works_offline",
+    "internet_access",
+    "offline_ip",
+)
+CAMERA_FIELDS = ("name", "rtsp_address", "username")
+MAX_CAMERA_PASSWORD = 128
+# Plans whose apartments must each have an indoor monitor ("1Monitor_All": one monitor, all APTs).
+INDOOR_MONITOR_PLANS = frozenset({FeaturePlan.BASIC, FeaturePlan.ONE_MONITOR_ALL})
+LINKABLE_MODEL = "R29"
+
+
+# --- questions the forms ask too -------------------------------------------------------------
+
+
+def offline_solution_enabled(community: Community) -> bool:
+    """Whether the super manager enabled the Doorphone Offline Solution for the distributor."""
+    distributor = community.installer.distributor
+    return bool(distributor and distributor.doorphone_offline_enabled)
+
+
+def requires_indoor_monitor(community: Community) -> bool:
+    return community.feature_plan in INDOOR_MONITOR_PLANS
+
+
+def _require(actor, model, action: str, community: Community) -> None:
+    if not roles.allows(actor, model, action):
+        raise PermissionDenied
+    if not Community.objects.for_actor(actor).filter(pk=community.pk).exists():
+        raise PermissionDenied
+
+
+def _lock_community(community_id: int) -> Community:
+    return (
+        Community.objects.select_related("installer__distributor")
+        .select_for_update(of=("self",))
+        .get(pk=community_id)
+    )
+
+
+def _count_devices(community_id: int, delta: int) -> None:
+    Community.objects.filter(pk=community_id).update(device_count=F("device_count") + delta)
+
+
+def _raise(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- MAC binding -------------------------------------------------------------------------------
+
+
+def _bind_mac(community: Community, raw_mac, device: Device | None) -> tuple[MacAddress | None, list[str]]:
+    """The library entry for a typed MAC, locked; or the reason it cannot be bound here."""
+    try:
+        mac = normalize_mac(raw_mac)
+    except ValidationError as exc:
+        return None, exc.messages
+    entry = MacAddress.objects.select_for_update().filter(mac=mac).first()
+    # Another installer's MAC reads exactly like an unknown one: nothing about it is revealed.
+    if entry is None or entry.installer_id != community.installer_id:
+        return None, [f"{mac} is not in your MAC library. Add it in the MAC Library module first."]
+    bound = (
+        Device.objects.filter(mac_address=entry)
+        .exclude(pk=device.pk if device else None)
+        .select_related("building", "apartment", "community")
+        .first()
+    )
+    if bound is not None:
+        return None, [f"{mac} is already bound to “{bound.name}” ({bound.community.name}, {bound.location})."]
+    return entry, []
+
+
+# --- relays ------------------------------------------------------------------------------------
+
+
+def _relay(kind: str, index: int, data: dict, prefix: str, errors: dict) -> Relay:
+    relay = Relay(
+        kind=kind,
+        index=index,
+        enabled=bool(data.get("enabled")),
+        name=(data.get("name") or "").strip(),
+        dtmf_code=(data.get("dtmf_code") or "").strip(),
+    )
+    methods = list(dict.fromkeys(data.get("access_methods") or []))
+    unknown = [m for m in methods if m not in AccessMethod.values]
+    if unknown:
+        errors[f"{prefix}_access_methods"] = [f"Unknown access method: {', '.join(unknown)}."]
+    # Stored in the form's order, whatever order they were ticked in.
+    relay.access_methods = ",".join(m for m in AccessMethod.values if m in methods)
+    label = "the security relay" if kind == RelayKind.SECURITY else f"Relay{index}"
+    if relay.enabled and not relay.name:
+        errors[f"{prefix}_name"] = [f"Enter the Relay Name of {label}, or switch it Off."]
+    for name, messages in model_field_errors(relay, exclude=["device"]).items():
+        errors.setdefault(f"{prefix}_{name}", messages)
+    return relay
+
+
+def _relays(relays: list[dict], security: dict | None, device: Device, errors: dict) -> list[Relay]:
+    if len(relays) > MAX_RELAYS:
+        errors["relays"] = [f"A device has at most {MAX_RELAYS} relays."]
+        relays = relays[:MAX_RELAYS]
+    built = [_relay(RelayKind.RELAY, i, data, f"relay{i}", errors) for i, data in enumerate(relays, start=1)]
+    if security is not None:
+        if device.device_type not in DOOR_PHONES:
+            errors["security_relay"] = ["Only a door phone connects to an Akuvox SR01 security relay."]
+        built.append(_relay(RelayKind.SECURITY, 1, security, "security_relay", errors))
+    return built
+
+
+def relay_summary(relays) -> list[str]:
+    """Relays as the audit log shows them."""
+    lines = []
+    for r in relays:
+        methods = ", ".join(r.method_labels) or "no access method"
+        lines.append(f"{r}{'' if r.enabled else ' (Off)'}; DTMF {r.dtmf_code or '-'}; {methods}")
+    return lines
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+
+@dataclass
+class PreparedDevice:
+    """A validated device, ready to save once its apartment exists (Add APT of a Basic community)."""
+
+    device: Device
+    relays: list[Relay]
+    buildings: list[Building] | None = None
+    errors: dict = field(default_factory=dict)
+
+
+def _normalise(device: Device, community: Community) -> None:
+    """Fields that a place or type does not have take their defaults (the form hides them)."""
+    offline = offline_solution_enabled(community)
+    if device.place != Place.PUBLIC:
+        device.all_buildings = True
+    if device.place == Place.BUILDING:
+        device.contact_display = device.contact_display or ContactDisplay.ALL
+    else:
+        device.contact_display = ""
+    if device.device_type != DeviceType.INDOOR_MONITOR:
+        device.arming_function = False
+    if not (device.device_type == DeviceType.INDOOR_MONITOR and device.place == Place.APARTMENT and offline):
+        device.works_offline = False
+    if not (device.device_type in DOOR_PHONES and offline):
+        device.internet_access = True
+    if device.internet_access:
+        device.offline_ip = None
+
+
+def prepare_device(
+    *,
+    community: Community,
+    place: str,
+    building: Building | None = None,
+    apartment: Apartment | None = None,
+    device: Device | None = None,
+    mac,
+    fields: dict,
+    relays: list[dict],
+    security_relay: dict | None = None,
+    buildings: list[Building] | None = None,
+) -> PreparedDevice:
+    """Validate a new or changed device without writing; errors are keyed by form field."""
+    errors: dict[str, list[str]] = {}
+    if device is None:
+        device = Device(community=community, place=place, building=building, apartment=apartment)
+    for name, value in fields.items():
+        if name not in DEVICE_FIELDS:
+            raise ValueError(f"{name} cannot be set here")
+        setattr(device, name, value)
+    if device.device_type not in PLACE_TYPES[device.place]:
+        if device.device_type in DeviceType.values:
+            kind, where = DeviceType(device.device_type).label.lower(), Place(device.place).label.lower()
+            errors["device_type"] = [f"A {kind} cannot be added to the {where}."]
+        else:
+            errors["device_type"] = ["Choose a device type."]
+    device.name = (device.name or "").strip()
+    _normalise(device, community)
+    if not device.internet_access and not device.offline_ip:
+        errors["offline_ip"] = [
+            "Enter the static IP address of the indoor monitor that transfers calls for this door phone."
+        ]
+    entry, mac_errors = _bind_mac(community, mac, device if device.pk else None)
+    if mac_errors:
+        errors["mac"] = mac_errors
+    else:
+        device.mac_address = entry
+    for name, messages in model_field_errors(
+        device, exclude=["community", "building", "apartment", "mac_address", "place"]
+    ).items():
+        errors.setdefault(name, messages)
+    chosen = None
+    if device.place == Place.PUBLIC and not device.all_buildings:
+        chosen = list(buildings or [])
+        if not chosen:
+            errors["buildings"] = ["Choose at least one building, or tick All Buildings."]
+        elif any(b.community_id != community.pk for b in chosen):
+            errors["buildings"] = ["Choose buildings of this community."]
+    if device.works_offline and apartment is not None and apartment.pk:
+        other = Device.objects.filter(apartment=apartment, works_offline=True).exclude(pk=device.pk).first()
+        if other is not None:
+            errors["works_offline"] = [
+                f"“{other.name}” already transfers calls for offline door phones in this apartment; "
+                "an apartment has one such indoor monitor."
+            ]
+    built = _relays(relays, security_relay, device, errors)
+    return PreparedDevice(device=device, relays=built, buildings=chosen, errors=errors)
+
+
+def save_prepared(prepared: PreparedDevice, *, created: bool) -> Device:
+    """Write a validated device with its relays; the caller holds the transaction."""
+    device = prepared.device
+    before = [] if created else relay_summary(device.relays.all())
+    try:
+        with transaction.atomic():
+            device.save()
+    except IntegrityError as exc:
+        if "device_one_offline_monitor_per_apartment" in str(exc):
+            raise ValidationError(
+                {"works_offline": "This apartment already has an indoor monitor that works offline."}
+            ) from exc
+        raise
+    if not created:
+        device.relays.all().delete()
+    for relay in prepared.relays:
+        relay.device = device
+    Relay.objects.bulk_create(prepared.relays)
+    if device.place == Place.PUBLIC:
+        device.buildings.set(prepared.buildings or [])
+    after = relay_summary(prepared.relays)
+    if after != before:
+        audit.record(action=AuditAction.UPDATE, instance=device, changes={"relays": [before, after]})
+    if created:
+        _count_devices(device.community_id, 1)
+    return device
+
+
+def _place_of(community, building, apartment) -> str:
+    if apartment is not None:
+        return Place.APARTMENT
+    return Place.BUILDING if building is not None else Place.PUBLIC
+
+
+@transaction.atomic
+def device_create(
+    *,
+    actor,
+    community: Community,
+    building: Building | None = None,
+    apartment: Apartment | None = None,
+    mac,
+    fields: dict,
+    relays: list[dict],
+    security_relay: dict | None = None,
+    buildings: list[Building] | None = None,
+) -> Device:
+    """Add Device to the public area (no building), a building, or an apartment."""
+    _require(actor, Device, roles.ADD, community)
+    community = _lock_community(community.pk)
+    if apartment is not None:
+        apartment = Apartment.objects.select_for_update().select_related("building").get(pk=apartment.pk)
+        building = apartment.building
+    for where in (building, apartment):
+        if where is not None and where.community_id != community.pk:
+            raise PermissionDenied
+    prepared = prepare_device(
+        community=community,
+        place=_place_of(community, building, apartment),
+        building=building,
+        apartment=apartment,
+        mac=mac,
+        fields=fields,
+        relays=relays,
+        security_relay=security_relay,
+        buildings=buildings,
+    )
+    _raise(prepared.errors)
+    return save_prepared(prepared, created=True)
+
+
+@transaction.atomic
+def device_update(
+    *,
+    actor,
+    device: Device,
+    mac,
+    fields: dict,
+    relays: list[dict],
+    security_relay: dict | None = None,
+    buildings: list[Building] | None = None,
+) -> Device:
+    """Edit a device; its place stays. A new MAC is bound and the old one goes back unbound."""
+    if not Device.objects.for_actor(actor, roles.CHANGE).filter(pk=device.pk).exists():
+        raise PermissionDenied
+    community = _lock_community(device.community_id)
+    current = Device.objects.select_for_update().select_related("building", "apartment").get(pk=device.pk)
+    was_indoor_monitor = current.device_type == DeviceType.INDOOR_MONITOR
+    prepared = prepare_device(
+        community=community,
+        place=current.place,
+        building=current.building,
+        apartment=current.apartment,
+        device=current,
+        mac=mac,
+        fields=fields,
+        relays=relays,
+        security_relay=security_relay,
+        buildings=buildings,
+    )
+    errors = prepared.errors
+    if was_indoor_monitor and current.device_type != DeviceType.INDOOR_MONITOR:
+        reason = _last_indoor_monitor(community, current)
+        if reason:
+            errors.setdefault("device_type", []).append(reason)
+    if current.device_type not in DOOR_PHONES and current.cameras.exists():
+        names = ", ".join(c.name for c in current.cameras.all())
+        errors.setdefault("device_type", []).append(
+            f"Cameras are linked to this door phone ({names}). Unlink them before changing its type."
+        )
+    _raise(errors)
+    return save_prepared(prepared, created=False)
+
+
+def _last_indoor_monitor(community: Community, device: Device) -> str:
+    """Why the apartment cannot lose this indoor monitor, or ""."""
+    if device.place != Place.APARTMENT or not requires_indoor_monitor(community):
+        return ""
+    Apartment.objects.select_for_update().filter(pk=device.apartment_id).first()
+    others = (
+        Device.objects.filter(apartment_id=device.apartment_id, device_type=DeviceType.INDOOR_MONITOR)
+        .exclude(pk=device.pk)
+        .exists()
+    )
+    if others:
+        return ""
+    return (
+        f"APT {device.apartment.number} must keep an indoor monitor: {community.name} uses the "
+        f"{community.get_feature_plan_display()} feature plan. Add another indoor monitor first."
+    )
+
+
+@transaction.atomic
+def device_delete(*, actor, device: Device) -> None:
+    """Delete a device and unbind its MAC (the MAC stays in the library)."""
+    if not Device.objects.for_actor(actor, roles.DELETE).filter(pk=device.pk).exists():
+        raise PermissionDenied
+    community = _lock_community(device.community_id)
+    current = Device.objects.select_for_update().select_related("apartment").get(pk=device.pk)
+    if current.device_type == DeviceType.INDOOR_MONITOR:
+        reason = _last_indoor_monitor(community, current)
+        if reason:
+            raise ValidationError(reason)
+    current.delete()
+    _count_devices(community.pk, -1)
+
+
+def device_deletion_summary(*, device: Device) -> list[str]:
+    summary = [
+        f"the device “{device.name}” ({device.get_device_type_display()}, {device.location})",
+        f"its relays; the MAC {device.mac_address.mac} stays in the MAC library, unbound",
+    ]
+    cameras = list(device.cameras.values_list("name", flat=True))
+    if cameras:
+        summary.append(f"its link to the camera(s) {', '.join(cameras)} (the cameras stay)")
+    return summary
+
+
+# --- third-party cameras -----------------------------------------------------------------------
+
+
+def _same_place(camera: ThirdPartyCamera, device: Device) -> bool:
+    if device.community_id != camera.community_id or device.place != camera.place:
+        return False
+    if camera.place == Place.BUILDING:
+        return device.building_id == camera.building_id
+    if camera.place == Place.APARTMENT:
+        return device.apartment_id == camera.apartment_id
+    return True
+
+
+def linkable_devices(*, camera: ThirdPartyCamera):
+    """The devices a camera of this place may link to: R29 door phones of the same place."""
+    qs = Device.objects.filter(
+        community_id=camera.community_id,
+        place=camera.place,
+        model=LINKABLE_MODEL,
+        device_type__in=list(DOOR_PHONES),
+    )
+    if camera.place == Place.BUILDING:
+        qs = qs.filter(building_id=camera.building_id)
+    elif camera.place == Place.APARTMENT:
+        qs = qs.filter(apartment_id=camera.apartment_id)
+    return qs.order_by("name", "pk")
+
+
+def _camera_errors(camera: ThirdPartyCamera, password: str | None, linked: list[Device]) -> dict:
+    for name in CAMERA_FIELDS:
+        setattr(camera, name, (getattr(camera, name) or "").strip())
+    errors = model_field_errors(
+        camera, exclude=["community", "building", "apartment", "place", "password_ciphertext"]
+    )
+    if password is not None:
+        if not password:
+            errors["password"] = ["Enter the password the camera's manufacturer provided."]
+        elif len(password) > MAX_CAMERA_PASSWORD:
+            errors["password"] = [f"Use at most {MAX_CAMERA_PASSWORD} characters."]
+    refused = [
+        d.name
+        for d in linked
+        if not (_same_place(camera, d) and d.model == LINKABLE_MODEL and d.device_type in DOOR_PHONES)
+    ]
+    if refused:
+        errors["linked_devices"] = [
+            f"{', '.join(refused)}: only R29 door phones of the camera's own "
+            f"{Place(camera.place).label.lower()} can be linked."
+        ]
+    return errors
+
+
+@transaction.atomic
+def camera_create(
+    *,
+    actor,
+    community: Community,
+    building: Building | None = None,
+    apartment: Apartment | None = None,
+    fields: dict,
+    password: str,
+    linked_devices: list[Device] = (),
+) -> ThirdPartyCamera:
+    _require(actor, ThirdPartyCamera, roles.ADD, community)
+    if apartment is not None:
+        building = apartment.building
+    for where in (building, apartment):
+        if where is not None and where.community_id != community.pk:
+            raise PermissionDenied
+    camera = ThirdPartyCamera(
+        community=community,
+        place=_place_of(community, building, apartment),
+        building=building,
+        apartment=apartment,
+        **{k: v for k, v in fields.items() if k in CAMERA_FIELDS},
+    )
+    linked = list(linked_devices)
+    _raise(_camera_errors(camera, password or "", linked))
+    camera.password_ciphertext = crypto.encrypt(password)
+    camera.save()
+    camera.linked_devices.set(linked)
+    return camera
+
+
+@transaction.atomic
+def camera_update(
+    *,
+    actor,
+    camera: ThirdPartyCamera,
+    fields: dict,
+    password: str | None = None,
+    linked_devices: list[Device] = (),
+) -> ThirdPartyCamera:
+    """Edit a camera; an empty or missing password keeps the stored one."""
+    if not ThirdPartyCamera.objects.for_actor(actor, roles.CHANGE).filter(pk=camera.pk).exists():
+        raise PermissionDenied
+    current = ThirdPartyCamera.objects.select_for_update().get(pk=camera.pk)
+    for name, value in fields.items():
+        if name not in CAMERA_FIELDS:
+            raise ValueError(f"{name} cannot be set here")
+        setattr(current, name, value)
+    linked = list(linked_devices)
+    _raise(_camera_errors(current, password or None, linked))
+    if password:
+        current.password_ciphertext = crypto.encrypt(password)
+    current.save()
+    current.linked_devices.set(linked)
+    return current
+
+
+@transaction.atomic
+def camera_delete(*, actor, camera: ThirdPartyCamera) -> None:
+    if not ThirdPartyCamera.objects.for_actor(actor, roles.DELETE).filter(pk=camera.pk).exists():
+        raise PermissionDenied
+    camera.delete()
+
+
+def camera_password(camera: ThirdPartyCamera) -> str:
+    """The clear password, for what hands it to apps and devices; never for a page or a log."""
+    return crypto.decrypt(camera.password_ciphertext)
+
+
+def rotate_camera_passwords(*, batch_size: int = 500) -> int:
+    """Re-encrypt every camera password with the first key; returns how many changed."""
+    changed = 0
+    queryset = ThirdPartyCamera.objects.order_by("pk").only("pk", "password_ciphertext")
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(queryset.filter(pk__gt=last_pk).select_for_update()[:batch_size])
+            if not batch:
+                return changed
+            stale = [c for c in batch if not crypto.is_current(c.password_ciphertext)]
+            for camera in stale:
+                camera.password_ciphertext = crypto.rotate(camera.password_ciphertext)
+            ThirdPartyCamera.objects.bulk_update(stale, ["password_ciphertext"])
+            changed += len(stale)
+            last_pk = batch[-1].pk

@@ -1,0 +1,71 @@
+from django.urls import path
+
+from .views import cameras, intercoms
+
+app_name = "devices"
+
+urlpatterns = [
+    # Community node: every intercom device of the community, searchable.
+    path(
+        "communities/<int:community_pk>/devices/",
+        intercoms.CommunityDevicesView.as_view(),
+        name="community_devices",
+    ),
+    # Public Area node.
+    path(
+        "communities/<int:community_pk>/public-area/devices/",
+        intercoms.PublicDevicesView.as_view(),
+        name="public_devices",
+    ),
+    path(
+        "communities/<int:community_pk>/public-area/devices/add/",
+        intercoms.DeviceEditView.as_view(),
+        name="public_device_add",
+    ),
+    path(
+        "communities/<int:community_pk>/public-area/cameras/",
+        cameras.PublicCamerasView.as_view(),
+        name="public_cameras",
+    ),
+    path(
+        "communities/<int:community_pk>/public-area/cameras/add/",
+        cameras.CameraEditView.as_view(),
+        name="public_camera_add",
+    ),
+    # Building node.
+    path(
+        "buildings/<int:building_pk>/devices/",
+        intercoms.BuildingDevicesView.as_view(),
+        name="building_devices",
+    ),
+    path(
+        "buildings/<int:building_pk>/devices/add/",
+        intercoms.DeviceEditView.as_view(),
+        name="building_device_add",
+    ),
+    path(
+        "buildings/<int:building_pk>/cameras/", cameras.BuildingCamerasView.as_view(), name="building_cameras"
+    ),
+    path(
+        "buildings/<int:building_pk>/cameras/add/",
+        cameras.CameraEditView.as_view(),
+        name="building_camera_add",
+    ),
+    # Apartment: the lists are on the apartment's page.
+    path(
+        "apartments/<int:apartment_pk>/devices/add/",
+        intercoms.DeviceEditView.as_view(),
+        name="apartment_device_add",
+    ),
+    path(
+        "apartments/<int:apartment_pk>/cameras/add/",
+        cameras.CameraEditView.as_view(),
+        name="apartment_camera_add",
+    ),
+    # One device or camera, wherever it is.
+    path("devices/<int:pk>/", intercoms.DeviceDetailView.as_view(), name="device_detail"),
+    path("devices/<int:pk>/edit/", intercoms.DeviceEditView.as_view(), name="device_edit"),
+    path("devices/<int:pk>/delete/", intercoms.DeviceDeleteView.as_view(), name="device_delete"),
+    path("cameras/<int:pk>/edit/", cameras.CameraEditView.as_view(), name="camera_edit"),
+    path("cameras/<int:pk>/delete/", cameras.CameraDeleteView.as_view(), name="camera_delete"),
+]

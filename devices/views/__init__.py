@@ -1,0 +1,1 @@
+"""Views of intercom devices (`intercoms`) and third-party cameras (`cameras`)."""
