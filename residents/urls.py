@@ -10,7 +10,6 @@ urlpatterns = [
         views.CommunityResidentsView.as_view(),
         name="community_residents",
     ),
-    path("communities/<int:community_pk>/public-area/", views.PublicAreaView.as_view(), name="public_area"),
     path(
         "buildings/<int:building_pk>/apartments/",
         views.BuildingApartmentsView.as_view(),

@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from communities.models import Building, Community
+from devices.views.cameras import apartment_cameras_context
+from devices.views.intercoms import apartment_devices_context
 from smartplus import roles
 from smartplus.pagination import FastPaginator
 from smartplus.views import generic
@@ -83,22 +85,6 @@ class CommunityResidentsView(CommunityPageMixin, generic.ObjectListView):
 
     def get_extra_context(self) -> dict:
         return self.page_context(self.community)
-
-
-class PublicAreaView(CommunityPageMixin, generic.PortalView):
-    model = Community
-    node = "public"
-    title = PAGE_TITLE
-
-    def get(self, request, *args, **kwargs):
-        community = _community_for(request, kwargs["community_pk"])
-        return self.render(
-            "residents/public_area.html",
-            {**self.page_context(community)},
-        )
-
-    def get_breadcrumbs(self):
-        return [(PAGE_TITLE, None)]
 
 
 class BuildingApartmentsView(CommunityPageMixin, generic.ObjectListView):
@@ -243,6 +229,8 @@ class ApartmentDetailView(CommunityPageMixin, generic.ObjectDetailView):
             "can_add_member": master is not None and roles.allows(actor, Resident, roles.ADD),
             "can_change_member": roles.allows(actor, Resident, roles.CHANGE),
             "can_delete_member": services.may_delete_end_users(actor, apt.community_id),
+            **apartment_devices_context(actor=actor, apartment=apt),
+            **apartment_cameras_context(actor=actor, apartment=apt),
         }
 
 

@@ -65,7 +65,6 @@ EXPECTED: dict[str, dict] = {
     "communities:building_delete": same(A_SHARED),
     # --- residents: the Resident and Device page ---
     "residents:community_residents": get_only(COMMUNITY_VIEW),
-    "residents:public_area": get_only(COMMUNITY_VIEW),
     "residents:building_apartments": get_only(COMMUNITY_VIEW),
     "residents:apartment_add": same(A_SHARED),
     "residents:apartment_detail": get_only(COMMUNITY_VIEW),

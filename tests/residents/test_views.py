@@ -338,7 +338,6 @@ def _scoped_urls(w) -> dict[str, str]:
         "resident_delete": reverse("residents:resident_delete", args=[w.member_a.pk]),
         "building_apartments": reverse("residents:building_apartments", args=[w.building_a.pk]),
         "community_residents": reverse("residents:community_residents", args=[w.community_a.pk]),
-        "public_area": reverse("residents:public_area", args=[w.community_a.pk]),
     }
 
 
@@ -361,7 +360,6 @@ PM_ROLE_REFUSED = {"apartment_delete", "apartment_add"}
         "resident_delete",
         "building_apartments",
         "community_residents",
-        "public_area",
     ],
 )
 def test_other_tenant_and_unassigned_pm_get_404(client, world, who, name):
