@@ -9,8 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from communities.models import Building, Community
-from devices.views.cameras import apartment_cameras_context
-from devices.views.intercoms import apartment_devices_context
+from devices import selectors as device_selectors
 from smartplus import roles
 from smartplus.pagination import FastPaginator
 from smartplus.views import generic
@@ -229,8 +228,8 @@ class ApartmentDetailView(CommunityPageMixin, generic.ObjectDetailView):
             "can_add_member": master is not None and roles.allows(actor, Resident, roles.ADD),
             "can_change_member": roles.allows(actor, Resident, roles.CHANGE),
             "can_delete_member": services.may_delete_end_users(actor, apt.community_id),
-            **apartment_devices_context(actor=actor, apartment=apt),
-            **apartment_cameras_context(actor=actor, apartment=apt),
+            "devices": device_selectors.apartment_devices(actor=actor, apartment=apt),
+            "cameras": device_selectors.apartment_cameras(actor=actor, apartment=apt),
         }
 
 

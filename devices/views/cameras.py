@@ -12,8 +12,3 @@ class _Todo(generic.PortalView):
 
 
 PublicCamerasView = BuildingCamerasView = CameraEditView = CameraDeleteView = _Todo
-
-
-def apartment_cameras_context(*, actor, apartment) -> dict:
-    """The apartment page's Third Party Devices section (templates/devices/_apartment_cameras.html)."""
-    return {}

@@ -13,8 +13,3 @@ class _Todo(generic.PortalView):
 
 CommunityDevicesView = PublicDevicesView = BuildingDevicesView = DeviceEditView = _Todo
 DeviceDetailView = DeviceDeleteView = _Todo
-
-
-def apartment_devices_context(*, actor, apartment) -> dict:
-    """The apartment page's Intercom Devices section (templates/devices/_apartment_devices.html)."""
-    return {}
