@@ -307,7 +307,9 @@ def device_create(
     _require(actor, Device, roles.ADD, community)
     community = _lock_community(community.pk)
     if apartment is not None:
-        apartment = Apartment.objects.select_for_update().select_related("building").get(pk=apartment.pk)
+        apartment = (
+            Apartment.objects.select_for_update(of=("self",)).select_related("building").get(pk=apartment.pk)
+        )
         building = apartment.building
     for where in (building, apartment):
         if where is not None and where.community_id != community.pk:
@@ -342,7 +344,11 @@ def device_update(
     if not Device.objects.for_actor(actor, roles.CHANGE).filter(pk=device.pk).exists():
         raise PermissionDenied
     community = _lock_community(device.community_id)
-    current = Device.objects.select_for_update().select_related("building", "apartment").get(pk=device.pk)
+    current = (
+        Device.objects.select_for_update(of=("self",))
+        .select_related("building", "apartment")
+        .get(pk=device.pk)
+    )
     was_indoor_monitor = current.device_type == DeviceType.INDOOR_MONITOR
     prepared = prepare_device(
         community=community,
@@ -394,7 +400,7 @@ def device_delete(*, actor, device: Device) -> None:
     if not Device.objects.for_actor(actor, roles.DELETE).filter(pk=device.pk).exists():
         raise PermissionDenied
     community = _lock_community(device.community_id)
-    current = Device.objects.select_for_update().select_related("apartment").get(pk=device.pk)
+    current = Device.objects.select_for_update(of=("self",)).select_related("apartment").get(pk=device.pk)
     if current.device_type == DeviceType.INDOOR_MONITOR:
         reason = _last_indoor_monitor(community, current)
         if reason:

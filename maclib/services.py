@@ -163,6 +163,12 @@ def mac_delete(*, actor, mac: MacAddress) -> None:
         Device.objects.select_related("community", "building", "apartment").filter(mac_address=entry).first()
     )
     if device is not None:
+        if roles.role_of(actor) == roles.DISTRIBUTOR:
+            # The installer's communities are not the distributor's to read.
+            raise ValidationError(
+                f"{entry.mac} is bound to one of the installer's devices. "
+                "The installer must delete the device first to unbind the MAC."
+            )
         raise ValidationError(
             f"{entry.mac} is bound to the device “{device.name}” ({device.community.name}, "
             f"{device.location}). Delete the device first to unbind the MAC."

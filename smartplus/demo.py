@@ -128,6 +128,7 @@ def seed() -> None:
             community_services.community_create(actor=installer, **fields)
     first = Community.objects.get(installer=installer, name="Community1")
     seed_residents(installer=installer, community=first)
+    seed_devices(installer=installer, community=first)
     PropertyManagerAssignment.objects.get_or_create(
         community=first,
         property_manager=PropertyManager.objects.get(pk=pm.pk),
@@ -183,3 +184,74 @@ def seed_residents(*, installer, community) -> None:
             resident_services.family_member_create(
                 actor=installer, apartment=apt, fields={"first_name": "Jim", "last_name": "Wang"}
             )
+
+
+# The spec's example MACs: bound ones get devices below, the rest stay free in the library.
+DEMO_MACS = ["0C11050B9814", "0C110509BA3C", "0C11050893C6", "0C11050893CA", "0C11050893CB", "0C11050893CC"]
+ALL_METHODS = ["homepage", "talking_page", "pin", "face", "rf_card", "bluetooth", "nfc"]
+
+
+def seed_devices(*, installer, community) -> None:
+    """MAC library, public / building / apartment devices and cameras, made through the services."""
+    from devices import services as device_services
+    from devices.choices import DeviceType
+    from devices.models import Device
+    from maclib.models import MacAddress
+    from maclib.services import mac_add
+    from residents.models import Apartment
+
+    if MacAddress.objects.filter(installer=installer).exists():
+        return
+    for mac in DEMO_MACS:
+        mac_add(actor=installer, installer=installer, mac=mac)
+    building1 = community.buildings.get(name="Building1")
+    apt101 = Apartment.objects.get(community=community, number="101")
+
+    def relay(name, methods=ALL_METHODS, dtmf=""):
+        return {"enabled": True, "name": name, "dtmf_code": dtmf, "access_methods": methods}
+
+    gate = device_services.device_create(
+        actor=installer,
+        community=community,
+        mac="0C11050B9814",
+        fields={"device_type": DeviceType.MULTI_TENANT_DOOR_PHONE, "name": "Gate2"},
+        relays=[relay("Main Gate", dtmf="#"), relay("Pedestrian Door", ["pin", "rf_card", "face"], "*")],
+    )
+    entrance = device_services.device_create(
+        actor=installer,
+        community=community,
+        building=building1,
+        mac="0C110509BA3C",
+        fields={"device_type": DeviceType.MULTI_TENANT_DOOR_PHONE, "name": "Building1 Entrance"},
+        relays=[relay("Lobby Door")],
+    )
+    device_services.device_create(
+        actor=installer,
+        community=community,
+        apartment=apt101,
+        mac="0C11050893C6",
+        fields={"device_type": DeviceType.INDOOR_MONITOR, "name": "Living Room", "arming_function": True},
+        relays=[relay("Balcony Lock", ["homepage", "talking_page"])],
+    )
+    # Until the device API (heartbeats) arrives, the demo records the firmware the devices run.
+    for device, version in ((gate, "29.30.2.14"), (entrance, "28.30.10.7")):
+        device.firmware_version = version
+        device.save(update_fields=["firmware_version"])
+    device_services.camera_create(
+        actor=installer,
+        community=community,
+        fields={"name": "Parking Cam", "rtsp_address": "rtsp://192.168.10.20:554", "username": "admin"},
+        password="demo-camera-pass",
+        linked_devices=[Device.objects.get(pk=gate.pk)],
+    )
+    device_services.camera_create(
+        actor=installer,
+        community=community,
+        building=building1,
+        fields={
+            "name": "Lobby Cam",
+            "rtsp_address": "rtsp://cam-lobby.local:8554/stream1",
+            "username": "viewer",
+        },
+        password="demo-camera-pass",
+    )

@@ -48,6 +48,7 @@ COMMUNITY_VIEW = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_a=OK, p
 COMMUNITY_CHANGE = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, root=OK)
 # Residents: property managers of the community edit apartments and end users, and reset.
 RESIDENTS_CHANGE = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_a=OK, pm_none=404)
+MAC_LIBRARY = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, dist_a=OK, dist_other=OK)
 AUTHED = row(ANY, acting=ANY)
 AUTHED_PERSONAL = row(ANY, acting=403)  # credentials: never while acting as someone else
 
@@ -76,6 +77,30 @@ EXPECTED: dict[str, dict] = {
     "residents:familymember_edit": same(RESIDENTS_CHANGE),
     # pm_a lacks the assignment's Delete Account Permission.
     "residents:resident_delete": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_none=404)),
+    # --- devices: intercom devices and third-party cameras (PMs see them, installers edit) ---
+    "devices:community_devices": get_only(COMMUNITY_VIEW),
+    "devices:public_devices": get_only(COMMUNITY_VIEW),
+    "devices:building_devices": get_only(COMMUNITY_VIEW),
+    "devices:device_detail": get_only(COMMUNITY_VIEW),
+    "devices:public_device_add": same(A_SHARED),
+    "devices:building_device_add": same(A_SHARED),
+    "devices:apartment_device_add": same(A_SHARED),
+    "devices:device_edit": same(A_SHARED),
+    "devices:device_delete": same(A_SHARED),
+    "devices:public_cameras": get_only(COMMUNITY_VIEW),
+    "devices:building_cameras": get_only(COMMUNITY_VIEW),
+    "devices:public_camera_add": same(A_SHARED),
+    "devices:building_camera_add": same(A_SHARED),
+    "devices:apartment_camera_add": same(A_SHARED),
+    "devices:camera_edit": same(A_SHARED),
+    "devices:camera_delete": same(A_SHARED),
+    # --- MAC library: every installer has its own; a distributor registers MACs for its installers ---
+    "maclib:mac_list": get_only(MAC_LIBRARY | {"root": OK}),
+    "maclib:mac_add": same(MAC_LIBRARY),
+    "maclib:mac_import": same(MAC_LIBRARY),
+    "maclib:mac_template": get_only(MAC_LIBRARY),
+    # mac_a is installer A's (bound to "Alpha Gate": removing it is refused with a message).
+    "maclib:mac_delete": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, dist_a=OK, dist_other=404)),
     # --- accounts: sub-accounts and property managers ---
     "accounts:subaccount_add": same(row(403, inst_a=OK, acting=OK, inst_b=OK)),
     "accounts:subaccount_edit": same(A_MAIN_ONLY),
@@ -143,8 +168,8 @@ ADMIN_PUBLIC = {"admin:login", "admin:logout"}
 
 # What each actor must never read. Installer A's data, installer B's data, and A's account names.
 A_NAMES = ["Alpha Gardens", "Alpha Towers", "helper_sam", "pm_a@example.test"]
-A_RESIDENTS = ["Alpha Block", "Lily Zheng", "Jim Wang"]
-B_NAMES = ["Bravo Heights", "pm_b@example.test", "inst_b", "Bravo Block", "Bravoresident"]
+A_RESIDENTS = ["Alpha Block", "Lily Zheng", "Jim Wang", "Alpha Gate", "Alpha Cam"]
+B_NAMES = ["Bravo Heights", "pm_b@example.test", "inst_b", "Bravo Block", "Bravoresident", "Bravo Gate"]
 FORBIDDEN_TEXT = {
     "anon": A_NAMES + A_RESIDENTS + B_NAMES,
     "inst_a": B_NAMES,
@@ -185,6 +210,9 @@ def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
         "communities:building": w.building_a.pk,
         "communities:": w.community_a.pk,
         "residents:apartment": w.apartment_a.pk,
+        "devices:device": w.device_a.pk,
+        "devices:camera": w.camera_a.pk,
+        "maclib:": w.mac_a.pk,
         "residents:familymember": w.member_a.pk,
         "residents:resident": w.member_a.pk,
         "accounts:subaccount": w.sub_a.pk,
