@@ -33,7 +33,6 @@ from maclib.models import MacAddress
 from maclib.validators import normalize_mac
 from residents.models import Apartment
 from smartplus import audit, crypto, roles
-from smartplus.models import AuditAction
 from smartplus.validators import model_field_errors
 
 from .choices import DOOR_PHONES, PLACE_TYPES, AccessMethod, ContactDisplay, DeviceType, Place, RelayKind
@@ -67,7 +66,9 @@ def offline_solution_enabled(community: Community) -> bool:
 
 
 def requires_indoor_monitor(community: Community) -> bool:
-    return community.feature_plan in INDOOR_MONITOR_PLANS
+    """Basic: an indoor monitor in every apartment. The guide hides the Add APT dialog's device
+    selection when the community has Home Automation, whose panels take the monitor's place."""
+    return community.feature_plan in INDOOR_MONITOR_PLANS and not community.home_automation
 
 
 def _require(actor, model, action: str, community: Community) -> None:
@@ -277,8 +278,7 @@ def save_prepared(prepared: PreparedDevice, *, created: bool) -> Device:
     if device.place == Place.PUBLIC:
         device.buildings.set(prepared.buildings or [])
     after = relay_summary(prepared.relays)
-    if after != before:
-        audit.record(action=AuditAction.UPDATE, instance=device, changes={"relays": [before, after]})
+    audit.record_related(instance=device, created=created, name="relays", before=before, after=after)
     if created:
         _count_devices(device.community_id, 1)
     return device
@@ -501,7 +501,13 @@ def camera_create(
     camera.password_ciphertext = crypto.encrypt(password)
     camera.save()
     camera.linked_devices.set(linked)
+    _audit_links(camera, [], linked, created=True)
     return camera
+
+
+def _audit_links(camera: ThirdPartyCamera, before: list[Device], after: list[Device], created=False) -> None:
+    old, new = sorted(d.name for d in before), sorted(d.name for d in after)
+    audit.record_related(instance=camera, created=created, name="linked_devices", before=old, after=new)
 
 
 @transaction.atomic
@@ -526,7 +532,9 @@ def camera_update(
     if password:
         current.password_ciphertext = crypto.encrypt(password)
     current.save()
+    before = list(current.linked_devices.all())
     current.linked_devices.set(linked)
+    _audit_links(current, before, linked)
     return current
 
 

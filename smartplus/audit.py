@@ -72,6 +72,32 @@ def record(*, action: str, instance=None, installer_id=None, changes=None, obj_r
     )
 
 
+def record_related(*, instance, created: bool, name: str, before, after) -> None:
+    """Record a change of related rows (relays, many-to-many links) that sends no save signal.
+
+    On a create it joins the object's "Created" entry, so one user action stays one entry.
+    """
+    if before == after:
+        return
+    if created:
+        from .models import AuditLog
+
+        entry = (
+            AuditLog.objects.filter(
+                object_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
+                object_id=str(instance.pk),
+                action="create",
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if entry is not None:
+            entry.changes[name] = [None, after]
+            entry.save(update_fields=["changes"])
+            return
+    record(action="update", instance=instance, changes={name: [before, after]})
+
+
 def record_as(*, user, actor, remote_addr=None, **kwargs) -> None:
     """Record with explicit users, for events that happen while the request's users change."""
     token = audit_context.set(

@@ -9,7 +9,7 @@ import factory
 from accounts.choices import Role
 from accounts.models import PropertyManagerAssignment, User
 from communities.models import Building, Community
-from devices.models import Device, ThirdPartyCamera
+from devices.models import Device, ThirdPartyCamera, model_for_firmware
 from maclib.models import MacAddress
 from residents.models import Apartment, Resident
 
@@ -163,9 +163,11 @@ def make_device(
         else [{"enabled": True, "name": "Door", "access_methods": ALL_METHODS}],
     )
     if firmware_version:
-        # As the device API will record it: the model follows the firmware version.
-        device.firmware_version = firmware_version
-        device.save(update_fields=["firmware_version"])
+        # As the device API records a heartbeat: one UPDATE, no audit entry.
+        Device.objects.filter(pk=device.pk).update(
+            firmware_version=firmware_version, model=model_for_firmware(firmware_version)
+        )
+        device.refresh_from_db()
     return device
 
 

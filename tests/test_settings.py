@@ -24,8 +24,19 @@ def _manage(*args, **env):
     )
 
 
+PRODUCTION_SECRET = "k" * 20 + "-production-" * 4
+FIELD_KEY = "cHJvZHVjdGlvbi10ZXN0LWtleS0wMTIzNDU2Nzg5YWI="
+
+
 def test_check_deploy_reports_nothing():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY="k" * 20 + "-production-" * 4)
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=PRODUCTION_SECRET,
+        SMARTPLUS_FIELD_KEYS=FIELD_KEY,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -34,3 +45,9 @@ def test_production_refuses_a_missing_secret_key():
     result = _manage("check", SECRET_KEY="")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_field_keys():
+    result = _manage("check", SECRET_KEY=PRODUCTION_SECRET, SMARTPLUS_FIELD_KEYS="")
+    assert result.returncode != 0
+    assert "SMARTPLUS_FIELD_KEYS must hold at least one Fernet key" in result.stderr

@@ -506,3 +506,21 @@ def test_status_is_online_while_heartbeats_arrive(world):
 
 def test_factory_relays_default_to_every_method(world):
     assert world.device_a.relays.get().method_list == ALL_METHODS
+
+
+def test_a_new_devices_relays_join_its_created_audit_entry(world):
+    device = add(world, relays=[relay("Door", methods=["pin"])])
+    entries = AuditLog.objects.filter(object_id=str(device.pk), object_repr="Gate")
+    assert [e.action for e in entries] == ["create"]
+    assert entries.get().changes["relays"] == [None, ["Relay1: Door; DTMF -; PIN"]]
+
+
+def test_camera_link_changes_are_audited(world):
+    services.camera_update(
+        actor=world.installer_a,
+        camera=world.camera_a,
+        fields={"name": "Alpha Cam"},
+        linked_devices=[],
+    )
+    entry = AuditLog.objects.filter(object_id=str(world.camera_a.pk), action="update").latest("pk")
+    assert entry.changes == {"linked_devices": [["Alpha Gate"], []]}
