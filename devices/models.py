@@ -134,6 +134,7 @@ class Device(PlacedModel):
         indexes = [
             models.Index(fields=["community", "name", "id"], name="device_community_name"),
             models.Index(fields=["community", "created", "id"], name="device_community_created"),
+            models.Index(fields=["community", "place", "name", "id"], name="device_community_place"),
             models.Index(fields=["building", "place", "name", "id"], name="device_building_place"),
         ]
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
+from communities.models import Building
+from smartplus import roles
+
+from .choices import Place
 from .models import Device, Relay, ThirdPartyCamera
 
 
@@ -27,5 +31,74 @@ def apartment_cameras(*, actor, apartment):
     )
 
 
+def _with_linked(queryset):
+    return queryset.prefetch_related(
+        Prefetch("linked_devices", queryset=Device.objects.only("pk", "name").order_by("name", "pk"))
+    )
+
+
+def public_cameras(*, actor, community):
+    """The Public Area's Third Party Devices, with their linked door phones."""
+    qs = ThirdPartyCamera.objects.for_actor(actor).filter(community=community, place=Place.PUBLIC)
+    return _with_linked(qs).order_by("name", "pk")
+
+
+def building_cameras(*, actor, building):
+    """A building's own Third Party Devices (not its apartments'), with their linked door phones."""
+    qs = ThirdPartyCamera.objects.for_actor(actor).filter(building=building, place=Place.BUILDING)
+    return _with_linked(qs).order_by("name", "pk")
+
+
+def camera_deletion_summary(*, camera: ThirdPartyCamera) -> list[str]:
+    """What deleting a camera removes, for the confirmation dialog."""
+    summary = [f"the camera “{camera.name}” ({camera.location})"]
+    linked = [d.name for d in camera.linked_devices.order_by("name", "pk")]
+    if linked:
+        summary.append(f"its link to the door phone(s) {', '.join(linked)} (the door phones stay)")
+    return summary
+
+
 def device_relays(*, device):
     return Relay.objects.filter(device=device).order_by("kind", "index")
+
+
+# --- intercom device lists and pages -----------------------------------------------------------
+
+# What every device row shows: its MAC, and the names its Location is made of.
+_ROW_RELATED = ("mac_address", "building", "apartment")
+
+
+def community_devices(*, actor, community):
+    """The community node's Intercom Devices: every device of the community, wherever it is."""
+    return Device.objects.for_actor(actor).filter(community=community).select_related(*_ROW_RELATED)
+
+
+def public_devices(*, actor, community):
+    """The Public Area node's Intercom Devices."""
+    return (
+        Device.objects.for_actor(actor)
+        .filter(community=community, place=Place.PUBLIC)
+        .select_related(*_ROW_RELATED)
+    )
+
+
+def building_devices(*, actor, building):
+    """The building node's Intercom Devices: the building's own, not its apartments' devices."""
+    return (
+        Device.objects.for_actor(actor)
+        .filter(building=building, place=Place.BUILDING)
+        .select_related(*_ROW_RELATED)
+    )
+
+
+def device_detail(*, actor, pk: int, action: str = roles.VIEW):
+    """One device with everything its info page and its Edit Device dialog show, in three queries."""
+    return (
+        Device.objects.for_actor(actor, action)
+        .filter(pk=pk)
+        .select_related(*_ROW_RELATED, "community__installer__distributor")
+        .prefetch_related(
+            Prefetch("relays", queryset=Relay.objects.order_by("kind", "index")),
+            Prefetch("buildings", queryset=Building.objects.order_by("name", "pk")),
+        )
+    )

@@ -172,6 +172,7 @@ class ApartmentEditView(generic.ObjectEditView):
                 building=self.building,
                 apartment=form.apartment_data(),
                 resident=resident,
+                indoor_monitor=form.indoor_monitor_data(),
             )
         return services.apartment_update(
             actor=self.request.actor,

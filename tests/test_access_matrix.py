@@ -100,7 +100,9 @@ EXPECTED: dict[str, dict] = {
     "maclib:mac_import": same(MAC_LIBRARY),
     "maclib:mac_template": get_only(MAC_LIBRARY),
     # mac_a is installer A's (bound to "Alpha Gate": removing it is refused with a message).
-    "maclib:mac_delete": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, dist_a=OK, dist_other=404)),
+    "maclib:mac_delete": same(
+        row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, dist_a=OK, dist_other=404)
+    ),
     # --- accounts: sub-accounts and property managers ---
     "accounts:subaccount_add": same(row(403, inst_a=OK, acting=OK, inst_b=OK)),
     "accounts:subaccount_edit": same(A_MAIN_ONLY),

@@ -2,13 +2,204 @@
 
 from __future__ import annotations
 
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+
+from communities.models import Building, Community
+from residents.models import Apartment
+from residents.views import CommunityPageMixin
+from smartplus import roles
 from smartplus.views import generic
 
+from .. import selectors, services
+from ..camera_forms import CameraForm
+from ..camera_tables import CameraTable
+from ..choices import Place
 from ..models import ThirdPartyCamera
 
+PAGE_TITLE = "Resident and Device"
 
-class _Todo(generic.PortalView):
+
+def camera_list_url(camera: ThirdPartyCamera) -> str:
+    """Where a camera is listed: its place's Third Party Devices."""
+    if camera.place == Place.APARTMENT:
+        return reverse("residents:apartment_detail", args=[camera.apartment_id])
+    if camera.place == Place.BUILDING:
+        return reverse("devices:building_cameras", args=[camera.building_id])
+    return reverse("devices:public_cameras", args=[camera.community_id])
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+class _CameraListView(CommunityPageMixin, generic.ObjectListView):
     model = ThirdPartyCamera
+    table_class = CameraTable
+    template_name = "devices/camera_list.html"
+    title = PAGE_TITLE
+
+    def get_table(self, queryset):
+        return self.table_class(queryset, community=self.community)
+
+    def get_extra_context(self) -> dict:
+        return {**self.page_context(self.community, self.building), "tab": "cameras"}
 
 
-PublicCamerasView = BuildingCamerasView = CameraEditView = CameraDeleteView = _Todo
+class PublicCamerasView(_CameraListView):
+    """Public Area node, Third Party Devices tab."""
+
+    node = "public"
+    add_url_name = "devices:public_camera_add"
+
+    def get(self, request, *args, **kwargs):
+        self.community = get_object_or_404(
+            Community.objects.for_actor(request.actor), pk=kwargs["community_pk"]
+        )
+        self.building = None
+        return super().get(request, *args, **kwargs)
+
+    def get_table_queryset(self):
+        return selectors.public_cameras(actor=self.request.actor, community=self.community)
+
+    def get_add_url(self) -> str:
+        return reverse(self.add_url_name, args=[self.community.pk])
+
+    def get_breadcrumbs(self):
+        return self.crumbs(self.community, (Place.PUBLIC.label, None))
+
+
+class BuildingCamerasView(_CameraListView):
+    """Building node, Third Party Devices tab: the building's own cameras."""
+
+    node = "building"
+    add_url_name = "devices:building_camera_add"
+
+    def get(self, request, *args, **kwargs):
+        self.building = get_object_or_404(
+            Building.objects.for_actor(request.actor).select_related("community"), pk=kwargs["building_pk"]
+        )
+        self.community = self.building.community
+        return super().get(request, *args, **kwargs)
+
+    def get_table_queryset(self):
+        return selectors.building_cameras(actor=self.request.actor, building=self.building)
+
+    def get_add_url(self) -> str:
+        return reverse(self.add_url_name, args=[self.building.pk])
+
+    def get_breadcrumbs(self):
+        return self.crumbs(self.community, (self.building.name, None))
+
+
+# --- Add / Edit Camera ---------------------------------------------------------------------------
+
+
+# The typed password is masked in Django's error reports (the page itself never echoes it).
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+class CameraEditView(generic.ObjectEditView):
+    """Add Camera to the public area, a building or an apartment; or Edit Camera wherever it is."""
+
+    model = ThirdPartyCamera
+    template_name = "devices/camera_edit.html"
+    modal_template_name = "devices/camera_edit_modal.html"
+    success_message = "Camera {object.name} saved."
+
+    @property
+    def title(self):
+        return "Edit Camera" if self.action == roles.CHANGE else "Add Camera"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("community", "building", "apartment")
+
+    def get_instance(self):
+        if self.action == roles.CHANGE:
+            camera = self.get_object()
+            self.community, self.building, self.apartment = (
+                camera.community,
+                camera.building,
+                camera.apartment,
+            )
+            self.place_camera = camera
+            return camera
+        actor, kwargs = self.request.actor, self.kwargs
+        self.building = self.apartment = None
+        if "apartment_pk" in kwargs:
+            self.apartment = get_object_or_404(
+                Apartment.objects.for_actor(actor).select_related("building__community"),
+                pk=kwargs["apartment_pk"],
+            )
+            self.building = self.apartment.building
+            self.community = self.building.community
+        elif "building_pk" in kwargs:
+            self.building = get_object_or_404(
+                Building.objects.for_actor(actor).select_related("community"), pk=kwargs["building_pk"]
+            )
+            self.community = self.building.community
+        else:
+            self.community = get_object_or_404(Community.objects.for_actor(actor), pk=kwargs["community_pk"])
+        place = Place.APARTMENT if self.apartment else Place.BUILDING if self.building else Place.PUBLIC
+        # Unsaved: tells the form which door phones the new camera's place offers.
+        self.place_camera = ThirdPartyCamera(
+            community=self.community, building=self.building, apartment=self.apartment, place=place
+        )
+        return None
+
+    def get_form(self, data=None):
+        return CameraForm(data=data, actor=self.request.actor, instance=self.object, camera=self.place_camera)
+
+    def save(self, form):
+        linked = list(form.cleaned_data["linked_devices"])
+        if self.object is None:
+            return services.camera_create(
+                actor=self.request.actor,
+                community=self.community,
+                building=self.building,
+                apartment=self.apartment,
+                fields=form.camera_fields(),
+                password=form.cleaned_data["password"],
+                linked_devices=linked,
+            )
+        return services.camera_update(
+            actor=self.request.actor,
+            camera=self.object,
+            fields=form.camera_fields(),
+            # Blank keeps the stored password.
+            password=form.cleaned_data["password"] or None,
+            linked_devices=linked,
+        )
+
+    def get_success_url(self, obj):
+        return generic.safe_next(self.request, camera_list_url(obj))
+
+    def get_extra_context(self) -> dict:
+        return {
+            "community": self.community,
+            "place_label": self.place_camera.location,
+            "cancel_url": camera_list_url(self.place_camera),
+            "can_delete": self.object is not None
+            and roles.allows(self.request.actor, ThirdPartyCamera, roles.DELETE),
+        }
+
+
+class CameraDeleteView(generic.ObjectDeleteView):
+    model = ThirdPartyCamera
+    title = "Delete Camera"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("building", "apartment")
+
+    def get_object(self):
+        camera = super().get_object()
+        self.list_url = camera_list_url(camera)
+        return camera
+
+    def deletion_summary(self, obj):
+        return selectors.camera_deletion_summary(camera=obj)
+
+    def delete(self, obj):
+        services.camera_delete(actor=self.request.actor, camera=obj)
+
+    def get_success_url(self):
+        return generic.safe_next(self.request, self.list_url)

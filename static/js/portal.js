@@ -49,3 +49,145 @@ document.addEventListener("contextmenu", function (event) {
   document.body.addEventListener("htmx:afterSwap", function (event) { init(event.detail.target); });
   init(document);
 })();
+
+// --- Device dialog (devices: Add Device / Edit Device) --------------------------------------------
+// Fields follow the Device Type (`data-types`); Network Group hides and IP Address shows when a door
+// phone has no internet access; the relay count and the security relay checkbox become the spec's
+// Add Relay / Add Security Relay buttons; the buildings multi-select becomes the "To be selected /
+// Selected" transfer list. Without JavaScript every field shows and the service ignores the rest.
+(function () {
+  function checked(form, name) {
+    const el = form.querySelector("input[name='" + name + "']:checked");
+    return el ? el.value : null;
+  }
+  function show(el, on) { if (el) el.hidden = !on; }
+
+  function sync(root) {
+    const form = root.closest("form");
+    const typeEl = form.querySelector("[name='device_type']");
+    const type = typeEl ? typeEl.value : "";
+    root.querySelectorAll("[data-types]").forEach(function (el) {
+      show(el, el.dataset.types.split(" ").indexOf(type) !== -1);
+    });
+    const doorPhone = root.dataset.doorPhones.split(" ").indexOf(type) !== -1;
+    const offline = doorPhone && checked(form, "internet_access") === "0";
+    root.querySelectorAll("[data-offline-ip]").forEach(function (el) { show(el, offline); });
+    root.querySelectorAll("[data-network-group]").forEach(function (el) { show(el, !offline); });
+    const all = form.querySelector("input[name='all_buildings']");
+    root.querySelectorAll("[data-buildings-chooser]").forEach(function (el) { show(el, !(all && all.checked)); });
+
+    const count = form.querySelector("[name='relays']");
+    const relays = Math.max(1, parseInt(count.value, 10) || 1);
+    const max = count.options.length;
+    root.querySelectorAll("[data-relay]").forEach(function (el) {
+      const index = parseInt(el.dataset.relay, 10);
+      show(el, index <= relays);
+      show(el.querySelector("[data-remove-relay]"), index === relays && index > 1);
+      const on = checked(form, "relay" + index + "_enabled") === "1";
+      el.querySelectorAll("[data-relay-name] .text-danger").forEach(function (star) { show(star, on); });
+    });
+    show(root.querySelector("[data-add-relay]"), relays < max);
+    const security = form.querySelector("input[name='security_relay']");
+    // Only door phones connect to an SR01: another type would have the service refuse it.
+    if (!doorPhone) security.checked = false;
+    show(root.querySelector("[data-security-relay]"), security.checked);
+    show(root.querySelector("[data-remove-security]"), true);
+    show(root.querySelector("[data-add-security]"), doorPhone && !security.checked);
+  }
+
+  function transferList(chooser) {
+    const select = chooser.querySelector("select[multiple]");
+    if (!select || chooser.dataset.enhanced) return;
+    chooser.dataset.enhanced = "1";
+    select.hidden = true;
+    const ui = document.createElement("div");
+    ui.className = "d-flex align-items-center gap-2 mb-2";
+    ui.dataset.testid = "building-transfer";
+    function pane(title) {
+      const box = document.createElement("div");
+      box.className = "border rounded flex-fill";
+      box.innerHTML = '<div class="small px-2 py-1 border-bottom bg-body-tertiary d-flex"><span></span>' +
+        '<span class="ms-auto counter"></span></div><div class="p-1 items" style="height:10rem;overflow:auto"></div>';
+      box.querySelector("span").textContent = title;
+      return box;
+    }
+    const left = pane("To be selected");
+    const right = pane("Selected");
+    const buttons = document.createElement("div");
+    buttons.className = "d-flex flex-column gap-2";
+    buttons.innerHTML = '<button type="button" class="btn btn-sm btn-outline-primary" data-move="add">Add &gt;</button>' +
+      '<button type="button" class="btn btn-sm btn-outline-secondary" data-move="remove">&lt; Remove</button>';
+    ui.append(left, buttons, right);
+    select.after(ui);
+
+    function render() {
+      [[left, false], [right, true]].forEach(function (pair) {
+        const items = pair[0].querySelector(".items");
+        items.innerHTML = "";
+        Array.from(select.options).filter(function (o) { return o.selected === pair[1]; }).forEach(function (o) {
+          const label = document.createElement("label");
+          label.className = "d-block px-1";
+          const box = document.createElement("input");
+          box.type = "checkbox";
+          box.className = "form-check-input me-1";
+          box.value = o.value;
+          label.append(box, document.createTextNode(o.text));
+          items.append(label);
+        });
+        if (!items.children.length) items.innerHTML = '<div class="small text-body-secondary p-1">No Data</div>';
+        updateCounter(pair[0]);
+      });
+    }
+    function updateCounter(box) {
+      const boxes = box.querySelectorAll(".items input");
+      const ticked = box.querySelectorAll(".items input:checked").length;
+      box.querySelector(".counter").textContent = ticked + "/" + boxes.length;
+    }
+    ui.addEventListener("change", function (event) {
+      const box = event.target.closest(".border");
+      if (box) updateCounter(box);
+      event.stopPropagation();
+    });
+    buttons.addEventListener("click", function (event) {
+      const move = event.target.dataset.move;
+      if (!move) return;
+      const from = move === "add" ? left : right;
+      const values = Array.from(from.querySelectorAll(".items input:checked")).map(function (b) { return b.value; });
+      Array.from(select.options).forEach(function (o) {
+        if (values.indexOf(o.value) !== -1) o.selected = move === "add";
+      });
+      render();
+    });
+    render();
+  }
+
+  function init(scope) {
+    scope.querySelectorAll("[data-device-form]").forEach(function (root) {
+      root.querySelectorAll("[data-relay-count], [data-security-toggle]").forEach(function (el) { el.hidden = true; });
+      root.querySelectorAll("[data-buildings-chooser]").forEach(transferList);
+      sync(root);
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    const root = event.target.form && event.target.form.querySelector("[data-device-form]");
+    if (root) sync(root);
+  });
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-add-relay], [data-remove-relay], [data-add-security], [data-remove-security]");
+    const root = button && button.closest("[data-device-form]");
+    if (!root) return;
+    const form = root.closest("form");
+    const count = form.querySelector("[name='relays']");
+    const relays = parseInt(count.value, 10) || 1;
+    if (button.matches("[data-add-relay]")) count.value = String(Math.min(relays + 1, count.options.length));
+    if (button.matches("[data-remove-relay]")) count.value = String(Math.max(relays - 1, 1));
+    const security = form.querySelector("input[name='security_relay']");
+    if (button.matches("[data-add-security]")) security.checked = true;
+    if (button.matches("[data-remove-security]")) security.checked = false;
+    sync(root);
+  });
+  document.body.addEventListener("htmx:afterSwap", function (event) { init(event.detail.target); });
+  init(document);
+})();
+// --- end of Device dialog -------------------------------------------------------------------------

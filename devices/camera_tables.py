@@ -1,0 +1,33 @@
+"""The Third Party Devices list of the Public Area and of a building (the spec's columns).
+
+The RTSP address stays out of lists (only the Edit Camera dialog shows it); the password never
+appears anywhere.
+"""
+
+import django_tables2 as tables
+
+from communities.formatting import EMPTY
+from residents.tables import CommunityTable
+from smartplus.tables import ActionsColumn, PortalTable
+
+from .models import ThirdPartyCamera
+
+
+class CameraTable(CommunityTable):
+    name = tables.Column(verbose_name="Device Name", order_by=("name", "id"))
+    linked = tables.Column(verbose_name="Link Device", accessor="pk", orderable=False)
+    created = tables.Column(verbose_name="Created Time", order_by=("created", "id"))
+    actions = ActionsColumn("devices/camera_actions.html", verbose_name="Action")
+
+    class Meta(PortalTable.Meta):
+        model = ThirdPartyCamera
+        fields = ("name", "linked", "created", "actions")
+        attrs = {**PortalTable.Meta.attrs, "data-testid": "camera-table"}
+
+    def render_linked(self, record):
+        # Prefetched by the selectors: no query per row.
+        names = [d.name for d in record.linked_devices.all()]
+        return ", ".join(names) or EMPTY
+
+    def render_created(self, value):
+        return self.when(value)
