@@ -1,0 +1,67 @@
+"""New (one MAC typed by hand) and Import (the MAC template); a distributor also picks the installer."""
+
+from __future__ import annotations
+
+from django import forms
+
+from smartplus import roles
+from smartplus.forms import PortalForm
+
+from .imports import MAX_FILE_BYTES, read_mac_sheet
+from .services import installers_for
+
+
+class InstallerChoiceMixin:
+    """The installer whose library the MACs go to: chosen by a distributor, implied for the rest."""
+
+    def _add_installer_field(self) -> None:
+        installers = installers_for(self.actor)
+        if roles.role_of(self.actor) == roles.DISTRIBUTOR:
+            field = forms.ModelChoiceField(
+                label="Installer",
+                queryset=installers,
+                empty_label="Select an installer",
+                widget=forms.Select(attrs={"class": "form-select"}),
+            )
+            field.label_from_instance = lambda user: user.username
+            self.fields = {"installer": field, **self.fields}
+            self._implied_installer = None
+        else:
+            self._implied_installer = installers.first()
+
+    @property
+    def installer(self):
+        return self.cleaned_data.get("installer") or self._implied_installer
+
+
+class MacAddForm(InstallerChoiceMixin, PortalForm):
+    mac = forms.CharField(
+        label="MAC",
+        max_length=32,  # 12 hex digits and up to 5 separators, with room for stray spaces
+        widget=forms.TextInput(attrs={"placeholder": "e.g. 0C11050893CA", "autocomplete": "off"}),
+        help_text='12 hex digits, with or without ":" or "-".',
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_installer_field()
+
+
+class MacImportForm(InstallerChoiceMixin, PortalForm):
+    file = forms.FileField(
+        label="MAC template",
+        help_text=f'An .xlsx file (at most {MAX_FILE_BYTES // (1024 * 1024)} MB): "MAC" in cell A1, '
+        "one MAC per line below it.",
+        widget=forms.FileInput(
+            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_installer_field()
+        self.row_errors = []
+
+    def clean_file(self):
+        """The uploaded template read into a MacSheet (rows and formula cells), or the file's fault."""
+        return read_mac_sheet(self.cleaned_data["file"])

@@ -1,0 +1,54 @@
+"""MAC library reads: the list (one query per page, whatever its size) and the Owner column."""
+
+from __future__ import annotations
+
+from smartplus import roles
+
+from .models import MacAddress
+from .services import owner_label
+
+# A distributor sees its installers' MACs, not their communities: the Owner column names only the
+# kind of place a device is installed at (the building and apartment names are the installer's).
+_PLACE_KIND = {"public": "Public Device", "building": "Building Device", "apartment": "Apartment Device"}
+
+
+def mac_list(*, actor, action: str = roles.VIEW):
+    """The actor's MACs with their installer and bound device (building, apartment) joined in."""
+    return (
+        MacAddress.objects.for_actor(actor, action)
+        .select_related("installer", "device__building", "device__apartment")
+        .only(
+            "pk",
+            "mac",
+            "created",
+            "installer_id",
+            "installer__username",
+            "device__id",
+            "device__mac_address_id",
+            "device__name",
+            "device__place",
+            "device__community_id",
+            "device__building__id",
+            "device__building__name",
+            "device__apartment__id",
+            "device__apartment__number",
+        )
+    )
+
+
+def mac_owner(*, actor, mac: MacAddress) -> str:
+    """The Owner column as the actor may see it: "" when the MAC is unbound."""
+    if roles.role_of(actor) != roles.DISTRIBUTOR:
+        return owner_label(mac)
+    device = getattr(mac, "device", None)
+    return _PLACE_KIND.get(device.place, "Bound") if device is not None else ""
+
+
+def mac_bound_to(*, actor, mac: MacAddress) -> str:
+    """ "the device “Alpha Gate” (Public Device)" as the actor may see it, or "" when unbound."""
+    owner = mac_owner(actor=actor, mac=mac)
+    if not owner:
+        return ""
+    if roles.role_of(actor) == roles.DISTRIBUTOR:
+        return f"a device ({owner})"
+    return f"the device “{mac.device.name}” ({owner})"

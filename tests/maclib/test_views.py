@@ -1,0 +1,473 @@
+"""The MAC Library module through the test client: list and search, New, Import, template, Remove.
+
+The rules are tested on the service (test_services.py) and the file checks on the reader
+(test_imports.py); here each is driven through its page or dialog, and the answer must show the
+message where the user looks and leave the database as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from maclib.models import MacAddress
+from tests.factories import InstallerFactory, make_device, make_mac
+from tests.maclib.workbooks import mac_file, upload, with_member, xlsx
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+LIST = "/mac-library/"
+
+
+def rows(response) -> list[dict[str, str]]:
+    """The table's rows as the user reads them: column header -> rendered cell text."""
+    table = response.context["table"]
+    headers = [column.header for column in table.columns]
+    out = []
+    for row in table.page.object_list:
+        cells = [re.sub(r"<[^>]+>", "", str(value)).strip() for _, value in row.items()]
+        out.append(dict(zip(headers, cells, strict=True)))
+    return out
+
+
+def macs_listed(response) -> list[str]:
+    return [row.record.mac for row in response.context["table"].page.object_list]
+
+
+def field_errors(response, field: str) -> str:
+    return " ".join(response.context["form"].errors.get(field, []))
+
+
+def page_messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def library(installer) -> set[str]:
+    return set(MacAddress.objects.filter(installer=installer).values_list("mac", flat=True))
+
+
+# --- the list -------------------------------------------------------------------------------------
+
+
+def test_list_shows_the_specs_columns_and_owners_newest_first(client, world):
+    building_device = make_device(world.community_a, "Block Door", building=world.building_a)
+    indoor = make_device(
+        world.community_a, "Indoor", building=world.building_a, apartment=world.apartment_a, device_type=2
+    )
+    free = make_mac(world.installer_a)
+    client.force_login(world.installer_a)
+    response = client.get(reverse("maclib:mac_list"))
+    assert response.status_code == 200
+    table = response.context["table"]
+    assert [c.header for c in table.columns] == ["MAC", "Installer", "Owner", "Created Time", "Action"]
+    listed = rows(response)
+    assert [r["MAC"] for r in listed] == [
+        free.mac,
+        indoor.mac_address.mac,
+        building_device.mac_address.mac,
+        world.mac_a.mac,
+    ]
+    assert [r["Owner"] for r in listed] == ["--", "Alpha Block-101", "Alpha Block", "Public Device"]
+    assert {r["Installer"] for r in listed} == {"inst_a"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", listed[0]["Created Time"])
+    body = response.content.decode()
+    assert world.mac_b.mac not in body and "inst_b" not in body
+    assert 'data-testid="in-all">4 In All' in body
+    assert reverse("maclib:mac_delete", args=[free.pk]) in body
+
+
+def test_sub_installer_and_acting_distributor_see_the_installers_library(client, world):
+    client.force_login(world.sub_a)
+    assert macs_listed(client.get(LIST)) == [world.mac_a.mac]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["aa:bb:0", "AABB0", "aa-bb-0", "aabb0", " Aa:Bb:0 ", "0c:11:05:aa:bb:01", "0C-11-05-AA-BB-01"],
+)
+def test_search_by_partial_mac_in_any_case_with_or_without_separators(client, world, typed):
+    make_mac(world.installer_a, "0C1105AABB01")
+    make_mac(world.installer_a, "0C1105AACC01")
+    make_mac(world.installer_b, "0C1105AABB02")  # B's: never in A's results
+    client.force_login(world.installer_a)
+    assert macs_listed(client.get(LIST, {"q": typed})) == ["0C1105AABB01"]
+
+
+def test_search_without_a_match_lists_nothing(client, world):
+    client.force_login(world.installer_a)
+    response = client.get(LIST, {"q": "FFFF9"})
+    assert macs_listed(response) == []
+    assert "No data" in response.content.decode()
+
+
+def test_bound_and_unbound_filter(client, world):
+    free = make_mac(world.installer_a)
+    client.force_login(world.installer_a)
+    assert macs_listed(client.get(LIST, {"status": "bound"})) == [world.mac_a.mac]
+    assert macs_listed(client.get(LIST, {"status": "unbound"})) == [free.mac]
+    assert macs_listed(client.get(LIST, {"status": ""})) == [free.mac, world.mac_a.mac]
+
+
+def test_lines_per_page_and_pages(client, world):
+    for _ in range(24):
+        make_mac(world.installer_a)
+    client.force_login(world.installer_a)
+    newest_first = list(
+        MacAddress.objects.filter(installer=world.installer_a)
+        .order_by("-created", "-pk")
+        .values_list("mac", flat=True)
+    )
+    first = client.get(LIST)
+    assert macs_listed(first) == newest_first[:10]
+    assert 'data-testid="in-all">25 In All' in first.content.decode()
+    assert macs_listed(client.get(LIST, {"page": 3})) == newest_first[20:]
+    assert macs_listed(client.get(LIST, {"per_page": 20, "page": 2})) == newest_first[20:]
+    assert macs_listed(client.get(LIST, {"sort": "mac"}))[0] == min(newest_first)
+
+
+def test_created_time_shows_in_the_users_time_zone(client, world):
+    entry = make_mac(world.installer_a)
+    MacAddress.objects.filter(pk=entry.pk).update(created=dt.datetime(2022, 3, 3, 14, 23, 48, tzinfo=dt.UTC))
+    client.force_login(world.installer_a)
+    for zone, shown in (
+        ("UTC", "2022-03-03 14:23:48"),
+        ("Asia/Shanghai", "2022-03-03 22:23:48"),
+        ("America/New_York", "2022-03-03 09:23:48"),
+    ):
+        world.installer_a.time_zone = zone
+        world.installer_a.save(update_fields=["time_zone"])
+        listed = {r["MAC"]: r["Created Time"] for r in rows(client.get(LIST))}
+        assert listed[entry.mac] == shown, zone
+
+
+def test_super_manager_sees_every_library_but_cannot_add_or_remove(client, world):
+    client.force_login(world.superuser)
+    response = client.get(LIST)
+    assert set(macs_listed(response)) == {world.mac_a.mac, world.mac_b.mac}
+    assert [c.header for c in response.context["table"].columns] == [
+        "MAC",
+        "Installer",
+        "Owner",
+        "Created Time",
+    ]
+    body = response.content.decode()
+    assert reverse("maclib:mac_add") not in body and reverse("maclib:mac_import") not in body
+    assert {r["Owner"] for r in rows(response)} == {"Public Device", "Bravo Block"}
+
+
+def test_distributor_sees_its_installers_macs_without_their_buildings(client, world):
+    building_device = make_device(world.community_a, "Block Door", building=world.building_a)
+    other_installer = InstallerFactory(username="inst_a2", distributor=world.distributor_a)
+    theirs = make_mac(other_installer)
+    client.force_login(world.distributor_a)
+    response = client.get(LIST)
+    listed = {r["MAC"]: r for r in rows(response)}
+    assert set(listed) == {world.mac_a.mac, building_device.mac_address.mac, theirs.mac}
+    assert listed[building_device.mac_address.mac]["Owner"] == "Building Device"
+    assert listed[world.mac_a.mac]["Owner"] == "Public Device"
+    assert listed[theirs.mac]["Installer"] == "inst_a2"
+    body = response.content.decode()
+    assert "Alpha Block" not in body and "Alpha Gardens" not in body
+    # The distributor filters by installer, among its own only.
+    choices = [label for _, label in response.context["filterset"].form.fields["installer"].choices]
+    assert choices == ["All", "inst_a", "inst_a2"]
+    assert macs_listed(client.get(LIST, {"installer": other_installer.pk})) == [theirs.mac]
+    assert world.mac_b.mac not in macs_listed(client.get(LIST, {"installer": world.installer_b.pk}))
+
+
+def test_installers_get_no_installer_filter(client, world):
+    client.force_login(world.installer_a)
+    assert "installer" not in client.get(LIST).context["filterset"].form.fields
+
+
+def test_sidebar_links_the_mac_library_for_roles_that_may_view_it(client, world):
+    for user, shown in ((world.installer_a, True), (world.distributor_a, True), (world.pm_a, False)):
+        client.force_login(user)
+        body = client.get(reverse("home"), follow=True).content.decode()
+        assert ('data-testid="nav-mac-library"' in body) is shown, user
+
+
+def test_property_manager_is_refused(client, world):
+    client.force_login(world.pm_a)
+    assert client.get(LIST).status_code == 403
+
+
+# --- New ----------------------------------------------------------------------------------------
+
+
+def test_new_opens_as_a_modal_over_htmx(client, world):
+    client.force_login(world.installer_a)
+    response = client.get(reverse("maclib:mac_add"), **HTMX)
+    body = response.content.decode()
+    assert 'class="modal-header"' in body and "New MAC" in body
+    assert "installer" not in response.context["form"].fields
+
+
+def test_new_stores_the_mac_normalised_and_returns_to_the_list(client, world):
+    client.force_login(world.installer_a)
+    response = client.post(reverse("maclib:mac_add") + f"?next={LIST}?q=AA", {"mac": "0c:11:05-aa:bb:11"})
+    assert response.status_code == 302 and response["Location"] == f"{LIST}?q=AA"
+    entry = MacAddress.objects.get(mac="0C1105AABB11")
+    assert (entry.installer, entry.added_by) == (world.installer_a, world.installer_a)
+    assert page_messages(client.get(LIST)) == ["0C1105AABB11 was added to the MAC library."]
+
+
+def test_new_over_htmx_redirects_the_page(client, world):
+    client.force_login(world.sub_a)
+    response = client.post(reverse("maclib:mac_add"), {"mac": "0C1105AABB12"}, **HTMX)
+    assert response.status_code == 204 and response["HX-Redirect"] == LIST
+    assert MacAddress.objects.get(mac="0C1105AABB12").installer == world.installer_a
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("0C1105AABB1", "12 hex digits"),
+        ("", "required"),
+        ("00-00-00-00-00-00", "reserved address"),
+    ],
+)
+def test_new_with_a_bad_mac_shows_the_message_at_the_field(client, world, typed, message):
+    client.force_login(world.installer_a)
+    before = MacAddress.objects.count()
+    response = client.post(reverse("maclib:mac_add"), {"mac": typed})
+    assert response.status_code == 422
+    assert message in field_errors(response, "mac")
+    htmx = client.post(reverse("maclib:mac_add"), {"mac": typed}, **HTMX)
+    assert htmx.status_code == 200 and 'data-field-error="mac"' in htmx.content.decode()
+    assert MacAddress.objects.count() == before
+
+
+def test_new_with_a_mac_in_this_or_another_library(client, world):
+    client.force_login(world.installer_a)
+    mine = client.post(reverse("maclib:mac_add"), {"mac": world.mac_a.mac.lower()})
+    assert field_errors(mine, "mac") == f"{world.mac_a.mac} is already in this MAC library."
+    theirs = client.post(reverse("maclib:mac_add"), {"mac": world.mac_b.mac})
+    assert field_errors(theirs, "mac") == (
+        f"{world.mac_b.mac} cannot be added: it is already registered in a MAC library."
+    )
+    assert "inst_b" not in theirs.content.decode()
+
+
+def test_distributor_chooses_one_of_its_own_installers(client, world):
+    other_installer = InstallerFactory(username="inst_a2", distributor=world.distributor_a)
+    client.force_login(world.distributor_a)
+    form = client.get(reverse("maclib:mac_add")).context["form"]
+    assert list(form.fields) == ["installer", "mac"]
+    assert [label for _, label in form.fields["installer"].choices] == [
+        "Select an installer",
+        "inst_a",
+        "inst_a2",
+    ]
+    missing = client.post(reverse("maclib:mac_add"), {"mac": "0C1105AABB13"})
+    assert "required" in field_errors(missing, "installer")
+    foreign = client.post(
+        reverse("maclib:mac_add"), {"mac": "0C1105AABB13", "installer": world.installer_b.pk}
+    )
+    assert "Select a valid choice" in field_errors(foreign, "installer")
+    assert not MacAddress.objects.filter(mac="0C1105AABB13").exists()
+    ok = client.post(reverse("maclib:mac_add"), {"mac": "0C1105AABB13", "installer": other_installer.pk})
+    assert ok.status_code == 302
+    entry = MacAddress.objects.get(mac="0C1105AABB13")
+    assert (entry.installer, entry.added_by) == (other_installer, world.distributor_a)
+
+
+# --- Import -------------------------------------------------------------------------------------
+
+
+def import_post(client, content: bytes, name: str = "macs.xlsx", extra: dict | None = None, **headers):
+    return client.post(
+        reverse("maclib:mac_import"), {"file": upload(content, name), **(extra or {})}, **headers
+    )
+
+
+def test_import_opens_as_a_multipart_modal_with_the_template_link(client, world):
+    client.force_login(world.installer_a)
+    body = client.get(reverse("maclib:mac_import"), **HTMX).content.decode()
+    assert 'hx-encoding="multipart/form-data"' in body
+    assert reverse("maclib:mac_template") in body
+    page = client.get(reverse("maclib:mac_import")).content.decode()
+    assert 'enctype="multipart/form-data"' in page
+
+
+def test_import_adds_every_mac_and_says_how_many(client, world):
+    client.force_login(world.installer_a)
+    response = import_post(client, mac_file("0c:11:05:dd:00:01", "0C-11-05-DD-00-02", "0C1105DD0003"))
+    assert response.status_code == 302 and response["Location"] == LIST
+    assert {"0C1105DD0001", "0C1105DD0002", "0C1105DD0003"} <= library(world.installer_a)
+    assert page_messages(client.get(LIST)) == ["Imported 3 MAC(s)."]
+
+
+def test_import_over_htmx_redirects_the_page(client, world):
+    client.force_login(world.installer_a)
+    response = import_post(client, mac_file("0C1105DD0004"), **HTMX)
+    assert response.status_code == 204 and response["HX-Redirect"] == LIST
+    assert "0C1105DD0004" in library(world.installer_a)
+
+
+def test_import_with_bad_rows_lists_every_one_and_adds_nothing(client, world):
+    client.force_login(world.installer_a)
+    before = library(world.installer_a)
+    content = xlsx(
+        [
+            ["MAC"],
+            ["0C1105DD0010"],
+            ["0C1105DD001"],
+            [None],
+            [world.mac_b.mac],
+            ["0c1105dd0010"],
+            ["=A2"],
+            [world.mac_a.mac],
+        ]
+    )
+    response = import_post(client, content)
+    assert response.status_code == 422
+    listed = [
+        re.sub(r"\s+", " ", li).strip()
+        for li in re.findall(
+            r"<li>(.*?)</li>",
+            response.content.decode().split('data-testid="import-errors"')[1].split("</ul>")[0],
+            re.S,
+        )
+    ]
+    assert [item.split(":")[0] for item in listed] == [
+        "Row 3, column MAC",
+        "Row 5, column MAC",
+        "Row 6, column MAC",
+        "Row 7, column MAC",
+        "Row 8, column MAC",
+    ]
+    assert "12 hex digits" in listed[0]
+    assert listed[1].endswith("already registered in a MAC library.")
+    assert listed[2] == "Row 6, column MAC: 0C1105DD0010 is already on row 2 of this file."
+    assert "formula" in listed[3]
+    assert listed[4] == f"Row 8, column MAC: {world.mac_a.mac} is already in this MAC library."
+    assert "Nothing was imported: 5 row(s) to correct." in response.content.decode()
+    assert library(world.installer_a) == before
+
+
+def test_import_with_only_a_formula_row_bad_adds_nothing(client, world):
+    client.force_login(world.installer_a)
+    before = MacAddress.objects.count()
+    response = import_post(client, xlsx([["MAC"], ["0C1105DD0020"], ["=A2"]]), **HTMX)
+    assert response.status_code == 200
+    assert [e.row for e in response.context["form"].row_errors] == [3]
+    assert "Row 3, column MAC: the cell holds a formula" in response.content.decode()
+    assert MacAddress.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"MAC\n0C1105DD0030\n", "macs.csv", "not an Excel workbook"),
+        (b"MAC\n0C1105DD0030\n", "macs.xlsx", "not an Excel workbook"),
+        (mac_file("0C1105DD0030"), "macs.xlsm", "macros"),
+        (with_member(mac_file("0C1105DD0030"), "xl/vbaProject.bin"), "macs.xlsx", "macros"),
+        (xlsx([["Device"], ["0C1105DD0030"]]), "macs.xlsx", 'no "MAC" header in row 1'),
+    ],
+)
+def test_import_of_a_wrong_file_says_why_at_the_file_field(client, world, content, name, message):
+    client.force_login(world.installer_a)
+    response = import_post(client, content, name)
+    assert response.status_code == 422
+    assert message in field_errors(response, "file")
+    assert not MacAddress.objects.filter(mac="0C1105DD0030").exists()
+
+
+def test_import_without_a_file_asks_for_one(client, world):
+    client.force_login(world.installer_a)
+    response = client.post(reverse("maclib:mac_import"), {})
+    assert "required" in field_errors(response, "file")
+
+
+def test_distributor_imports_for_the_installer_it_chooses(client, world):
+    client.force_login(world.distributor_a)
+    content = mac_file("0C1105DD0040", "0C1105DD0041")
+    missing = import_post(client, content)
+    assert "required" in field_errors(missing, "installer")
+    foreign = import_post(client, content, extra={"installer": world.installer_b.pk})
+    assert "Select a valid choice" in field_errors(foreign, "installer")
+    assert not MacAddress.objects.filter(mac__in=["0C1105DD0040", "0C1105DD0041"]).exists()
+    ok = import_post(client, content, extra={"installer": world.installer_a.pk})
+    assert ok.status_code == 302
+    assert {"0C1105DD0040", "0C1105DD0041"} <= library(world.installer_a)
+
+
+# --- the template -------------------------------------------------------------------------------
+
+
+def test_template_download_is_an_xlsx_with_the_header_and_sample_rows(client, world):
+    client.force_login(world.sub_a)
+    response = client.get(reverse("maclib:mac_template"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"] == 'attachment; filename="MAC_Template.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert list(sheet.iter_rows(values_only=True)) == [
+        ("MAC",),
+        ("0C11050893CA",),
+        ("0C11050893CB",),
+        ("0C11050893CC",),
+    ]
+    assert reverse("maclib:mac_template") in client.get(LIST).content.decode()
+
+
+# --- Remove -------------------------------------------------------------------------------------
+
+
+def test_remove_confirmation_warns_when_the_mac_is_bound(client, world):
+    free = make_mac(world.installer_a)
+    client.force_login(world.installer_a)
+    bound = client.get(reverse("maclib:mac_delete", args=[world.mac_a.pk]), **HTMX).content.decode()
+    assert "Remove MAC" in bound and "bound to the device “Alpha Gate” (Public Device)" in bound
+    unbound = client.get(reverse("maclib:mac_delete", args=[free.pk])).content.decode()
+    assert f"Remove <strong>{free.mac}</strong> from the MAC library of inst_a?" in unbound
+    assert "bound to" not in unbound
+
+
+def test_removing_a_bound_mac_is_refused_with_a_message_naming_the_device(client, world):
+    client.force_login(world.installer_a)
+    url = reverse("maclib:mac_delete", args=[world.mac_a.pk]) + f"?next={LIST}?q=0C"
+    response = client.post(url, follow=True)
+    assert response.redirect_chain == [(f"{LIST}?q=0C", 302)]
+    (message,) = page_messages(response)
+    assert "“Alpha Gate” (Alpha Gardens, Public Area)" in message
+    assert 'class="alert alert-danger' in response.content.decode()
+    assert MacAddress.objects.filter(pk=world.mac_a.pk).exists()
+
+
+def test_removing_an_unbound_mac(client, world):
+    free = make_mac(world.installer_a)
+    client.force_login(world.sub_a)
+    response = client.post(reverse("maclib:mac_delete", args=[free.pk]), **HTMX)
+    assert response.status_code == 204 and response["HX-Redirect"] == LIST
+    assert not MacAddress.objects.filter(pk=free.pk).exists()
+    assert page_messages(client.get(LIST)) == [f"{free.mac} was removed from the MAC library."]
+
+
+def test_installer_b_cannot_open_or_remove_installer_as_mac(client, world):
+    free = make_mac(world.installer_a)
+    client.force_login(world.installer_b)
+    url = reverse("maclib:mac_delete", args=[free.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+    assert MacAddress.objects.filter(pk=free.pk).exists()
+
+
+def test_distributor_removes_an_unbound_mac_and_is_refused_a_bound_one_without_names(client, world):
+    free = make_mac(world.installer_a)
+    client.force_login(world.distributor_a)
+    confirm = client.get(reverse("maclib:mac_delete", args=[world.mac_a.pk])).content.decode()
+    assert "bound to a device (Public Device)" in confirm and "Alpha Gate" not in confirm
+    refused = client.post(reverse("maclib:mac_delete", args=[world.mac_a.pk]), follow=True)
+    (message,) = page_messages(refused)
+    assert "Alpha" not in message and world.mac_a.mac in message
+    client.post(reverse("maclib:mac_delete", args=[free.pk]))
+    assert not MacAddress.objects.filter(pk=free.pk).exists()
+    assert MacAddress.objects.filter(pk=world.mac_a.pk).exists()
