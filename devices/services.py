@@ -284,10 +284,16 @@ def save_prepared(prepared: PreparedDevice, *, created: bool) -> Device:
     return device
 
 
-def _place_of(community, building, apartment) -> str:
+def _placed(community: Community, building, apartment) -> tuple[str, Building | None, Apartment | None]:
+    """The place, building and apartment of a new device or camera, all of the community's."""
     if apartment is not None:
-        return Place.APARTMENT
-    return Place.BUILDING if building is not None else Place.PUBLIC
+        building = apartment.building
+    for where in (building, apartment):
+        if where is not None and where.community_id != community.pk:
+            raise PermissionDenied
+    if apartment is not None:
+        return Place.APARTMENT, building, apartment
+    return (Place.BUILDING if building is not None else Place.PUBLIC), building, None
 
 
 @transaction.atomic
@@ -310,13 +316,10 @@ def device_create(
         apartment = (
             Apartment.objects.select_for_update(of=("self",)).select_related("building").get(pk=apartment.pk)
         )
-        building = apartment.building
-    for where in (building, apartment):
-        if where is not None and where.community_id != community.pk:
-            raise PermissionDenied
+    place, building, apartment = _placed(community, building, apartment)
     prepared = prepare_device(
         community=community,
-        place=_place_of(community, building, apartment),
+        place=place,
         building=building,
         apartment=apartment,
         mac=mac,
@@ -484,14 +487,10 @@ def camera_create(
     linked_devices: list[Device] = (),
 ) -> ThirdPartyCamera:
     _require(actor, ThirdPartyCamera, roles.ADD, community)
-    if apartment is not None:
-        building = apartment.building
-    for where in (building, apartment):
-        if where is not None and where.community_id != community.pk:
-            raise PermissionDenied
+    place, building, apartment = _placed(community, building, apartment)
     camera = ThirdPartyCamera(
         community=community,
-        place=_place_of(community, building, apartment),
+        place=place,
         building=building,
         apartment=apartment,
         **{k: v for k, v in fields.items() if k in CAMERA_FIELDS},

@@ -18,6 +18,7 @@ from ..camera_forms import CameraForm
 from ..camera_tables import CameraTable
 from ..choices import Place
 from ..models import ThirdPartyCamera
+from .places import BuildingNodeMixin, PublicNodeMixin
 
 PAGE_TITLE = "Resident and Device"
 
@@ -47,50 +48,24 @@ class _CameraListView(CommunityPageMixin, generic.ObjectListView):
         return {**self.page_context(self.community, self.building), "tab": "cameras"}
 
 
-class PublicCamerasView(_CameraListView):
+class PublicCamerasView(PublicNodeMixin, _CameraListView):
     """Public Area node, Third Party Devices tab."""
 
-    node = "public"
     add_url_name = "devices:public_camera_add"
-
-    def get(self, request, *args, **kwargs):
-        self.community = get_object_or_404(
-            Community.objects.for_actor(request.actor), pk=kwargs["community_pk"]
-        )
-        self.building = None
-        return super().get(request, *args, **kwargs)
+    tab_label = "Third Party Devices"
 
     def get_table_queryset(self):
         return selectors.public_cameras(actor=self.request.actor, community=self.community)
 
-    def get_add_url(self) -> str:
-        return reverse(self.add_url_name, args=[self.community.pk])
 
-    def get_breadcrumbs(self):
-        return self.crumbs(self.community, (Place.PUBLIC.label, None))
-
-
-class BuildingCamerasView(_CameraListView):
+class BuildingCamerasView(BuildingNodeMixin, _CameraListView):
     """Building node, Third Party Devices tab: the building's own cameras."""
 
-    node = "building"
     add_url_name = "devices:building_camera_add"
-
-    def get(self, request, *args, **kwargs):
-        self.building = get_object_or_404(
-            Building.objects.for_actor(request.actor).select_related("community"), pk=kwargs["building_pk"]
-        )
-        self.community = self.building.community
-        return super().get(request, *args, **kwargs)
+    tab_label = "Third Party Devices"
 
     def get_table_queryset(self):
         return selectors.building_cameras(actor=self.request.actor, building=self.building)
-
-    def get_add_url(self) -> str:
-        return reverse(self.add_url_name, args=[self.building.pk])
-
-    def get_breadcrumbs(self):
-        return self.crumbs(self.community, (self.building.name, None))
 
 
 # --- Add / Edit Camera ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ..filters import DeviceFilterSet
 from ..forms import DeviceForm
 from ..models import Device
 from ..tables import CommunityDeviceTable, DeviceTable
+from .places import BuildingNodeMixin, PublicNodeMixin
 
 PAGE_TITLE = "Resident and Device"
 
@@ -106,18 +107,12 @@ class CommunityDevicesView(_DeviceListView):
         return self.crumbs(self.community, ("Intercom Devices", None))
 
 
-class PublicDevicesView(_DeviceListView):
+class PublicDevicesView(PublicNodeMixin, _DeviceListView):
     """Public Area node, Intercom Devices tab."""
 
     template_name = "devices/public_devices.html"
     add_url_name = "devices:public_device_add"
-    node = "public"
-
-    def get(self, request, *args, **kwargs):
-        self.community = get_object_or_404(
-            Community.objects.for_actor(request.actor), pk=kwargs["community_pk"]
-        )
-        return super().get(request, *args, **kwargs)
+    tab_label = "Intercom Devices"
 
     def get_table_queryset(self):
         return selectors.public_devices(actor=self.request.actor, community=self.community)
@@ -125,39 +120,19 @@ class PublicDevicesView(_DeviceListView):
     def get_pagination(self, filterset) -> dict:
         return {"paginator_class": FastPaginator}
 
-    def get_add_url(self) -> str:
-        return reverse(self.add_url_name, args=[self.community.pk])
 
-    def get_breadcrumbs(self):
-        return self.crumbs(self.community, (Place.PUBLIC.label, None))
-
-
-class BuildingDevicesView(_DeviceListView):
+class BuildingDevicesView(BuildingNodeMixin, _DeviceListView):
     """Building node, Intercom Devices tab: the building's own devices."""
 
     template_name = "devices/building_devices.html"
     add_url_name = "devices:building_device_add"
-    node = "building"
-
-    def get(self, request, *args, **kwargs):
-        self.building = get_object_or_404(
-            Building.objects.for_actor(request.actor).select_related("community"), pk=kwargs["building_pk"]
-        )
-        self.community = self.building.community
-        return super().get(request, *args, **kwargs)
+    tab_label = "Intercom Devices"
 
     def get_table_queryset(self):
         return selectors.building_devices(actor=self.request.actor, building=self.building)
 
     def get_pagination(self, filterset) -> dict:
         return {"paginator_class": FastPaginator}
-
-    def get_add_url(self) -> str:
-        return reverse(self.add_url_name, args=[self.building.pk])
-
-    def get_breadcrumbs(self):
-        url = reverse("residents:building_apartments", args=[self.building.pk])
-        return self.crumbs(self.community, (self.building.name, url), ("Intercom Devices", None))
 
 
 # --- one device --------------------------------------------------------------------------------

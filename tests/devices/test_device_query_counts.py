@@ -8,7 +8,6 @@ Device Count (no COUNT) and reads its last page backwards (no big OFFSET).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,11 +25,15 @@ from maclib.models import MacAddress
 from residents.models import Apartment
 from residents.services import community_recount
 from tests.factories import CommunityFactory, InstallerFactory, make_apartment, make_building
+from tests.querycounts import PER_PAGE, list_query_counts
+from tests.querycounts import counts as _counts
+from tests.querycounts import get_captured as _get
+from tests.querycounts import offsets as _offsets
+from tests.querycounts import pages as _pages
 
 pytestmark = pytest.mark.django_db
 
 SMALL, LARGE = 10, 5_000
-PER_PAGE = 10
 MAX_QUERIES = 15
 BATCH = 1_000
 TYPES = [t.value for t in DeviceType if t != DeviceType.INDOOR_MONITOR]
@@ -109,27 +112,6 @@ def sites(django_db_setup, django_db_blocker):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _pages(rows: int) -> int:
-    return -(-rows // PER_PAGE)
-
-
-def _get(client, url: str, params: dict | None = None):
-    """GET once to warm caches (content types, session), then again with the queries captured."""
-    client.get(url, params or {})
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url, params or {})
-    assert response.status_code == 200
-    return response, [query["sql"] for query in ctx.captured_queries]
-
-
-def _counts(queries: list[str]) -> list[str]:
-    return [sql for sql in queries if "COUNT(" in sql.upper()]
-
-
-def _offsets(queries: list[str]) -> list[int]:
-    return [int(n) for sql in queries for n in re.findall(r"\bOFFSET (\d+)", sql)]
-
-
 def _urls(site: Site) -> dict[str, str]:
     return {
         "community": reverse("devices:community_devices", args=[site.community.pk]),
@@ -159,15 +141,7 @@ def _query_counts(client, site: Site) -> dict[str, int]:
         "building, page 1": (urls["building"], {}, site.in_building),
         "building, last page": (urls["building"], {"page": _pages(site.in_building)}, site.in_building),
     }
-    counts = {}
-    for case, (url, params, rows) in cases.items():
-        response, queries = _get(client, url, params)
-        table = response.context["table"]
-        assert table.page.number == params.get("page", 1), case
-        assert table.page.object_list, f"{case}: an empty page proves nothing"
-        if rows is not None:
-            assert table.paginator.count == rows, case
-        counts[case] = len(queries)
+    counts = list_query_counts(client, cases)
     response, queries = _get(client, urls["apartment"])
     assert len(response.context["devices"]) > 0
     counts["apartment page"] = len(queries)

@@ -9,13 +9,11 @@ must list exactly the rows a plain OFFSET would, in the same order, ties include
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,12 +23,16 @@ from residents.choices import ActiveStatus, AppStatus
 from residents.models import Apartment, Resident
 from residents.services import community_recount
 from tests.factories import CommunityFactory, InstallerFactory, make_building
+from tests.querycounts import PER_PAGE, list_query_counts
+from tests.querycounts import counts as _counts
+from tests.querycounts import get_captured as _get
+from tests.querycounts import offsets as _offsets
+from tests.querycounts import pages as _pages
 
 pytestmark = pytest.mark.django_db
 
 SMALL, LARGE = 10, 5_000
 MEMBER_EVERY = 5  # a family member in every fifth apartment
-PER_PAGE = 10  # the first "Lines per page" choice, the default
 MAX_QUERIES = 15
 BATCH = 1_000
 
@@ -136,29 +138,8 @@ def _apt_url(building: Building) -> str:
     return reverse("residents:building_apartments", kwargs={"building_pk": building.pk})
 
 
-def _pages(rows: int) -> int:
-    return -(-rows // PER_PAGE)
-
-
-def _get(client, url: str, params: dict | None = None):
-    """GET once to warm caches (content types, session), then again with the queries captured."""
-    client.get(url, params or {})
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url, params or {})
-    assert response.status_code == 200
-    return response, [query["sql"] for query in ctx.captured_queries]
-
-
 def _pks(response) -> list[int]:
     return [row.record.pk for row in response.context["table"].page.object_list]
-
-
-def _counts(queries: list[str]) -> list[str]:
-    return [sql for sql in queries if "COUNT(" in sql.upper()]
-
-
-def _offsets(queries: list[str]) -> list[int]:
-    return [int(n) for sql in queries for n in re.findall(r"\bOFFSET (\d+)", sql)]
 
 
 def _page_query(queries: list[str], table: str) -> str:
@@ -183,15 +164,7 @@ def _query_counts(client, site: Site) -> dict[str, int]:
         "APT list, page 1": (apts, {}, site.apartments),
         "APT list, last page": (apts, {"page": _pages(site.apartments)}, site.apartments),
     }
-    counts = {}
-    for case, (url, params, rows) in cases.items():
-        response, queries = _get(client, url, params)
-        table = response.context["table"]
-        assert table.page.number == params.get("page", 1), case
-        assert table.page.object_list, f"{case}: an empty page proves nothing"
-        if rows is not None:
-            assert table.paginator.count == rows, case
-        counts[case] = len(queries)
+    counts = list_query_counts(client, cases)
     return counts
 
 
