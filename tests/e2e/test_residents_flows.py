@@ -207,8 +207,7 @@ def test_add_family_member_then_its_email_is_locked_on_edit(
     expect(members.locator("tbody tr")).to_have_count(1)
     expect(members).to_contain_text("Jim Wang")
 
-    section = page.locator("div").filter(has=page.get_by_test_id("member-count"))
-    modal = open_modal(page, section.get_by_role("link", name="New"), "New Family Member")
+    modal = open_modal(page, page.get_by_test_id("new-family-member"), "New Family Member")
     expect(modal).to_contain_text("APT 101")
     modal.get_by_label("First Name").fill("Mei")
     modal.get_by_label("Last Name").fill("Zheng")
