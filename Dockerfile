@@ -28,10 +28,12 @@ RUN pip install --no-deps -e . \
     && chmod +x scripts/docker-entrypoint.sh
 
 # Static files are collected into the image (whitenoise serves them, hashed and
-# compressed). Production settings insist on a long SECRET_KEY even for collectstatic;
-# this throw-away one exists only during this build step, never at run time.
+# compressed). Production settings insist on a long SECRET_KEY and a field key even for
+# collectstatic; these throw-away ones exist only during this build step, never at run time.
 ARG COLLECTSTATIC_SECRET_KEY=collectstatic-only-build-time-key-not-used-at-runtime-0123456789
-RUN SECRET_KEY="$COLLECTSTATIC_SECRET_KEY" python manage.py collectstatic --noinput -v0
+ARG COLLECTSTATIC_FIELD_KEY=Y29sbGVjdHN0YXRpYy1vbmx5LWJ1aWxkLWtleS0wMDA=
+RUN SECRET_KEY="$COLLECTSTATIC_SECRET_KEY" SMARTPLUS_FIELD_KEYS="$COLLECTSTATIC_FIELD_KEY" \
+    python manage.py collectstatic --noinput -v0
 
 # Run as an unprivileged user; /data (SQLite fallback, media) is its only writable place.
 RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin smartplus \

@@ -51,3 +51,9 @@ def test_production_refuses_to_start_without_field_keys():
     result = _manage("check", SECRET_KEY=PRODUCTION_SECRET, SMARTPLUS_FIELD_KEYS="")
     assert result.returncode != 0
     assert "SMARTPLUS_FIELD_KEYS must hold at least one Fernet key" in result.stderr
+
+
+def test_production_refuses_a_field_key_that_is_not_a_fernet_key():
+    result = _manage("check", SECRET_KEY=PRODUCTION_SECRET, SMARTPLUS_FIELD_KEYS="not-a-key")
+    assert result.returncode != 0
+    assert "is not a Fernet key" in result.stderr

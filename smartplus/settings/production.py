@@ -27,8 +27,15 @@ CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 
+_KEY_HINT = '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
 if not SMARTPLUS_FIELD_KEYS:  # noqa: F405
+    raise ImproperlyConfigured(f"SMARTPLUS_FIELD_KEYS must hold at least one Fernet key {_KEY_HINT}")
+try:
+    from cryptography.fernet import Fernet
+
+    for _key in SMARTPLUS_FIELD_KEYS:  # noqa: F405
+        Fernet(_key.encode())
+except ValueError as exc:
     raise ImproperlyConfigured(
-        "SMARTPLUS_FIELD_KEYS must hold at least one Fernet key "
-        '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
-    )
+        f"SMARTPLUS_FIELD_KEYS holds a value that is not a Fernet key {_KEY_HINT}"
+    ) from exc
