@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 
 from smartplus import roles
 from smartplus.validators import model_field_errors
@@ -122,6 +123,13 @@ def community_deletion_summary(*, community: Community) -> list[str]:
             f"{community.buildings.count()} building(s), {apartments} apartment(s) and "
             f"{community.end_user_count} end user account(s)"
         )
+    devices = community.device_count
+    cameras = community.cameras.count()
+    if devices or cameras:
+        summary.append(
+            f"{devices} intercom device(s) and {cameras} third-party camera(s) "
+            "(their MACs stay in the MAC library, unbound)"
+        )
     pms = community.pm_assignments.count()
     if pms:
         summary.append(f"{pms} property manager assignment(s) (the property manager accounts stay)")
@@ -194,6 +202,12 @@ def building_contents(*, building: Building) -> list[str]:
     cameras = building.cameras.filter(apartment__isnull=True).count()
     if cameras:
         contents.append(f"{cameras} third-party camera(s)")
+    # A public device serving only this building would be left serving none.
+    public = building.public_devices.model.objects.filter(pk__in=building.public_devices.values("pk"))
+    served_by_one = public.annotate(served=Count("buildings")).filter(served=1).order_by("name")
+    only_here = [d.name for d in served_by_one]
+    if only_here:
+        contents.append(f"the public device(s) {', '.join(only_here)} that serve only this building")
     return contents
 
 

@@ -254,9 +254,6 @@ class DeviceForm(PortalForm):
         except (TypeError, ValueError):
             return 1
 
-    def has_security_relay(self) -> bool:
-        return bool(self[SECURITY].value())
-
     # --- cleaning -----------------------------------------------------------------------------
 
     def clean(self):

@@ -58,10 +58,6 @@ def camera_deletion_summary(*, camera: ThirdPartyCamera) -> list[str]:
     return summary
 
 
-def device_relays(*, device):
-    return Relay.objects.filter(device=device).order_by("kind", "index")
-
-
 # --- intercom device lists and pages -----------------------------------------------------------
 
 # What every device row shows: its MAC, and the names its Location is made of.

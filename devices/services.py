@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.views.decorators.debug import sensitive_variables
 
 from communities.choices import FeaturePlan
 from communities.models import Building, Community
@@ -54,6 +55,7 @@ MAX_CAMERA_PASSWORD = 128
 # Plans whose apartments must each have an indoor monitor ("1Monitor_All": one monitor, all APTs).
 INDOOR_MONITOR_PLANS = frozenset({FeaturePlan.BASIC, FeaturePlan.ONE_MONITOR_ALL})
 LINKABLE_MODEL = "R29"
+GONE = "It was deleted meanwhile (by another user or with its apartment or building)."
 
 
 # --- questions the forms ask too -------------------------------------------------------------
@@ -93,6 +95,35 @@ def _count_devices(community_id: int, delta: int) -> None:
 def _raise(errors: dict) -> None:
     if errors:
         raise ValidationError(errors)
+
+
+# --- access methods and firmware ----------------------------------------------------------------
+
+# 6.7.0: "only door phones R28 with firmware version 28.30.10.7 and above and X912 with firmware
+# version 912.30.10.204 and above support" choosing the access methods of each relay.
+ACCESS_METHOD_FIRMWARE = {"R28": (28, 30, 10, 7), "X912": (912, 30, 10, 204)}
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(part) for part in text.strip().split("."))
+    except ValueError:
+        return None
+
+
+def access_method_note(device: Device) -> str:
+    """Why the device ignores its relays' access methods, or "" (supported, or model unknown)."""
+    if not device.model:
+        return ""
+    minimum = ACCESS_METHOD_FIRMWARE.get(device.model)
+    version = _version(device.firmware_version)
+    if minimum is not None and version is not None and version >= minimum:
+        return ""
+    rule = (
+        "Access methods are applied only by R28 door phones with firmware 28.30.10.7 or later and X912 "
+        "with firmware 912.30.10.204 or later"
+    )
+    return f"{rule}: this {device.model} ({device.firmware_version}) opens every relay by any method."
 
 
 # --- MAC binding -------------------------------------------------------------------------------
@@ -350,8 +381,11 @@ def device_update(
     current = (
         Device.objects.select_for_update(of=("self",))
         .select_related("building", "apartment")
-        .get(pk=device.pk)
+        .filter(pk=device.pk)
+        .first()
     )
+    if current is None:
+        raise ValidationError(GONE)
     was_indoor_monitor = current.device_type == DeviceType.INDOOR_MONITOR
     prepared = prepare_device(
         community=community,
@@ -403,7 +437,14 @@ def device_delete(*, actor, device: Device) -> None:
     if not Device.objects.for_actor(actor, roles.DELETE).filter(pk=device.pk).exists():
         raise PermissionDenied
     community = _lock_community(device.community_id)
-    current = Device.objects.select_for_update(of=("self",)).select_related("apartment").get(pk=device.pk)
+    current = (
+        Device.objects.select_for_update(of=("self",))
+        .select_related("apartment")
+        .filter(pk=device.pk)
+        .first()
+    )
+    if current is None:
+        raise ValidationError(GONE)
     if current.device_type == DeviceType.INDOOR_MONITOR:
         reason = _last_indoor_monitor(community, current)
         if reason:
@@ -451,6 +492,7 @@ def linkable_devices(*, camera: ThirdPartyCamera):
     return qs.order_by("name", "pk")
 
 
+@sensitive_variables("password")
 def _camera_errors(camera: ThirdPartyCamera, password: str | None, linked: list[Device]) -> dict:
     for name in CAMERA_FIELDS:
         setattr(camera, name, (getattr(camera, name) or "").strip())
@@ -476,6 +518,7 @@ def _camera_errors(camera: ThirdPartyCamera, password: str | None, linked: list[
 
 
 @transaction.atomic
+@sensitive_variables("password")
 def camera_create(
     *,
     actor,
@@ -510,6 +553,7 @@ def _audit_links(camera: ThirdPartyCamera, before: list[Device], after: list[Dev
 
 
 @transaction.atomic
+@sensitive_variables("password")
 def camera_update(
     *,
     actor,
@@ -521,7 +565,9 @@ def camera_update(
     """Edit a camera; an empty or missing password keeps the stored one."""
     if not ThirdPartyCamera.objects.for_actor(actor, roles.CHANGE).filter(pk=camera.pk).exists():
         raise PermissionDenied
-    current = ThirdPartyCamera.objects.select_for_update().get(pk=camera.pk)
+    current = ThirdPartyCamera.objects.select_for_update().filter(pk=camera.pk).first()
+    if current is None:
+        raise ValidationError(GONE)
     for name, value in fields.items():
         if name not in CAMERA_FIELDS:
             raise ValueError(f"{name} cannot be set here")

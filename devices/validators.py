@@ -51,7 +51,7 @@ def validate_rtsp_address(value: str) -> None:
     host, sep, port = authority.rpartition(":")
     if not sep or not host or "]" in port:
         raise ValidationError(f"The address needs a port. {RTSP_HINT}", code="port")
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not re.fullmatch(r"[0-9]{1,5}", port) or not 1 <= int(port) <= 65535:
         raise ValidationError(f"The port must be a number from 1 to 65535. {RTSP_HINT}", code="port")
     if not _host_ok(host):
         raise ValidationError(f"{host} is not an IP address or domain name. {RTSP_HINT}", code="host")

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import PropertyManagerAssignment
 from communities.models import Building, Community
-from devices.models import Device
+from devices.models import Device, ThirdPartyCamera
 from smartplus import audit, phones, roles
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.validators import model_field_errors
@@ -296,7 +296,12 @@ def apartment_update(
         _set(master, resident, RESIDENT_FIELDS)
         errors.update(_resident_errors(master))
     _raise(errors)
+    moved = apt.building_id != apartment.building_id
     apt.save()
+    if moved:
+        # An apartment's devices and cameras store its building too: they move with it.
+        Device.objects.filter(apartment=apt).update(building=apt.building_id)
+        ThirdPartyCamera.objects.filter(apartment=apt).update(building=apt.building_id)
     if resident is not None:
         if is_new:
             _new_app_account(master)

@@ -11,6 +11,7 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 
 class UndecryptableError(Exception):
@@ -33,6 +34,7 @@ def _current() -> MultiFernet:
     return _fernet(tuple(settings.SMARTPLUS_FIELD_KEYS))
 
 
+@sensitive_variables("plain")
 def encrypt(plain: str) -> str:
     return _current().encrypt(plain.encode()).decode()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -18,18 +17,15 @@ from ..camera_forms import CameraForm
 from ..camera_tables import CameraTable
 from ..choices import Place
 from ..models import ThirdPartyCamera
+from . import places
 from .places import BuildingNodeMixin, PublicNodeMixin
 
 PAGE_TITLE = "Resident and Device"
 
 
 def camera_list_url(camera: ThirdPartyCamera) -> str:
-    """Where a camera is listed: its place's Third Party Devices."""
-    if camera.place == Place.APARTMENT:
-        return reverse("residents:apartment_detail", args=[camera.apartment_id])
-    if camera.place == Place.BUILDING:
-        return reverse("devices:building_cameras", args=[camera.building_id])
-    return reverse("devices:public_cameras", args=[camera.community_id])
+    """Where a camera is listed: its place's Third Party Devices, or its apartment's page."""
+    return places.list_url(camera, "cameras")
 
 
 # --- lists -------------------------------------------------------------------------------------

@@ -18,44 +18,15 @@ from ..filters import DeviceFilterSet
 from ..forms import DeviceForm
 from ..models import Device
 from ..tables import CommunityDeviceTable, DeviceTable
+from . import places
 from .places import BuildingNodeMixin, PublicNodeMixin
 
 PAGE_TITLE = "Resident and Device"
 
-# 6.7.0: "only door phones R28 with firmware version 28.30.10.7 and above and X912 with firmware
-# version 912.30.10.204 and above support" choosing the access methods of each relay.
-ACCESS_METHOD_FIRMWARE = {"R28": (28, 30, 10, 7), "X912": (912, 30, 10, 204)}
-
-
-def _version(text: str) -> tuple[int, ...] | None:
-    try:
-        return tuple(int(part) for part in text.strip().split("."))
-    except ValueError:
-        return None
-
-
-def access_method_note(device: Device) -> str:
-    """Why the device ignores its relays' access methods, or "" (supported, or model unknown)."""
-    if not device.model:
-        return ""
-    minimum = ACCESS_METHOD_FIRMWARE.get(device.model)
-    version = _version(device.firmware_version)
-    if minimum is not None and version is not None and version >= minimum:
-        return ""
-    rule = (
-        "Access methods are applied only by R28 door phones with firmware 28.30.10.7 or later and X912 "
-        "with firmware 912.30.10.204 or later"
-    )
-    return f"{rule}: this {device.model} ({device.firmware_version}) opens every relay by any method."
-
 
 def place_list_url(device: Device) -> str:
     """The list the device is shown in: its place's Intercom Devices, or its apartment's page."""
-    if device.place == Place.PUBLIC:
-        return reverse("devices:public_devices", args=[device.community_id])
-    if device.place == Place.BUILDING:
-        return reverse("devices:building_devices", args=[device.building_id])
-    return reverse("residents:apartment_detail", args=[device.apartment_id])
+    return places.list_url(device, "devices")
 
 
 def _permissions(actor) -> dict:
@@ -234,25 +205,17 @@ class DeviceEditView(generic.ObjectEditView):
         return [*crumbs, (self.title, None)]
 
     def get_extra_context(self) -> dict:
-        place_label = {
-            Place.PUBLIC: Place.PUBLIC.label,
-            Place.BUILDING: self.building.name if self.building else "",
-            Place.APARTMENT: f"{self.building.name}-{self.apartment.number}" if self.apartment else "",
-        }[self.place]
+        # A new device is not saved yet: an unsaved one at the same place names it and its list.
+        placed = self.object or Device(
+            community=self.community, place=self.place, building=self.building, apartment=self.apartment
+        )
         return {
             "community": self.community,
             "place": self.place,
-            "place_label": place_label,
-            "cancel_url": place_list_url(self.object) if self.object else self._add_list_url(),
+            "place_label": placed.location,
+            "cancel_url": place_list_url(placed),
             "can_delete": self.object is not None and roles.allows(self.request.actor, Device, roles.DELETE),
         }
-
-    def _add_list_url(self) -> str:
-        if self.place == Place.APARTMENT:
-            return reverse("residents:apartment_detail", args=[self.apartment.pk])
-        if self.place == Place.BUILDING:
-            return reverse("devices:building_devices", args=[self.building.pk])
-        return reverse("devices:public_devices", args=[self.community.pk])
 
 
 class DeviceDetailView(CommunityPageMixin, generic.ObjectDetailView):
@@ -293,7 +256,7 @@ class DeviceDetailView(CommunityPageMixin, generic.ObjectDetailView):
             "security_relay": next((r for r in relays if r.kind == RelayKind.SECURITY), None),
             "chosen_buildings": list(device.buildings.all()) if not device.all_buildings else [],
             "offline": services.offline_solution_enabled(device.community),
-            "access_method_note": access_method_note(device),
+            "access_method_note": services.access_method_note(device),
             "list_url": place_list_url(device),
         }
 

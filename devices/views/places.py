@@ -10,6 +10,15 @@ from communities.models import Building, Community
 from ..choices import Place
 
 
+def list_url(placed, kind: str) -> str:
+    """Where a device ("devices") or camera ("cameras") is listed: its tab, or its apartment's page."""
+    if placed.place == Place.APARTMENT:
+        return reverse("residents:apartment_detail", args=[placed.apartment_id])
+    if placed.place == Place.BUILDING:
+        return reverse(f"devices:building_{kind}", args=[placed.building_id])
+    return reverse(f"devices:public_{kind}", args=[placed.community_id])
+
+
 class PublicNodeMixin:
     """A list under the Public Area node: the community comes from the URL, scoped to the actor."""
 

@@ -81,6 +81,8 @@ def test_rtsp_address_accepts_ip_domain_and_ipv6_with_port(world, address):
         ("rtsp://192.168.1.20", "needs a port"),
         ("rtsp://192.168.1.20:0", "from 1 to 65535"),
         ("rtsp://192.168.1.20:70000", "from 1 to 65535"),
+        ("rtsp://192.168.1.20:²", "from 1 to 65535"),  # a digit to str.isdigit, not to int()
+        ("rtsp://192.168.1.20:٥٥٤", "from 1 to 65535"),  # Arabic-Indic digits
         ("rtsp://u:p@192.168.1.20:554", "Do not put the username or password"),
         ("rtsp://192.168.1.20:554/my stream", "Not an RTSP address"),
         ("rtsp://cam example.com:554", "Not an RTSP address"),

@@ -1,8 +1,9 @@
-"""Two installers' staff binding the same MAC at the same moment: exactly one device gets it.
+"""An installer's staff binding the same MAC in two communities at once: one device gets it.
 
-Real PostgreSQL transactions on two connections (threads). The service locks the library row,
-so the second transaction waits and then sees the first device; without the lock the one-to-one
-constraint would still refuse the second, but as a server error instead of a message at the field.
+Real PostgreSQL transactions on two connections (threads). The two communities have their own
+locks, so only the lock on the library row serialises them: the second transaction waits and
+then sees the first device. Without that lock the one-to-one constraint would still refuse the
+second, but as a server error instead of a message at the field.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ def test_concurrent_binds_of_one_mac_give_one_device_and_one_field_error():
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
-    def bind(name: str) -> None:
+    def bind(name: str, community) -> None:
         try:
             barrier.wait()
             services.device_create(
                 actor=world.installer_a,
-                community=world.community_a,
+                community=community,
                 mac=entry.mac,
                 fields={"device_type": DeviceType.MULTI_TENANT_DOOR_PHONE, "name": name},
                 relays=[],
@@ -43,7 +44,10 @@ def test_concurrent_binds_of_one_mac_give_one_device_and_one_field_error():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=bind, args=(n,)) for n in ("North Gate", "South Gate")]
+    threads = [
+        threading.Thread(target=bind, args=("North Gate", world.community_a)),
+        threading.Thread(target=bind, args=("South Gate", world.community_a2)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -54,4 +58,6 @@ def test_concurrent_binds_of_one_mac_give_one_device_and_one_field_error():
     assert refused.startswith(f"{entry.mac} is already bound to “")
     assert Device.objects.filter(mac_address=entry).count() == 1
     world.community_a.refresh_from_db()
-    assert world.community_a.device_count == 2  # Alpha Gate and the one that won
+    world.community_a2.refresh_from_db()
+    # Alpha Gate, plus the one that won in whichever community.
+    assert world.community_a.device_count + world.community_a2.device_count == 2

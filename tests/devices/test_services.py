@@ -524,3 +524,39 @@ def test_camera_link_changes_are_audited(world):
     )
     entry = AuditLog.objects.filter(object_id=str(world.camera_a.pk), action="update").latest("pk")
     assert entry.changes == {"linked_devices": [["Alpha Gate"], []]}
+
+
+def test_moving_an_apartment_takes_its_devices_and_cameras_along(world):
+    from residents.services import apartment_update
+
+    device = add(world, apartment=world.apartment_a, name="Hall Monitor", device_type=MONITOR)
+    camera = make_camera(world.community_a, "Hall Cam", apartment=world.apartment_a)
+    annex = make_building(world.community_a, "Annex")
+    apartment_update(
+        actor=world.installer_a, apartment=world.apartment_a, building=annex, fields={}, resident=None
+    )
+    device.refresh_from_db()
+    camera.refresh_from_db()
+    assert (device.building, camera.building) == (annex, annex)
+    assert device.location == "Annex-101"
+    # The old building is empty now and can go; the moved devices stay.
+    building_delete(actor=world.installer_a, building=world.building_a)
+    assert Device.objects.filter(pk=device.pk).exists()
+
+
+def test_a_building_that_alone_is_served_by_a_public_device_is_not_deleted(world):
+    annex = make_building(world.community_a, "Annex")
+    other = make_building(world.community_a, "Other")
+    add(world, name="Annex Gate", all_buildings=False, buildings=[annex])
+    add(world, name="Shared Gate", all_buildings=False, buildings=[annex, other])
+    with pytest.raises(ValidationError) as exc:
+        building_delete(actor=world.installer_a, building=annex)
+    assert "Annex Gate" in exc.value.messages[0] and "Shared Gate" not in exc.value.messages[0]
+
+
+def test_community_deletion_summary_names_its_devices_and_cameras(world):
+    from communities.services import community_deletion_summary
+
+    world.community_a.refresh_from_db()
+    summary = " ".join(community_deletion_summary(community=world.community_a))
+    assert "1 intercom device(s) and 1 third-party camera(s)" in summary
