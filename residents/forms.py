@@ -10,6 +10,7 @@ from django_countries import countries
 
 from communities.models import Building
 from devices.choices import NetworkGroup
+from devices.models import Device, Relay
 from devices.services import requires_indoor_monitor
 from smartplus import phones
 from smartplus.forms import PortalForm
@@ -60,7 +61,7 @@ def _monitor_fields() -> dict[str, forms.Field]:
         ),
         "monitor_name": forms.CharField(
             label="Device Name",
-            max_length=64,
+            max_length=Device._meta.get_field("name").max_length,
             help_text="Name the device to distinguish it from others.",
         ),
         "monitor_network_group": forms.TypedChoiceField(
@@ -80,7 +81,7 @@ def _monitor_fields() -> dict[str, forms.Field]:
         fields[f"monitor_relay{i}_enabled"] = forms.BooleanField(label=f"Relay{i}", required=False)
         fields[f"monitor_relay{i}_name"] = forms.CharField(
             label="Relay Name",
-            max_length=64,
+            max_length=Relay._meta.get_field("name").max_length,
             required=False,
             help_text="Required when the relay is On; e.g. the door it opens.",
         )
