@@ -12,7 +12,8 @@ from django.db.models import Q
 from smartplus.forms import PortalForm
 
 from .models import Device, ThirdPartyCamera
-from .services import CAMERA_FIELDS, MAX_CAMERA_PASSWORD, linkable_devices
+from .selectors import linkable_devices
+from .services import CAMERA_FIELDS, MAX_CAMERA_PASSWORD
 
 RTSP_PLACEHOLDER = "rtsp://ip:port or rtsp://domain:port"
 LINK_HELP = (
@@ -47,13 +48,15 @@ class CameraForm(PortalForm):
             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
             help_text="Leave blank to keep the current password." if editing else "",
         )
-        choices = linkable_devices(camera=camera)
+        choices = linkable_devices(actor=self.actor, camera=camera)
         if editing:
             # A linked device that stopped qualifying (its firmware changed) stays visible, so the
             # service can say why it must be unlinked instead of the link vanishing silently.
-            choices = Device.objects.filter(
-                Q(pk__in=choices.values("pk")) | Q(pk__in=camera.linked_devices.values("pk"))
-            ).order_by("name", "pk")
+            choices = (
+                Device.objects.for_actor(self.actor)
+                .filter(Q(pk__in=choices.values("pk")) | Q(pk__in=camera.linked_devices.values("pk")))
+                .order_by("name", "pk")
+            )
         self.fields["linked_devices"] = LinkedDeviceField(
             label="Link Device",
             queryset=choices,

@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 from communities.models import Building
 from smartplus import roles
 
-from .choices import Place
+from .choices import DOOR_PHONES, Place
 from .models import Device, Relay, ThirdPartyCamera
 
 
@@ -98,3 +98,20 @@ def device_detail(*, actor, pk: int, action: str = roles.VIEW):
             Prefetch("buildings", queryset=Building.objects.order_by("name", "pk")),
         )
     )
+
+
+def linkable_devices(*, actor, camera):
+    """What a camera of this place may link to: the actor's R29 door phones of the same place."""
+    from .services import LINKABLE_MODEL
+
+    qs = Device.objects.for_actor(actor).filter(
+        community_id=camera.community_id,
+        place=camera.place,
+        model=LINKABLE_MODEL,
+        device_type__in=list(DOOR_PHONES),
+    )
+    if camera.place == Place.BUILDING:
+        qs = qs.filter(building_id=camera.building_id)
+    elif camera.place == Place.APARTMENT:
+        qs = qs.filter(apartment_id=camera.apartment_id)
+    return qs.order_by("name", "pk")

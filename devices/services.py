@@ -477,21 +477,6 @@ def _same_place(camera: ThirdPartyCamera, device: Device) -> bool:
     return True
 
 
-def linkable_devices(*, camera: ThirdPartyCamera):
-    """The devices a camera of this place may link to: R29 door phones of the same place."""
-    qs = Device.objects.filter(
-        community_id=camera.community_id,
-        place=camera.place,
-        model=LINKABLE_MODEL,
-        device_type__in=list(DOOR_PHONES),
-    )
-    if camera.place == Place.BUILDING:
-        qs = qs.filter(building_id=camera.building_id)
-    elif camera.place == Place.APARTMENT:
-        qs = qs.filter(apartment_id=camera.apartment_id)
-    return qs.order_by("name", "pk")
-
-
 @sensitive_variables("password")
 def _camera_errors(camera: ThirdPartyCamera, password: str | None, linked: list[Device]) -> dict:
     for name in CAMERA_FIELDS:

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from communities.formatting import community_datetime
-from devices import services
+from devices import selectors, services
 from devices.choices import DeviceType, Place
 from devices.models import ThirdPartyCamera
 from tests.factories import build_world, make_apartment, make_building, make_camera, make_device
@@ -230,12 +230,17 @@ def test_linkable_devices_are_the_r29_door_phones_of_the_place(world):
     block = make_device(world.community_a, "Block Door", building=world.building_a, firmware_version=R29)
     apt = make_device(world.community_a, "Apt Door", apartment=world.apartment_a, firmware_version=R29)
     other_community = make_device(world.community_a2, "Towers Gate", firmware_version=R29)
-    assert list(services.linkable_devices(camera=world.camera_a)) == [world.device_a, single]
+    assert list(selectors.linkable_devices(actor=world.installer_a, camera=world.camera_a)) == [
+        world.device_a,
+        single,
+    ]
     building_cam = create(world, building=world.building_a)
-    assert list(services.linkable_devices(camera=building_cam)) == [block]
+    assert list(selectors.linkable_devices(actor=world.installer_a, camera=building_cam)) == [block]
     apt_cam = create(world, apartment=world.apartment_a)
-    assert list(services.linkable_devices(camera=apt_cam)) == [apt]
-    assert other_community not in services.linkable_devices(camera=world.camera_a)
+    assert list(selectors.linkable_devices(actor=world.installer_a, camera=apt_cam)) == [apt]
+    assert other_community not in selectors.linkable_devices(actor=world.installer_a, camera=world.camera_a)
+    # Another tenant is offered nothing of installer A's.
+    assert list(selectors.linkable_devices(actor=world.installer_b, camera=world.camera_a)) == []
 
 
 def test_a_camera_of_another_community_cannot_be_linked_across(world):
