@@ -27,7 +27,6 @@ from .harness import (
     format_queries,
     get_ok,
     log,
-    ms,
     profile,
     timeit_interleaved,
 )
@@ -124,16 +123,12 @@ def dashboard_page_one(report: Report, options: Options) -> None:
     timings = timeit_interleaved(cases, repeat=options.repeat, warmup=options.warmup)
     t_small, t_large, t_100 = timings["small"], timings["large"], timings["large_100"]
 
-    def figure(timing) -> str:
-        return f"{ms(timing.median)}  (p95 {ms(timing.p95)})"
-
-    ratio = t_large.median / t_small.median
     q_small, q_large = len(queries["small"]), len(queries["large"])
-    report.add(f"dashboard page 1, {SMALL} communities (median)", figure(t_small))
-    report.add(f"dashboard page 1, {LARGE:,} communities", figure(t_large))
-    report.add(f"ratio {LARGE:,} / {SMALL}", f"{ratio:.2f}", f"≤ {RATIO_GOAL}", ratio <= RATIO_GOAL)
-    report.add(f"queries {SMALL} / {LARGE:,}", f"{q_small} / {q_large}", "equal", q_small == q_large)
-    report.add(f"dashboard, {LARGE:,} communities, per_page=100", figure(t_100))
+    report.add(f"dashboard page 1, {SMALL} communities (median)", t_small.figure)
+    report.add(f"dashboard page 1, {LARGE:,} communities", t_large.figure)
+    report.ratio(f"ratio {LARGE:,} / {SMALL}", t_large, t_small, RATIO_GOAL)
+    report.same_queries(f"queries {SMALL} / {LARGE:,}", q_small, q_large)
+    report.add(f"dashboard, {LARGE:,} communities, per_page=100", t_100.figure)
     report.add("queries, per_page=100", str(len(queries["large_100"])))
 
     if options.verbose:

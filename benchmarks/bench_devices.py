@@ -39,7 +39,6 @@ from .harness import (
     format_queries,
     get_ok,
     log,
-    ms,
     profile,
     timeit_interleaved,
 )
@@ -182,46 +181,30 @@ def community_devices(report: Report, options: Options) -> None:
     log(f"  timing {options.repeat} runs each after {options.warmup} warm-up runs ...")
     timings = timeit_interleaved(cases, repeat=options.repeat, warmup=options.warmup)
 
-    def figure(case: str) -> str:
-        return f"{ms(timings[case].median)}  (p95 {ms(timings[case].p95)})"
-
     def count(case: str) -> int:
         return len(queries[case])
 
-    size_ratio = timings["large"].median / timings["small"].median
-    last_ratio = timings["large_last"].median / timings["large"].median
-    created_ratio = timings["created_last"].median / timings["created"].median
-    report.add(f"device list page 1, {SMALL} devices (median)", figure("small"))
-    report.add(f"device list page 1, {LARGE:,} devices", figure("large"))
-    report.add(f"ratio {LARGE:,} / {SMALL}", f"{size_ratio:.2f}", f"≤ {SIZE_GOAL}", size_ratio <= SIZE_GOAL)
-    report.add(
-        f"queries {SMALL} / {LARGE:,}",
-        f"{count('small')} / {count('large')}",
-        "equal",
-        count("small") == count("large"),
-    )
-    report.add(f"device list last page (page {last:,}), {LARGE:,} devices", figure("large_last"))
-    report.add(
-        "ratio last page / page 1", f"{last_ratio:.2f}", f"≤ {LAST_PAGE_GOAL}", last_ratio <= LAST_PAGE_GOAL
-    )
-    report.add(f"sorted by Created Time (newest first), page 1, {LARGE:,}", figure("created"))
-    report.add(f"sorted by Created Time, last page, {LARGE:,}", figure("created_last"))
-    report.add(
+    report.add(f"device list page 1, {SMALL} devices (median)", timings["small"].figure)
+    report.add(f"device list page 1, {LARGE:,} devices", timings["large"].figure)
+    report.ratio(f"ratio {LARGE:,} / {SMALL}", timings["large"], timings["small"], SIZE_GOAL)
+    report.same_queries(f"queries {SMALL} / {LARGE:,}", count("small"), count("large"))
+    report.add(f"device list last page (page {last:,}), {LARGE:,} devices", timings["large_last"].figure)
+    report.ratio("ratio last page / page 1", timings["large_last"], timings["large"], LAST_PAGE_GOAL)
+    report.add(f"sorted by Created Time (newest first), page 1, {LARGE:,}", timings["created"].figure)
+    report.add(f"sorted by Created Time, last page, {LARGE:,}", timings["created_last"].figure)
+    report.ratio(
         "ratio last page / page 1, by Created Time",
-        f"{created_ratio:.2f}",
-        f"≤ {LAST_PAGE_GOAL}",
-        created_ratio <= LAST_PAGE_GOAL,
+        timings["created_last"],
+        timings["created"],
+        LAST_PAGE_GOAL,
     )
-    report.add(
-        "queries page 1 / last page / by Created Time",
-        f"{count('large')} / {count('large_last')} / {count('created')}",
-        "equal",
-        count("large") == count("large_last") == count("created"),
+    report.same_queries(
+        "queries page 1 / last page / by Created Time", count("large"), count("large_last"), count("created")
     )
-    report.add(f'search q="{TEXT_SEARCH}", {LARGE:,} devices', figure("text"))
-    report.add('search q="0c:02:00:01" (a MAC prefix)', figure("mac"))
-    report.add("Device Type = Guard phone", figure("type"))
-    report.add(f"Public Area list page 1 ({public_count:,} devices)", figure("public"))
+    report.add(f'search q="{TEXT_SEARCH}", {LARGE:,} devices', timings["text"].figure)
+    report.add('search q="0c:02:00:01" (a MAC prefix)', timings["mac"].figure)
+    report.add("Device Type = Guard phone", timings["type"].figure)
+    report.add(f"Public Area list page 1 ({public_count:,} devices)", timings["public"].figure)
     report.add("queries: search / type / public", f"{count('text')} / {count('type')} / {count('public')}")
 
     if options.verbose:

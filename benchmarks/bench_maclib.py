@@ -186,19 +186,12 @@ def maclib_bench(report: Report, options: Options) -> None:
     log(f"  timing {options.repeat} runs each after {options.warmup} warm-up runs ...")
     timings = timeit_interleaved(cases, repeat=options.repeat, warmup=options.warmup)
 
-    def figure(case: str) -> str:
-        return f"{ms(timings[case].median)}  (p95 {ms(timings[case].p95)})"
-
-    ratio = timings["large"].median / timings["small"].median
-    report.add(f"MAC list page 1, {SMALL} MACs (median)", figure("small"))
-    report.add(f"MAC list page 1, {LARGE:,} MACs", figure("large"))
-    report.add(f"ratio {LARGE:,} / {SMALL}", f"{ratio:.2f}", f"≤ {SIZE_GOAL}", ratio <= SIZE_GOAL)
-    counts = f"{len(queries['small'])} / {len(queries['large'])}"
-    report.add(
-        f"queries {SMALL} / {LARGE:,}", counts, "equal", len(queries["small"]) == len(queries["large"])
-    )
-    report.add(f"MAC list last page (page {last:,}), {LARGE:,} MACs", figure("large_last"))
-    report.add(f"MAC search (partial MAC), {LARGE:,} MACs", figure("search"))
+    report.add(f"MAC list page 1, {SMALL} MACs (median)", timings["small"].figure)
+    report.add(f"MAC list page 1, {LARGE:,} MACs", timings["large"].figure)
+    report.ratio(f"ratio {LARGE:,} / {SMALL}", timings["large"], timings["small"], SIZE_GOAL)
+    report.same_queries(f"queries {SMALL} / {LARGE:,}", len(queries["small"]), len(queries["large"]))
+    report.add(f"MAC list last page (page {last:,}), {LARGE:,} MACs", timings["large_last"].figure)
+    report.add(f"MAC search (partial MAC), {LARGE:,} MACs", timings["search"].figure)
 
     if options.verbose:
         for case, logged in queries.items():

@@ -37,7 +37,6 @@ from .harness import (
     format_queries,
     get_ok,
     log,
-    ms,
     profile,
     timeit_interleaved,
 )
@@ -173,39 +172,30 @@ def resident_search(report: Report, options: Options) -> None:
     log(f"  timing {options.repeat} runs each after {options.warmup} warm-up runs ...")
     timings = timeit_interleaved(cases, repeat=options.repeat, warmup=options.warmup)
 
-    def figure(case: str) -> str:
-        return f"{ms(timings[case].median)}  (p95 {ms(timings[case].p95)})"
-
     def count(case: str) -> int:
         return len(queries[case])
 
-    size_ratio = timings["large"].median / timings["small"].median
-    last_ratio = timings["large_last"].median / timings["large"].median
-    report.add(f"search page 1, {SMALL} APTs ({small.end_user_count} end users, median)", figure("small"))
-    report.add(f"search page 1, {LARGE:,} APTs ({large.end_user_count:,} end users)", figure("large"))
-    report.add(f"ratio {LARGE:,} / {SMALL}", f"{size_ratio:.2f}", f"≤ {SIZE_GOAL}", size_ratio <= SIZE_GOAL)
     report.add(
-        f"queries {SMALL} / {LARGE:,}",
-        f"{count('small')} / {count('large')}",
-        "equal",
-        count("small") == count("large"),
+        f"search page 1, {SMALL} APTs ({small.end_user_count} end users, median)", timings["small"].figure
     )
+    report.add(f"search page 1, {LARGE:,} APTs ({large.end_user_count:,} end users)", timings["large"].figure)
+    report.ratio(f"ratio {LARGE:,} / {SMALL}", timings["large"], timings["small"], SIZE_GOAL)
+    report.same_queries(f"queries {SMALL} / {LARGE:,}", count("small"), count("large"))
     on_last = large.end_user_count - (last - 1) * PER_PAGE
-    report.add(f"search last page (page {last:,}, {on_last} rows), {LARGE:,} APTs", figure("large_last"))
     report.add(
-        "ratio last page / page 1", f"{last_ratio:.2f}", f"≤ {LAST_PAGE_GOAL}", last_ratio <= LAST_PAGE_GOAL
+        f"search last page (page {last:,}, {on_last} rows), {LARGE:,} APTs", timings["large_last"].figure
     )
+    report.ratio("ratio last page / page 1", timings["large_last"], timings["large"], LAST_PAGE_GOAL)
+    report.same_queries("queries page 1 / last page", count("large"), count("large_last"))
     report.add(
-        "queries page 1 / last page",
-        f"{count('large')} / {count('large_last')}",
-        "equal",
-        count("large") == count("large_last"),
+        f"APT list page 1, building of {building.apartments.count():,} APTs", timings["apt_list"].figure
     )
-    report.add(f"APT list page 1, building of {building.apartments.count():,} APTs", figure("apt_list"))
     report.add("queries, APT list", str(count("apt_list")))
-    report.add(f"search App Status = Registered ({registered:,}), {LARGE:,} APTs", figure("registered"))
+    report.add(
+        f"search App Status = Registered ({registered:,}), {LARGE:,} APTs", timings["registered"].figure
+    )
     report.add("queries, App Status = Registered", str(count("registered")))
-    report.add(f'search q="{TEXT_SEARCH}", {LARGE:,} APTs', figure("text"))
+    report.add(f'search q="{TEXT_SEARCH}", {LARGE:,} APTs', timings["text"].figure)
     report.add(f'queries, q="{TEXT_SEARCH}"', str(count("text")))
 
     if options.verbose:

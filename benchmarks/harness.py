@@ -140,6 +140,11 @@ class Timing:
         return statistics.median(self.samples_ms)
 
     @property
+    def figure(self) -> str:
+        """How a timing is printed: the median, and the 95th percentile."""
+        return f"{ms(self.median)}  (p95 {ms(self.p95)})"
+
+    @property
     def p95(self) -> float:
         ordered = sorted(self.samples_ms)
         return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
@@ -248,6 +253,16 @@ class Report:
 
     def add(self, label: str, value: str, goal: str = "", met: bool | None = None) -> None:
         self.rows.append(Row(label, value, goal, met))
+
+    def ratio(self, label: str, top: Timing, bottom: Timing, goal: float) -> float:
+        """A ratio of two medians with its "≤ goal"."""
+        value = top.median / bottom.median
+        self.add(label, f"{value:.2f}", f"≤ {goal}", value <= goal)
+        return value
+
+    def same_queries(self, label: str, *counts: int) -> None:
+        """Query counts that must be equal (a page must not query more for more rows)."""
+        self.add(label, " / ".join(str(c) for c in counts), "equal", len(set(counts)) == 1)
 
     def note(self, text: str) -> None:
         """Free text printed under the table (query logs, EXPLAIN output)."""

@@ -34,6 +34,28 @@ COMMUNITY_FORM = {
 }
 
 
+def apt_form(number: str = "102", **overrides) -> dict:
+    """A valid POST of the Add APT dialog (apartment and family master); tests override fields."""
+    return {
+        "number": number,
+        "floor": "",
+        "name": "",
+        "web_relay_id": "0",
+        "call_type": "0",
+        "call_mode": "ip",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "email": "",
+        "language": "en",
+        "country": "",
+        "mobile_number": "",
+        "landline1": "",
+        "landline2": "",
+        "landline3": "",
+        **overrides,
+    }
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User

@@ -18,7 +18,7 @@ from devices.models import Device, Relay
 from maclib.models import MacAddress
 from residents import services
 from residents.models import Apartment, Resident
-from tests.factories import CommunityFactory, build_world, make_building, make_device, make_mac
+from tests.factories import CommunityFactory, apt_form, build_world, make_building, make_device, make_mac
 
 pytestmark = pytest.mark.django_db
 
@@ -50,25 +50,7 @@ def basic(world):
 
 
 def apt_post(**overrides) -> dict:
-    data = {
-        "number": "201",
-        "floor": "",
-        "name": "",
-        "web_relay_id": "0",
-        "call_type": "0",
-        "call_mode": "ip",
-        "first_name": "Ann",
-        "last_name": "Lee",
-        "email": "",
-        "language": "en",
-        "country": "",
-        "mobile_number": "",
-        "landline1": "",
-        "landline2": "",
-        "landline3": "",
-    }
-    data.update(overrides)
-    return data
+    return apt_form(**{"number": "201", **overrides})
 
 
 def monitor_post(mac: str, **overrides) -> dict:

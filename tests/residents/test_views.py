@@ -15,34 +15,12 @@ from django.utils import timezone
 
 from communities.models import Building, Community
 from residents.models import Apartment, Resident
+from tests.factories import apt_form as apt_post
 from tests.factories import make_apartment, make_building, make_family_member
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def apt_post(**overrides) -> dict:
-    """A valid POST of the Add APT dialog (apartment and family master)."""
-    data = {
-        "number": "102",
-        "floor": "",
-        "name": "",
-        "web_relay_id": "0",
-        "call_type": "0",
-        "call_mode": "ip",
-        "first_name": "Ann",
-        "last_name": "Lee",
-        "email": "",
-        "language": "en",
-        "country": "",
-        "mobile_number": "",
-        "landline1": "",
-        "landline2": "",
-        "landline3": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def edit_apt_post(w, **overrides) -> dict:
