@@ -6,6 +6,10 @@ class SmartplusConfig(AppConfig):
     verbose_name = "SmartPlus portal"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from . import audit
+        from .checks import xlsx_parser_check
 
         audit.connect_signals()
+        checks.register(xlsx_parser_check, checks.Tags.security)

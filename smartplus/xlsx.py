@@ -1,0 +1,374 @@
+"""Excel workbooks in and out: the hardened reader of uploaded templates, and the writer of
+templates, exports and error files.
+
+Reading trusts nothing in an upload. Before openpyxl sees a byte, the package is checked: size,
+a real .xlsx (a zip holding a workbook part, whatever the file is called), no macros, and a
+zip-bomb guard on the central directory (entry count, total unpacked size, compression ratio).
+Each entry is then inflated once, in small chunks, to prove it holds no more than its directory
+declares, so those figures bound what openpyxl reads. XML goes through defusedxml (entities
+refused; see `defusedxml_active`), and formula cells are refused where they stand.
+
+Writing neutralises formula injection: a text starting with =, +, -, @, a tab or a carriage
+return is written as a text cell with Excel's quote prefix, so it opens as the text it is.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_ACCEPT = f".xlsx,{XLSX_CONTENT_TYPE}"
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# A template of 20,000 full rows unpacks to about 10 MB; a zip bomb is refused long before.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+# A workbook from Excel or LibreOffice holds 10-30 parts; a bomb of many small parts is refused.
+MAX_ENTRIES = 200
+# Sheet XML compresses 5-30 times; a part inflating more than this is built to explode.
+MAX_RATIO = 150
+RATIO_FROM_BYTES = 1024 * 1024
+_CHUNK = 64 * 1024
+MAX_COLUMNS = 40
+
+NOT_XLSX = "The file is not an Excel workbook (.xlsx). Download the template and fill it in."
+MACROS = "Workbooks with macros (.xlsm) are not accepted: save the template as an .xlsx workbook."
+TOO_LARGE = f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it into smaller files."
+UNPACKED = "The workbook is too large once unpacked; keep only the template's sheet and split the rows."
+BOMB = "The workbook is compressed suspiciously much (a zip bomb?); save it again from Excel."
+ENTITIES = (
+    "The workbook contains XML entity declarations, which are refused for safety; "
+    "save it again from Excel as an .xlsx workbook."
+)
+FORMULA = "the cell holds a formula; type the value itself."
+
+# Text that a spreadsheet program could take for a formula (OWASP "CSV injection").
+UNSAFE_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of an uploaded row: Excel's row number, the column's header, and why."""
+
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        if not self.row:
+            return f"Column {self.column}: {self.reason}" if self.column else self.reason
+        return f"Row {self.row}, column {self.column}: {self.reason}"
+
+
+@dataclass
+class Sheet:
+    """The rows of an uploaded template: Excel row number and {column: value}, empty rows skipped.
+
+    Values are str (stripped), int, float, bool or datetime; an empty cell is None. `errors`
+    holds the cells refused while reading (formulas).
+    """
+
+    title: str
+    rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def defusedxml_active() -> bool:
+    """openpyxl parses through defusedxml (entities refused) and not through lxml."""
+    import openpyxl.xml
+
+    return bool(openpyxl.xml.DEFUSEDXML) and not openpyxl.xml.LXML
+
+
+def header_key(text: object) -> str:
+    """ "Apt Name", "AptName" and "apt_name" are one column."""
+    return re.sub(r"[\s_\-]", "", str(text)).lower()
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def check_package(upload) -> None:
+    """A real .xlsx that is safe to open, or a ValidationError saying what is wrong with it."""
+    name = (getattr(upload, "name", "") or "").lower()
+    if name.endswith((".xlsm", ".xltm", ".xlam")):
+        raise ValidationError(MACROS, code="macros")
+    if (getattr(upload, "size", 0) or 0) > MAX_FILE_BYTES:
+        raise ValidationError(TOO_LARGE, code="too_large")
+    upload.seek(0)
+    if not zipfile.is_zipfile(upload):
+        raise ValidationError(NOT_XLSX, code="not_xlsx")
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as package:
+            infos = package.infolist()
+            if len(infos) > MAX_ENTRIES:
+                raise ValidationError(BOMB, code="zip_bomb")
+            names = {info.filename for info in infos}
+            if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+                raise ValidationError(NOT_XLSX, code="not_xlsx")
+            _check_sizes(package, infos)
+            _check_sheets(package, infos)
+            content_types = package.read("[Content_Types].xml")
+    # RuntimeError: an entry flagged as encrypted (zipfile asks for a password).
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, NotImplementedError, RuntimeError) as exc:
+        raise ValidationError(NOT_XLSX, code="not_xlsx") from exc
+    if any(n.lower().endswith("vbaproject.bin") for n in names) or b"macroEnabled" in content_types:
+        raise ValidationError(MACROS, code="macros")
+    if not name.endswith(".xlsx"):
+        # Contents first, so an .xlsm renamed to .xlsx is told about macros, not about its name.
+        raise ValidationError(NOT_XLSX, code="not_xlsx")
+
+
+def _check_sizes(package, infos) -> None:
+    if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
+        raise ValidationError(UNPACKED, code="too_large")
+    for info in infos:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            # Excel writes no other; zipfile inflates bzip2 and LZMA with no bound on the output.
+            raise ValidationError(NOT_XLSX, code="not_xlsx")
+        if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise ValidationError(BOMB, code="zip_bomb")
+    for info in infos:
+        _check_inflated(package, info)
+
+
+def _check_inflated(package, info) -> None:
+    """The entry inflates to no more than its declared size. zipfile stops delivering there, but its
+    read() without a size (openpyxl's for most parts) first inflates the whole compressed stream: a
+    part declared at 4 KB could take gigabytes of memory. Read here in small chunks instead."""
+    probe = copy.copy(info)
+    # Room past the declared size, so that a lie is seen before zipfile's own end (and CRC check).
+    probe.file_size = info.file_size + _CHUNK + 1
+    inflated = 0
+    with package.open(probe) as stream:
+        while chunk := stream.read(_CHUNK):
+            inflated += len(chunk)
+            if inflated > info.file_size:
+                raise ValidationError(BOMB, code="zip_bomb")
+
+
+_SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+_DIMENSION = re.compile(rb"<(\w+:)?dimension\b")
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b")
+SHEET_HEAD_BYTES = 64 * 1024
+NO_DIMENSION = (
+    "The sheet does not say how large it is (no dimension record), as Excel and LibreOffice always do; "
+    "open the file in Excel and save it again as an .xlsx workbook."
+)
+
+
+def _check_sheets(package, infos) -> None:
+    """Every sheet declares its dimension before its rows. Without one, openpyxl parses the whole
+    sheet into memory while opening the workbook (seconds and hundreds of MB for a 5 MB upload);
+    Excel, LibreOffice, Google Sheets and openpyxl always write it near the top."""
+    for info in infos:
+        if not _SHEET_PART.match(info.filename):
+            continue
+        with package.open(info) as stream:
+            head = stream.read(SHEET_HEAD_BYTES)
+        rows = _SHEET_DATA.search(head)
+        dimension = _DIMENSION.search(head)
+        if dimension is None or (rows is not None and rows.start() < dimension.start()):
+            raise ValidationError(NO_DIMENSION, code="no_dimension")
+
+
+def _plain(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    # A number Excel stored as 403.0 is the 403 that was typed.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def read_sheet(
+    upload,
+    *,
+    columns: Sequence[str],
+    required: Sequence[str] = (),
+    max_rows: int,
+    template: str = "the template",
+    progress: Callable[[int], None] | None = None,
+) -> Sheet:
+    """The first sheet of an uploaded template, read by its header row, or a ValidationError.
+
+    `columns` are the template's headers (matched ignoring case, spaces and underscores; others
+    are ignored); `required` must all be present. Row numbers are Excel's: the header is row 1.
+    """
+    check_package(upload)
+    upload.seek(0)
+    try:
+        workbook = load_workbook(upload, read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:  # openpyxl raises anything from KeyError to XML errors on a broken file
+        raise _unreadable(exc) from exc
+    try:
+        return _read(workbook, columns, required, max_rows, template, progress)
+    except ValidationError:
+        raise
+    except Exception as exc:  # a sheet part that is broken further down
+        raise _unreadable(exc) from exc
+    finally:
+        workbook.close()
+
+
+def _unreadable(exc: BaseException) -> ValidationError:
+    """ENTITIES if defusedxml refused the XML, else NOT_XLSX. openpyxl re-raises a defusedxml
+    error met while loading as a plain ValueError of its own, so the whole chain is searched."""
+    from defusedxml import DefusedXmlException
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, DefusedXmlException):
+            return ValidationError(ENTITIES, code="xml_entities")
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return ValidationError(NOT_XLSX, code="not_xlsx")
+
+
+def _read(workbook, columns, required, max_rows, template, progress) -> Sheet:
+    if not workbook.worksheets:
+        raise ValidationError(NOT_XLSX, code="not_xlsx")
+    sheet = workbook.worksheets[0]
+    # The stored dimension is only a claim ("A1:XFD1048576" would mean a million padded rows).
+    sheet.reset_dimensions()
+    # Read-only rows come one per Excel row from row 1 on, missing rows filled in as empty ones.
+    rows = enumerate(sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS), start=1)
+    _, header = next(rows, (1, ()))
+    wanted = {header_key(c): c for c in columns}
+    at: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        column = wanted.get(header_key(cell.value)) if cell.value is not None else None
+        if column is not None and column not in at:
+            at[column] = index
+    missing = [c for c in required if c not in at]
+    if missing:
+        raise ValidationError(
+            f'The sheet "{sheet.title}" lacks the column(s) {", ".join(missing)} in row 1. '
+            f"Use {template}: its first row names the columns.",
+            code="no_header",
+        )
+    result = Sheet(title=sheet.title)
+    positions = list(at.items())
+    filler = None
+    for number, row in rows:
+        if row is filler or all(cell.value is None or cell.value == "" for cell in row):
+            filler = row  # openpyxl repeats one tuple for the missing rows: skip those at once
+            continue
+        values = {}
+        for column, index in positions:
+            cell = row[index] if index < len(row) else None
+            if cell is None:
+                values[column] = None
+            elif cell.data_type == "f":
+                result.errors.append(RowError(number, column, FORMULA))
+                values[column] = None
+            else:
+                values[column] = _plain(cell.value)
+        result.rows.append((number, values))
+        if len(result.rows) > max_rows:
+            raise ValidationError(
+                f"The file holds more than {max_rows:,} rows; split it into smaller files.",
+                code="too_many",
+            )
+        if progress is not None and len(result.rows) % 1000 == 0:
+            progress(len(result.rows))
+    return result
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def neutralise(cell) -> None:
+    """Keep a text that looks like a formula a text: string type and Excel's quote prefix."""
+    value = cell.value
+    if isinstance(value, str) and value.startswith(UNSAFE_PREFIXES):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _cell(sheet, value, *, bold: bool = False):
+    if value is not None and not isinstance(value, str | int | float | bool):
+        value = str(value)
+    # Text in a cell is limited to 32,767 characters.
+    if isinstance(value, str) and len(value) > 32_767:
+        value = value[:32_767]
+    cell = WriteOnlyCell(sheet, value=value)
+    neutralise(cell)
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def workbook_bytes(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    title: str = "Sheet1",
+    widths: Sequence[int] | None = None,
+) -> bytes:
+    """One sheet: a bold header row, then the rows; every cell neutralised. Streams the rows."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    for index, width in enumerate(widths or [max(12, min(40, len(h) + 4)) for h in headers]):
+        sheet.column_dimensions[_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append([_cell(sheet, h, bold=True) for h in headers])
+    for row in rows:
+        sheet.append([_cell(sheet, v) for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def with_error_column(content: bytes, errors: Iterable[RowError], *, column: str = "Error") -> bytes:
+    """The uploaded workbook's first sheet again, with an "Error" column saying what is wrong in
+    each row; errors of no row follow the data. Formulas come back as neutralised text."""
+    by_row: dict[int, list[str]] = {}
+    for error in errors:
+        text = f"{error.column}: {error.reason}" if error.column else error.reason
+        by_row.setdefault(error.row, []).append(text)
+    source = load_workbook(io.BytesIO(content), read_only=True, data_only=False, keep_links=False)
+    try:
+        sheet = source.worksheets[0]
+        sheet.reset_dimensions()
+        rows = [[c.value for c in row] for row in sheet.iter_rows(max_col=MAX_COLUMNS)]
+        title = sheet.title
+    finally:
+        source.close()
+    width = max((len(r) for r in rows), default=0)
+    while width and all(len(r) < width or r[width - 1] is None for r in rows):
+        width -= 1
+    header = (rows[0][:width] + [None] * (width - len(rows[0][:width]))) if rows else []
+    body = []
+    for number, row in enumerate(rows[1:], start=2):
+        cells = row[:width] + [None] * (width - len(row[:width]))
+        body.append([*cells, "; ".join(by_row.get(number, [])) or None])
+    header = [*header, column]
+    body.extend([None] * width + [text] for number in (0, 1) for text in by_row.get(number, []))
+    return workbook_bytes(header, body, title=title)
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
