@@ -148,9 +148,14 @@ def default_building_name(*, community: Community) -> str:
     return f"Building{n}"
 
 
-def _building_errors(building: Building) -> dict:
+def building_field_errors(building: Building) -> dict:
+    """The rules of a building's own name (required, at most 128 characters); no query."""
     building.name = building.name.strip()
-    errors = model_field_errors(building, exclude=["community"])
+    return model_field_errors(building, exclude=["community"])
+
+
+def _building_errors(building: Building) -> dict:
+    errors = building_field_errors(building)
     if "name" not in errors:
         clash = (
             Building.objects.filter(community_id=building.community_id, name__iexact=building.name)

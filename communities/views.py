@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.models import PropertyManager, PropertyManagerAssignment, SubAccount
 from accounts.services import pm_assignments_set
+from residents.models import ResidentImport
 from smartplus import roles
 from smartplus.views import generic
 
@@ -29,6 +30,7 @@ class DashboardView(generic.ObjectListView):
     template_name = "communities/dashboard.html"
     add_url_name = "communities:community_add"
     title = "Dashboard"
+    export_name = "Communities"  # the community table only, not the PM and sub-account tables
 
     def get_table_queryset(self):
         return selectors.community_list(actor=self.request.actor)
@@ -36,6 +38,8 @@ class DashboardView(generic.ObjectListView):
     def get_extra_context(self) -> dict:
         actor = self.request.actor
         context = {}
+        if roles.allows(actor, ResidentImport, roles.ADD):
+            context["template_url"] = reverse("residents:template")
         if roles.allows(actor, PropertyManager, roles.VIEW):
             pms = PropertyManager.objects.for_actor(actor).order_by("first_name", "last_name", "pk")
             context["pm_table"] = self.configure(PropertyManagerTable(pms), prefix="pm-")

@@ -138,7 +138,7 @@ def _bind_mac(community: Community, raw_mac, device: Device | None) -> tuple[Mac
     entry = MacAddress.objects.select_for_update().filter(mac=mac).first()
     # Another installer's MAC reads exactly like an unknown one: nothing about it is revealed.
     if entry is None or entry.installer_id != community.installer_id:
-        return None, [f"{mac} is not in your MAC library. Add it in the MAC Library module first."]
+        return None, [not_in_library_message(mac)]
     bound = (
         Device.objects.filter(mac_address=entry)
         .exclude(pk=device.pk if device else None)
@@ -146,8 +146,17 @@ def _bind_mac(community: Community, raw_mac, device: Device | None) -> tuple[Mac
         .first()
     )
     if bound is not None:
-        return None, [f"{mac} is already bound to “{bound.name}” ({bound.community.name}, {bound.location})."]
+        return None, [bound_message(mac, bound)]
     return entry, []
+
+
+def not_in_library_message(mac: str) -> str:
+    return f"{mac} is not in your MAC library. Add it in the MAC Library module first."
+
+
+def bound_message(mac: str, bound: Device) -> str:
+    """Expects the bound device's community, building and apartment loaded."""
+    return f"{mac} is already bound to “{bound.name}” ({bound.community.name}, {bound.location})."
 
 
 # --- relays ------------------------------------------------------------------------------------
@@ -209,9 +218,8 @@ class PreparedDevice:
     errors: dict = field(default_factory=dict)
 
 
-def _normalise(device: Device, community: Community) -> None:
+def _normalise(device: Device, *, offline: bool) -> None:
     """Fields that a place or type does not have take their defaults (the form hides them)."""
-    offline = offline_solution_enabled(community)
     if device.place != Place.PUBLIC:
         device.all_buildings = True
     if device.place == Place.BUILDING:
@@ -226,6 +234,32 @@ def _normalise(device: Device, community: Community) -> None:
         device.internet_access = True
     if device.internet_access:
         device.offline_ip = None
+
+
+def device_field_errors(device: Device, *, offline: bool) -> dict[str, list[str]]:
+    """The rules of one device's own fields (type for its place, name, offline settings); no query.
+
+    `offline`: whether the Doorphone Offline Solution is enabled (`offline_solution_enabled`).
+    """
+    errors: dict[str, list[str]] = {}
+    if device.device_type not in PLACE_TYPES[device.place]:
+        if device.device_type in DeviceType.values:
+            kind, where = DeviceType(device.device_type).label.lower(), Place(device.place).label.lower()
+            errors["device_type"] = [f"A {kind} cannot be added to the {where}."]
+        else:
+            errors["device_type"] = ["Choose a device type."]
+    device.name = (device.name or "").strip()
+    _normalise(device, offline=offline)
+    if not device.internet_access and not device.offline_ip:
+        errors["offline_ip"] = [
+            "Enter the static IP address of the indoor monitor that transfers calls for this door phone."
+        ]
+    # The foreign keys are the caller's to check: validating them would query once each.
+    for name, messages in model_field_errors(
+        device, exclude=["community", "building", "apartment", "mac_address", "place"]
+    ).items():
+        errors.setdefault(name, messages)
+    return errors
 
 
 def prepare_device(
@@ -249,27 +283,12 @@ def prepare_device(
         if name not in DEVICE_FIELDS:
             raise ValueError(f"{name} cannot be set here")
         setattr(device, name, value)
-    if device.device_type not in PLACE_TYPES[device.place]:
-        if device.device_type in DeviceType.values:
-            kind, where = DeviceType(device.device_type).label.lower(), Place(device.place).label.lower()
-            errors["device_type"] = [f"A {kind} cannot be added to the {where}."]
-        else:
-            errors["device_type"] = ["Choose a device type."]
-    device.name = (device.name or "").strip()
-    _normalise(device, community)
-    if not device.internet_access and not device.offline_ip:
-        errors["offline_ip"] = [
-            "Enter the static IP address of the indoor monitor that transfers calls for this door phone."
-        ]
+    errors.update(device_field_errors(device, offline=offline_solution_enabled(community)))
     entry, mac_errors = _bind_mac(community, mac, device if device.pk else None)
     if mac_errors:
         errors["mac"] = mac_errors
     else:
         device.mac_address = entry
-    for name, messages in model_field_errors(
-        device, exclude=["community", "building", "apartment", "mac_address", "place"]
-    ).items():
-        errors.setdefault(name, messages)
     chosen = None
     if device.place == Place.PUBLIC and not device.all_buildings:
         chosen = list(buildings or [])

@@ -5,9 +5,8 @@ from __future__ import annotations
 from django import forms
 
 from smartplus import roles
-from smartplus.forms import PortalForm
+from smartplus.forms import PortalForm, TemplateImportForm
 
-from .imports import MAX_FILE_BYTES, read_mac_sheet
 from .services import installers_for
 
 
@@ -47,21 +46,10 @@ class MacAddForm(InstallerChoiceMixin, PortalForm):
         self._add_installer_field()
 
 
-class MacImportForm(InstallerChoiceMixin, PortalForm):
-    file = forms.FileField(
-        label="MAC template",
-        help_text=f'An .xlsx file (at most {MAX_FILE_BYTES // (1024 * 1024)} MB): "MAC" in cell A1, '
-        "one MAC per line below it.",
-        widget=forms.FileInput(
-            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-        ),
-    )
+class MacImportForm(InstallerChoiceMixin, TemplateImportForm):
+    file_label = "MAC template"
+    file_help = '"MAC" in cell A1, one MAC per line below it.'
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._add_installer_field()
-        self.row_errors = []
-
-    def clean_file(self):
-        """The uploaded template read into a MacSheet (rows and formula cells), or the file's fault."""
-        return read_mac_sheet(self.cleaned_data["file"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from smartplus.models import AuditedModel, TimeStampedModel
+from smartplus.models import AuditedModel, ImportJob, TimeStampedModel
 from smartplus.scoping import ScopedManager
 
 from .validators import validate_mac
@@ -43,3 +43,14 @@ class MacAddress(TimeStampedModel, AuditedModel):
 
     def audit_installer_id(self) -> int | None:
         return self.installer_id
+
+
+class MacImport(ImportJob):
+    """An uploaded MAC template for one installer's library (a distributor picks the installer)."""
+
+    scope_root = "installer"
+    scope_path = "installer"
+    importer = "maclib.imports.MacImporter"
+
+    class Meta(ImportJob.Meta):
+        verbose_name = "MAC import"

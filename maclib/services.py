@@ -10,38 +10,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from smartplus import audit, roles
+from smartplus.importing import ImportRejected
 from smartplus.models import AuditAction
 from smartplus.scoping import tenant_installer_id
+from smartplus.xlsx import RowError
 
 from .models import MacAddress
 from .validators import normalize_mac
 
 TAKEN = "{mac} cannot be added: it is already registered in a MAC library."
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"Row {self.row}, column {self.column}: {self.reason}"
-
-
-class ImportRejected(ValidationError):
-    """An import with bad rows: nothing was written; `rows` says where and why."""
-
-    def __init__(self, rows: list[RowError]):
-        self.rows = rows
-        super().__init__([str(r) for r in rows])
 
 
 def installers_for(actor):
@@ -98,10 +80,10 @@ def _taken_message(installer, mac: str) -> str:
     return TAKEN.format(mac=mac)
 
 
-@transaction.atomic
-def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
-    """Import (row number, typed MAC) pairs. All or nothing; every bad row is reported."""
-    _require_add(actor, installer)
+def mac_import_check(
+    *, installer, rows: list[tuple[int, object]]
+) -> tuple[list[tuple[int, str]], list[RowError]]:
+    """The (row, MAC) pairs an import would add, and every bad row; writes nothing."""
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     wanted: list[tuple[int, str]] = []
@@ -129,8 +111,16 @@ def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
                 else TAKEN.format(mac=mac)
             )
             errors.append(RowError(row, "MAC", reason))
+    return wanted, sorted(errors, key=lambda e: e.row)
+
+
+@transaction.atomic
+def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
+    """Import (row number, typed MAC) pairs. All or nothing; every bad row is reported."""
+    _require_add(actor, installer)
+    wanted, errors = mac_import_check(installer=installer, rows=rows)
     if errors:
-        raise ImportRejected(sorted(errors, key=lambda e: e.row))
+        raise ImportRejected(errors)
     try:
         with transaction.atomic():
             MacAddress.objects.bulk_create(

@@ -5,17 +5,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponse
 from django.urls import reverse
 
 from smartplus import roles
 from smartplus.pagination import FastPaginator
 from smartplus.views import generic
+from smartplus.views import imports as imports_views
+from smartplus.xlsx import xlsx_response
 
 from . import imports, selectors, services
 from .filters import MacFilterSet
 from .forms import MacAddForm, MacImportForm
-from .models import MacAddress
+from .models import MacAddress, MacImport
 from .tables import MacTable
 
 TITLE = "MAC Library"
@@ -82,51 +83,50 @@ class MacAddView(DialogMixin, generic.ObjectEditView):
         return _list_url(self.request)
 
 
-class MacImportView(DialogMixin, generic.ObjectEditView):
-    """Import: the MAC template (.xlsx); all or nothing, every bad row listed."""
+class MacImportView(DialogMixin, imports_views.ImportUploadView):
+    """Import: upload the MAC template; its page then shows the check and asks to confirm."""
 
-    model = MacAddress
+    model = MacImport
     form_class = MacImportForm
-    template_name = "maclib/mac_import.html"
-    modal_template_name = "maclib/mac_import_modal.html"
     title = "Import MACs"
+    detail_url_name = "maclib:macimport_detail"
 
-    def get_form(self, data=None):
-        files = self.request.FILES if data is not None else None
-        return self.form_class(data=data, files=files, **self.get_form_kwargs())
+    @property
+    def template_url(self):
+        return reverse("maclib:mac_template")
 
     def get_extra_context(self) -> dict:
-        return {"template_url": reverse("maclib:mac_template")}
+        return {
+            **super().get_extra_context(),
+            "template_link_text": "Download the MAC template",
+            "template_hint": "one MAC in each line, under the MAC header.",
+        }
 
-    def post(self, request, *args, **kwargs):
-        self.object = None
-        form = self.get_form(data=request.POST)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    count = self.save(form)
-            except services.ImportRejected as exc:
-                form.row_errors = exc.rows
-                form.add_error(None, f"Nothing was imported: {len(exc.rows)} row(s) to correct.")
-            except ValidationError as exc:
-                generic.apply_errors(form, exc)
-            else:
-                messages.success(request, f"Imported {count} MAC(s).")
-                return generic.redirect_after(request, _list_url(request))
-        return self.render_form(form, status=200 if request.htmx else 422)
+    def job_fields(self, form) -> dict:
+        return {"installer": form.installer}
 
-    def save(self, form) -> int:
-        sheet = form.cleaned_data["file"]
-        if sheet.errors and not sheet.rows:
-            raise services.ImportRejected(sheet.errors)
-        try:
-            count = services.mac_import(actor=self.request.actor, installer=form.installer, rows=sheet.rows)
-        except services.ImportRejected as exc:
-            raise services.ImportRejected(sorted(sheet.errors + exc.rows, key=lambda e: e.row)) from exc
-        if sheet.errors:
-            # The formula cells are bad rows too: raising rolls the other rows' insert back.
-            raise services.ImportRejected(sheet.errors)
-        return count
+
+class MacImportJobMixin:
+    model = MacImport
+
+
+class MacImportDetailView(MacImportJobMixin, imports_views.ImportJobView):
+    confirm_url_name = "maclib:macimport_confirm"
+    errors_url_name = "maclib:macimport_errors"
+
+    def back_link(self):
+        return TITLE, reverse("maclib:mac_list")
+
+    def upload_url(self) -> str:
+        return reverse("maclib:mac_import")
+
+
+class MacImportConfirmView(MacImportJobMixin, imports_views.ImportConfirmView):
+    detail_url_name = "maclib:macimport_detail"
+
+
+class MacImportErrorsView(MacImportJobMixin, imports_views.ImportErrorsView):
+    pass
 
 
 class MacTemplateView(generic.PortalView):
@@ -136,9 +136,7 @@ class MacTemplateView(generic.PortalView):
     action = roles.ADD
 
     def get(self, request, *args, **kwargs):
-        response = HttpResponse(imports.mac_template(), content_type=imports.XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="{imports.TEMPLATE_FILENAME}"'
-        return response
+        return xlsx_response(imports.mac_template(), imports.TEMPLATE_FILENAME)
 
 
 # --- Remove ------------------------------------------------------------------------------------

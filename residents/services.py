@@ -93,8 +93,21 @@ def _require_delete_end_users(actor, community_id: int) -> None:
 # --- validation ------------------------------------------------------------------------------
 
 
+EMAIL_TAKEN = "This email is already used by another end user."
+PHONE_FIELDS = ("mobile_number", "landline1", "landline2", "landline3")
+
+
+def apartment_clash_message(number: str, building_name: str) -> str:
+    return f"APT {number} already exists in this community ({building_name})."
+
+
+def apartment_field_errors(apartment: Apartment) -> dict[str, list[str]]:
+    """The rules of an APT's own fields (number, name, floor, web relay, call type); no query."""
+    return model_field_errors(apartment, exclude=["family_sip_number", "community", "building"])
+
+
 def _apartment_errors(apartment: Apartment) -> dict[str, list[str]]:
-    errors = model_field_errors(apartment, exclude=["family_sip_number"])
+    errors = apartment_field_errors(apartment)
     if "number" not in errors:
         clash = (
             Apartment.objects.filter(community_id=apartment.community_id, number=apartment.number)
@@ -103,39 +116,65 @@ def _apartment_errors(apartment: Apartment) -> dict[str, list[str]]:
             .first()
         )
         if clash is not None:
-            errors["number"] = [
-                f"APT {clash.number} already exists in this community ({clash.building.name})."
-            ]
+            errors["number"] = [apartment_clash_message(clash.number, clash.building.name)]
+    return errors
+
+
+def resident_field_errors(resident: Resident, *, check_country: bool = True) -> dict[str, list[str]]:
+    """The rules of an end user's own fields: names, email format, phones for the Country /
+    Region; no query. Values are stripped and phones normalised in place.
+
+    `check_country=False` skips validating the country against the country list (the import
+    derives it from a calling code; the list check costs half a millisecond a row).
+    """
+    errors: dict[str, list[str]] = {}
+    resident.first_name = resident.first_name.strip()
+    resident.last_name = resident.last_name.strip()
+    resident.email = resident.email.strip()
+    country = resident.country  # a descriptor that builds a Country: read it once
+    for field in PHONE_FIELDS:
+        number = getattr(resident, field)
+        if not number or not number.strip():
+            setattr(resident, field, "")
+            continue
+        try:
+            value = phones.normalize(number, country, mobile=field == "mobile_number")
+        except ValidationError as exc:
+            errors[field] = exc.messages
+        else:
+            setattr(resident, field, value)
+    exclude = ["apartment", "community", "family_master", *([] if check_country else ["country"])]
+    for field, messages in model_field_errors(resident, exclude=exclude).items():
+        errors.setdefault(field, messages)
     return errors
 
 
 def _resident_errors(resident: Resident, *, locked_email: str | None = None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    resident.first_name = resident.first_name.strip()
-    resident.last_name = resident.last_name.strip()
     resident.email = resident.email.strip()
     if locked_email and resident.email.lower() != locked_email.lower():
         errors["email"] = ["The email of a family member cannot be edited once set."]
     elif locked_email:
         resident.email = locked_email
-    for field in ("mobile_number", "landline1", "landline2", "landline3"):
-        try:
-            value = phones.normalize(
-                getattr(resident, field), resident.country, mobile=field == "mobile_number"
-            )
-        except ValidationError as exc:
-            errors[field] = exc.messages
-        else:
-            setattr(resident, field, value)
-    for field, messages in model_field_errors(
-        resident, exclude=["apartment", "community", "family_master"]
-    ).items():
+    for field, messages in resident_field_errors(resident).items():
         errors.setdefault(field, messages)
     if resident.email and "email" not in errors:
         taken = Resident.objects.filter(email__iexact=resident.email).exclude(pk=resident.pk).exists()
         if taken:
-            errors["email"] = ["This email is already used by another end user."]
+            errors["email"] = [EMAIL_TAKEN]
     return errors
+
+
+def capacity_message(community: Community, adding: int = 1) -> str:
+    """The community would hold more apartments than its "Number of apartments"."""
+    have, limit = community.apartment_count, community.number_of_apartments
+    text = f"{community.name} already has {have} apartments and its Number of apartments is {limit}."
+    if adding > 1:
+        text = (
+            f"{community.name} has {have} apartments and room for {max(limit - have, 0)} more "
+            f"(Number of apartments {limit}); this file adds {adding}."
+        )
+    return f"{text} Delete an apartment first, or raise the Number of apartments in the community's settings."
 
 
 def _raise(errors: dict) -> None:
@@ -159,7 +198,7 @@ def _save_resident(resident: Resident) -> None:
             resident.save()
     except IntegrityError as exc:
         if "resident_email_unique" in str(exc):
-            raise ValidationError({"email": "This email is already used by another end user."}) from exc
+            raise ValidationError({"email": EMAIL_TAKEN}) from exc
         raise
 
 
@@ -235,11 +274,7 @@ def apartment_create(
         raise PermissionDenied
     errors: dict = {}
     if community.apartment_count >= community.number_of_apartments:
-        errors["__all__"] = [
-            f"{community.name} already has {community.apartment_count} apartments and its Number of "
-            f"apartments is {community.number_of_apartments}. Delete an apartment first, or raise "
-            "the Number of apartments in the community's settings."
-        ]
+        errors["__all__"] = [capacity_message(community)]
     apt = Apartment(community=community, building=building)
     _set(apt, apartment, APARTMENT_FIELDS)
     errors.update(_apartment_errors(apt))

@@ -14,3 +14,18 @@ def send_resident_account_email(resident_id: int) -> None:
     from .app_accounts import app_account_email
 
     app_account_email(resident_id=resident_id)
+
+
+# Each fan-out task enqueues this many one-email jobs, so no task loops over a whole import.
+EMAIL_BATCH = 500
+
+
+@shared_task
+def send_resident_account_emails(resident_ids: list[int]) -> None:
+    """The account emails of an import: split in batches, each batch one job per end user."""
+    if len(resident_ids) > EMAIL_BATCH:
+        for start in range(0, len(resident_ids), EMAIL_BATCH):
+            send_resident_account_emails.delay(resident_ids[start : start + EMAIL_BATCH])
+        return
+    for resident_id in resident_ids:
+        send_resident_account_email.delay(resident_id)

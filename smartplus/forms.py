@@ -51,3 +51,32 @@ class ScopedModelForm(BootstrapMixin, forms.ModelForm):
             self.instance.clean_fields(exclude=self._get_validation_exclusions())
         except ValidationError as exc:
             self._update_errors(exc)
+
+
+class TemplateImportForm(PortalForm):
+    """The upload of a template: the file's own faults (size, type, macros, zip bomb) are told here,
+    at the field, before any import job exists; the rows are checked by the import."""
+
+    file_label = "Template"
+    file_help = ""
+
+    def __init__(self, *args, **kwargs):
+        from .xlsx import MAX_FILE_BYTES, XLSX_ACCEPT
+
+        super().__init__(*args, **kwargs)
+        self.fields = {
+            "file": forms.FileField(
+                label=self.file_label,
+                help_text=f"An .xlsx file of at most {MAX_FILE_BYTES // (1024 * 1024)} MB. {self.file_help}",
+                widget=forms.FileInput(attrs={"accept": XLSX_ACCEPT, "class": "form-control"}),
+            ),
+            **self.fields,
+        }
+
+    def clean_file(self):
+        from .xlsx import check_package
+
+        upload = self.cleaned_data["file"]
+        check_package(upload)
+        upload.seek(0)
+        return upload

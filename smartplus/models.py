@@ -118,3 +118,65 @@ class NumberSequence(models.Model):
         row.next_value = first + count
         row.save(update_fields=["next_value"])
         return range(first, first + count)
+
+
+class ImportStatus(models.TextChoices):
+    """Where an uploaded template stands: checked (preview), then imported on confirmation."""
+
+    CHECKING = "checking", "Checking the file"
+    READY = "ready", "Ready to import"
+    REJECTED = "rejected", "Errors to correct"
+    QUEUED = "queued", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(TimeStampedModel):
+    """An uploaded template and what became of it. Concrete per app (MAC library, community
+    residents and devices) so each is scoped like the data it writes.
+
+    The file is kept in the database, so the web process and any worker read the same bytes
+    without shared storage; it is emptied once the import is done. `importer` names the class
+    that reads, checks and writes this kind of file (smartplus.importing).
+    """
+
+    importer = ""
+    IN_PROGRESS = (ImportStatus.CHECKING, ImportStatus.QUEUED)
+
+    installer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Who uploaded, and as whom: the worker writes the audit log in their name.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file_name = models.CharField("File", max_length=255)
+    file_size = models.PositiveIntegerField(default=0)
+    content = models.BinaryField(default=b"", editable=False)
+    status = models.CharField(
+        "Status", max_length=10, choices=ImportStatus.choices, default=ImportStatus.CHECKING
+    )
+    total_rows = models.PositiveIntegerField("Rows", default=0)
+    # The preview: [[kind, {"create": n, "update": n, "items": [[row, action, text], ...]}], ...].
+    summary = models.JSONField(default=list, blank=True)
+    # [[row, column, reason], ...] in row order.
+    errors = models.JSONField(default=list, blank=True)
+    # [[what, count], ...] written, once done.
+    result = models.JSONField(default=list, blank=True)
+    finished_at = models.DateTimeField("Finished", null=True, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.file_name}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in self.IN_PROGRESS
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)

@@ -50,3 +50,18 @@ def display(number: str, country: str) -> str:
         return ""
     code = calling_code(country)
     return f"{code} {number}" if code else number
+
+
+def region_for_calling_code(code: object) -> str:
+    """The main country of a calling code typed as "+86", "86", "0086" or 86; a ValidationError
+    when no country uses it. (+1 is shared by many: the main one, US, validates them all alike.)"""
+    digits = str(code).strip().lstrip("+")
+    if digits.startswith("00"):
+        digits = digits[2:]
+    region = phonenumbers.region_code_for_country_code(int(digits)) if digits.isdigit() else "ZZ"
+    if region in ("ZZ", "001"):
+        raise ValidationError(
+            f"“{code}” is not a country calling code: enter digits such as 1, 44 or 86.",
+            code="calling_code",
+        )
+    return region

@@ -26,6 +26,9 @@ _INSTALLER_DATA = {
     "devices.device": CRUD,
     "devices.thirdpartycamera": CRUD,
     "maclib.macaddress": frozenset({VIEW, ADD, DELETE}),
+    # Imports: upload (add), see the preview and result (view), confirm (change).
+    "maclib.macimport": frozenset({VIEW, ADD, CHANGE}),
+    "residents.residentimport": frozenset({VIEW, ADD, CHANGE}),
     "accounts.propertymanager": CRUD | {"reset_password"},
     "accounts.propertymanagerassignment": CRUD | {"reset_app_password"},
     "smartplus.auditlog": frozenset({VIEW}),
@@ -56,6 +59,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "accounts.installer": frozenset({VIEW, ADD, CHANGE, "reset_password", "impersonate"}),
         # "Registers MACs" for its installers (scoping: the installers whose distributor it is).
         "maclib.macaddress": frozenset({VIEW, ADD, DELETE}),
+        "maclib.macimport": frozenset({VIEW, ADD, CHANGE}),
     },
     # The super manager sees everything; creating tenant data happens in the Django admin,
     # where an installer is chosen explicitly.
@@ -67,6 +71,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "devices.device": frozenset({VIEW}),
         "devices.thirdpartycamera": frozenset({VIEW}),
         "maclib.macaddress": frozenset({VIEW}),
+        "maclib.macimport": frozenset({VIEW}),
+        "residents.residentimport": frozenset({VIEW}),
         "accounts.propertymanager": frozenset({VIEW}),
         "accounts.propertymanagerassignment": frozenset({VIEW}),
         "accounts.subaccount": frozenset({VIEW}),

@@ -16,9 +16,20 @@ phone_validator = RegexValidator(
 
 def model_field_errors(instance, *, exclude=()) -> dict[str, list[str]]:
     """The model's own field checks as {field: messages}, for services that add their rules
-    (uniqueness with a helpful message, cross-field rules) and raise everything at once."""
+    (uniqueness with a helpful message, cross-field rules) and raise everything at once.
+
+    Field validation and `clean()` only: uniqueness is the services' (with a message that says
+    what clashes) and the database's. Excluded foreign keys cost no query, so a bulk import can run
+    this per row.
+    """
+    errors: dict[str, list[str]] = {}
     try:
-        instance.full_clean(exclude=list(exclude), validate_constraints=False)
+        instance.clean_fields(exclude=set(exclude))
     except ValidationError as exc:
-        return dict(exc.message_dict)
-    return {}
+        errors.update(exc.message_dict)
+    try:
+        instance.clean()
+    except ValidationError as exc:
+        for field, messages in exc.update_error_dict({}).items():
+            errors.setdefault(field, []).extend(messages)
+    return errors

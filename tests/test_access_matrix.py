@@ -49,6 +49,7 @@ COMMUNITY_CHANGE = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, root=OK)
 # Residents: property managers of the community edit apartments and end users, and reset.
 RESIDENTS_CHANGE = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_a=OK, pm_none=404)
 MAC_LIBRARY = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, dist_a=OK, dist_other=OK)
+A_MAC_IMPORT = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, dist_a=OK, dist_other=404)
 AUTHED = row(ANY, acting=ANY)
 AUTHED_PERSONAL = row(ANY, acting=403)  # credentials: never while acting as someone else
 
@@ -77,6 +78,12 @@ EXPECTED: dict[str, dict] = {
     "residents:familymember_edit": same(RESIDENTS_CHANGE),
     # pm_a lacks the assignment's Delete Account Permission.
     "residents:resident_delete": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_none=404)),
+    # --- residents and devices template: download, and a community's import ---
+    "residents:template": get_only(A_SHARED_ADD),
+    "residents:community_import": same(A_SHARED),
+    "residents:residentimport_detail": get_only(A_SHARED | {"root": OK}),
+    "residents:residentimport_confirm": post_only(A_SHARED),
+    "residents:residentimport_errors": get_only(A_SHARED | {"root": OK}),
     # --- devices: intercom devices and third-party cameras (PMs see them, installers edit) ---
     "devices:community_devices": get_only(COMMUNITY_VIEW),
     "devices:public_devices": get_only(COMMUNITY_VIEW),
@@ -99,6 +106,10 @@ EXPECTED: dict[str, dict] = {
     "maclib:mac_add": same(MAC_LIBRARY),
     "maclib:mac_import": same(MAC_LIBRARY),
     "maclib:mac_template": get_only(MAC_LIBRARY),
+    # An import of installer A's library (uploaded, checked, with errors to download).
+    "maclib:macimport_detail": get_only(A_MAC_IMPORT | {"root": OK}),
+    "maclib:macimport_confirm": post_only(A_MAC_IMPORT),
+    "maclib:macimport_errors": get_only(A_MAC_IMPORT | {"root": OK}),
     # mac_a is installer A's (bound to "Alpha Gate": removing it is refused with a message).
     "maclib:mac_delete": same(
         row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, dist_a=OK, dist_other=404)
@@ -207,7 +218,31 @@ def all_url_names() -> list[str]:
     return sorted({name for name, _ in _walk(get_resolver().url_patterns)})
 
 
+def _import_jobs(w: World) -> tuple[int, int]:
+    """An import of installer A's MAC library and one into community A, both checked with errors."""
+    from maclib.models import MacImport
+    from residents.models import ResidentImport
+    from smartplus.models import ImportStatus
+    from tests.maclib.workbooks import mac_file
+
+    fields = {
+        "installer": w.installer_a,
+        "user": w.installer_a,
+        "actor": w.installer_a,
+        "file_name": "alpha.xlsx",
+        "content": mac_file("not-a-mac"),
+        "status": ImportStatus.REJECTED,
+        "errors": [[2, "MAC", "not a MAC"]],
+    }
+    mac_job = MacImport.objects.create(**fields)
+    resident_job = ResidentImport.objects.create(community=w.community_a, **fields)
+    return mac_job.pk, resident_job.pk
+
+
 def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
+    if name.startswith(("maclib:macimport", "residents:residentimport")):
+        mac_job, resident_job = _import_jobs(w)
+        return {"pk": mac_job if name.startswith("maclib:") else resident_job}
     objects = {
         "communities:building": w.building_a.pk,
         "communities:": w.community_a.pk,

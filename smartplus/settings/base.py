@@ -205,3 +205,6 @@ SMARTPLUS_DEVICE_OFFLINE_AFTER = env.int("SMARTPLUS_DEVICE_OFFLINE_AFTER", defau
 # The first key encrypts; every key decrypts, so a new key can be put in front and
 # `manage.py rotate_field_keys` re-encrypts, after which the old key can be dropped.
 SMARTPLUS_FIELD_KEYS = env.list("SMARTPLUS_FIELD_KEYS", default=[])
+# Uploaded templates up to this size are checked and imported during the request; larger ones
+# by a Celery worker while the page shows the progress.
+SMARTPLUS_IMPORT_INLINE_BYTES = env.int("SMARTPLUS_IMPORT_INLINE_BYTES", default=32 * 1024)

@@ -22,6 +22,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "store_processed": False,
 }
 
+if not env.str("REDIS_URL", default=""):
+    # Web, worker and beat are separate processes: a file cache lets them share import progress
+    # and login rate limits without a server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
 if not SMARTPLUS_FIELD_KEYS:  # noqa: F405
     # Demo only: a key derived from the dev SECRET_KEY, so `make demo` needs no setup.
     import base64

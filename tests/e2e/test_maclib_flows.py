@@ -1,4 +1,5 @@
-"""The MAC Library module in a real browser: New, Import (a bad file, then a good one), search, Remove."""
+"""The MAC Library module in a real browser: New; Import (a bad file and its errors, then a good one:
+its preview, Confirm, the result); search; Remove."""
 
 from __future__ import annotations
 
@@ -60,22 +61,50 @@ def test_add_import_search_and_remove_macs(live_server, page, world, log_in, scr
     modal.get_by_role("button", name="Cancel").click()
     expect(modal).to_be_hidden()
 
-    # --- Import: one bad row refuses the whole file and lists the row ---
+    # --- Import: one bad row, and the import's page lists it; nothing can be confirmed ---
     modal = open_modal(page, page.get_by_role("link", name="Import"), "Import MACs")
-    expect(modal.get_by_test_id("mac-template-link")).to_be_visible()
+    expect(modal.get_by_test_id("template-link")).to_be_visible()
     choose_file(modal, mac_file("0C1105ABCD10", "0C1105ABCD1", "0c:11:05:ab:cd:12"))
     modal.get_by_role("button", name="Submit").click()
-    errors = modal.get_by_test_id("import-errors")
-    expect(errors).to_contain_text("Row 3, column MAC:")
-    expect(errors).to_contain_text("12 hex digits")
-    expect(errors.locator("li")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"/mac-library/imports/\d+/$"))
+    status = page.get_by_test_id("import-status")
+    expect(status.get_by_test_id("import-rejected")).to_contain_text("Nothing was imported: 1 error(s)")
+    errors = status.get_by_test_id("import-errors").locator("tbody tr")
+    expect(errors).to_have_count(1)
+    expect(errors.first.locator("td")).to_have_text(["3", "MAC", re.compile(r"12 hex digits")])
+    expect(status.get_by_test_id("download-errors")).to_be_visible()
+    expect(status.get_by_test_id("confirm-import")).to_have_count(0)
     assert not MacAddress.objects.filter(mac__in=["0C1105ABCD10", "0C1105ABCD12"]).exists()
 
-    # ... then a good file adds every MAC.
-    choose_file(modal, mac_file("0C1105ABCD10", "0c-11-05-ab-cd-11", "0C1105ABCD12"))
-    modal.get_by_role("button", name="Submit").click()
-    expect(modal).to_be_hidden()
-    expect(page.get_by_test_id("messages")).to_contain_text("Imported 3 MAC(s).")
+    # ... a corrected file: its page previews the MACs to add, and nothing is written yet ...
+    status.get_by_test_id("upload-again").click()
+    expect(page).to_have_url(re.compile(r"/mac-library/import/$"))
+    expect(page.get_by_test_id("recent-imports")).to_contain_text("macs.xlsx")
+    page.get_by_label("MAC template").set_input_files(
+        {
+            "name": "macs.xlsx",
+            "mimeType": XLSX,
+            "buffer": mac_file("0C1105ABCD10", "0c-11-05-ab-cd-11", "0C1105ABCD12"),
+        }
+    )
+    page.get_by_role("button", name="Submit").click()
+    expect(page).to_have_url(re.compile(r"/mac-library/imports/\d+/$"))
+    expect(status.get_by_test_id("import-ready")).to_contain_text("3 row(s) checked, no errors")
+    expect(status.get_by_test_id("create-macs")).to_have_text("3")
+    status.get_by_text("Show").click()
+    preview = status.get_by_test_id("import-summary").locator("li")
+    expect(preview).to_have_text(
+        ["Row 2: new 0C1105ABCD10", "Row 3: new 0C1105ABCD11", "Row 4: new 0C1105ABCD12"]
+    )
+    assert not MacAddress.objects.filter(mac__in=["0C1105ABCD10", "0C1105ABCD11"]).exists()
+    screenshot(page, "mac-import-preview.png")
+
+    # ... confirmed: every MAC is added, and the page says how many.
+    status.get_by_test_id("confirm-import").click()
+    expect(status.get_by_test_id("import-done")).to_contain_text("3 MACs added")
+    expect(status.get_by_test_id("confirm-import")).to_have_count(0)
+    status.get_by_role("link", name="MAC Library").click()
+    expect(page).to_have_url(re.compile(r"/mac-library/$"))
     for mac in ("0C1105ABCD10", "0C1105ABCD11", "0C1105ABCD12"):
         expect(mac_row(page, mac)).to_contain_text("inst_a")
     expect(mac_rows(page)).to_have_count(5)

@@ -1,13 +1,15 @@
 """The MAC Library module through the test client: list and search, New, Import, template, Remove.
 
-The rules are tested on the service (test_services.py) and the file checks on the reader
-(test_imports.py); here each is driven through its page or dialog, and the answer must show the
-message where the user looks and leave the database as it was.
+The rules are tested on the service (test_services.py) and the MAC template's check on the import
+job (test_imports.py); here each is driven through its page or dialog, and the answer must show the
+message where the user looks and leave the database as it was. An import is upload → its page
+(the preview, or every error) → Confirm → done.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 
@@ -15,7 +17,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from maclib.models import MacAddress
+from maclib.models import MacAddress, MacImport
+from smartplus.models import AuditLog, ImportStatus
 from tests.factories import InstallerFactory, make_device, make_mac
 from tests.maclib.workbooks import mac_file, upload, with_member, xlsx
 
@@ -278,13 +281,50 @@ def test_distributor_chooses_one_of_its_own_installers(client, world):
     assert (entry.installer, entry.added_by) == (other_installer, world.distributor_a)
 
 
-# --- Import -------------------------------------------------------------------------------------
+# --- Import: upload → the import's page (preview or errors) → Confirm → done -----------------------
 
 
 def import_post(client, content: bytes, name: str = "macs.xlsx", extra: dict | None = None, **headers):
     return client.post(
         reverse("maclib:mac_import"), {"file": upload(content, name), **(extra or {})}, **headers
     )
+
+
+def job_url(name: str, job: MacImport) -> str:
+    return reverse(f"maclib:macimport_{name}", args=[job.pk])
+
+
+def uploaded(client, content: bytes, **kwargs) -> MacImport:
+    """Upload a file; the answer sends the user to the new import's page."""
+    before = set(MacImport.objects.values_list("pk", flat=True))
+    response = import_post(client, content, **kwargs)
+    (job,) = MacImport.objects.exclude(pk__in=before)
+    assert response.status_code == 302 and response["Location"] == job_url("detail", job)
+    return job
+
+
+def text(markup: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup))).strip()
+
+
+def marked(body: str, name: str) -> str:
+    """The markup from inside the element marked data-testid=`name` to the end of the page."""
+    assert f'data-testid="{name}"' in body, name
+    return body.split(f'data-testid="{name}"', 1)[1].split(">", 1)[1]
+
+
+def error_rows(body: str) -> list[tuple[str, str, str]]:
+    """The errors table of the import's page: (row, column, reason) as shown."""
+    table = marked(body, "import-errors").split("</table>")[0]
+    return [
+        tuple(text(cell) for cell in re.findall(r"<td>(.*?)</td>", tr, re.S))
+        for tr in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)
+    ]
+
+
+def preview_items(body: str) -> list[str]:
+    summary = marked(body, "import-summary").split("</details>")[0]
+    return [text(li) for li in re.findall(r"<li>(.*?)</li>", summary, re.S)]
 
 
 def test_import_opens_as_a_multipart_modal_with_the_template_link(client, world):
@@ -296,22 +336,65 @@ def test_import_opens_as_a_multipart_modal_with_the_template_link(client, world)
     assert 'enctype="multipart/form-data"' in page
 
 
-def test_import_adds_every_mac_and_says_how_many(client, world):
+def test_upload_shows_the_preview_of_the_macs_to_add_and_writes_nothing(client, world):
     client.force_login(world.installer_a)
-    response = import_post(client, mac_file("0c:11:05:dd:00:01", "0C-11-05-DD-00-02", "0C1105DD0003"))
-    assert response.status_code == 302 and response["Location"] == LIST
+    job = uploaded(client, mac_file("0c:11:05:dd:00:01", "0C-11-05-DD-00-02", "0C1105DD0003"))
+    assert (job.status, job.installer, job.user, job.actor) == (
+        ImportStatus.READY,
+        world.installer_a,
+        world.installer_a,
+        world.installer_a,
+    )
+    body = client.get(job_url("detail", job)).content.decode()
+    assert "3 row(s) checked, no errors" in text(body)
+    assert 'data-testid="create-macs">3</span>' in body
+    assert preview_items(body) == [
+        "Row 2: new 0C1105DD0001",
+        "Row 3: new 0C1105DD0002",
+        "Row 4: new 0C1105DD0003",
+    ]
+    assert f'action="{job_url("confirm", job)}"' in body and 'data-testid="confirm-import"' in body
+    assert not library(world.installer_a) & {"0C1105DD0001", "0C1105DD0002", "0C1105DD0003"}
+
+
+def test_confirm_adds_every_mac_and_the_page_says_how_many(client, world):
+    client.force_login(world.installer_a)
+    job = uploaded(client, mac_file("0c:11:05:dd:00:01", "0C-11-05-DD-00-02", "0C1105DD0003"))
+    response = client.post(job_url("confirm", job))
+    assert response.status_code == 302 and response["Location"] == job_url("detail", job)
     assert {"0C1105DD0001", "0C1105DD0002", "0C1105DD0003"} <= library(world.installer_a)
-    assert page_messages(client.get(LIST)) == ["Imported 3 MAC(s)."]
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and job.result == [["MACs added", 3]]
+    body = client.get(job_url("detail", job)).content.decode()
+    done = text(marked(body, "import-done").split("</div>")[0])
+    assert done.startswith("Imported 3 row(s)") and done.endswith(": 3 MACs added.")
+    assert 'data-testid="confirm-import"' not in body
+    assert f'href="{LIST}"' in body
 
 
-def test_import_over_htmx_redirects_the_page(client, world):
+def test_confirm_twice_imports_once(client, world):
     client.force_login(world.installer_a)
+    job = uploaded(client, mac_file("0C1105DD0005", "0C1105DD0006"))
+    client.post(job_url("confirm", job))
+    macs, entries = MacAddress.objects.count(), AuditLog.objects.count()
+    again = client.post(job_url("confirm", job), follow=True)
+    assert page_messages(again) == ["This import is not waiting for a confirmation any more."]
+    assert (MacAddress.objects.count(), AuditLog.objects.count()) == (macs, entries)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and job.result == [["MACs added", 2]]
+
+
+def test_upload_and_confirm_over_htmx_redirect_the_page(client, world):
+    client.force_login(world.sub_a)
     response = import_post(client, mac_file("0C1105DD0004"), **HTMX)
-    assert response.status_code == 204 and response["HX-Redirect"] == LIST
+    job = MacImport.objects.get()
+    assert response.status_code == 204 and response["HX-Redirect"] == job_url("detail", job)
+    confirmed = client.post(job_url("confirm", job), **HTMX)
+    assert confirmed.status_code == 204 and confirmed["HX-Redirect"] == job_url("detail", job)
     assert "0C1105DD0004" in library(world.installer_a)
 
 
-def test_import_with_bad_rows_lists_every_one_and_adds_nothing(client, world):
+def test_upload_with_bad_rows_lists_every_one_and_cannot_be_confirmed(client, world):
     client.force_login(world.installer_a)
     before = library(world.installer_a)
     content = xlsx(
@@ -326,39 +409,65 @@ def test_import_with_bad_rows_lists_every_one_and_adds_nothing(client, world):
             [world.mac_a.mac],
         ]
     )
-    response = import_post(client, content)
-    assert response.status_code == 422
-    listed = [
-        re.sub(r"\s+", " ", li).strip()
-        for li in re.findall(
-            r"<li>(.*?)</li>",
-            response.content.decode().split('data-testid="import-errors"')[1].split("</ul>")[0],
-            re.S,
-        )
+    job = uploaded(client, content)
+    assert job.status == ImportStatus.REJECTED
+    body = client.get(job_url("detail", job)).content.decode()
+    listed = error_rows(body)
+    assert [(row, column) for row, column, _ in listed] == [
+        ("3", "MAC"),
+        ("5", "MAC"),
+        ("6", "MAC"),
+        ("7", "MAC"),
+        ("8", "MAC"),
     ]
-    assert [item.split(":")[0] for item in listed] == [
-        "Row 3, column MAC",
-        "Row 5, column MAC",
-        "Row 6, column MAC",
-        "Row 7, column MAC",
-        "Row 8, column MAC",
-    ]
-    assert "12 hex digits" in listed[0]
-    assert listed[1].endswith("already registered in a MAC library.")
-    assert listed[2] == "Row 6, column MAC: 0C1105DD0010 is already on row 2 of this file."
-    assert "formula" in listed[3]
-    assert listed[4] == f"Row 8, column MAC: {world.mac_a.mac} is already in this MAC library."
-    assert "Nothing was imported: 5 row(s) to correct." in response.content.decode()
+    reasons = [reason for _, _, reason in listed]
+    assert "12 hex digits" in reasons[0]
+    assert reasons[1] == f"{world.mac_b.mac} cannot be added: it is already registered in a MAC library."
+    assert reasons[2] == "0C1105DD0010 is already on row 2 of this file."
+    assert "formula" in reasons[3]
+    assert reasons[4] == f"{world.mac_a.mac} is already in this MAC library."
+    assert "inst_b" not in body
+    assert "Nothing was imported: 5 error(s) to correct." in text(body)
+    assert 'data-testid="confirm-import"' not in body
+    # A confirmation posted anyway is refused and writes nothing.
+    refused = client.post(job_url("confirm", job), follow=True)
+    assert page_messages(refused) == ["This import is not waiting for a confirmation any more."]
     assert library(world.installer_a) == before
 
 
-def test_import_with_only_a_formula_row_bad_adds_nothing(client, world):
+def test_the_errors_download_is_the_file_with_an_error_column(client, world):
+    client.force_login(world.installer_a)
+    job = uploaded(client, xlsx([["MAC"], ["0C1105DD0020"], ["=A2"], ["0C1105DD002"]]), name="my macs.xlsx")
+    body = client.get(job_url("detail", job)).content.decode()
+    assert f'href="{job_url("errors", job)}"' in body
+    response = client.get(job_url("errors", job))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"] == 'attachment; filename="my macs-errors.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    table = list(sheet.iter_rows(values_only=True))
+    assert table[0] == ("MAC", "Error")
+    assert table[1] == ("0C1105DD0020", None)
+    # The formula comes back as text, with the reason beside it.
+    assert table[2][0] == "=A2" and sheet["A3"].data_type == "s"
+    assert table[2][1] == "MAC: the cell holds a formula; type the value itself."
+    assert table[3][0] == "0C1105DD002" and "12 hex digits" in table[3][1]
+    assert not MacAddress.objects.filter(mac="0C1105DD0020").exists()
+
+
+def test_a_ready_import_has_no_errors_download(client, world):
+    client.force_login(world.installer_a)
+    job = uploaded(client, mac_file("0C1105DD0021"))
+    assert client.get(job_url("errors", job)).status_code == 404
+    assert job_url("errors", job) not in client.get(job_url("detail", job)).content.decode()
+
+
+def test_upload_with_only_a_formula_row_bad_adds_nothing(client, world):
     client.force_login(world.installer_a)
     before = MacAddress.objects.count()
-    response = import_post(client, xlsx([["MAC"], ["0C1105DD0020"], ["=A2"]]), **HTMX)
-    assert response.status_code == 200
-    assert [e.row for e in response.context["form"].row_errors] == [3]
-    assert "Row 3, column MAC: the cell holds a formula" in response.content.decode()
+    job = uploaded(client, xlsx([["MAC"], ["0C1105DD0020"], ["=A2"]]))
+    body = client.get(job_url("detail", job)).content.decode()
+    assert error_rows(body) == [("3", "MAC", "the cell holds a formula; type the value itself.")]
     assert MacAddress.objects.count() == before
 
 
@@ -369,21 +478,35 @@ def test_import_with_only_a_formula_row_bad_adds_nothing(client, world):
         (b"MAC\n0C1105DD0030\n", "macs.xlsx", "not an Excel workbook"),
         (mac_file("0C1105DD0030"), "macs.xlsm", "macros"),
         (with_member(mac_file("0C1105DD0030"), "xl/vbaProject.bin"), "macs.xlsx", "macros"),
-        (xlsx([["Device"], ["0C1105DD0030"]]), "macs.xlsx", 'no "MAC" header in row 1'),
     ],
 )
-def test_import_of_a_wrong_file_says_why_at_the_file_field(client, world, content, name, message):
+def test_upload_of_a_wrong_file_says_why_at_the_file_field_and_starts_no_import(
+    client, world, content, name, message
+):
     client.force_login(world.installer_a)
     response = import_post(client, content, name)
     assert response.status_code == 422
     assert message in field_errors(response, "file")
+    htmx = import_post(client, content, name, **HTMX)
+    assert htmx.status_code == 200 and 'data-field-error="file"' in htmx.content.decode()
+    assert not MacImport.objects.exists()
     assert not MacAddress.objects.filter(mac="0C1105DD0030").exists()
 
 
-def test_import_without_a_file_asks_for_one(client, world):
+def test_upload_of_a_sheet_without_the_mac_header_is_rejected_on_its_page(client, world):
+    client.force_login(world.installer_a)
+    job = uploaded(client, xlsx([["Device"], ["0C1105DD0030"]], title="Devices"))
+    ((row, column, reason),) = error_rows(client.get(job_url("detail", job)).content.decode())
+    assert (row, column) == ("--", "--")
+    assert reason.startswith('The sheet "Devices" lacks the column(s) MAC in row 1.')
+    assert not MacAddress.objects.filter(mac="0C1105DD0030").exists()
+
+
+def test_upload_without_a_file_asks_for_one(client, world):
     client.force_login(world.installer_a)
     response = client.post(reverse("maclib:mac_import"), {})
     assert "required" in field_errors(response, "file")
+    assert not MacImport.objects.exists()
 
 
 def test_distributor_imports_for_the_installer_it_chooses(client, world):
@@ -393,10 +516,52 @@ def test_distributor_imports_for_the_installer_it_chooses(client, world):
     assert "required" in field_errors(missing, "installer")
     foreign = import_post(client, content, extra={"installer": world.installer_b.pk})
     assert "Select a valid choice" in field_errors(foreign, "installer")
-    assert not MacAddress.objects.filter(mac__in=["0C1105DD0040", "0C1105DD0041"]).exists()
-    ok = import_post(client, content, extra={"installer": world.installer_a.pk})
-    assert ok.status_code == 302
+    assert not MacImport.objects.exists()
+    job = uploaded(client, content, extra={"installer": world.installer_a.pk})
+    assert (job.installer, job.user) == (world.installer_a, world.distributor_a)
+    client.post(job_url("confirm", job))
     assert {"0C1105DD0040", "0C1105DD0041"} <= library(world.installer_a)
+    entry = MacAddress.objects.get(mac="0C1105DD0040")
+    assert entry.added_by == world.distributor_a
+
+
+def test_installer_b_gets_404_on_installer_as_import(client, world):
+    client.force_login(world.installer_a)
+    ready = uploaded(client, mac_file("0C1105DD0050"))
+    rejected = uploaded(client, mac_file("0C1105DD005"))
+    client.force_login(world.installer_b)
+    assert client.get(job_url("detail", ready)).status_code == 404
+    assert client.get(job_url("detail", ready) + "?status=1", **HTMX).status_code == 404
+    assert client.post(job_url("confirm", ready)).status_code == 404
+    assert client.get(job_url("errors", rejected)).status_code == 404
+    assert "macs.xlsx" not in client.get(reverse("maclib:mac_import")).content.decode()
+    ready.refresh_from_db()
+    assert ready.status == ImportStatus.READY
+    assert not MacAddress.objects.filter(mac="0C1105DD0050").exists()
+
+
+def test_distributor_sees_the_imports_of_its_own_installers_only(client, world):
+    other = InstallerFactory(username="inst_a2", distributor=world.distributor_a)
+    client.force_login(other)
+    theirs = uploaded(client, mac_file("0C1105DD0060"), name="a2.xlsx")
+    client.force_login(world.installer_a)
+    mine = uploaded(client, mac_file("0C1105DD0061"), name="a.xlsx")
+    client.force_login(world.installer_b)
+    foreign = uploaded(client, mac_file("0C1105DD0062"), name="b.xlsx")
+
+    client.force_login(world.distributor_a)
+    recent = marked(client.get(reverse("maclib:mac_import")).content.decode(), "recent-imports")
+    assert job_url("detail", mine) in recent and job_url("detail", theirs) in recent
+    assert job_url("detail", foreign) not in recent and "b.xlsx" not in recent
+    assert client.get(job_url("detail", mine)).status_code == 200
+    assert client.get(job_url("detail", foreign)).status_code == 404
+    assert client.post(job_url("confirm", foreign)).status_code == 404
+    # Confirming its installer's import is the distributor's to do too.
+    client.post(job_url("confirm", theirs))
+    assert "0C1105DD0060" in library(other)
+    assert not MacAddress.objects.filter(mac="0C1105DD0062").exists()
+    client.force_login(world.distributor_other)
+    assert client.get(job_url("detail", mine)).status_code == 404
 
 
 # --- the template -------------------------------------------------------------------------------

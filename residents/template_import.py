@@ -1,0 +1,729 @@
+"""The residents and devices template: its download, and its import into a community.
+
+Spec: "Add Community Residents to a Building Using Template" and "Add Devices to Residents'
+Building Using a Template" ("you can import both residents and devices at the same time").
+One row is an apartment of a building with its resident (the family master) and its devices:
+
+- Building: at most 128 characters, created when new. A row with a Building and no Apt carries
+  devices of that building; a row with neither carries devices of the public area.
+- Apt: 1-6 digits and "#", never starting with "#". An APT already in that building is updated
+  (a blank cell keeps what it has); one in another building of the community is an error.
+- Device: "Device name, Device type, Device MAC" entries separated by ";", type codes 0, 1, 2, 3
+  and 50. The MAC must be in the installer's MAC library and bound to no other device; a MAC
+  already bound to a device at the same place renames that device.
+- FirstName / LastName (at most 64), Email (unique among end users), MobileNumber and 1st-3rd
+  Phone checked against the country of TelephoneCallingCode, CallType 0-5, WebRelayID 0-50.
+- Feature plan Basic: every new apartment brings an indoor monitor (device type 2).
+
+The field rules are the forms' own (`residents.services`, `devices.services`,
+`communities.services`); what the forms look up one row at a time is looked up here once per file.
+`plan_import` checks and writes nothing; `apply_import` checks again under the writers' locks
+and then writes every row, or raises `ImportRejected` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from communities.models import Building, Community
+from communities.services import building_field_errors
+from devices import services as device_rules
+from devices.choices import DOOR_PHONES, AccessMethod, DeviceType, NetworkGroup, Place, RelayKind
+from devices.models import Device, Relay
+from maclib.models import MacAddress
+from maclib.validators import normalize_mac
+from smartplus import audit, importing, phones
+from smartplus.bulk import bulk_insert
+from smartplus.models import AuditAction, NumberSequence
+from smartplus.xlsx import RowError
+
+from . import services as rules
+from .choices import CallType
+from .models import Apartment, Resident
+
+COLUMNS = (
+    "Building",
+    "Apt",
+    "AptName",
+    "Device",
+    "FirstName",
+    "LastName",
+    "Email",
+    "MobileNumber",
+    "TelephoneCallingCode",
+    "1stPhone",
+    "2ndPhone",
+    "3rdPhone",
+    "CallType",
+    "WebRelayID",
+)
+REQUIRED = ("Building", "Apt")
+MAX_ROWS = 20_000
+TEMPLATE_FILENAME = "SmartPlus_Residents_Template.xlsx"
+# The spec's Template Sample row.
+SAMPLE_ROW = ("Building#2", "403", "Ryan", None, "Ryan", "Chen")
+PHONE_COLUMNS = {
+    "mobile_number": "MobileNumber",
+    "landline1": "1stPhone",
+    "landline2": "2ndPhone",
+    "landline3": "3rdPhone",
+}
+RESIDENT_COLUMNS = {
+    "first_name": "FirstName",
+    "last_name": "LastName",
+    "email": "Email",
+    "country": "TelephoneCallingCode",
+    **PHONE_COLUMNS,
+}
+APARTMENT_COLUMNS = {
+    "number": "Apt",
+    "name": "AptName",
+    "call_type": "CallType",
+    "web_relay_id": "WebRelayID",
+}
+DEVICE_FORMAT = "“Device name, Device type, Device MAC”, e.g. Living Room,2,0C11050893C6"
+TYPE_CODES = ", ".join(str(t.value) for t in DeviceType)
+# Imported door phones and access controls open their door with Relay1, as the Add Device form's
+# first relay does; indoor monitors and guard phones get their relays in the Edit dialog.
+DEFAULT_RELAY_TYPES = (*DOOR_PHONES, DeviceType.ACCESS_CONTROL)
+ALL_METHODS = ",".join(AccessMethod.values)
+
+
+# --- reading a row -------------------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value).strip()
+
+
+def _number(value, column: str, low: int, high: int, errors: list[RowError], row: int, what: str):
+    if value is None:
+        return None
+    text = _text(value)
+    if text.isdigit() and low <= int(text) <= high:
+        return int(text)
+    errors.append(RowError(row, column, f"“{text}” is not {what}."))
+    return None
+
+
+@dataclass(slots=True)
+class DeviceEntry:
+    name: str
+    device_type: int
+    mac: str
+    device: Device  # checked, with its place's defaults; the plan fills in where it goes
+
+
+@dataclass(slots=True)
+class Line:
+    """One row of the file, read and checked on its own."""
+
+    row: int
+    building: str
+    apt: str
+    place: str
+    apartment: dict
+    resident: dict
+    devices: list[DeviceEntry]
+    new_apartment: Apartment | None  # checked with the row's values, used if the APT is new
+
+
+def _device_entries(cell, place: str, offline: bool, row: int, errors: list[RowError]) -> list[DeviceEntry]:
+    entries = []
+    for text in (part.strip() for part in _text(cell).split(";")):
+        if not text:
+            continue
+        parts = [p.strip() for p in text.rsplit(",", 2)]
+        if len(parts) != 3:
+            errors.append(RowError(row, "Device", f"“{text}” is not {DEVICE_FORMAT}."))
+            continue
+        name, code, raw_mac = parts
+        if not code.lstrip("-").isdigit() or int(code) not in DeviceType.values:
+            errors.append(RowError(row, "Device", f"“{text}”: the device type is one of {TYPE_CODES}."))
+            continue
+        try:
+            mac = normalize_mac(raw_mac)
+        except ValidationError as exc:
+            errors.append(RowError(row, "Device", f"“{text}”: {exc.messages[0]}"))
+            continue
+        device = Device(place=place, name=name, device_type=int(code), network_group=NetworkGroup.GROUP_1)
+        problems = device_rules.device_field_errors(device, offline=offline)
+        if problems:
+            for messages in problems.values():
+                errors.extend(RowError(row, "Device", f"“{text}”: {m}") for m in messages)
+            continue
+        entries.append(DeviceEntry(name=device.name, device_type=device.device_type, mac=mac, device=device))
+    return entries
+
+
+@lru_cache(maxsize=1024)
+def _building_name_errors(name: str) -> tuple[str, ...]:
+    # A file names few buildings many times: each name is checked once.
+    return tuple(building_field_errors(Building(name=name)).get("name", []))
+
+
+def read_line(row: int, values: dict, *, offline: bool, errors: list[RowError]) -> Line:
+    """A row's own checks: everything that needs no lookup. Problems go to `errors`."""
+    building, apt = _text(values.get("Building")), _text(values.get("Apt"))
+    if building:
+        errors.extend(RowError(row, "Building", m) for m in _building_name_errors(building))
+    apartment = {}
+    if values.get("AptName") is not None:
+        apartment["name"] = _text(values["AptName"])
+    call_type = _number(values.get("CallType"), "CallType", 0, 5, errors, row, "a call type code from 0 to 5")
+    if call_type is not None:
+        apartment["call_type"] = call_type
+    relay = _number(values.get("WebRelayID"), "WebRelayID", 0, 50, errors, row, "a whole number from 0 to 50")
+    if relay is not None:
+        apartment["web_relay_id"] = relay
+    probe = None
+    if apt:
+        probe = Apartment(number=apt, **apartment)
+        for name, messages in rules.apartment_field_errors(probe).items():
+            errors.extend(RowError(row, APARTMENT_COLUMNS.get(name, "Apt"), m) for m in messages)
+    resident = {
+        name: _text(values.get(column)) for name, column in RESIDENT_COLUMNS.items() if name != "country"
+    }
+    resident = {name: value for name, value in resident.items() if value}
+    code = values.get("TelephoneCallingCode")
+    if code is not None:
+        try:
+            resident["country"] = phones.region_for_calling_code(code)
+        except ValidationError as exc:
+            errors.append(RowError(row, "TelephoneCallingCode", exc.messages[0]))
+    elif any(name in resident for name in PHONE_COLUMNS):
+        errors.append(
+            RowError(
+                row,
+                "TelephoneCallingCode",
+                "Enter the country calling code of the phone numbers, e.g. 1 or 86.",
+            )
+        )
+    if (resident or apartment) and not apt:
+        errors.append(RowError(row, "Apt", "Enter the APT of this row's apartment and resident."))
+    if apt and not building:
+        errors.append(RowError(row, "Building", "Enter the building of the APT."))
+    place = Place.APARTMENT if apt else Place.BUILDING if building else Place.PUBLIC
+    devices = _device_entries(values.get("Device"), place, offline, row, errors)
+    return Line(row, building, apt, place, apartment, resident, devices, probe)
+
+
+# --- the plan --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """What the import writes, per kind; `errors` empty means it may be written."""
+
+    community: Community
+    errors: list[RowError] = field(default_factory=list)
+    preview: importing.Preview = field(
+        default_factory=lambda: importing.Preview(["buildings", "apartments", "residents", "devices"])
+    )
+    buildings: dict[str, Building] = field(default_factory=dict)
+    new_buildings: dict[str, Building] = field(default_factory=dict)
+    new_apartments: list[Apartment] = field(default_factory=list)
+    changed_apartments: list[Apartment] = field(default_factory=list)
+    new_residents: list[Resident] = field(default_factory=list)
+    changed_residents: list[Resident] = field(default_factory=list)
+    new_devices: list[Device] = field(default_factory=list)
+    renamed_devices: list[Device] = field(default_factory=list)
+    email_changed: list[Resident] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "buildings created": len(self.new_buildings),
+            "apartments created": len(self.new_apartments),
+            "apartments updated": len(self.changed_apartments),
+            "residents created": len(self.new_residents),
+            "residents updated": len(self.changed_residents),
+            "devices created": len(self.new_devices),
+            "devices renamed": len(self.renamed_devices),
+        }
+
+
+@dataclass
+class Known:
+    """What the database holds for the file's buildings, APTs, emails and MACs: one query each."""
+
+    buildings: dict[str, Building]
+    apartments: dict[str, Apartment]
+    masters: dict[int, Resident]
+    emails: dict[str, int]
+    macs: dict[str, MacAddress]
+    bound: dict[int, Device]
+
+    @classmethod
+    def load(cls, community: Community, lines: list[Line], *, lock: bool) -> Known:
+        numbers = {line.apt for line in lines if line.apt}
+        emails = {line.resident["email"].lower() for line in lines if line.resident.get("email")}
+        macs = {entry.mac for line in lines for entry in line.devices}
+        apartments = {
+            a.number: a
+            for a in Apartment.objects.filter(community=community, number__in=numbers).select_related(
+                "building"
+            )
+        }
+        masters = {
+            r.apartment_id: r
+            for r in Resident.objects.filter(
+                apartment__in=[a.pk for a in apartments.values()], family_master__isnull=True
+            )
+        }
+        taken = dict(
+            Resident.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=emails)
+            .values_list("email_lower", "pk")
+        )
+        entries = MacAddress.objects.filter(mac__in=macs).order_by("pk")
+        if lock:
+            entries = entries.select_for_update()
+        entries = {e.mac: e for e in entries}
+        bound = {
+            d.mac_address_id: d
+            for d in Device.objects.filter(mac_address__in=[e.pk for e in entries.values()]).select_related(
+                "community", "building", "apartment"
+            )
+        }
+        buildings = {b.name.lower(): b for b in Building.objects.filter(community=community)}
+        return cls(buildings, apartments, masters, taken, entries, bound)
+
+
+class Planner:
+    """Walks the lines in row order and decides, for each, what is created, updated or wrong."""
+
+    def __init__(self, community: Community, known: Known, plan: Plan):
+        self.community, self.known, self.plan = community, known, plan
+        self.basic = device_rules.requires_indoor_monitor(community)
+        self.apt_rows: dict[str, int] = {}
+        self.email_rows: dict[str, int] = {}
+        self.mac_rows: dict[str, int] = {}
+        self.capacity = max(community.number_of_apartments - community.apartment_count, 0)
+        self.new_apartment_count = 0
+        self.capacity_row = 0
+
+    def error(self, row: int, column: str, reason: str) -> None:
+        self.plan.errors.append(RowError(row, column, reason))
+
+    def building(self, line: Line) -> Building | None:
+        if not line.building:
+            return None
+        key = line.building.lower()
+        found = self.known.buildings.get(key) or self.plan.new_buildings.get(key)
+        if found is None:
+            found = Building(community=self.community, name=line.building)
+            self.plan.new_buildings[key] = found
+            self.plan.preview.add("buildings", "create", line.row, line.building)
+        return found
+
+    def apartment(self, line: Line, building: Building) -> tuple[Apartment | None, bool]:
+        """The line's APT (existing or new) and whether it is new; None after an error."""
+        earlier = self.apt_rows.setdefault(line.apt, line.row)
+        if earlier != line.row:
+            self.error(line.row, "Apt", f"APT {line.apt} is already on row {earlier} of this file.")
+            return None, False
+        existing = self.known.apartments.get(line.apt)
+        if existing is not None:
+            if existing.building.name.lower() != line.building.lower():
+                self.error(line.row, "Apt", rules.apartment_clash_message(line.apt, existing.building.name))
+                return None, False
+            changed = {k: v for k, v in line.apartment.items() if getattr(existing, k) != v}
+            if changed:
+                for name, value in changed.items():
+                    setattr(existing, name, value)
+                self.plan.changed_apartments.append(existing)
+                self.plan.preview.add("apartments", "update", line.row, f"APT {line.apt} ({building.name})")
+            return existing, False
+        self.new_apartment_count += 1
+        if self.new_apartment_count > self.capacity and not self.capacity_row:
+            self.capacity_row = line.row
+        apt = line.new_apartment
+        apt.community, apt.building = self.community, building
+        self.plan.new_apartments.append(apt)
+        label = f"APT {line.apt} ({building.name})" + (f" “{apt.name}”" if apt.name else "")
+        self.plan.preview.add("apartments", "create", line.row, label)
+        return apt, True
+
+    def resident(self, line: Line, apt: Apartment, is_new_apt: bool) -> None:
+        given = line.resident
+        if not given:
+            return
+        email = given.get("email", "").lower()
+        if email:
+            earlier = self.email_rows.setdefault(email, line.row)
+            if earlier != line.row:
+                self.error(line.row, "Email", f"{given['email']} is already on row {earlier} of this file.")
+                return
+        master = None if is_new_apt else self.known.masters.get(apt.pk)
+        if master is None:
+            person = Resident(community=self.community, apartment=apt, **given)
+        else:
+            person = master
+            old_email = master.email
+            before = {name: getattr(master, name) for name in RESIDENT_COLUMNS}
+            for name, value in given.items():
+                setattr(person, name, value)
+        problems = rules.resident_field_errors(person, check_country=False)
+        if "country" not in given:
+            # The row's phones were refused at TelephoneCallingCode (missing or bad) already; the
+            # form's "Select the Country / Region" names a field the template does not have.
+            for name in PHONE_COLUMNS:
+                problems.pop(name, None)
+        for name, messages in problems.items():
+            for message in messages:
+                self.error(line.row, RESIDENT_COLUMNS.get(name, "FirstName"), message)
+        if problems:
+            return
+        taken_by = self.known.emails.get(person.email.lower()) if person.email else None
+        if taken_by is not None and (master is None or taken_by != master.pk):
+            self.error(line.row, "Email", rules.EMAIL_TAKEN)
+            return
+        label = f"{person.display_name} (APT {line.apt})"
+        if master is None:
+            self.plan.new_residents.append(person)
+            self.plan.preview.add("residents", "create", line.row, label)
+        elif any(getattr(master, name) != value for name, value in before.items()):
+            self.plan.changed_residents.append(master)
+            self.plan.preview.add("residents", "update", line.row, label)
+            if master.email and master.email.lower() != old_email.lower():
+                self.plan.email_changed.append(master)
+
+    def devices(self, line: Line, building: Building | None, apt: Apartment | None, is_new_apt: bool) -> None:
+        monitors = 0
+        in_row: set[str] = set()
+        for entry in line.devices:
+            text = f"{entry.name},{entry.device_type},{entry.mac}"
+            earlier = self.mac_rows.setdefault(entry.mac, line.row)
+            if earlier != line.row or entry.mac in in_row:
+                self.error(line.row, "Device", f"{entry.mac} is already on row {earlier} of this file.")
+                continue
+            in_row.add(entry.mac)
+            library = self.known.macs.get(entry.mac)
+            # Another installer's MAC reads exactly like an unknown one.
+            if library is None or library.installer_id != self.community.installer_id:
+                self.error(line.row, "Device", f"“{text}”: {device_rules.not_in_library_message(entry.mac)}")
+                continue
+            bound = self.known.bound.get(library.pk)
+            if bound is not None:
+                if not self._same_place(bound, line, building, apt, is_new_apt):
+                    self.error(
+                        line.row, "Device", f"“{text}”: {device_rules.bound_message(entry.mac, bound)}"
+                    )
+                elif bound.device_type != entry.device_type:
+                    self.error(
+                        line.row,
+                        "Device",
+                        f"“{text}”: {entry.mac} is the {bound.get_device_type_display().lower()} "
+                        f"“{bound.name}”; change a device's type in its Edit dialog.",
+                    )
+                else:
+                    monitors += bound.device_type == DeviceType.INDOOR_MONITOR
+                    if bound.name != entry.name:
+                        bound.name = entry.name
+                        self.plan.renamed_devices.append(bound)
+                        self.plan.preview.add("devices", "update", line.row, f"{entry.name} ({entry.mac})")
+                continue
+            monitors += entry.device_type == DeviceType.INDOOR_MONITOR
+            device = entry.device
+            device.community, device.building, device.apartment = self.community, building, apt
+            device.mac_address = library
+            self.plan.new_devices.append(device)
+            where = f"APT {line.apt}" if line.apt else line.building or "Public Area"
+            kind = DeviceType(entry.device_type).label
+            self.plan.preview.add(
+                "devices", "create", line.row, f"{entry.name} ({kind}, {entry.mac}) in {where}"
+            )
+        if self.basic and is_new_apt and not monitors:
+            self.error(
+                line.row,
+                "Device",
+                f"The feature plan of {self.community.name} needs an indoor monitor in every apartment: "
+                "add one, e.g. Living Room,2,0C11050893C6.",
+            )
+
+    def _same_place(self, device: Device, line: Line, building, apt, is_new_apt: bool) -> bool:
+        if device.community_id != self.community.pk or device.place != line.place:
+            return False
+        if line.place == Place.APARTMENT:
+            return not is_new_apt and device.apartment_id == apt.pk
+        if line.place == Place.BUILDING:
+            return building.pk is not None and device.building_id == building.pk
+        return True
+
+    def walk(self, lines: list[Line], progress: Callable) -> None:
+        progress(0, phase="Checking the rows", total=len(lines))
+        for done, line in enumerate(lines, start=1):
+            building = self.building(line)
+            apt, is_new = (None, False)
+            if line.apt and building is not None:
+                apt, is_new = self.apartment(line, building)
+                if apt is not None:
+                    self.resident(line, apt, is_new)
+            if line.place != Place.APARTMENT or apt is not None:
+                self.devices(line, building, apt, is_new)
+            progress(done)
+        if self.capacity_row:
+            self.error(
+                self.capacity_row, "Apt", rules.capacity_message(self.community, self.new_apartment_count)
+            )
+
+
+def plan_import(
+    *,
+    community: Community,
+    rows: list[tuple[int, dict]],
+    progress: Callable = lambda *a, **k: None,
+    lock=False,
+) -> Plan:
+    """Every rule for every row; nothing written. `lock` takes the MAC rows' locks (apply)."""
+    plan = Plan(community=community)
+    offline = device_rules.offline_solution_enabled(community)
+    progress(0, phase="Reading the rows", total=len(rows))
+    lines = []
+    for done, (row, values) in enumerate(rows, start=1):
+        lines.append(read_line(row, values, offline=offline, errors=plan.errors))
+        progress(done)
+    if not rows:
+        plan.errors.append(RowError(2, "Building", "The file has no rows under the header."))
+    known = Known.load(community, lines, lock=lock)
+    plan.buildings = known.buildings
+    Planner(community, known, plan).walk(lines, progress)
+    plan.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else 99))
+    return plan
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _unusable_password() -> str:
+    # What make_password(None) gives, without its 40 calls to secrets.choice per row.
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+
+
+@transaction.atomic
+def apply_import(
+    *, actor, community: Community, rows: list[tuple[int, dict]], progress=lambda *a, **k: None
+) -> dict:
+    """Write every row of a checked file, or raise ImportRejected and write nothing."""
+    rules._require(actor, Apartment, "add", community)
+    rules._require(actor, Device, "add")
+    community = (
+        Community.objects.select_related("installer__distributor")
+        .select_for_update(of=("self",))
+        .get(pk=community.pk)
+    )
+    plan = plan_import(community=community, rows=rows, progress=progress, lock=True)
+    if plan.errors:
+        raise importing.ImportRejected(plan.errors)
+    progress(0, phase="Writing", total=0)
+    try:
+        with transaction.atomic():
+            _write(plan)
+    except IntegrityError as exc:  # a concurrent add of one of the emails, APTs or buildings
+        raise importing.ImportRejected(
+            [RowError(0, "", "Another user changed this community meanwhile; upload the file again.")]
+        ) from exc
+    counts = plan.counts()
+    audit.record(
+        action=AuditAction.CREATE,
+        installer_id=community.installer_id,
+        obj_repr=f"Template import into {community.name}",
+        changes={kind: [None, entry] for kind, entry in plan.preview.summary.items() if entry["items"]},
+    )
+    return {kind: count for kind, count in counts.items() if count}
+
+
+def _write(plan: Plan) -> None:
+    """Bulk writes in dependency order. The plan's objects refer to each other (a new device to its
+    new apartment, ...): Django fills each foreign key from the object once that is saved."""
+    bulk_insert(Building, plan.new_buildings.values())
+    if plan.new_apartments:
+        numbers = NumberSequence.allocate(
+            "family_sip", start=rules.FAMILY_SIP_START, count=len(plan.new_apartments)
+        )
+        for apt, number in zip(plan.new_apartments, numbers, strict=True):
+            apt.family_sip_number = str(number)
+        bulk_insert(Apartment, plan.new_apartments)
+    if plan.changed_apartments:
+        Apartment.objects.bulk_update(
+            plan.changed_apartments, ["name", "call_type", "web_relay_id"], batch_size=1000
+        )
+    for person in plan.new_residents:
+        person.app_password = _unusable_password()
+    bulk_insert(Resident, plan.new_residents)
+    if plan.changed_residents:
+        Resident.objects.bulk_update(plan.changed_residents, list(RESIDENT_COLUMNS), batch_size=1000)
+    for device in plan.new_devices:
+        device.model = ""  # bulk_create skips Device.save(): no firmware yet, so no model
+    bulk_insert(Device, plan.new_devices)
+    bulk_insert(
+        Relay,
+        [
+            Relay(
+                device=d,
+                kind=RelayKind.RELAY,
+                index=1,
+                enabled=True,
+                name="Relay1",
+                access_methods=ALL_METHODS,
+            )
+            for d in plan.new_devices
+            if d.device_type in DEFAULT_RELAY_TYPES
+        ],
+    )
+    if plan.renamed_devices:
+        Device.objects.bulk_update(plan.renamed_devices, ["name"], batch_size=1000)
+    rules._counts(
+        plan.community.pk,
+        apartments=len(plan.new_apartments),
+        end_users=len(plan.new_residents),
+        devices=len(plan.new_devices),
+    )
+    emails = [p.pk for p in plan.new_residents if p.email] + [p.pk for p in plan.email_changed]
+    if emails:
+        from .tasks import send_resident_account_emails
+
+        transaction.on_commit(partial(send_resident_account_emails.delay, emails))
+
+
+# --- the importer the shared machinery runs ------------------------------------------------------
+
+
+class TemplateImporter:
+    """Reads, checks and writes an uploaded template (see smartplus.importing)."""
+
+    def read(self, job, progress):
+        return importing.read_stored(
+            job,
+            columns=COLUMNS,
+            required=REQUIRED,
+            max_rows=MAX_ROWS,
+            template="the template (Download The Template on the dashboard)",
+            progress=progress,
+        )
+
+    def check(self, job, sheet, progress) -> importing.Checked:
+        plan = plan_import(community=job.community, rows=sheet.rows, progress=progress)
+        return importing.Checked(summary=plan.preview.summary, errors=sheet.errors + plan.errors)
+
+    def apply(self, job, sheet, progress) -> dict:
+        if sheet.errors:
+            raise importing.ImportRejected(sheet.errors)
+        return apply_import(actor=job.actor, community=job.community, rows=sheet.rows, progress=progress)
+
+
+# --- the template -------------------------------------------------------------------------------
+
+DESCRIPTIONS = (
+    ("Building", "The building number or name, at most 128 characters. A new name creates the building."),
+    (
+        "Apt",
+        'The apartment number: 1-6 digits and "#", e.g. 2#123. Do not start it with "#" (#2#123): door '
+        "phones in APT#+PIN mode could not tell the APT from the PIN. An APT that exists in this building "
+        "is updated; blank cells keep its values.",
+    ),
+    ("AptName", "The apartment name (optional)."),
+    (
+        "Device",
+        "Devices of the apartment: “Device name, Device type, Device MAC”, two devices separated by “;”. "
+        "E.g. Gate2,0,0C11050B9814; Living Room,2,0C11050893C6. The MAC must be added to the MAC library "
+        "first. A row with a Building and no Apt adds building devices; a row with neither adds public-area "
+        "devices. Feature plan Basic: each apartment needs an indoor monitor.",
+    ),
+    ("FirstName", "The resident's first name, at most 64 characters."),
+    ("LastName", "The resident's last name, at most 64 characters."),
+    ("Email", "The resident's email: the SmartPlus app account is sent to it. Unique among end users."),
+    ("MobileNumber", "The resident's mobile phone number, without the country calling code."),
+    ("TelephoneCallingCode", "The country calling code of the phone numbers, e.g. 1, 44, 86."),
+    ("1stPhone", "Landline 1: a phone number of the resident (mobile or fixed)."),
+    ("2ndPhone", "Landline 2."),
+    ("3rdPhone", "Landline 3."),
+    ("CallType", "The call type code, see below (blank: 0)."),
+    (
+        "WebRelayID",
+        "The Web Relay Action ID (0-50, blank: 0); the web relay is set up on the door phone's "
+        "web interface.",
+    ),
+)
+
+
+def template() -> bytes:
+    """The template: the spec's columns and sample row, a CallType drop-down, and a sheet
+    describing every column, the device type codes and format, and the call type codes."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Template"
+    sheet.append(COLUMNS)
+    sheet.append(SAMPLE_ROW)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    text_columns = ("B", "H", "I", "J", "K", "L")  # APT and phone numbers keep their leading zeros
+    for index, name in enumerate(COLUMNS):
+        letter = chr(ord("A") + index)
+        sheet.column_dimensions[letter].width = max(12, len(name) + 4) if name != "Device" else 48
+        if letter in text_columns:
+            for row in range(2, 3):
+                sheet[f"{letter}{row}"].number_format = "@"
+            sheet.column_dimensions[letter].number_format = "@"
+    codes = DataValidation(
+        type="list",
+        formula1='"' + ",".join(str(c.value) for c in CallType) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="CallType",
+        error="Choose a call type code from 0 to 5 (see the Description sheet).",
+        promptTitle="CallType",
+        prompt="; ".join(f"{c.value} = {c.label}" for c in CallType),
+        showInputMessage=True,
+    )
+    sheet.add_data_validation(codes)
+    codes.add(f"M2:M{MAX_ROWS + 1}")
+    sheet.freeze_panes = "A2"
+    _describe(workbook.create_sheet("Description"))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _describe(sheet) -> None:
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    sheet.column_dimensions["A"].width = 24
+    sheet.column_dimensions["B"].width = 100
+    sheet.append(["Column", "Description"])
+    for name, text in DESCRIPTIONS:
+        sheet.append([name, text])
+    sheet.append([])
+    sheet.append(["Device type code", "Device type"])
+    for device_type in DeviceType:
+        sheet.append([device_type.value, device_type.label])
+    sheet.append([])
+    sheet.append(
+        ["Device format", "Device name, Device type, Device MAC; every two devices separated by “;”"]
+    )
+    sheet.append(["Example", "Gate2,0,0C11050B9814; Living Room,2,0C11050893C6"])
+    sheet.append([])
+    sheet.append(["Call type code", "Call type"])
+    for call_type in CallType:
+        sheet.append([call_type.value, call_type.label])
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.alignment = wrap
+            if cell.value in ("Column", "Device type code", "Call type code", "Device format"):
+                cell.font = bold
+                row[1].font = bold
