@@ -2,7 +2,7 @@
 
 import django_tables2 as tables
 
-from smartplus.tables import ActionsColumn, PortalTable
+from smartplus.tables import ActionsColumn, BooleanColumn, PortalTable
 
 from .models import Installer
 
@@ -13,8 +13,8 @@ class InstallerTable(PortalTable):
         verbose_name="Name", accessor="first_name", order_by=("first_name", "last_name"), default="--"
     )
     email = tables.Column(verbose_name="Email")
-    account_access_enabled = tables.BooleanColumn(verbose_name="Account access")
-    permission_granted = tables.BooleanColumn(verbose_name="Permission Granted")
+    account_access_enabled = BooleanColumn(verbose_name="Account access")
+    permission_granted = BooleanColumn(verbose_name="Permission Granted")
     actions = ActionsColumn("accounts/installer_actions.html")
 
     class Meta(PortalTable.Meta):
@@ -23,3 +23,6 @@ class InstallerTable(PortalTable):
 
     def render_name(self, record):
         return record.get_full_name() or "--"
+
+    def value_name(self, record):
+        return record.get_full_name() or None

@@ -29,6 +29,9 @@ class CommunityTable(PortalTable):
             return "--"
         return format_html_join(", ", "{}", ((n,) for n in names))
 
+    def value_property_managers(self, record):
+        return ", ".join(a.property_manager.display_name for a in record.pm_assignments.all()) or None
+
 
 class PropertyManagerTable(PortalTable):
     name = tables.Column(verbose_name="Name", accessor="first_name", order_by=("first_name", "last_name"))

@@ -29,5 +29,8 @@ class CameraTable(CommunityTable):
         names = [d.name for d in record.linked_devices.all()]
         return ", ".join(names) or EMPTY
 
+    def value_linked(self, record):
+        return ", ".join(d.name for d in record.linked_devices.all()) or None
+
     def render_created(self, value):
         return self.when(value)

@@ -42,6 +42,9 @@ class DeviceTable(CommunityTable):
     def render_status(self, record):
         return status_badge(record)
 
+    def value_status(self, record):
+        return record.get_status_display()
+
     def render_created(self, value):
         return self.when(value)
 

@@ -3,7 +3,7 @@
 import django_tables2 as tables
 
 from communities.formatting import EMPTY
-from smartplus.tables import ActionsColumn, PortalTable
+from smartplus.tables import ActionsColumn, DateTimeColumn, PortalTable
 
 from .models import MacAddress
 from .selectors import mac_owner
@@ -17,9 +17,7 @@ class MacTable(PortalTable):
     owner = tables.Column(verbose_name="Owner", accessor="pk", orderable=False, empty_values=())
     # Not per community: the logged-in account's time zone (ActorMiddleware activates it), as the
     # audit log shows its times.
-    created = tables.DateTimeColumn(
-        verbose_name="Created Time", format="Y-m-d H:i:s", order_by=("created", "id")
-    )
+    created = DateTimeColumn(verbose_name="Created Time", format="Y-m-d H:i:s", order_by=("created", "id"))
     actions = ActionsColumn("maclib/mac_actions.html", verbose_name="Action")
 
     class Meta(PortalTable.Meta):
@@ -34,3 +32,6 @@ class MacTable(PortalTable):
 
     def render_owner(self, record):
         return mac_owner(actor=self.actor, mac=record) or EMPTY
+
+    def value_owner(self, record):
+        return mac_owner(actor=self.actor, mac=record) or None

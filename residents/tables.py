@@ -116,6 +116,11 @@ class ResidentTable(CommunityTable):
             '{} <span class="badge text-bg-light border">Family member</span>', record.display_name
         )
 
+    def value_resident(self, record):
+        if record.family_master_id is None:
+            return record.display_name
+        return f"{record.display_name} (Family member)"
+
     def render_apt(self, record):
         return _apt_label(record.apartment.number, record.apartment.floor)
 

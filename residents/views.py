@@ -43,6 +43,11 @@ class CommunityPageMixin:
             "can_delete_end_users": services.may_delete_end_users(actor, community.pk),
         }
 
+    def get_export_filename_parts(self) -> list[str]:
+        # "alpha-gardens-block-a-apt-…": the title alone is the page's, "Resident and Device".
+        building = getattr(self, "building", None)
+        return [self.community.name, building.name if building else "", self.get_export_name()]
+
     def crumbs(self, community: Community, *more) -> list[tuple[str, str | None]]:
         return [
             (community.name, reverse("residents:community_residents", args=[community.pk])),
@@ -63,6 +68,7 @@ class CommunityResidentsView(CommunityPageMixin, generic.ObjectListView):
     filterset_class = ResidentFilterSet
     template_name = "residents/community_residents.html"
     title = PAGE_TITLE
+    export_name = "Residents"
 
     def get(self, request, *args, **kwargs):
         self.community = _community_for(request, kwargs["community_pk"])
@@ -95,6 +101,7 @@ class BuildingApartmentsView(CommunityPageMixin, generic.ObjectListView):
     add_url_name = "residents:apartment_add"
     node = "building"
     title = PAGE_TITLE
+    export_name = "APT"
 
     def get(self, request, *args, **kwargs):
         self.building = get_object_or_404(

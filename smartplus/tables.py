@@ -1,4 +1,8 @@
-"""Base table and shared columns (django-tables2)."""
+"""Base table and shared columns (django-tables2).
+
+A column's export value (`value_<column>` or the column's `value()`) is the plain text the page
+shows; `smartplus.exports` writes it to the .xlsx of a list. Empty cells export as blank cells.
+"""
 
 import django_tables2 as tables
 
@@ -12,17 +16,33 @@ class PortalTable(tables.Table):
 
 
 class ActionsColumn(tables.TemplateColumn):
-    """Icon buttons; the template receives `record` and the request's `actor`."""
+    """Icon buttons; the template receives `record` and the request's `actor`. Never exported."""
 
     def __init__(self, template_name: str, **kwargs):
         kwargs.setdefault("verbose_name", "Action")
         kwargs.setdefault("orderable", False)
         kwargs.setdefault("attrs", {"td": {"class": "text-nowrap"}})
+        kwargs.setdefault("exclude_from_export", True)
         super().__init__(template_name=template_name, **kwargs)
 
 
+class DateTimeColumn(tables.DateTimeColumn):
+    """A time in the account's time zone and the column's format, in the export as on the page."""
+
+    def value(self, **kwargs):
+        # tables2 exports ISO 8601 in UTC; the template renders what the page shows.
+        return tables.TemplateColumn.value(self, **kwargs)
+
+
+class BooleanColumn(tables.BooleanColumn):
+    """A check mark or a cross on the page; Yes or No in the export."""
+
+    def value(self, value, **kwargs):
+        return "Yes" if value else "No"
+
+
 class AuditLogTable(PortalTable):
-    time = tables.DateTimeColumn(verbose_name="Time", format="Y-m-d H:i:s")
+    time = DateTimeColumn(verbose_name="Time", format="Y-m-d H:i:s")
     user_name = tables.Column(verbose_name="User")
     actor_name = tables.Column(verbose_name="Acting as")
     action = tables.Column(verbose_name="Action")
@@ -39,3 +59,14 @@ class AuditLogTable(PortalTable):
 
     def render_actor_name(self, record, value):
         return value if record.actor_id != record.user_id else "--"
+
+    def value_actor_name(self, record, value):
+        return value if record.actor_id != record.user_id else None
+
+    def value_changes(self, record):
+        # The page folds the changes behind "N fields"; the export spells each one out.
+        parts = []
+        for name, (old, new) in (record.changes or {}).items():
+            before = "" if old is None else f"{old} → "
+            parts.append(f"{name}: {before}{'--' if new is None else new}")
+        return "; ".join(parts) or None

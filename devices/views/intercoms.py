@@ -59,6 +59,7 @@ class CommunityDevicesView(_DeviceListView):
     table_class = CommunityDeviceTable
     filterset_class = DeviceFilterSet
     template_name = "devices/community_devices.html"
+    export_name = "Intercom Devices"
 
     def get(self, request, *args, **kwargs):
         self.community = get_object_or_404(

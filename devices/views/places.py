@@ -38,6 +38,9 @@ class PublicNodeMixin:
     def get_breadcrumbs(self):
         return self.crumbs(self.community, (Place.PUBLIC.label, None), (self.tab_label, None))
 
+    def get_export_name(self) -> str:
+        return f"{Place.PUBLIC.label} {self.tab_label}"
+
 
 class BuildingNodeMixin:
     """A list under a building node: the building (and its community) scoped to the actor."""
@@ -58,3 +61,6 @@ class BuildingNodeMixin:
     def get_breadcrumbs(self):
         url = reverse("residents:building_apartments", args=[self.building.pk])
         return self.crumbs(self.community, (self.building.name, url), (self.tab_label, None))
+
+    def get_export_name(self) -> str:
+        return self.tab_label
