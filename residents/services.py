@@ -101,9 +101,10 @@ def apartment_clash_message(number: str, building_name: str) -> str:
     return f"APT {number} already exists in this community ({building_name})."
 
 
-def apartment_field_errors(apartment: Apartment) -> dict[str, list[str]]:
-    """The rules of an APT's own fields (number, name, floor, web relay, call type); no query."""
-    return model_field_errors(apartment, exclude=["family_sip_number", "community", "building"])
+def apartment_field_errors(apartment: Apartment, *, only=None) -> dict[str, list[str]]:
+    """The rules of an APT's own fields (number, name, floor, web relay, call type); no query.
+    `only`: just these fields (see `model_field_errors`)."""
+    return model_field_errors(apartment, exclude=["family_sip_number", "community", "building"], only=only)
 
 
 def _apartment_errors(apartment: Apartment) -> dict[str, list[str]]:
@@ -120,18 +121,22 @@ def _apartment_errors(apartment: Apartment) -> dict[str, list[str]]:
     return errors
 
 
-def resident_field_errors(resident: Resident, *, check_country: bool = True) -> dict[str, list[str]]:
+def resident_field_errors(
+    resident: Resident, *, check_country: bool = True, only=None
+) -> dict[str, list[str]]:
     """The rules of an end user's own fields: names, email format, phones for the Country /
     Region; no query. Values are stripped and phones normalised in place.
 
     `check_country=False` skips validating the country against the country list (the import
-    derives it from a calling code; the list check costs half a millisecond a row).
+    derives it from a calling code; the list check costs half a millisecond a row). `only`: just
+    these fields (see `model_field_errors`).
     """
     errors: dict[str, list[str]] = {}
     resident.first_name = resident.first_name.strip()
     resident.last_name = resident.last_name.strip()
     resident.email = resident.email.strip()
-    country = resident.country  # a descriptor that builds a Country: read it once
+    # The code itself: the field's descriptor builds a Country object on every read.
+    country = resident.__dict__["country"] if "country" in resident.__dict__ else str(resident.country)
     for field in PHONE_FIELDS:
         number = getattr(resident, field)
         if not number or not number.strip():
@@ -144,7 +149,7 @@ def resident_field_errors(resident: Resident, *, check_country: bool = True) -> 
         else:
             setattr(resident, field, value)
     exclude = ["apartment", "community", "family_master", *([] if check_country else ["country"])]
-    for field, messages in model_field_errors(resident, exclude=exclude).items():
+    for field, messages in model_field_errors(resident, exclude=exclude, only=only).items():
         errors.setdefault(field, messages)
     return errors
 

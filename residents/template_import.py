@@ -23,11 +23,13 @@ and then writes every row, or raises `ImportRejected` and writes nothing.
 
 from __future__ import annotations
 
+import copy
 import io
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from typing import NamedTuple
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
@@ -45,7 +47,7 @@ from devices.models import Device, Relay
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
 from smartplus import audit, importing, phones
-from smartplus.bulk import bulk_insert
+from smartplus.bulk import attach, blank, bulk_insert
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.xlsx import RowError
 
@@ -144,6 +146,19 @@ class Line:
     new_apartment: Apartment | None  # checked with the row's values, used if the APT is new
 
 
+DEVICE_TYPE_CODES = frozenset(DeviceType.values)
+
+
+@lru_cache(maxsize=1024)
+def _checked_device(place: str, name: str, device_type: int, offline: bool) -> tuple[Device, tuple[str, ...]]:
+    """A device of this place, name and type with its place's defaults, and what is wrong with it.
+    A file repeats a few names ("Living Room") thousands of times: each is checked once, and each
+    entry gets a copy."""
+    device = Device(place=place, name=name, device_type=device_type, network_group=NetworkGroup.GROUP_1)
+    problems = device_rules.device_field_errors(device, offline=offline)
+    return device, tuple(message for messages in problems.values() for message in messages)
+
+
 def _device_entries(cell, place: str, offline: bool, row: int, errors: list[RowError]) -> list[DeviceEntry]:
     entries = []
     for text in (part.strip() for part in _text(cell).split(";")):
@@ -154,7 +169,7 @@ def _device_entries(cell, place: str, offline: bool, row: int, errors: list[RowE
             errors.append(RowError(row, "Device", f"“{text}” is not {DEVICE_FORMAT}."))
             continue
         name, code, raw_mac = parts
-        if not code.lstrip("-").isdigit() or int(code) not in DeviceType.values:
+        if not code.lstrip("-").isdigit() or int(code) not in DEVICE_TYPE_CODES:
             errors.append(RowError(row, "Device", f"“{text}”: the device type is one of {TYPE_CODES}."))
             continue
         try:
@@ -162,12 +177,11 @@ def _device_entries(cell, place: str, offline: bool, row: int, errors: list[RowE
         except ValidationError as exc:
             errors.append(RowError(row, "Device", f"“{text}”: {exc.messages[0]}"))
             continue
-        device = Device(place=place, name=name, device_type=int(code), network_group=NetworkGroup.GROUP_1)
-        problems = device_rules.device_field_errors(device, offline=offline)
+        checked, problems = _checked_device(place, name, int(code), offline)
         if problems:
-            for messages in problems.values():
-                errors.extend(RowError(row, "Device", f"“{text}”: {m}") for m in messages)
+            errors.extend(RowError(row, "Device", f"“{text}”: {m}") for m in problems)
             continue
+        device = copy.copy(checked)
         entries.append(DeviceEntry(name=device.name, device_type=device.device_type, mac=mac, device=device))
     return entries
 
@@ -194,8 +208,12 @@ def read_line(row: int, values: dict, *, offline: bool, errors: list[RowError]) 
         apartment["web_relay_id"] = relay
     probe = None
     if apt:
-        probe = Apartment(number=apt, **apartment)
-        for name, messages in rules.apartment_field_errors(probe).items():
+        probe = blank(Apartment)
+        probe.number = apt
+        for name, value in apartment.items():
+            setattr(probe, name, value)
+        # Only the row's fields: the others are the model's defaults.
+        for name, messages in rules.apartment_field_errors(probe, only=("number", *apartment)).items():
             errors.extend(RowError(row, APARTMENT_COLUMNS.get(name, "Apt"), m) for m in messages)
     resident = {
         name: _text(values.get(column)) for name, column in RESIDENT_COLUMNS.items() if name != "country"
@@ -258,6 +276,11 @@ class Plan:
         }
 
 
+class LibraryEntry(NamedTuple):
+    pk: int
+    installer_id: int
+
+
 @dataclass
 class Known:
     """What the database holds for the file's buildings, APTs, emails and MACs: one query each."""
@@ -266,7 +289,7 @@ class Known:
     apartments: dict[str, Apartment]
     masters: dict[int, Resident]
     emails: dict[str, int]
-    macs: dict[str, MacAddress]
+    macs: dict[str, LibraryEntry]
     bound: dict[int, Device]
 
     @classmethod
@@ -294,7 +317,11 @@ class Known:
         entries = MacAddress.objects.filter(mac__in=macs).order_by("pk")
         if lock:
             entries = entries.select_for_update()
-        entries = {e.mac: e for e in entries}
+        # Tuples, not model instances: a file may name 20,000 MACs.
+        entries = {
+            mac: LibraryEntry(pk, installer)
+            for mac, pk, installer in entries.values_list("mac", "pk", "installer_id")
+        }
         bound = {
             d.mac_address_id: d
             for d in Device.objects.filter(mac_address__in=[e.pk for e in entries.values()]).select_related(
@@ -354,7 +381,7 @@ class Planner:
         if self.new_apartment_count > self.capacity and not self.capacity_row:
             self.capacity_row = line.row
         apt = line.new_apartment
-        apt.community, apt.building = self.community, building
+        attach(apt, community=self.community, building=building)
         self.plan.new_apartments.append(apt)
         label = f"APT {line.apt} ({building.name})" + (f" “{apt.name}”" if apt.name else "")
         self.plan.preview.add("apartments", "create", line.row, label)
@@ -372,14 +399,17 @@ class Planner:
                 return
         master = None if is_new_apt else self.known.masters.get(apt.pk)
         if master is None:
-            person = Resident(community=self.community, apartment=apt, **given)
+            person = blank(Resident)
+            attach(person, community=self.community, apartment=apt)
+            for name, value in given.items():
+                setattr(person, name, value)
         else:
             person = master
             old_email = master.email
             before = {name: getattr(master, name) for name in RESIDENT_COLUMNS}
             for name, value in given.items():
                 setattr(person, name, value)
-        problems = rules.resident_field_errors(person, check_country=False)
+        problems = rules.resident_field_errors(person, check_country=False, only=RESIDENT_COLUMNS)
         if "country" not in given:
             # The row's phones were refused at TelephoneCallingCode (missing or bad) already; the
             # form's "Select the Country / Region" names a field the template does not have.
@@ -441,8 +471,8 @@ class Planner:
                 continue
             monitors += entry.device_type == DeviceType.INDOOR_MONITOR
             device = entry.device
-            device.community, device.building, device.apartment = self.community, building, apt
-            device.mac_address = library
+            attach(device, community=self.community, building=building, apartment=apt)
+            device.mac_address_id = library.pk
             self.plan.new_devices.append(device)
             where = f"APT {line.apt}" if line.apt else line.building or "Public Area"
             kind = DeviceType(entry.device_type).label

@@ -23,22 +23,26 @@ def normalize(number: str, country: str, *, mobile: bool) -> str:
         return ""
     if not country:
         raise ValidationError("Select the Country / Region of this number first.", code="phone_country")
+    region = str(country).upper()
     try:
-        parsed = phonenumbers.parse(number, str(country).upper())
+        parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
         raise ValidationError("Enter a phone number of digits only.", code="phone_invalid") from None
-    if parsed.country_code != phonenumbers.country_code_for_region(str(country).upper()):
+    if parsed.country_code != phonenumbers.country_code_for_region(region):
         raise ValidationError(
             f"This number does not belong to the chosen Country / Region ({calling_code(country)}).",
             code="phone_country_mismatch",
         )
-    ok = phonenumbers.is_valid_number(parsed) if mobile else phonenumbers.is_possible_number(parsed)
+    # number_type is UNKNOWN exactly when is_valid_number is false; one call instead of both
+    # (each matches the number against its region's patterns; an import does it per row).
+    kind = phonenumbers.number_type(parsed) if mobile else None
+    ok = kind != phonenumbers.PhoneNumberType.UNKNOWN if mobile else phonenumbers.is_possible_number(parsed)
     if not ok:
         raise ValidationError(
             f"Enter a valid {'mobile' if mobile else 'phone'} number for {calling_code(country)}.",
             code="phone_invalid",
         )
-    if mobile and phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE:
+    if kind == phonenumbers.PhoneNumberType.FIXED_LINE:
         raise ValidationError(
             "This is a landline number: enter it under Landline 1, 2 or 3.", code="phone_not_mobile"
         )

@@ -14,17 +14,21 @@ phone_validator = RegexValidator(
 )
 
 
-def model_field_errors(instance, *, exclude=()) -> dict[str, list[str]]:
+def model_field_errors(instance, *, exclude=(), only=None) -> dict[str, list[str]]:
     """The model's own field checks as {field: messages}, for services that add their rules
     (uniqueness with a helpful message, cross-field rules) and raise everything at once.
 
     Field validation and `clean()` only: uniqueness is the services' (with a message that says
     what clashes) and the database's. Excluded foreign keys cost no query, so a bulk import can run
-    this per row.
+    this per row. `only`: check just these fields, the others being known good (the model's
+    defaults, or values already saved): an import names the fields its file sets.
     """
     errors: dict[str, list[str]] = {}
+    exclude = set(exclude)
+    if only is not None:
+        exclude.update(f.name for f in instance._meta.concrete_fields if f.name not in only)
     try:
-        instance.clean_fields(exclude=set(exclude))
+        instance.clean_fields(exclude=exclude)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     try:
