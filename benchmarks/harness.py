@@ -168,18 +168,26 @@ def timeit(fn: Callable[[], object], repeat: int = 30, warmup: int = 5) -> Timin
 
 
 def timeit_interleaved(
-    fns: dict[str, Callable[[], object]], repeat: int = 30, warmup: int = 5
+    fns: dict[str, Callable[[], object]],
+    repeat: int = 30,
+    warmup: int = 5,
+    before: Callable[[], object] | None = None,
 ) -> dict[str, Timing]:
     """Time several functions round-robin, so a load spike on the machine hits all of them alike.
 
     Figures that are compared as a ratio should be timed together here, not one after the other.
+    `before`, if given, runs untimed before every run (e.g. to put the database back in one state).
     """
     for _ in range(warmup):
         for fn in fns.values():
+            if before is not None:
+                before()
             fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
+            if before is not None:
+                before()
             samples[name].append(_sample(fn))
     return {name: Timing(tuple(values)) for name, values in samples.items()}
 
