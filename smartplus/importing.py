@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
 from django.apps import apps
@@ -256,6 +257,24 @@ def run(label: str, job_id: int) -> None:
         )
     finally:
         cache.delete(f"import-progress:{label}:{job_id}")
+
+
+# --- housekeeping ------------------------------------------------------------------------------
+
+
+def purge(*, days: int) -> dict[str, int]:
+    """Delete the imports never imported (rejected, failed, or never confirmed) uploaded more than
+    `days` ago, with the files they hold; done imports stay, their files already emptied.
+    {kind: count deleted}."""
+    from .models import ImportJob
+
+    before = timezone.now() - timedelta(days=days)
+    deleted = {}
+    for model in apps.get_models():
+        if issubclass(model, ImportJob):
+            _, counts = model.objects.filter(created__lt=before).exclude(status=ImportStatus.DONE).delete()
+            deleted[str(model._meta.verbose_name_plural)] = counts.get(model._meta.label, 0)
+    return deleted
 
 
 def _rows(errors: list[RowError]) -> list[list]:

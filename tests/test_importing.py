@@ -7,10 +7,14 @@ The MAC rules themselves are tested in tests/maclib; the file checks in tests/im
 
 from __future__ import annotations
 
+from datetime import timedelta
+from io import StringIO
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from maclib.imports import MacImporter
 from maclib.models import MacAddress, MacImport
@@ -334,3 +338,26 @@ def test_the_audit_entry_names_the_uploader_when_run_in_the_request(world, clien
     client.post(reverse("maclib:macimport_confirm", args=[job.pk]))
     (entry,) = import_entries()
     assert (entry.user, entry.actor, entry.installer) == (world.sub_a, world.sub_a, world.installer_a)
+
+
+# --- housekeeping ---------------------------------------------------------------------------------
+
+
+def test_purge_deletes_old_imports_never_imported_and_keeps_the_rest(world):
+    def aged(job, days, status):
+        MacImport.objects.filter(pk=job.pk).update(
+            created=timezone.now() - timedelta(days=days), status=status
+        )
+        return job.pk
+
+    old_ready = aged(started(world), 8, ImportStatus.READY)
+    old_rejected = aged(started(world), 8, ImportStatus.REJECTED)
+    old_done = aged(started(world), 30, ImportStatus.DONE)
+    recent_rejected = aged(started(world), 6, ImportStatus.REJECTED)
+
+    out = StringIO()
+    call_command("purge_imports", "--days", "7", stdout=out)
+
+    assert set(MacImport.objects.values_list("pk", flat=True)) == {old_done, recent_rejected}
+    assert not MacImport.objects.filter(pk__in=[old_ready, old_rejected]).exists()
+    assert "MAC imports: 2 deleted" in out.getvalue()
