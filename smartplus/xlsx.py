@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -40,6 +42,9 @@ MAX_RATIO = 150
 RATIO_FROM_BYTES = 1024 * 1024
 _CHUNK = 64 * 1024
 MAX_COLUMNS = 40
+ERROR_COLUMN = "Error"
+# The error file stops here whatever the sheet claims (the templates take 20,000 rows).
+MAX_ERROR_FILE_ROWS = 50_000
 
 NOT_XLSX = "The file is not an Excel workbook (.xlsx). Download the template and fill it in."
 MACROS = "Workbooks with macros (.xlsm) are not accepted: save the template as an .xlsx workbook."
@@ -161,6 +166,7 @@ def _check_inflated(package, info) -> None:
 _SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 _DIMENSION = re.compile(rb"<(\w+:)?dimension\b")
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b")
+_WORKSHEET = re.compile(rb"<(\w+:)?worksheet\b")
 SHEET_HEAD_BYTES = 64 * 1024
 NO_DIMENSION = (
     "The sheet does not say how large it is (no dimension record), as Excel and LibreOffice always do; "
@@ -173,10 +179,13 @@ def _check_sheets(package, infos) -> None:
     sheet into memory while opening the workbook (seconds and hundreds of MB for a 5 MB upload);
     Excel, LibreOffice, Google Sheets and openpyxl always write it near the top."""
     for info in infos:
-        if not _SHEET_PART.match(info.filename):
+        if not info.filename.endswith(".xml"):
             continue
         with package.open(info) as stream:
             head = stream.read(SHEET_HEAD_BYTES)
+        # A sheet may live anywhere the workbook's relationships point: know it by its root.
+        if not (_SHEET_PART.match(info.filename) or _WORKSHEET.search(head)):
+            continue
         rows = _SHEET_DATA.search(head)
         dimension = _DIMENSION.search(head)
         if dimension is None or (rows is not None and rows.start() < dimension.start()):
@@ -262,10 +271,22 @@ def _read(workbook, columns, required, max_rows, template, progress) -> Sheet:
         )
     result = Sheet(title=sheet.title)
     positions = list(at.items())
+    # The "Error" column of a downloaded error file: a row holding nothing else is no data.
+    ignored = next(
+        (
+            i
+            for i, c in enumerate(header)
+            if c.value is not None and header_key(c.value) == header_key(ERROR_COLUMN)
+        ),
+        None,
+    )
     filler = None
     for number, row in rows:
-        if row is filler or all(cell.value is None or cell.value == "" for cell in row):
-            filler = row  # openpyxl repeats one tuple for the missing rows: skip those at once
+        if row is filler:
+            continue  # openpyxl repeats one tuple for the missing rows: skip those at once
+        if all(cell.value is None or cell.value == "" for i, cell in enumerate(row) if i != ignored):
+            if ignored is None or ignored >= len(row) or row[ignored].value is None:
+                filler = row
             continue
         values = {}
         for column, index in positions:
@@ -318,11 +339,20 @@ def workbook_bytes(
     *,
     title: str = "Sheet1",
     widths: Sequence[int] | None = None,
+    size: tuple[int, int] | None = None,
 ) -> bytes:
-    """One sheet: a bold header row, then the rows; every cell neutralised. Streams the rows."""
+    """One sheet: a bold header row, then the rows; every cell neutralised. Streams the rows.
+
+    `size`, (rows with the header, columns) when known before the rows are, is written as the
+    sheet's dimension record, without which `read_sheet` refuses a file (a file meant to be
+    uploaded again, as the errors download is, must say it). A write-only sheet has none."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    for index, width in enumerate(widths or [max(12, min(40, len(h) + 4)) for h in headers]):
+    if size is not None:
+        rows_count, columns = size
+        ref = f"A1:{_letter(max(columns, 1) - 1)}{max(rows_count, 1)}"
+        sheet.calculate_dimension = lambda: ref  # read by openpyxl's writer before the first row
+    for index, width in enumerate(widths or [max(12, min(40, len(str(h or "")) + 4)) for h in headers]):
         sheet.column_dimensions[_letter(index)].width = width
     sheet.freeze_panes = "A2"
     sheet.append([_cell(sheet, h, bold=True) for h in headers])
@@ -339,7 +369,7 @@ def _letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
-def with_error_column(content: bytes, errors: Iterable[RowError], *, column: str = "Error") -> bytes:
+def with_error_column(content: bytes, errors: Iterable[RowError], *, column: str = ERROR_COLUMN) -> bytes:
     """The uploaded workbook's first sheet again, with an "Error" column saying what is wrong in
     each row; errors of no row follow the data. Formulas come back as neutralised text."""
     by_row: dict[int, list[str]] = {}
@@ -350,25 +380,46 @@ def with_error_column(content: bytes, errors: Iterable[RowError], *, column: str
     try:
         sheet = source.worksheets[0]
         sheet.reset_dimensions()
-        rows = [[c.value for c in row] for row in sheet.iter_rows(max_col=MAX_COLUMNS)]
         title = sheet.title
+        # First pass: how wide and how long the data is (one value typed in row 1,048,576 must
+        # not make a million-row download); the second streams the rows into the new workbook.
+        width = last = 0
+        filler = None
+        for number, values in _values(sheet):
+            if values is filler:
+                continue  # openpyxl yields one empty tuple for every missing row
+            used = [i for i, v in enumerate(values) if v is not None]
+            if used:
+                width, last = max(width, used[-1] + 1), number
+            else:
+                filler = values
+        last = min(max(last, max(by_row, default=0)), MAX_ERROR_FILE_ROWS)
+        rows = _values(sheet)
+        _, first = next(rows, (1, ()))
+        header = [*_fit(first, width), column]
+        body = (
+            [*_fit(values, width), "; ".join(by_row.get(number, [])) or None]
+            for number, values in itertools.takewhile(lambda row: row[0] <= last, rows)
+        )
+        tail = ([None] * width + [text] for number in (0, 1) for text in by_row.get(number, []))
+        size = (last + len(by_row.get(0, [])) + len(by_row.get(1, [])), width + 1)
+        return workbook_bytes(header, itertools.chain(body, tail), title=title, size=size)
     finally:
         source.close()
-    width = max((len(r) for r in rows), default=0)
-    while width and all(len(r) < width or r[width - 1] is None for r in rows):
-        width -= 1
-    header = (rows[0][:width] + [None] * (width - len(rows[0][:width]))) if rows else []
-    body = []
-    for number, row in enumerate(rows[1:], start=2):
-        cells = row[:width] + [None] * (width - len(row[:width]))
-        body.append([*cells, "; ".join(by_row.get(number, [])) or None])
-    header = [*header, column]
-    body.extend([None] * width + [text] for number in (0, 1) for text in by_row.get(number, []))
-    return workbook_bytes(header, body, title=title)
+
+
+def _values(sheet):
+    """(Excel's row number, the row's values) for the sheet's rows, row 1 first."""
+    return enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1)
+
+
+def _fit(values, width: int) -> list:
+    return [*values[:width], *[None] * (width - len(values[:width]))]
 
 
 def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # RFC 6266 with filename* for names beyond ASCII (an uploaded "住户.xlsx", a quote in a name).
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     response["X-Content-Type-Options"] = "nosniff"
     return response

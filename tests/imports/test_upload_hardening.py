@@ -24,7 +24,7 @@ import openpyxl.xml.functions
 import pytest
 from django.core import checks
 from django.core.exceptions import ValidationError
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from smartplus import xlsx
 from smartplus.checks import xlsx_parser_check
@@ -645,6 +645,59 @@ def test_the_error_file_is_the_upload_with_an_error_column():
     ]
     assert sheet["B2"].data_type == "s" and sheet["B2"].quotePrefix  # the formula is text now
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_the_error_file_takes_headers_that_are_numbers_or_blank():
+    # A note typed in a column without a header, a year as a header: the reader ignores those
+    # columns, and the errors download must still work.
+    content = workbook([["Name", "Apt", 2024], ["Ann", "101", None, None, "note"]])
+    sheet = load_workbook(io.BytesIO(with_error_column(content, [RowError(2, "Apt", "bad")]))).active
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["Name", "Apt", 2024, None, None, "Error"],
+        ["Ann", "101", None, None, "note", "Apt: bad"],
+    ]
+
+
+def test_the_error_file_can_be_uploaded_again_as_it_is():
+    content = workbook([["Name", "Apt"], ["Ann", "=1+1"], [None], ["Bob", "102"]])
+    errors = with_error_column(content, [RowError(4, "Apt", "bad"), RowError(0, "", "whole file")])
+    sheet = read(errors)
+    # The formula came back as text; the rows holding nothing but an error are no data rows.
+    assert sheet.rows == [(2, {"Name": "Ann", "Apt": "=1+1"}), (4, {"Name": "Bob", "Apt": "102"})]
+    assert sheet.errors == []
+    assert load_workbook(io.BytesIO(errors), read_only=True).active.calculate_dimension() == "A1:C5"
+
+
+def test_the_error_file_of_a_value_in_the_last_excel_row_stays_small():
+    source = Workbook()
+    source.active.append(["Name", "Apt"])
+    source.active.append(["Ann", "101"])
+    source.active["A1048576"] = "stray"
+    out = io.BytesIO()
+    source.save(out)
+    started = time.perf_counter()
+    result = with_error_column(out.getvalue(), [RowError(2, "Apt", "bad")])
+    elapsed = time.perf_counter() - started
+    sheet = load_workbook(io.BytesIO(result), read_only=True).active
+    assert sheet.max_row == xlsx.MAX_ERROR_FILE_ROWS
+    assert elapsed < 10 * SECONDS  # it took 22 s and 555 MB when every row was kept in a list
+
+
+def test_a_download_name_beyond_ascii_keeps_attachment_and_name():
+    response = xlsx.xlsx_response(b"x", 'Résidents "A".xlsx')
+    header = response["Content-Disposition"]
+    assert header.startswith("attachment;")
+    assert "filename*=utf-8''R%C3%A9sidents%20%22A%22.xlsx" in header
+
+
+def test_a_sheet_stored_outside_xl_worksheets_is_checked_too():
+    # openpyxl follows the workbook's relationships, so a sheet may be stored at any path.
+    rels = part(good(), "xl/_rels/workbook.xml.rels").replace(b"worksheets/sheet1.xml", b"elsewhere/s.xml")
+    sheet = f'<worksheet xmlns="{MAIN_NS}"><sheetData></sheetData></worksheet>'.encode()
+    content = repacked(good(), {"xl/_rels/workbook.xml.rels": rels, "xl/elsewhere/s.xml": sheet})
+    with pytest.raises(ValidationError) as refused:
+        read(content)
+    assert refused.value.messages == [xlsx.NO_DIMENSION]
 
 
 # --- defusedxml and its system check --------------------------------------------------------------
