@@ -9,7 +9,7 @@ class CallType(models.IntegerChoices):
     SMARTPLUS_AND_INDOOR = 0, "SmartPlus and indoor monitors"
     PHONE_AND_INDOOR = 1, "Phone and indoor monitors"
     SMARTPLUS_AND_INDOOR_PHONE_BACKUP = 2, "SmartPlus and indoor monitors, with phone as backup"
-    INDOOR_ONLY = 3, "Indoor monitors only"
+    INDOOR_SMARTPLUS_BACKUP = 3, "Indoor monitors with SmartPlus as backup"
     INDOOR_PHONE_BACKUP = 4, "Indoor monitors with phone as backup"
     INDOOR_SMARTPLUS_THEN_PHONE = 5, "Indoor monitors with SmartPlus as backup, finally phone"
 

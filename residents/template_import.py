@@ -118,7 +118,7 @@ def _number(value, column: str, low: int, high: int, errors: list[RowError], row
     if value is None:
         return None
     text = _text(value)
-    if text.isdigit() and low <= int(text) <= high:
+    if text.isascii() and text.isdigit() and low <= int(text) <= high:
         return int(text)
     errors.append(RowError(row, column, f"“{text}” is not {what}."))
     return None
@@ -169,7 +169,7 @@ def _device_entries(cell, place: str, offline: bool, row: int, errors: list[RowE
             errors.append(RowError(row, "Device", f"“{text}” is not {DEVICE_FORMAT}."))
             continue
         name, code, raw_mac = parts
-        if not code.lstrip("-").isdigit() or int(code) not in DEVICE_TYPE_CODES:
+        if not (code.isascii() and code.lstrip("-").isdigit()) or int(code) not in DEVICE_TYPE_CODES:
             errors.append(RowError(row, "Device", f"“{text}”: the device type is one of {TYPE_CODES}."))
             continue
         try:
@@ -263,6 +263,9 @@ class Plan:
     new_devices: list[Device] = field(default_factory=list)
     renamed_devices: list[Device] = field(default_factory=list)
     email_changed: list[Resident] = field(default_factory=list)
+    # The fields the updates change: only these are written back.
+    apartment_fields: set[str] = field(default_factory=set)
+    resident_fields: set[str] = field(default_factory=set)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -297,18 +300,17 @@ class Known:
         numbers = {line.apt for line in lines if line.apt}
         emails = {line.resident["email"].lower() for line in lines if line.resident.get("email")}
         macs = {entry.mac for line in lines for entry in line.devices}
-        apartments = {
-            a.number: a
-            for a in Apartment.objects.filter(community=community, number__in=numbers).select_related(
-                "building"
-            )
-        }
-        masters = {
-            r.apartment_id: r
-            for r in Resident.objects.filter(
-                apartment__in=[a.pk for a in apartments.values()], family_master__isnull=True
-            )
-        }
+        apartments = Apartment.objects.filter(community=community, number__in=numbers).select_related(
+            "building"
+        )
+        masters = Resident.objects.filter(
+            apartment__community=community, apartment__number__in=numbers
+        ).filter(family_master__isnull=True)
+        if lock:  # rows the import may update: no edit in between is overwritten
+            apartments = apartments.select_for_update(of=("self",)).order_by("pk")
+            masters = masters.select_for_update(of=("self",)).order_by("pk")
+        apartments = {a.number: a for a in apartments}
+        masters = {r.apartment_id: r for r in masters}
         taken = dict(
             Resident.objects.annotate(email_lower=Lower("email"))
             .filter(email_lower__in=emails)
@@ -374,6 +376,7 @@ class Planner:
             if changed:
                 for name, value in changed.items():
                     setattr(existing, name, value)
+                self.plan.apartment_fields.update(changed)
                 self.plan.changed_apartments.append(existing)
                 self.plan.preview.add("apartments", "update", line.row, f"APT {line.apt} ({building.name})")
             return existing, False
@@ -428,7 +431,8 @@ class Planner:
         if master is None:
             self.plan.new_residents.append(person)
             self.plan.preview.add("residents", "create", line.row, label)
-        elif any(getattr(master, name) != value for name, value in before.items()):
+        elif changed := [name for name, value in before.items() if getattr(master, name) != value]:
+            self.plan.resident_fields.update(changed)
             self.plan.changed_residents.append(master)
             self.plan.preview.add("residents", "update", line.row, label)
             if master.email and master.email.lower() != old_email.lower():
@@ -591,14 +595,12 @@ def _write(plan: Plan) -> None:
             apt.family_sip_number = str(number)
         bulk_insert(Apartment, plan.new_apartments)
     if plan.changed_apartments:
-        Apartment.objects.bulk_update(
-            plan.changed_apartments, ["name", "call_type", "web_relay_id"], batch_size=1000
-        )
+        Apartment.objects.bulk_update(plan.changed_apartments, sorted(plan.apartment_fields), batch_size=1000)
     for person in plan.new_residents:
         person.app_password = _unusable_password()
     bulk_insert(Resident, plan.new_residents)
     if plan.changed_residents:
-        Resident.objects.bulk_update(plan.changed_residents, list(RESIDENT_COLUMNS), batch_size=1000)
+        Resident.objects.bulk_update(plan.changed_residents, sorted(plan.resident_fields), batch_size=1000)
     for device in plan.new_devices:
         device.model = ""  # bulk_create skips Device.save(): no firmware yet, so no model
     bulk_insert(Device, plan.new_devices)
@@ -684,10 +686,11 @@ DESCRIPTIONS = (
     ("1stPhone", "Landline 1: a phone number of the resident (mobile or fixed)."),
     ("2ndPhone", "Landline 2."),
     ("3rdPhone", "Landline 3."),
-    ("CallType", "The call type code, see below (blank: 0)."),
+    ("CallType", "The call type code, see below (blank: 0 for a new APT; an existing APT keeps its own)."),
     (
         "WebRelayID",
-        "The Web Relay Action ID (0-50, blank: 0); the web relay is set up on the door phone's "
+        "The Web Relay Action ID (0-50; blank: 0 for a new APT, an existing APT keeps its own); "
+        "the web relay is set up on the door phone's "
         "web interface.",
     ),
 )

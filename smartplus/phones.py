@@ -62,7 +62,11 @@ def region_for_calling_code(code: object) -> str:
     digits = str(code).strip().lstrip("+")
     if digits.startswith("00"):
         digits = digits[2:]
-    region = phonenumbers.region_code_for_country_code(int(digits)) if digits.isdigit() else "ZZ"
+    region = (
+        phonenumbers.region_code_for_country_code(int(digits))
+        if digits.isascii() and digits.isdigit()
+        else "ZZ"
+    )
     if region in ("ZZ", "001"):
         raise ValidationError(
             f"“{code}” is not a country calling code: enter digits such as 1, 44 or 86.",

@@ -13,7 +13,9 @@ import zipfile
 import pytest
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
 from communities.choices import FeaturePlan
@@ -520,6 +522,42 @@ def test_an_existing_apt_is_updated_and_blank_cells_keep_its_values(
     assert Resident.objects.get(pk=w.member_a.pk).last_name == "Wang"
     assert callbacks == []
     assert counters(w.community_a) == before
+
+
+def test_an_update_writes_back_only_the_fields_the_file_changes(world):
+    # Columns the file leaves alone are not written, so an edit made meanwhile in the portal
+    # (the Edit dialog's landline, the APT's name) is not overwritten with what was read.
+    w = world
+    _set_up_existing(w)
+    with CaptureQueriesContext(connection) as queries:
+        apply(w, row(Building="Alpha Block", Apt="101", CallType=4, LastName="Zhang"))
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    resident = next(sql for sql in updates if 'UPDATE "residents_resident"' in sql)
+    apartment = next(sql for sql in updates if 'UPDATE "residents_apartment"' in sql)
+    assert '"last_name"' in resident and '"landline1"' not in resident and '"email"' not in resident
+    assert '"call_type"' in apartment and '"name"' not in apartment
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ({"CallType": "²"}, "Row 2, column CallType: “²” is not a call type code from 0 to 5."),
+        ({"WebRelayID": "٣"}, "Row 2, column WebRelayID: “٣” is not a whole number from 0 to 50."),
+        (
+            {"Device": "Hall,²,0C1105000001"},
+            "Row 2, column Device: “Hall,²,0C1105000001”: the device type is one of",
+        ),
+        (
+            {"TelephoneCallingCode": "⁸⁶", "MobileNumber": "2015550123"},
+            "Row 2, column TelephoneCallingCode: “⁸⁶”",
+        ),
+    ],
+)
+def test_digits_beyond_ascii_are_a_row_error_not_a_failure(world, cells, expected):
+    errors = check(
+        world.community_a, row(Building="Tower", Apt="12", FirstName="Ann", LastName="Lee", **cells)
+    )
+    assert len(errors) == 1 and errors[0].startswith(expected), errors
 
 
 def test_an_existing_apt_with_the_same_values_is_not_counted_as_updated(world):
