@@ -87,6 +87,35 @@ class DeviceStatus(models.TextChoices):
     OFFLINE = "offline", "Offline"
 
 
+class Transport(models.IntegerChoices):
+    """Connection Type of the Settings dialog: `Config.Account1.SIP.TransType`."""
+
+    UDP = 0, "UDP"
+    TCP = 1, "TCP"
+    TLS = 2, "TLS"
+
+
+class CommandKind(models.TextChoices):
+    """What a device command asks the device to do (remote maintenance and firmware upgrade)."""
+
+    REBOOT = "reboot", "Reboot"
+    RESET = "reset", "Reset"
+    AUTOP = "autop", "AutoP"
+    ONE_TIME_AUTOP = "one_time_autop", "One-Time AutoP"
+    UPGRADE = "upgrade", "Firmware upgrade"
+
+
+class CommandStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    DELIVERED = "delivered", "Delivered"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+FINAL_COMMAND_STATUSES = frozenset({CommandStatus.DONE, CommandStatus.FAILED, CommandStatus.CANCELLED})
+
+
 # Firmware version prefix -> model (ARCHITECTURE.md §5): "29.30.2.14" is an R29.
 MODEL_BY_FIRMWARE_PREFIX = {
     "29": "R29",

@@ -12,17 +12,22 @@ from communities.models import Building, Community
 from maclib.models import MacAddress
 from residents.models import Apartment
 from smartplus.models import ScopedModel
+from smartplus.scoping import ScopedManager
 
 from .choices import (
     DOOR_PHONES,
+    FINAL_COMMAND_STATUSES,
     MODEL_BY_FIRMWARE_PREFIX,
     AccessMethod,
+    CommandKind,
+    CommandStatus,
     ContactDisplay,
     DeviceStatus,
     DeviceType,
     NetworkGroup,
     Place,
     RelayKind,
+    Transport,
 )
 from .validators import dtmf_validator, validate_rtsp_address
 
@@ -118,6 +123,19 @@ class Device(PlacedModel):
     firmware_version = models.CharField("Firmware Version", max_length=32, blank=True)
     model = models.CharField("Model", max_length=16, blank=True, editable=False, db_index=True)
     last_seen_at = models.DateTimeField("Last Seen", null=True, blank=True, editable=False)
+    lan_address = models.GenericIPAddressField("LAN Address", null=True, blank=True, editable=False)
+    lan_port = models.PositiveIntegerField("LAN Port", default=80, editable=False)
+    # SHA-256 of the secret issued at first contact (device API); blank until the device registers.
+    api_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Remote maintenance ("Settings" dialog): rendered into the device's AutoP file.
+    transport = models.PositiveSmallIntegerField(
+        "Connection Type", choices=Transport.choices, default=Transport.TCP
+    )
+    autop_commands = models.TextField(
+        "Others", blank=True, help_text="AutoP commands, one per line: Config.Module.SECTION.Key = value"
+    )
+
+    audit_exclude = ("api_secret_hash",)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -235,3 +253,46 @@ class ThirdPartyCamera(PlacedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeviceCommand(models.Model):
+    """An operation queued for one device, collected by the device on its own heartbeat.
+
+    The device page lists them with their state; a firmware upgrade operation links its command.
+    """
+
+    scope_root = "community"
+    scope_path = "device__community"
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
+    kind = models.CharField("Operation", max_length=16, choices=CommandKind.choices)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        "Status", max_length=12, choices=CommandStatus.choices, default=CommandStatus.QUEUED
+    )
+    message = models.CharField("Reason", max_length=255, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField("Created Time", auto_now_add=True)
+    delivered_at = models.DateTimeField("Delivered", null=True, blank=True)
+    finished_at = models.DateTimeField("Finished", null=True, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [
+            # The heartbeat's read: this device's queued commands.
+            models.Index(
+                fields=["device", "id"], condition=Q(status="queued"), name="devicecommand_queued"
+            ),
+            models.Index(fields=["device", "-created", "-id"], name="devicecommand_device_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_COMMAND_STATUSES

@@ -25,6 +25,11 @@ _INSTALLER_DATA = {
     "residents.resident": CRUD,
     "devices.device": CRUD,
     "devices.thirdpartycamera": CRUD,
+    # Remote maintenance: queue reboot, reset, AutoP (add) and see their state (view).
+    "devices.devicecommand": frozenset({VIEW, ADD}),
+    "firmware.firmware": frozenset({VIEW}),
+    "firmware.firmwareupgrade": CRUD,
+    "firmware.upgradeoperation": frozenset({VIEW}),
     "maclib.macaddress": frozenset({VIEW, ADD, DELETE}),
     # Imports: upload (add), see the preview and result (view), confirm (change).
     "maclib.macimport": frozenset({VIEW, ADD, CHANGE}),
@@ -54,6 +59,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         # Devices are the installer's work; property managers see them.
         "devices.device": frozenset({VIEW}),
         "devices.thirdpartycamera": frozenset({VIEW}),
+        "devices.devicecommand": frozenset({VIEW}),
     },
     DISTRIBUTOR: {
         "accounts.installer": frozenset({VIEW, ADD, CHANGE, "reset_password", "impersonate"}),
@@ -70,6 +76,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "residents.resident": frozenset({VIEW}),
         "devices.device": frozenset({VIEW}),
         "devices.thirdpartycamera": frozenset({VIEW}),
+        "devices.devicecommand": frozenset({VIEW}),
+        "firmware.firmware": frozenset({VIEW}),
+        "firmware.firmwareupgrade": frozenset({VIEW}),
+        "firmware.upgradeoperation": frozenset({VIEW}),
         "maclib.macaddress": frozenset({VIEW}),
         "maclib.macimport": frozenset({VIEW}),
         "residents.residentimport": frozenset({VIEW}),

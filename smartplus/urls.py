@@ -9,6 +9,8 @@ admin.site.site_header = "SmartPlus super manager"
 admin.site.site_title = "SmartPlus portal"
 
 urlpatterns = [
+    # Devices first: the busiest URLs resolve in the fewest steps.
+    path("", include("devices.api_urls")),
     path("", pages.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

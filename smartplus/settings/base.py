@@ -201,6 +201,30 @@ SMARTPLUS_BASE_URL = env.str("SMARTPLUS_BASE_URL", default="http://127.0.0.1:800
 # --- Devices ---
 # A device is Online while its heartbeats arrive within this many seconds.
 SMARTPLUS_DEVICE_OFFLINE_AFTER = env.int("SMARTPLUS_DEVICE_OFFLINE_AFTER", default=300)
+# The interval the device API asks devices to heartbeat at (commands wait at most this long
+# unless the device can be nudged on its LAN).
+SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL = env.int("SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL", default=60)
+# Networks (CIDR) whose device LAN addresses the portal may dial: the nudge and Remote Control.
+# Empty: the portal never dials a device. Never put the cloud's own metadata range here.
+SMARTPLUS_DEVICE_NETWORKS = env.list("SMARTPLUS_DEVICE_NETWORKS", default=[])
+# Seconds a Remote Control link to a device's web interface stays valid.
+SMARTPLUS_REMOTE_CONTROL_TTL = env.int("SMARTPLUS_REMOTE_CONTROL_TTL", default=600)
+# --- Firmware upgrades ---
+# Seconds a device has to report the new version after its upgrade command is queued; then the
+# command is queued again (backoff with jitter), up to SMARTPLUS_UPGRADE_ATTEMPTS attempts.
+SMARTPLUS_UPGRADE_DEADLINE = env.int("SMARTPLUS_UPGRADE_DEADLINE", default=900)
+SMARTPLUS_UPGRADE_ATTEMPTS = env.int("SMARTPLUS_UPGRADE_ATTEMPTS", default=3)
+# Seconds the signed firmware download link of an upgrade command stays valid.
+SMARTPLUS_FIRMWARE_LINK_TTL = env.int("SMARTPLUS_FIRMWARE_LINK_TTL", default=86400)
+# How often beat looks for due upgrades.
+SMARTPLUS_UPGRADE_POLL_SECONDS = env.int("SMARTPLUS_UPGRADE_POLL_SECONDS", default=30)
+# django-celery-beat copies these into its database schedule when beat starts.
+CELERY_BEAT_SCHEDULE = {
+    "firmware-upgrades-due": {
+        "task": "firmware.tasks.upgrades_due_task",
+        "schedule": float(SMARTPLUS_UPGRADE_POLL_SECONDS),
+    },
+}
 # Fernet keys (newest first) that encrypt secrets at rest, e.g. third-party camera passwords.
 # The first key encrypts; every key decrypts, so a new key can be put in front and
 # `manage.py rotate_field_keys` re-encrypts, after which the old key can be dropped.

@@ -1,0 +1,154 @@
+"""The device-facing HTTP API (/device-api/v1/) and AutoP files (/autop/<MAC>.cfg).
+
+No session, no CSRF, no actor: a device authenticates each call with HTTP Basic (MAC and the
+secret issued at first contact). The work is in `devices.fleet`; these views parse and reply.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from firmware import links
+from firmware.models import Firmware
+
+from . import fleet
+from .fleet import Refused
+
+MAX_BODY = 16 * 1024
+
+
+def _error(exc: Refused) -> JsonResponse:
+    response = JsonResponse({"error": exc.code, "message": exc.message}, status=exc.status)
+    if exc.status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="device-api"'
+    return response
+
+
+def _json(request) -> dict:
+    if len(request.body) > MAX_BODY:
+        raise Refused(413, "too_large", "The request body is too large.")
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused(400, "bad_json", "The request body is not JSON.") from exc
+    if not isinstance(data, dict):
+        raise Refused(400, "bad_json", "The request body must be a JSON object.")
+    return data
+
+
+def _device(request) -> fleet.DeviceAuth:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        raise fleet.UNAUTHORIZED
+    try:
+        mac, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise fleet.UNAUTHORIZED from exc
+    return fleet.authenticate(mac, secret)
+
+
+def device_api(view):
+    """JSON errors for Refused, CSRF-exempt (devices hold no cookie)."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Refused as exc:
+            return _error(exc)
+
+    wrapped.__name__ = view.__name__
+    return csrf_exempt(wrapped)
+
+
+@device_api
+@require_POST
+def register(request):
+    data = _json(request)
+    secret = fleet.register(
+        mac=str(data.get("mac", "")),
+        model=str(data.get("model", "")),
+        firmware_version=str(data.get("firmware_version", "")),
+    )
+    return JsonResponse({"secret": secret, "heartbeat_interval": fleet.heartbeat_interval()}, status=201)
+
+
+def _port(value) -> int:
+    try:
+        port = int(value if value not in (None, "") else 80)
+    except (TypeError, ValueError) as exc:
+        raise Refused(400, "bad_port", "lan_port must be a number.") from exc
+    if not 0 < port < 65536:
+        raise Refused(400, "bad_port", "lan_port must be between 1 and 65535.")
+    return port
+
+
+def _address(value) -> str | None:
+    import ipaddress
+
+    if value in (None, ""):
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError as exc:
+        raise Refused(400, "bad_address", "lan_address must be an IP address.") from exc
+
+
+@device_api
+@require_POST
+def heartbeat(request):
+    device = _device(request)
+    data = _json(request)
+    commands = fleet.heartbeat(
+        device,
+        firmware_version=str(data.get("firmware_version") or ""),
+        lan_address=_address(data.get("lan_address")),
+        lan_port=_port(data.get("lan_port")),
+    )
+    return JsonResponse({"heartbeat_interval": fleet.heartbeat_interval(), "commands": commands})
+
+
+@device_api
+@require_POST
+def command_result(request, pk: int):
+    device = _device(request)
+    data = _json(request)
+    fleet.command_result(
+        device,
+        command_id=pk,
+        status=str(data.get("status", "")),
+        message=str(data.get("message") or ""),
+        firmware_version=str(data.get("firmware_version") or ""),
+    )
+    return JsonResponse({"ok": True})
+
+
+@device_api
+@require_GET
+def autop_file(request, mac: str):
+    device = _device(request)
+    if fleet.stored_mac(mac) != device.mac:
+        raise Refused(404, "not_found", "A device reads only its own AutoP file.")
+    return HttpResponse(fleet.autop_file(device), content_type="text/plain; charset=utf-8")
+
+
+@device_api
+@require_GET
+def firmware_download(request, token: str):
+    """The signed link of an upgrade command: the token is the credential (it expires)."""
+    firmware_id = links.firmware_id_for(token)
+    firmware = Firmware.objects.filter(pk=firmware_id).first() if firmware_id else None
+    if firmware is None:
+        raise Refused(403, "bad_link", "This firmware link is expired or not valid.")
+    if firmware.url:
+        return HttpResponseRedirect(firmware.url)
+    name = f"{firmware.version}.rom"
+    return FileResponse(
+        firmware.file.open("rb"), as_attachment=True, filename=name, content_type="application/octet-stream"
+    )

@@ -1,0 +1,156 @@
+"""Remote maintenance of one device (the spec's Settings dialog): Connection Type and AutoP
+commands, One-Time AutoP, Reboot, Reset, Remote Control, and the LAN nudge behind them.
+
+Every operation is a queued `DeviceCommand` the device collects on its next heartbeat; the nudge
+only makes that heartbeat come sooner where the portal may reach the device's LAN.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from smartplus import roles
+
+from . import autop, lan
+from .choices import CommandKind, CommandStatus, DeviceStatus
+from .models import Device, DeviceCommand
+
+log = logging.getLogger(__name__)
+REMOTE_SALT = "smartplus.devices.remote-control"
+RECENT_COMMANDS = 20
+
+
+def _require(actor, device: Device) -> None:
+    if not roles.allows(actor, DeviceCommand, roles.ADD) or not roles.allows(actor, Device, roles.CHANGE):
+        raise PermissionDenied("Remote maintenance is the installer's.")
+
+
+def _queue(*, actor, device: Device, kind: str, payload: dict | None = None) -> DeviceCommand:
+    """Queue a command, nudge the device after commit. The same operation already waiting for
+    the device is not queued twice (a double click reboots once)."""
+    if kind in (CommandKind.REBOOT, CommandKind.RESET, CommandKind.AUTOP):
+        waiting = DeviceCommand.objects.filter(device=device, kind=kind, status=CommandStatus.QUEUED).first()
+        if waiting is not None:
+            return waiting
+    command = DeviceCommand.objects.create(
+        device=device, kind=kind, payload=payload or {}, requested_by=actor
+    )
+    from smartplus.celery import enqueue
+
+    from .tasks import device_nudge_task
+
+    transaction.on_commit(partial(enqueue, device_nudge_task, device.pk))
+    return command
+
+
+@transaction.atomic
+def device_settings_update(*, actor, device: Device, transport: int, autop_commands: str) -> Device:
+    """Submit of the Settings dialog: keep the settings and have the device pull its AutoP file."""
+    _require(actor, device)
+    try:
+        commands = autop.normalise(autop_commands)
+    except ValidationError as exc:
+        raise ValidationError({"autop_commands": exc.messages}) from exc
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    device.transport, device.autop_commands = transport, commands
+    device.save(update_fields=["transport", "autop_commands", "modified"])
+    _queue(actor=actor, device=device, kind=CommandKind.AUTOP)
+    return device
+
+
+@transaction.atomic
+def device_one_time_autop(*, actor, device: Device, commands: str) -> DeviceCommand:
+    """One-Time AutoP: served once in the device's AutoP file, then gone."""
+    _require(actor, device)
+    try:
+        lines = autop.normalise(commands)
+    except ValidationError as exc:
+        raise ValidationError({"commands": exc.messages}) from exc
+    if not lines:
+        raise ValidationError({"commands": ["Enter at least one command."]})
+    return _queue(actor=actor, device=device, kind=CommandKind.ONE_TIME_AUTOP, payload={"commands": lines})
+
+
+@transaction.atomic
+def device_reboot(*, actor, device: Device) -> DeviceCommand:
+    _require(actor, device)
+    return _queue(actor=actor, device=device, kind=CommandKind.REBOOT)
+
+
+@transaction.atomic
+def device_reset(*, actor, device: Device) -> DeviceCommand:
+    """Factory reset: the device forgets its settings and its secret, then registers again."""
+    _require(actor, device)
+    return _queue(actor=actor, device=device, kind=CommandKind.RESET)
+
+
+def recent_commands(*, actor, device: Device):
+    """The device page's Remote Maintenance list: its latest operations and their state."""
+    return (
+        DeviceCommand.objects.for_actor(actor)
+        .filter(device=device)
+        .order_by("-created", "-pk")[:RECENT_COMMANDS]
+    )
+
+
+# --- the LAN nudge -----------------------------------------------------------------------------
+
+
+def device_nudge(*, device_id: int) -> bool:
+    """Ask the device to heartbeat now. Only inside SMARTPLUS_DEVICE_NETWORKS (else a no-op: the
+    device collects its commands at its next heartbeat anyway). Raises DeviceUnreachable to retry."""
+    row = Device.objects.filter(pk=device_id).values_list("lan_address", "lan_port").first()
+    if row is None or lan.refusal(row[0]):
+        return False
+    lan.call(row[0], row[1], "cloud", "poll")
+    return True
+
+
+# --- Remote Control ------------------------------------------------------------------------------
+
+
+def remote_control_refusal(device: Device) -> str:
+    """Why the portal cannot relay to the device's web interface now, or ""."""
+    if device.status != DeviceStatus.ONLINE:
+        return "The device is offline: Remote Control needs a device that is online."
+    return lan.refusal(device.lan_address)
+
+
+def remote_control_token(*, actor, user, device: Device) -> str:
+    """A time-limited token for the relay, bound to the device and to the user who asked."""
+    _require(actor, device)
+    reason = remote_control_refusal(device)
+    if reason:
+        raise ValidationError(reason)
+    return signing.dumps({"d": device.pk, "u": user.pk}, salt=REMOTE_SALT)
+
+
+def remote_control_device(*, token: str, user) -> Device:
+    """The device a relay token opens, checked again on every request; ValidationError says why."""
+    try:
+        data = signing.loads(token, salt=REMOTE_SALT, max_age=settings.SMARTPLUS_REMOTE_CONTROL_TTL)
+    except signing.SignatureExpired as exc:
+        raise ValidationError("This Remote Control link has expired; open it again from the device.") from exc
+    except signing.BadSignature as exc:
+        raise ValidationError("This Remote Control link is not valid.") from exc
+    if data.get("u") != user.pk:
+        raise ValidationError("This Remote Control link was opened by another user.")
+    device = Device.objects.filter(pk=data.get("d")).first()
+    if device is None:
+        raise ValidationError("The device no longer exists.")
+    reason = remote_control_refusal(device)
+    if reason:
+        raise ValidationError(reason)
+    return device
+
+
+def relay(*, device: Device, method: str, path: str, body: bytes, content_type: str) -> lan.Reply:
+    """One request to the device's web interface, on the address the device reported."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    return lan.request(device.lan_address, device.lan_port, method, path, body=body or None, headers=headers)

@@ -1,0 +1,424 @@
+"""Firmware upgrades: create, edit while Pending, delete, and their execution per device.
+
+Execution is a state machine on `UpgradeOperation` rows, driven by thin Celery tasks that take
+ids: beat finds due upgrades, a dispatch fans the operations out in chunks, each operation
+queues an upgrade command for its device and waits for the device to report the new version.
+Every step acts only on rows still in the state it expects, so running it twice is harmless.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from devices.choices import CommandKind, CommandStatus
+from devices.models import Device, DeviceCommand
+from smartplus import roles
+
+from . import links
+from .choices import FINAL_OPERATION_STATUSES, OperationStatus, Timing, UpgradeStatus
+from .models import Firmware, FirmwareUpgrade, UpgradeOperation
+
+CHUNK = 200  # operations started by one task
+FAILED_RETRY_BASE = 30  # seconds before a failed attempt is tried again (doubles, with jitter)
+
+
+# --- scheduling helpers ------------------------------------------------------------------------
+
+
+def visibility_timeout() -> int:
+    return int(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600))
+
+
+def backoff(base: float, attempt: int) -> float:
+    """base·2^(attempt-1) plus up to 10% jitter, kept below the broker's visibility timeout: a
+    countdown past it would have the task delivered twice."""
+    delay = base * 2 ** max(attempt - 1, 0)
+    delay += random.uniform(0, delay * 0.1)
+    return min(delay, visibility_timeout() * 0.9)
+
+
+def _on_commit(task, *args, countdown: float | None = None) -> None:
+    from smartplus.celery import enqueue
+
+    transaction.on_commit(partial(enqueue, task, *args, countdown=countdown))
+
+
+# --- Add / Edit / Delete -------------------------------------------------------------------------
+
+
+def upgrade_devices(*, actor, model: str):
+    """The devices of `model` across the actor's communities that an upgrade may pick."""
+    return (
+        Device.objects.for_actor(actor, roles.CHANGE)
+        .filter(model=model)
+        .select_related("community", "mac_address", "building", "apartment")
+        .order_by("community__name", "name", "pk")
+    )
+
+
+def _check(*, actor, firmware: Firmware, devices, timing: str, scheduled_at) -> tuple[list[Device], object]:
+    errors: dict[str, list[str]] = {}
+    if not firmware.model:
+        errors["firmware"] = ["This firmware names no known model."]
+    chosen = list({d.pk: d for d in devices}.values())
+    allowed = set(
+        upgrade_devices(actor=actor, model=firmware.model)
+        .filter(pk__in=[d.pk for d in chosen])
+        .values_list("pk", flat=True)
+    )
+    if not chosen:
+        errors["devices"] = ["Select at least one device."]
+    elif len(allowed) != len(chosen):
+        wrong = [d.name for d in chosen if d.pk not in allowed]
+        errors["devices"] = [f"Not a {firmware.model} of your communities: {', '.join(wrong[:5])}."]
+    now = timezone.now()
+    if timing == Timing.NOW:
+        scheduled_at = now
+    elif scheduled_at is None:
+        errors["scheduled_at"] = ["Choose the date and time of the upgrade."]
+    elif scheduled_at <= now:
+        errors["scheduled_at"] = ["Choose a time in the future, or Upgrade now."]
+    if errors:
+        raise ValidationError(errors)
+    return chosen, scheduled_at
+
+
+def _operations(upgrade: FirmwareUpgrade, devices: list[Device]) -> list[UpgradeOperation]:
+    return UpgradeOperation.objects.bulk_create(
+        UpgradeOperation(upgrade=upgrade, device=d, device_name=d.name, mac=d.mac_address.mac)
+        for d in devices
+    )
+
+
+def _dispatch_if_due(upgrade: FirmwareUpgrade) -> None:
+    if upgrade.scheduled_at <= timezone.now():
+        from .tasks import upgrade_dispatch_task
+
+        _on_commit(upgrade_dispatch_task, upgrade.pk)
+
+
+@transaction.atomic
+def upgrade_create(
+    *, actor, firmware: Firmware, devices, timing: str, scheduled_at=None, reset_after_upgrade: bool = False
+) -> FirmwareUpgrade:
+    from smartplus.scoping import tenant_installer_id
+
+    chosen, when = _check(
+        actor=actor, firmware=firmware, devices=devices, timing=timing, scheduled_at=scheduled_at
+    )
+    upgrade = FirmwareUpgrade.objects.create(
+        installer_id=tenant_installer_id(actor),
+        firmware=firmware,
+        model=firmware.model,
+        scheduled_at=when,
+        reset_after_upgrade=reset_after_upgrade,
+        created_by=actor,
+    )
+    _operations(upgrade, chosen)
+    _dispatch_if_due(upgrade)
+    return upgrade
+
+
+@transaction.atomic
+def upgrade_update(
+    *,
+    actor,
+    upgrade: FirmwareUpgrade,
+    firmware: Firmware,
+    devices,
+    timing: str,
+    scheduled_at=None,
+    reset_after_upgrade: bool = False,
+) -> FirmwareUpgrade:
+    """Edit while Pending: the devices, firmware, timing and reset may all change."""
+    upgrade = FirmwareUpgrade.objects.select_for_update().get(pk=upgrade.pk)
+    if upgrade.status != UpgradeStatus.PENDING:
+        raise ValidationError("This upgrade has started; only a Pending upgrade can be edited.")
+    chosen, when = _check(
+        actor=actor, firmware=firmware, devices=devices, timing=timing, scheduled_at=scheduled_at
+    )
+    upgrade.firmware, upgrade.model = firmware, firmware.model
+    upgrade.scheduled_at, upgrade.reset_after_upgrade = when, reset_after_upgrade
+    upgrade.save()
+    keep = {d.pk for d in chosen}
+    upgrade.operations.exclude(device_id__in=keep).delete()
+    have = set(upgrade.operations.values_list("device_id", flat=True))
+    _operations(upgrade, [d for d in chosen if d.pk not in have])
+    _dispatch_if_due(upgrade)
+    return upgrade
+
+
+@transaction.atomic
+def upgrade_delete(*, actor, upgrade: FirmwareUpgrade) -> None:
+    """Delete the record; what has not started is cancelled (a command a device has already
+    collected runs to its end on the device, and stays on the device's page)."""
+    upgrade = FirmwareUpgrade.objects.select_for_update().get(pk=upgrade.pk)
+    commands = upgrade.operations.filter(command__isnull=False).values("command_id")
+    DeviceCommand.objects.filter(pk__in=commands, status=CommandStatus.QUEUED).update(
+        status=CommandStatus.CANCELLED, finished_at=timezone.now(), message="The upgrade was deleted."
+    )
+    upgrade.delete()
+
+
+def upgrade_counts(upgrade: FirmwareUpgrade) -> dict[str, int]:
+    """How many operations are in each status (the detail page's summary)."""
+    from django.db.models import Count
+
+    rows = upgrade.operations.values("status").annotate(n=Count("pk"))
+    return {r["status"]: r["n"] for r in rows}
+
+
+# --- execution -----------------------------------------------------------------------------------
+
+
+def upgrades_due() -> list[int]:
+    return list(
+        FirmwareUpgrade.objects.filter(status=UpgradeStatus.PENDING, scheduled_at__lte=timezone.now())
+        .order_by("scheduled_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def upgrade_dispatch(*, upgrade_id: int) -> list[list[int]]:
+    """Start a due upgrade: Pending → Processing. Returns the chunks of operation ids still to
+    start (none when the upgrade is not due, gone, or already Executed)."""
+    now = timezone.now()
+    with transaction.atomic():
+        upgrade = FirmwareUpgrade.objects.select_for_update().filter(pk=upgrade_id).first()
+        if upgrade is None or upgrade.status == UpgradeStatus.EXECUTED:
+            return []
+        if upgrade.status == UpgradeStatus.PENDING:
+            if upgrade.scheduled_at > now:
+                return []  # edited to a later time after beat picked it
+            upgrade.status, upgrade.started_at = UpgradeStatus.PROCESSING, now
+            upgrade.save(update_fields=["status", "started_at", "modified"])
+        ids = list(
+            upgrade.operations.filter(status=OperationStatus.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            _refresh_upgrade(upgrade_id)
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _final(op: UpgradeOperation, status: str, reason: str = "", now=None) -> None:
+    op.status, op.reason, op.finished_at = status, reason[:255], now or timezone.now()
+    op.deadline = None
+
+
+def _refresh_upgrade(upgrade_id: int) -> None:
+    """Executed once every operation is final (a conditional update: safe to repeat)."""
+    open_ops = UpgradeOperation.objects.filter(upgrade_id=upgrade_id).exclude(
+        status__in=FINAL_OPERATION_STATUSES
+    )
+    if not open_ops.exists():
+        FirmwareUpgrade.objects.filter(pk=upgrade_id, status=UpgradeStatus.PROCESSING).update(
+            status=UpgradeStatus.EXECUTED, executed_at=timezone.now(), modified=timezone.now()
+        )
+
+
+def _new_attempt(op: UpgradeOperation, now) -> DeviceCommand:
+    firmware = op.upgrade.firmware
+    op.attempts += 1
+    op.deadline = now + timedelta(seconds=backoff(settings.SMARTPLUS_UPGRADE_DEADLINE, op.attempts))
+    return DeviceCommand(
+        device_id=op.device_id,
+        kind=CommandKind.UPGRADE,
+        requested_by_id=op.upgrade.created_by_id,
+        payload={
+            "version": firmware.version,
+            "url": links.download_url(firmware.pk),
+            "sha256": firmware.sha256,
+            "size": firmware.size,
+            "reset_after_upgrade": op.upgrade.reset_after_upgrade,
+        },
+    )
+
+
+def _launch(ops: list[UpgradeOperation], now) -> None:
+    """Queue one new upgrade command per operation, then (after commit) nudge the devices and
+    schedule the check of each attempt's deadline."""
+    if not ops:
+        return
+    commands = DeviceCommand.objects.bulk_create([_new_attempt(op, now) for op in ops])
+    for op, command in zip(ops, commands, strict=True):
+        op.command = command
+    from devices.tasks import device_nudge_task
+
+    from .tasks import operations_check_task
+
+    for op in ops:
+        _on_commit(device_nudge_task, op.device_id)
+    by_deadline = sorted(ops, key=lambda o: o.deadline)
+    # One check per chunk, at the latest deadline among it; early ones wait a little longer.
+    ids = [op.pk for op in by_deadline]
+    countdown = (by_deadline[-1].deadline - now).total_seconds() + 1
+    _on_commit(operations_check_task, ids, countdown=countdown)
+
+
+def operations_start(*, operation_ids: list[int]) -> None:
+    """Start Pending operations: already on the version → done; otherwise queue the command."""
+    now = timezone.now()
+    with transaction.atomic():
+        ops = list(
+            UpgradeOperation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                pk__in=operation_ids, status=OperationStatus.PENDING, upgrade__status=UpgradeStatus.PROCESSING
+            )
+            .select_related("upgrade__firmware", "device")
+            .order_by("pk")
+        )
+        if not ops:
+            return
+        busy = set(
+            UpgradeOperation.objects.filter(
+                device_id__in=[op.device_id for op in ops], status=OperationStatus.IN_PROGRESS
+            ).values_list("device_id", flat=True)
+        )
+        launch = []
+        for op in ops:
+            target = op.upgrade.firmware.version
+            op.started_at = now
+            if op.device is None:
+                _final(op, OperationStatus.FAILED, "The device was deleted.", now)
+            elif op.device.firmware_version == target:
+                op.version_before = target
+                _final(op, OperationStatus.ALREADY_ON_VERSION, f"The device already runs {target}.", now)
+            elif op.device_id in busy:
+                _final(op, OperationStatus.FAILED, "Another upgrade of this device is in progress.", now)
+            else:
+                op.status, op.version_before = OperationStatus.IN_PROGRESS, op.device.firmware_version
+                launch.append(op)
+        _launch(launch, now)
+        UpgradeOperation.objects.bulk_update(
+            ops,
+            [
+                "status",
+                "reason",
+                "started_at",
+                "finished_at",
+                "version_before",
+                "attempts",
+                "deadline",
+                "command",
+            ],
+        )
+        _refresh_upgrade(ops[0].upgrade_id)
+
+
+def _last_seen(device: Device | None) -> str:
+    if device is None or device.last_seen_at is None:
+        return "the device has never connected"
+    return f"the device was last seen {device.last_seen_at:%Y-%m-%d %H:%M} UTC"
+
+
+def operations_check(*, operation_ids: list[int]) -> list[tuple[list[int], float]]:
+    """Past its deadline with no report: try again (a new command), or Failed after the last
+    attempt. Returns the operations whose deadline is still ahead, with when to look again."""
+    now = timezone.now()
+    later: dict[int, float] = {}
+    with transaction.atomic():
+        ops = list(
+            UpgradeOperation.objects.select_for_update(of=("self",))
+            .filter(pk__in=operation_ids, status=OperationStatus.IN_PROGRESS)
+            .select_related("upgrade__firmware", "device", "command")
+            .order_by("pk")
+        )
+        retry, changed = [], []
+        for op in ops:
+            if op.deadline and op.deadline > now:
+                later[op.pk] = (op.deadline - now).total_seconds() + 1
+                continue
+            if op.command_id and op.command.status == CommandStatus.QUEUED:
+                DeviceCommand.objects.filter(pk=op.command_id).update(
+                    status=CommandStatus.CANCELLED,
+                    finished_at=now,
+                    message="Not collected before the deadline.",
+                )
+            changed.append(op)
+            if op.attempts >= settings.SMARTPLUS_UPGRADE_ATTEMPTS:
+                why = op.reason or f"No report of {op.upgrade.firmware.version}"
+                _final(
+                    op,
+                    OperationStatus.FAILED,
+                    f"{why} after {op.attempts} attempt(s); {_last_seen(op.device)}.",
+                    now,
+                )
+            else:
+                retry.append(op)
+        _launch(retry, now)
+        UpgradeOperation.objects.bulk_update(
+            changed, ["status", "reason", "finished_at", "attempts", "deadline", "command"]
+        )
+        for upgrade_id in {op.upgrade_id for op in changed}:
+            _refresh_upgrade(upgrade_id)
+    if not later:
+        return []
+    return [(list(later), max(later.values()))]
+
+
+def _settle(op: UpgradeOperation, version: str, now) -> None:
+    target = op.upgrade.firmware.version
+    if version == target:
+        _final(op, OperationStatus.SUCCESS, "", now)
+        if op.upgrade.reset_after_upgrade:
+            # The device factory-resets after the upgrade and registers again.
+            Device.objects.filter(pk=op.device_id).update(api_secret_hash="")
+    else:
+        op.reason = f"The device reported {version or 'no version'} instead of {target}."
+        _fail_attempt(op, now)
+    op.save(update_fields=["status", "reason", "finished_at", "deadline"])
+    _refresh_upgrade(op.upgrade_id)
+
+
+def _fail_attempt(op: UpgradeOperation, now) -> None:
+    """A failed attempt: Failed after the last one, else looked at again after a backoff."""
+    if op.attempts >= settings.SMARTPLUS_UPGRADE_ATTEMPTS:
+        _final(op, OperationStatus.FAILED, f"{op.reason} ({op.attempts} attempt(s))", now)
+        return
+    from .tasks import operations_check_task
+
+    delay = backoff(FAILED_RETRY_BASE, op.attempts)
+    op.deadline = now + timedelta(seconds=delay)
+    _on_commit(operations_check_task, [op.pk], countdown=delay + 1)
+
+
+@transaction.atomic
+def version_reported(*, device_id: int, version: str) -> None:
+    """A heartbeat brought a new firmware version: it settles the device's running upgrade."""
+    now = timezone.now()
+    ops = (
+        UpgradeOperation.objects.select_for_update(of=("self",))
+        .filter(device_id=device_id, status=OperationStatus.IN_PROGRESS, upgrade__firmware__version=version)
+        .select_related("upgrade__firmware")
+    )
+    for op in ops:
+        _settle(op, version, now)
+
+
+def command_reported(*, command: DeviceCommand, firmware_version: str) -> None:
+    """The device's result of an upgrade command (called inside its transaction)."""
+    now = timezone.now()
+    op = (
+        UpgradeOperation.objects.select_for_update(of=("self",))
+        .filter(command=command, status=OperationStatus.IN_PROGRESS)
+        .select_related("upgrade__firmware")
+        .first()
+    )
+    if op is None:
+        return
+    if command.status == CommandStatus.DONE:
+        _settle(op, firmware_version or "", now)
+        return
+    op.reason = command.message or "The device reported a failure."
+    _fail_attempt(op, now)
+    op.save(update_fields=["status", "reason", "finished_at", "deadline"])
+    _refresh_upgrade(op.upgrade_id)

@@ -1,0 +1,50 @@
+"""A device's side of the device API, for tests: register, heartbeat, report results."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from django.test import Client
+
+
+class FakeDevice:
+    """Drives the real API through Django's test client, as the simulator does over HTTP."""
+
+    def __init__(self, mac: str, firmware_version: str = "29.30.2.14", client: Client | None = None):
+        self.mac, self.firmware_version = mac, firmware_version
+        self.client = client or Client()
+        self.secret = ""
+
+    def auth(self, secret: str | None = None, mac: str | None = None) -> dict:
+        token = base64.b64encode(
+            f"{mac or self.mac}:{secret if secret is not None else self.secret}".encode()
+        )
+        return {"HTTP_AUTHORIZATION": f"Basic {token.decode()}"}
+
+    def post(self, path: str, data: dict, **auth):
+        return self.client.post(path, json.dumps(data), content_type="application/json", **auth)
+
+    def register(self):
+        response = self.post(
+            "/device-api/v1/register", {"mac": self.mac, "firmware_version": self.firmware_version}
+        )
+        if response.status_code == 201:
+            self.secret = response.json()["secret"]
+        return response
+
+    def heartbeat(self, lan_address: str = "127.77.0.1", lan_port: int = 8480, **auth):
+        body = {"firmware_version": self.firmware_version, "lan_address": lan_address, "lan_port": lan_port}
+        return self.post("/device-api/v1/heartbeat", body, **(auth or self.auth()))
+
+    def commands(self) -> list[dict]:
+        response = self.heartbeat()
+        assert response.status_code == 200, response.content
+        return response.json()["commands"]
+
+    def result(self, command_id: int, status: str = "done", message: str = "", **extra):
+        body = {"status": status, "message": message, **extra}
+        return self.post(f"/device-api/v1/commands/{command_id}/result", body, **self.auth())
+
+    def autop(self, mac: str | None = None, **auth):
+        return self.client.get(f"/autop/{mac or self.mac}.cfg", **(auth or self.auth()))

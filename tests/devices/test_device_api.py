@@ -1,0 +1,168 @@
+"""The device API: first contact, authentication, heartbeats, commands and their results."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from devices import maintenance
+from devices.choices import CommandStatus, DeviceStatus
+from devices.models import Device
+from firmware import links
+from tests.devices.deviceapi import FakeDevice
+from tests.factories import build_world, make_mac
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def test_first_contact_issues_a_secret_once_and_stores_only_its_hash(world):
+    device = FakeDevice(world.device_a.mac_address.mac, "29.30.2.20")
+    response = device.register()
+    assert response.status_code == 201
+    secret = response.json()["secret"]
+    assert len(secret) >= 40
+    stored = Device.objects.get(pk=world.device_a.pk)
+    assert stored.api_secret_hash and secret not in stored.api_secret_hash
+    assert stored.firmware_version == "29.30.2.20"
+    again = FakeDevice(world.device_a.mac_address.mac).register()
+    assert again.status_code == 409
+    assert again.json()["error"] == "already_registered"
+
+
+def test_a_mac_not_bound_to_a_device_is_refused_at_first_contact(world):
+    unbound = make_mac(world.installer_a)
+    assert FakeDevice(unbound.mac).register().status_code == 404
+    assert FakeDevice("not-a-mac").register().status_code == 404
+
+
+def test_unknown_macs_and_wrong_secrets_get_the_same_401(world):
+    device = FakeDevice(world.device_a.mac_address.mac)
+    device.register()
+    wrong = device.heartbeat(**device.auth(secret="guess"))
+    unknown = device.heartbeat(**device.auth(mac="0C11FFFFFFFF"))
+    unregistered = FakeDevice(world.device_b.mac_address.mac).heartbeat(
+        **device.auth(mac=world.device_b.mac_address.mac)
+    )
+    missing = device.post("/device-api/v1/heartbeat", {})
+    for response in (wrong, unknown, unregistered, missing):
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == 'Basic realm="device-api"'
+        assert response.json()["message"] == "Unknown device or wrong secret."
+
+
+def test_a_device_cannot_read_or_report_for_another_installers_device(world):
+    a = FakeDevice(world.device_a.mac_address.mac)
+    b = FakeDevice(world.device_b.mac_address.mac)
+    a.register(), b.register()
+    command = maintenance.device_reboot(actor=world.installer_b, device=world.device_b)
+    # A's credentials on B's AutoP file and on B's command.
+    assert a.autop(mac=world.device_b.mac_address.mac).status_code == 404
+    assert a.result(command.pk).status_code == 404
+    command.refresh_from_db()
+    assert command.status == CommandStatus.QUEUED
+    # B's MAC with A's secret.
+    assert a.heartbeat(**a.auth(mac=world.device_b.mac_address.mac)).status_code == 401
+
+
+def test_heartbeat_makes_the_device_online_and_records_what_it_reports(world, settings):
+    settings.SMARTPLUS_DEVICE_OFFLINE_AFTER = 60
+    device = FakeDevice(world.device_a.mac_address.mac)
+    device.register()
+    Device.objects.filter(pk=world.device_a.pk).update(last_seen_at=None)
+    assert Device.objects.get(pk=world.device_a.pk).status == DeviceStatus.OFFLINE
+    device.firmware_version = "28.31.1.209"
+    response = device.heartbeat(lan_address="192.168.1.30", lan_port=8080)
+    assert response.status_code == 200
+    assert response.json() == {
+        "heartbeat_interval": settings.SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL,
+        "commands": [],
+    }
+    stored = Device.objects.get(pk=world.device_a.pk)
+    assert stored.status == DeviceStatus.ONLINE
+    assert (stored.firmware_version, stored.model) == ("28.31.1.209", "R28")
+    assert (stored.lan_address, stored.lan_port) == ("192.168.1.30", 8080)
+
+
+def test_a_heartbeat_with_nothing_queued_is_one_read_and_one_write(world):
+    device = FakeDevice(world.device_a.mac_address.mac, "29.30.2.14")
+    device.register()
+    device.heartbeat()
+    with CaptureQueriesContext(connection) as queries:
+        assert device.heartbeat().status_code == 200
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["SELECT", "UPDATE"]
+
+
+def test_bad_heartbeat_fields_are_refused_with_a_reason(world):
+    device = FakeDevice(world.device_a.mac_address.mac)
+    device.register()
+    assert device.heartbeat(lan_address="evil.example").json()["error"] == "bad_address"
+    assert device.heartbeat(lan_port=70000).status_code == 400
+    assert device.post("/device-api/v1/heartbeat", ["x"], **device.auth()).status_code == 400
+
+
+def test_commands_are_delivered_once_and_results_are_idempotent(world):
+    device = FakeDevice(world.device_a.mac_address.mac)
+    device.register()
+    reboot = maintenance.device_reboot(actor=world.installer_a, device=world.device_a)
+    # A double click does not reboot twice.
+    assert maintenance.device_reboot(actor=world.installer_a, device=world.device_a).pk == reboot.pk
+    assert device.commands() == [{"id": reboot.pk, "kind": "reboot"}]
+    reboot.refresh_from_db()
+    assert reboot.status == CommandStatus.DELIVERED and reboot.delivered_at
+    assert device.commands() == []
+    assert device.result(reboot.pk, "done", "rebooting").status_code == 200
+    assert device.result(reboot.pk, "failed", "late duplicate").status_code == 200
+    reboot.refresh_from_db()
+    assert (reboot.status, reboot.message) == (CommandStatus.DONE, "rebooting")
+    assert device.result(reboot.pk, "maybe").status_code == 400
+
+
+def test_a_factory_reset_done_lets_the_device_register_again(world):
+    device = FakeDevice(world.device_a.mac_address.mac)
+    device.register()
+    reset = maintenance.device_reset(actor=world.installer_a, device=world.device_a)
+    [command] = device.commands()
+    assert command == {"id": reset.pk, "kind": "reset"}
+    device.result(reset.pk, "done")
+    assert device.heartbeat().status_code == 401  # the old secret is gone
+    assert device.register().status_code == 201
+    assert device.heartbeat().status_code == 200
+
+
+def test_an_autop_command_names_the_devices_file(world, settings):
+    settings.SMARTPLUS_BASE_URL = "https://portal.example"
+    device = FakeDevice(world.device_a.mac_address.mac)
+    device.register()
+    maintenance.device_settings_update(
+        actor=world.installer_a, device=world.device_a, transport=0, autop_commands=""
+    )
+    [command] = device.commands()
+    assert command["kind"] == "autop"
+    assert command["url"] == f"https://portal.example/autop/{world.device_a.mac_address.mac}.cfg"
+
+
+def test_firmware_links_expire_and_cannot_be_altered(settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from firmware.models import Firmware
+
+    settings.MEDIA_ROOT = tmp_path
+    firmware = Firmware(version="29.30.2.900", sha256="0" * 64, size=4)
+    firmware.file.save("r29.rom", ContentFile(b"ROM!"), save=False)
+    firmware.save()
+    url = links.download_url(firmware.pk)
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    client = FakeDevice("0C1105000001").client
+    response = client.get("/" + path)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"ROM!"
+    assert client.get("/" + path[:-2] + "xx").status_code == 403
+    settings.SMARTPLUS_FIRMWARE_LINK_TTL = -1
+    assert client.get("/" + path).status_code == 403
