@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_commands_are_normalised_and_exact_duplicates_dropped():
-    text = "Config.Settings.GENERAL.Volume=5\n\n# a note\nConfig.Settings.GENERAL.Volume = 5\n  Config.A.B.C =x  "
+    text = (
+        "Config.Settings.GENERAL.Volume=5\n\n# a note\n"
+        "Config.Settings.GENERAL.Volume = 5\n  Config.A.B.C =x  "
+    )
     assert autop.normalise(text) == "Config.Settings.GENERAL.Volume = 5\nConfig.A.B.C = x"
 
 
