@@ -129,6 +129,7 @@ def seed() -> None:
     first = Community.objects.get(installer=installer, name="Community1")
     seed_residents(installer=installer, community=first)
     seed_devices(installer=installer, community=first)
+    seed_firmware()
     PropertyManagerAssignment.objects.get_or_create(
         community=first,
         property_manager=PropertyManager.objects.get(pk=pm.pk),
@@ -233,8 +234,9 @@ def seed_devices(*, installer, community) -> None:
         fields={"device_type": DeviceType.INDOOR_MONITOR, "name": "Living Room", "arming_function": True},
         relays=[relay("Balcony Lock", ["homepage", "talking_page"])],
     )
-    # Until the device API (heartbeats) arrives, the demo records the firmware the devices run.
-    for device, version in ((gate, "29.30.2.14"), (entrance, "28.30.10.7")):
+    # The firmware the simulated devices start on (they report it at first contact).
+    monitor = Device.objects.get(mac_address__mac="0C11050893C6")
+    for device, version in ((gate, "29.30.2.14"), (entrance, "28.30.10.7"), (monitor, "119.30.10.203")):
         device.firmware_version = version
         device.save(update_fields=["firmware_version"])
     device_services.camera_create(
@@ -255,3 +257,45 @@ def seed_devices(*, installer, community) -> None:
         },
         password="demo-camera-pass",
     )
+
+
+# The spec's Firmware list (version, created), plus newer builds the demo devices can upgrade to.
+DEMO_FIRMWARE = [
+    ("29.30.2.805", "2021-08-04 22:24:52"),
+    ("29.30.2.804", "2021-08-04 22:24:16"),
+    ("29.30.102.820", "2021-07-15 16:44:53"),
+    ("29.30.2.803", "2021-07-14 17:02:16"),
+    ("29.30.2.450", "2021-07-14 16:50:16"),
+    ("113.30.6.89", "2021-07-05 19:32:41"),
+    ("916.30.101.303", "2020-09-14 21:03:52"),
+    ("82.30.2.622", "2020-05-26 20:40:11"),
+    ("28.31.1.209", "2020-04-08 01:17:54"),
+    ("227.31.1.131", "2020-03-30 19:10:44"),
+    ("119.30.10.210", "2021-09-01 10:00:00"),
+]
+
+
+def seed_firmware() -> None:
+    """The catalogue, as the super manager uploads it: small stand-in .rom files with checksums."""
+    import hashlib
+    from datetime import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from firmware.models import Firmware
+
+    for version, created in DEMO_FIRMWARE:
+        if Firmware.objects.filter(version=version).exists():
+            continue
+        content = f"SmartPlus demo firmware {version}\n".encode() * 2048
+        firmware = Firmware(
+            version=version,
+            version_log=version if version != "29.30.102.820" else f"{version}_Log",
+            sha256=hashlib.sha256(content).hexdigest(),
+            size=len(content),
+        )
+        firmware.file.save(f"{version}.rom", ContentFile(content), save=False)
+        firmware.save()
+        when = timezone.make_aware(datetime.fromisoformat(created), timezone.get_fixed_timezone(8 * 60))
+        Firmware.objects.filter(pk=firmware.pk).update(created=when)

@@ -38,3 +38,11 @@ if not SMARTPLUS_FIELD_KEYS:  # noqa: F405
     import hashlib
 
     SMARTPLUS_FIELD_KEYS = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
+
+# The demo's simulated devices live on loopback (127.77.0.0/16): the portal may nudge them and
+# relay Remote Control to them. They heartbeat often so the demo reacts quickly.
+SMARTPLUS_DEVICE_NETWORKS = env.list("SMARTPLUS_DEVICE_NETWORKS", default=["127.0.0.0/8"])
+SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL = env.int("SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL", default=15)
+SMARTPLUS_UPGRADE_DEADLINE = env.int("SMARTPLUS_UPGRADE_DEADLINE", default=120)
+SMARTPLUS_UPGRADE_POLL_SECONDS = env.int("SMARTPLUS_UPGRADE_POLL_SECONDS", default=10)
+CELERY_BEAT_SCHEDULE["firmware-upgrades-due"]["schedule"] = float(SMARTPLUS_UPGRADE_POLL_SECONDS)  # noqa: F405

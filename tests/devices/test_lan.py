@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from devices import lan, maintenance
+from devices.choices import CommandStatus
 from devices.models import Device
 from tests.factories import build_world
 
@@ -81,3 +82,16 @@ def test_the_nudge_task_skips_devices_outside_the_allowlist(settings, dialled):
     with pytest.raises(lan.DeviceUnreachable):
         maintenance.device_nudge(device_id=w.device_a.pk)
     assert dialled == ["127.77.0.9"]
+
+
+@pytest.mark.django_db
+def test_an_unreachable_device_still_gets_its_command_at_the_next_heartbeat(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.SMARTPLUS_DEVICE_NETWORKS = ["127.0.0.0/8"]
+    w = build_world()
+    Device.objects.filter(pk=w.device_a.pk).update(lan_address="127.77.9.9", lan_port=1)  # nothing listens
+    with django_capture_on_commit_callbacks(execute=True):
+        command = maintenance.device_reboot(actor=w.installer_a, device=w.device_a)
+    command.refresh_from_db()
+    assert command.status == CommandStatus.QUEUED

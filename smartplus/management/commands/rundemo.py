@@ -1,7 +1,8 @@
-"""Run the whole demo from one terminal: web server, Celery worker and Celery beat.
+"""Run the whole demo from one terminal: web server, Celery worker, Celery beat and the device
+simulator (the demo's intercoms, heartbeating on loopback).
 
 `make demo` calls this after `migrate` and `seed_demo`. The dev settings need no server
-(SQLite plus kombu's filesystem broker under var/), so the three processes are all there is.
+(SQLite plus kombu's filesystem broker under var/), so these processes are all there is.
 Ctrl-C (or SIGTERM) stops them all; if one of them dies, the others are stopped too.
 """
 
@@ -47,8 +48,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="start only the web server (no Celery worker or beat)"
         )
+        parser.add_argument("--no-simulator", action="store_true", help="do not run the simulated devices")
 
-    def handle(self, *args, port: int, no_worker: bool, **options):
+    def handle(self, *args, port: int, no_worker: bool, no_simulator: bool, **options):
         if _port_open(port):
             raise CommandError(f"Port {port} is already in use; stop that server or pass --port.")
 
@@ -100,6 +102,9 @@ class Command(BaseCommand):
                 str(run_dir / "celerybeat.pid"),
             ]
 
+        # The simulated devices start once the web server answers, so first contact succeeds.
+        later = {} if no_simulator else {"device simulator": self._simulator(port, run_dir)}
+
         # Handle the signals ourselves: children run in their own process group, so a
         # terminal Ctrl-C reaches only us and we stop them in order, once.
         stop_signal: list[int] = []
@@ -122,12 +127,44 @@ class Command(BaseCommand):
                     if proc.poll() is not None:
                         raise CommandError(f"The {name} exited (code {proc.returncode}); demo stopped.")
                 if not announced and _port_open(port):
+                    for name, cmd in later.items():
+                        children[name] = subprocess.Popen(
+                            cmd, cwd=settings.BASE_DIR, env=env, process_group=0, preexec_fn=_die_with_parent
+                        )
                     self._announce(port, list(children))
                     announced = True
                 time.sleep(0.5)
             self.stdout.write("\nStopping the demo...")
         finally:
             self._stop(children)
+
+    def _simulator(self, port: int, run_dir: Path) -> list[str]:
+        """The demo's devices as they are in the database; secrets persist in the run folder."""
+        import json
+
+        from devices.models import Device
+
+        devices = [
+            {"mac": mac, "firmware_version": version}
+            for mac, version in Device.objects.order_by("pk").values_list(
+                "mac_address__mac", "firmware_version"
+            )
+        ]
+        devices_file = run_dir / "simulator-devices.json"
+        devices_file.write_text(json.dumps(devices))
+        return [
+            sys.executable,
+            "-m",
+            "devices.simulator",
+            "--portal",
+            f"http://127.0.0.1:{port}",
+            "--devices-file",
+            str(devices_file),
+            "--state",
+            str(run_dir / "simulator-state.json"),
+            "--reboot-seconds",
+            "3",
+        ]
 
     def _announce(self, port: int, names: list[str]) -> None:
         out = self.stdout
