@@ -85,6 +85,11 @@ def register(*, mac: str, model: str = "", firmware_version: str = "") -> str:
             model=model_for_firmware(version),
             last_seen_at=timezone.now(),
         )
+        # A device making first contact is new or factory-reset: it pulls its configuration.
+        if not DeviceCommand.objects.filter(
+            device=device, kind=CommandKind.AUTOP, status=CommandStatus.QUEUED
+        ).exists():
+            DeviceCommand.objects.create(device=device, kind=CommandKind.AUTOP)
     return secret
 
 

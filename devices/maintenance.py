@@ -35,6 +35,9 @@ def _queue(*, actor, device: Device, kind: str, payload: dict | None = None) -> 
     """Queue a command, nudge the device after commit. The same operation already waiting for
     the device is not queued twice (a double click reboots once)."""
     if kind in (CommandKind.REBOOT, CommandKind.RESET, CommandKind.AUTOP):
+        # The device row's lock serialises a double click's two requests: without it both see
+        # nothing waiting and both queue (every caller runs inside a transaction).
+        Device.objects.select_for_update().filter(pk=device.pk).values_list("pk", flat=True).first()
         waiting = DeviceCommand.objects.filter(device=device, kind=kind, status=CommandStatus.QUEUED).first()
         if waiting is not None:
             return waiting

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cameras, intercoms
+from .views import cameras, intercoms, maintenance
 
 app_name = "devices"
 
@@ -66,6 +66,26 @@ urlpatterns = [
     path("devices/<int:pk>/", intercoms.DeviceDetailView.as_view(), name="device_detail"),
     path("devices/<int:pk>/edit/", intercoms.DeviceEditView.as_view(), name="device_edit"),
     path("devices/<int:pk>/delete/", intercoms.DeviceDeleteView.as_view(), name="device_delete"),
+    # Remote maintenance: the Settings dialog and its buttons, and the relay to the device's web UI.
+    path("devices/<int:pk>/settings/", maintenance.DeviceSettingsView.as_view(), name="device_settings"),
+    path("devices/<int:pk>/reboot/", maintenance.DeviceRebootView.as_view(), name="device_reboot"),
+    path("devices/<int:pk>/reset/", maintenance.DeviceResetView.as_view(), name="device_reset"),
+    path(
+        "devices/<int:pk>/one-time-autop/",
+        maintenance.DeviceOneTimeAutopView.as_view(),
+        name="device_one_time_autop",
+    ),
+    path(
+        "devices/<int:pk>/remote-control/",
+        maintenance.DeviceRemoteControlView.as_view(),
+        name="device_remote_control",
+    ),
+    path("devices/remote/<str:token>/", maintenance.DeviceRemoteView.as_view(), name="device_remote"),
+    path(
+        "devices/remote/<str:token>/<path:path>",
+        maintenance.DeviceRemoteView.as_view(),
+        name="device_remote_path",
+    ),
     path("cameras/<int:pk>/edit/", cameras.CameraEditView.as_view(), name="camera_edit"),
     path("cameras/<int:pk>/delete/", cameras.CameraDeleteView.as_view(), name="camera_delete"),
 ]

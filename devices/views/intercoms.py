@@ -12,11 +12,11 @@ from smartplus import roles
 from smartplus.pagination import FastPaginator
 from smartplus.views import generic
 
-from .. import selectors, services
+from .. import maintenance, selectors, services
 from ..choices import Place, RelayKind
 from ..filters import DeviceFilterSet
 from ..forms import DeviceForm
-from ..models import Device
+from ..models import Device, DeviceCommand
 from ..tables import CommunityDeviceTable, DeviceTable
 from . import places
 from .places import BuildingNodeMixin, PublicNodeMixin
@@ -249,7 +249,15 @@ class DeviceDetailView(CommunityPageMixin, generic.ObjectDetailView):
 
     def get_extra_context(self) -> dict:
         device = self.object
+        actor = self.request.actor
         relays = list(device.relays.all())
+        # Remote Maintenance: one query for the latest operations, whatever their number.
+        can_view_commands = roles.allows(actor, DeviceCommand, roles.VIEW)
+        commands = (
+            list(maintenance.recent_commands(actor=actor, device=device).select_related("requested_by"))
+            if can_view_commands
+            else []
+        )
         return {
             **self.page_context(device.community, device.building),
             **_permissions(self.request.actor),
@@ -259,6 +267,10 @@ class DeviceDetailView(CommunityPageMixin, generic.ObjectDetailView):
             "offline": services.offline_solution_enabled(device.community),
             "access_method_note": services.access_method_note(device),
             "list_url": place_list_url(device),
+            "can_view_commands": can_view_commands,
+            "commands": commands,
+            "can_maintain_device": roles.allows(actor, DeviceCommand, roles.ADD)
+            and roles.allows(actor, Device, roles.CHANGE),
         }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import urlsplit
 
 from django.test import Client
 
@@ -25,12 +26,19 @@ class FakeDevice:
     def post(self, path: str, data: dict, **auth):
         return self.client.post(path, json.dumps(data), content_type="application/json", **auth)
 
-    def register(self):
+    def register(self, *, configure: bool = True):
+        """First contact; then, as a device does at boot, collect and apply the AutoP command
+        the portal queues for a new (or factory-reset) device."""
         response = self.post(
             "/device-api/v1/register", {"mac": self.mac, "firmware_version": self.firmware_version}
         )
         if response.status_code == 201:
             self.secret = response.json()["secret"]
+            if configure:
+                [command] = self.commands()
+                assert command["kind"] == "autop", command
+                self.config = self.client.get(urlsplit(command["url"]).path, **self.auth()).content.decode()
+                self.result(command["id"], "done")
         return response
 
     def heartbeat(self, lan_address: str = "127.77.0.1", lan_port: int = 8480, **auth):

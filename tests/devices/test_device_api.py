@@ -35,6 +35,17 @@ def test_first_contact_issues_a_secret_once_and_stores_only_its_hash(world):
     assert again.json()["error"] == "already_registered"
 
 
+def test_first_contact_has_the_device_pull_its_configuration(world):
+    maintenance.device_settings_update(
+        actor=world.installer_a, device=world.device_a, transport=2, autop_commands="Config.A.B.C = 1"
+    )
+    device = FakeDevice(world.device_a.mac_address.mac)
+    device.register()  # collects the AutoP command queued at first contact, then applies it
+    assert "Config.Account1.SIP.TransType = 2" in device.config
+    assert "Config.A.B.C = 1" in device.config
+    assert device.commands() == []
+
+
 def test_a_mac_not_bound_to_a_device_is_refused_at_first_contact(world):
     unbound = make_mac(world.installer_a)
     assert FakeDevice(unbound.mac).register().status_code == 404

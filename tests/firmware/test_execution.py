@@ -103,10 +103,10 @@ def test_a_device_already_on_the_version_counts_as_success(world):
 
 
 def test_the_device_downloads_and_reports_the_new_version(world):
-    upgrade = _upgrade(world, devices=[world.device_a], reset_after_upgrade=True)
-    _run(upgrade)
     device = FakeDevice(world.device_a.mac_address.mac)
     assert device.register().status_code == 201
+    upgrade = _upgrade(world, devices=[world.device_a], reset_after_upgrade=True)
+    _run(upgrade)
     [command] = device.commands()
     assert command["kind"] == "upgrade"
     assert command["version"] == "29.30.2.900" and command["sha256"] == world.firmware.sha256
@@ -211,13 +211,13 @@ def test_countdowns_stay_below_the_visibility_timeout(settings):
 
 
 def test_delete_cancels_what_has_not_started(world):
-    upgrade = _upgrade(world, devices=world.gates[:2])
-    _run(upgrade)
     device = FakeDevice(world.device_a.mac_address.mac)
     device.register()
+    upgrade = _upgrade(world, devices=world.gates[:2])
+    _run(upgrade)
     [collected] = device.commands()
     services.upgrade_delete(actor=world.installer_a, upgrade=upgrade)
-    statuses = dict(DeviceCommand.objects.values_list("pk", "status"))
+    statuses = dict(DeviceCommand.objects.filter(kind=CommandKind.UPGRADE).values_list("pk", "status"))
     assert statuses.pop(collected["id"]) == CommandStatus.DELIVERED  # already on the device
     assert set(statuses.values()) == {CommandStatus.CANCELLED}
     assert not UpgradeOperation.objects.exists()
