@@ -284,9 +284,7 @@ class DeviceCommand(models.Model):
         ordering = ["-created", "-pk"]
         indexes = [
             # The heartbeat's read: this device's queued commands.
-            models.Index(
-                fields=["device", "id"], condition=Q(status="queued"), name="devicecommand_queued"
-            ),
+            models.Index(fields=["device", "id"], condition=Q(status="queued"), name="devicecommand_queued"),
             models.Index(fields=["device", "-created", "-id"], name="devicecommand_device_recent"),
         ]
 

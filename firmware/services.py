@@ -76,8 +76,14 @@ def _check(*, actor, firmware: Firmware, devices, timing: str, scheduled_at) -> 
     if not chosen:
         errors["devices"] = ["Select at least one device."]
     elif len(allowed) != len(chosen):
-        wrong = [d.name for d in chosen if d.pk not in allowed]
-        errors["devices"] = [f"Not a {firmware.model} of your communities: {', '.join(wrong[:5])}."]
+        # Name only the devices the actor may see; another tenant's are merely counted.
+        visible = set(
+            Device.objects.for_actor(actor).filter(pk__in=[d.pk for d in chosen]).values_list("pk", flat=True)
+        )
+        named = [d.name for d in chosen if d.pk not in allowed and d.pk in visible]
+        hidden = sum(1 for d in chosen if d.pk not in visible)
+        parts = named[:5] + ([f"{hidden} device(s) not in your communities"] if hidden else [])
+        errors["devices"] = [f"Not a {firmware.model} of your communities: {', '.join(parts)}."]
     now = timezone.now()
     if timing == Timing.NOW:
         scheduled_at = now

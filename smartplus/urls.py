@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("residents.urls")),
     path("", include("devices.urls")),
     path("", include("maclib.urls")),
+    path("", include("firmware.urls")),
 ]

@@ -53,8 +53,18 @@ A_MAC_IMPORT = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, dist_a=OK, d
 AUTHED = row(ANY, acting=ANY)
 AUTHED_PERSONAL = row(ANY, acting=403)  # credentials: never while acting as someone else
 
+# Device-facing URLs: a browser session is no credential there (HTTP Basic with the device secret).
+DEVICE_AUTH = row(401, anon=401)
+NOT_ALLOWED = row(405, anon=405)
+
 EXPECTED: dict[str, dict] = {
     "home": same(row(OK)),
+    # --- the device API and AutoP files ---
+    "device_api:register": {"get": NOT_ALLOWED, "post": row(400, anon=400)},  # a form post is not JSON
+    "device_api:heartbeat": {"get": NOT_ALLOWED, "post": DEVICE_AUTH},
+    "device_api:command_result": {"get": NOT_ALLOWED, "post": DEVICE_AUTH},
+    "device_api:autop": {"get": DEVICE_AUTH, "post": NOT_ALLOWED},
+    "device_api:firmware_download": {"get": row(403, anon=403), "post": NOT_ALLOWED},  # "x" is no link
     # --- communities ---
     "communities:dashboard": get_only(row(OK, dist_a=403, dist_other=403)),
     "communities:community_add": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)),
@@ -101,6 +111,16 @@ EXPECTED: dict[str, dict] = {
     "devices:apartment_camera_add": same(A_SHARED),
     "devices:camera_edit": same(A_SHARED),
     "devices:camera_delete": same(A_SHARED),
+    # --- devices: remote maintenance ---
+    # Settings, Reboot, Reset, One-Time AutoP and Remote Control are the installer's (PMs see the
+    # operations on the device page). The relay's "x" is no link: refused to everyone logged in.
+    "devices:device_settings": same(A_SHARED),
+    "devices:device_reboot": post_only(A_SHARED),
+    "devices:device_reset": same(A_SHARED),
+    "devices:device_one_time_autop": same(A_SHARED),
+    "devices:device_remote_control": post_only(A_SHARED),
+    "devices:device_remote": same(row(403)),
+    "devices:device_remote_path": same(row(403)),
     # --- MAC library: every installer has its own; a distributor registers MACs for its installers ---
     "maclib:mac_list": get_only(MAC_LIBRARY | {"root": OK}),
     "maclib:mac_add": same(MAC_LIBRARY),
@@ -114,6 +134,16 @@ EXPECTED: dict[str, dict] = {
     "maclib:mac_delete": same(
         row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, dist_a=OK, dist_other=404)
     ),
+    # --- firmware: catalogue and upgrades ---
+    # The catalogue is global (every installer reads all of it); upgrades are installer A's,
+    # the super manager only looks. The upgrade probed is Pending, so Edit shows its form.
+    "firmware:firmware_list": get_only(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, root=OK)),
+    "firmware:firmware_detail": get_only(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, root=OK)),
+    "firmware:upgrade_list": get_only(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, root=OK)),
+    "firmware:upgrade_add": same(A_SHARED_ADD),
+    "firmware:upgrade_detail": get_only(A_SHARED | {"root": OK}),
+    "firmware:upgrade_edit": same(A_SHARED),
+    "firmware:upgrade_delete": same(A_SHARED),
     # --- accounts: sub-accounts and property managers ---
     "accounts:subaccount_add": same(row(403, inst_a=OK, acting=OK, inst_b=OK)),
     "accounts:subaccount_edit": same(A_MAIN_ONLY),
@@ -239,15 +269,40 @@ def _import_jobs(w: World) -> tuple[int, int]:
     return mac_job.pk, resident_job.pk
 
 
+def _firmware_objects(w: World) -> tuple[int, int]:
+    """A catalogue firmware and installer A's Pending upgrade of device_a to it (due tomorrow)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from firmware.choices import Timing
+    from firmware.services import upgrade_create
+    from tests.firmware.factories import make_firmware
+
+    firmware = make_firmware("29.30.2.805")
+    upgrade = upgrade_create(
+        actor=w.installer_a,
+        firmware=firmware,
+        devices=[w.device_a],
+        timing=Timing.SCHEDULED,
+        scheduled_at=timezone.now() + timedelta(days=1),
+    )
+    return firmware.pk, upgrade.pk
+
+
 def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
     if name.startswith(("maclib:macimport", "residents:residentimport")):
         mac_job, resident_job = _import_jobs(w)
         return {"pk": mac_job if name.startswith("maclib:") else resident_job}
+    if name.startswith("firmware:") and "pk" in pattern.pattern.regex.groupindex:
+        firmware, upgrade = _firmware_objects(w)
+        return {"pk": firmware if name.startswith("firmware:firmware") else upgrade}
     objects = {
         "communities:building": w.building_a.pk,
         "communities:": w.community_a.pk,
         "residents:apartment": w.apartment_a.pk,
         "devices:device": w.device_a.pk,
+        "device_api:command": w.device_a.pk,
         "devices:camera": w.camera_a.pk,
         "maclib:": w.mac_a.pk,
         "residents:familymember": w.member_a.pk,
@@ -268,6 +323,8 @@ def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
             kwargs[key] = next(v for prefix, v in objects.items() if name.startswith(prefix))
         elif key in parents:
             kwargs[key] = parents[key]
+        elif key == "mac":
+            kwargs[key] = w.device_a.mac_address.mac
         elif key == "app_label":
             kwargs[key] = "communities"
         elif key in ("object_id", "content_type_id") or key == "uidb36":

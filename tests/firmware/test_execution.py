@@ -263,6 +263,9 @@ def test_devices_of_another_installer_or_model_and_past_times_are_refused(world)
             scheduled_at=timezone.now() - timedelta(minutes=1),
         )
     errors = exc.value.message_dict
-    assert errors["devices"] == ["Not a R29 of your communities: Bravo Gate, Old R28."]
+    # Another installer's device is counted, never named.
+    assert errors["devices"] == [
+        "Not a R29 of your communities: Old R28, 1 device(s) not in your communities."
+    ]
     assert errors["scheduled_at"] == ["Choose a time in the future, or Upgrade now."]
     assert not UpgradeOperation.objects.exists()
