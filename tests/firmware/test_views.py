@@ -26,6 +26,7 @@ from firmware.models import Firmware, FirmwareUpgrade, UpgradeOperation
 from tests import querycounts
 from tests.factories import make_building, make_device
 from tests.firmware.factories import make_firmware
+from tests.tables import rows
 
 pytestmark = pytest.mark.django_db
 
@@ -33,17 +34,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 FIRMWARE_LIST = "/firmware/"
 UPGRADE_LIST = "/upgrades/"
 ADD = "/upgrades/add/"
-
-
-def rows(response) -> list[dict[str, str]]:
-    """The table's rows as the user reads them: column header -> rendered cell text."""
-    table = response.context["table"]
-    headers = [column.header for column in table.columns]
-    out = []
-    for row in table.page.object_list:
-        cells = [re.sub(r"<[^>]+>", "", str(value)).strip() for _, value in row.items()]
-        out.append(dict(zip(headers, cells, strict=True)))
-    return out
 
 
 def headers(response) -> list[str]:

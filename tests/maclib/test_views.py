@@ -21,22 +21,12 @@ from maclib.models import MacAddress, MacImport
 from smartplus.models import AuditLog, ImportStatus
 from tests.factories import InstallerFactory, make_device, make_mac
 from tests.maclib.workbooks import mac_file, upload, with_member, xlsx
+from tests.tables import rows
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 LIST = "/mac-library/"
-
-
-def rows(response) -> list[dict[str, str]]:
-    """The table's rows as the user reads them: column header -> rendered cell text."""
-    table = response.context["table"]
-    headers = [column.header for column in table.columns]
-    out = []
-    for row in table.page.object_list:
-        cells = [re.sub(r"<[^>]+>", "", str(value)).strip() for _, value in row.items()]
-        out.append(dict(zip(headers, cells, strict=True)))
-    return out
 
 
 def macs_listed(response) -> list[str]:
