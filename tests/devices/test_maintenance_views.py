@@ -29,6 +29,16 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 GOOD_AUTOP = "Config.Settings.GENERAL.DisplayName = Gate\nConfig.Settings.GENERAL.DisplayName = Gate\n"
 
 
+# Every remote maintenance URL that changes something when posted.
+POST_ACTIONS = (
+    "device_settings",
+    "device_reboot",
+    "device_reset",
+    "device_one_time_autop",
+    "device_remote_control",
+)
+
+
 def url(name: str, device: Device) -> str:
     return reverse(f"devices:{name}", args=[device.pk])
 
@@ -216,13 +226,7 @@ def test_property_manager_sees_the_operations_but_may_not_act(client, world):
     assert "Settings of Alpha Gate" not in lists
     for name in ("device_settings", "device_reset", "device_one_time_autop"):
         assert client.get(url(name, device)).status_code == 403, name
-    for name in (
-        "device_settings",
-        "device_reboot",
-        "device_reset",
-        "device_one_time_autop",
-        "device_remote_control",
-    ):
+    for name in POST_ACTIONS:
         assert client.post(url(name, device), {"commands": "Config.A.B.C = 1"}).status_code == 403, name
     assert commands(device).count() == 1
 
@@ -233,13 +237,7 @@ def test_other_installer_gets_404_and_changes_nothing(client, world):
     for name in ("device_settings", "device_reset", "device_one_time_autop"):
         assert client.get(url(name, device)).status_code == 404, name
     data = {"transport": "2", "autop_commands": GOOD_AUTOP, "commands": GOOD_AUTOP}
-    for name in (
-        "device_settings",
-        "device_reboot",
-        "device_reset",
-        "device_one_time_autop",
-        "device_remote_control",
-    ):
+    for name in POST_ACTIONS:
         assert client.post(url(name, device), data).status_code == 404, name
     device.refresh_from_db()
     assert device.transport == Transport.TCP and not commands(device).exists()
