@@ -231,10 +231,8 @@ def _refresh_upgrade(upgrade_id: int) -> None:
         )
 
 
-def _new_attempt(op: UpgradeOperation, now) -> DeviceCommand:
+def _command(op: UpgradeOperation) -> DeviceCommand:
     firmware = op.upgrade.firmware
-    op.attempts += 1
-    op.deadline = now + timedelta(seconds=backoff(settings.SMARTPLUS_UPGRADE_DEADLINE, op.attempts))
     return DeviceCommand(
         device_id=op.device_id,
         kind=CommandKind.UPGRADE,
@@ -249,25 +247,45 @@ def _new_attempt(op: UpgradeOperation, now) -> DeviceCommand:
     )
 
 
-def _launch(ops: list[UpgradeOperation], now) -> None:
-    """Queue one new upgrade command per operation, then (after commit) nudge the devices and
-    schedule the check of each attempt's deadline."""
+def _launch(ops: list[UpgradeOperation], now, *, starting: bool = False) -> None:
+    """Queue each operation's next attempt: a new upgrade command, In progress until a deadline;
+    after commit, nudge the devices the portal may dial and schedule the deadline's check.
+
+    Operations of one attempt number share a deadline (jitter per batch), so the shared columns
+    are one UPDATE and only the command (and, when starting, the version before) vary row by row:
+    a CASE per row and column was most of a 10,000-device dispatch.
+    """
     if not ops:
         return
-    commands = DeviceCommand.objects.bulk_create([_new_attempt(op, now) for op in ops])
-    for op, command in zip(ops, commands, strict=True):
-        op.command = command
+    from devices import lan
     from devices.tasks import device_nudge_task
 
     from .tasks import operations_check_task
 
+    commands = DeviceCommand.objects.bulk_create([_command(op) for op in ops])
+    for op, command in zip(ops, commands, strict=True):
+        op.command, op.status = command, OperationStatus.IN_PROGRESS
+    by_attempt: dict[int, list[UpgradeOperation]] = {}
     for op in ops:
-        _on_commit(device_nudge_task, op.device_id)
-    by_deadline = sorted(ops, key=lambda o: o.deadline)
-    # One check per chunk, at the latest deadline among it; early ones wait a little longer.
-    ids = [op.pk for op in by_deadline]
-    countdown = (by_deadline[-1].deadline - now).total_seconds() + 1
-    _on_commit(operations_check_task, ids, countdown=countdown)
+        by_attempt.setdefault(op.attempts + 1, []).append(op)
+    for attempt, batch in by_attempt.items():
+        deadline = now + timedelta(seconds=backoff(settings.SMARTPLUS_UPGRADE_DEADLINE, attempt))
+        for op in batch:
+            op.attempts, op.deadline = attempt, deadline
+        UpgradeOperation.objects.filter(pk__in=[op.pk for op in batch]).update(
+            status=OperationStatus.IN_PROGRESS,
+            attempts=attempt,
+            deadline=deadline,
+            **({"started_at": now} if starting else {}),
+        )
+        _on_commit(
+            operations_check_task, [op.pk for op in batch], countdown=(deadline - now).total_seconds() + 1
+        )
+    UpgradeOperation.objects.bulk_update(ops, ["command", "version_before"] if starting else ["command"])
+    for op in ops:
+        # Only where the portal may dial the device; the others collect at their next heartbeat.
+        if op.device is not None and not lan.refusal(op.device.lan_address):
+            _on_commit(device_nudge_task, op.device_id)
 
 
 def operations_start(*, operation_ids: list[int]) -> None:
@@ -338,7 +356,7 @@ def operations_check(*, operation_ids: list[int]) -> list[tuple[list[int], float
             .select_related("upgrade__firmware", "device", "command")
             .order_by("pk")
         )
-        retry, changed = [], []
+        retry, failed = [], []
         for op in ops:
             if op.deadline and op.deadline > now:
                 later[op.pk] = (op.deadline - now).total_seconds() + 1
@@ -349,22 +367,16 @@ def operations_check(*, operation_ids: list[int]) -> list[tuple[list[int], float
                     finished_at=now,
                     message="Not collected before the deadline.",
                 )
-            changed.append(op)
             if op.attempts >= settings.SMARTPLUS_UPGRADE_ATTEMPTS:
                 why = op.reason or f"No report of {op.upgrade.firmware.version}"
-                _final(
-                    op,
-                    OperationStatus.FAILED,
-                    f"{why} after {op.attempts} attempt(s); {_last_seen(op.device)}.",
-                    now,
-                )
+                last = _last_seen(op.device)
+                _final(op, OperationStatus.FAILED, f"{why} after {op.attempts} attempt(s); {last}.", now)
+                failed.append(op)
             else:
                 retry.append(op)
+        UpgradeOperation.objects.bulk_update(failed, ["status", "reason", "finished_at", "deadline"])
         _launch(retry, now)
-        UpgradeOperation.objects.bulk_update(
-            changed, ["status", "reason", "finished_at", "attempts", "deadline", "command"]
-        )
-        for upgrade_id in {op.upgrade_id for op in changed}:
+        for upgrade_id in {op.upgrade_id for op in failed}:
             _refresh_upgrade(upgrade_id)
     if not later:
         return []

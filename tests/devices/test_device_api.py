@@ -177,3 +177,9 @@ def test_firmware_links_expire_and_cannot_be_altered(settings, tmp_path):
     assert client.get("/" + path[:-2] + "xx").status_code == 403
     settings.SMARTPLUS_FIRMWARE_LINK_TTL = -1
     assert client.get("/" + path).status_code == 403
+
+
+def test_device_urls_that_do_not_exist_are_404(client):
+    assert client.get("/device-api/v1/nope").status_code == 404
+    assert client.post("/device-api/v2/heartbeat").status_code == 404
+    assert client.get("/autop/not-a-mac.cfg").status_code == 404
