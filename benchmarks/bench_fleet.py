@@ -41,6 +41,7 @@ import time
 import uuid
 from datetime import datetime
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Max, Min
@@ -160,6 +161,10 @@ def upgrade_dispatch(report: Report, options: Options) -> None:
     """Upgrade now of 10,000 devices until each one's command is queued, real worker (goal ≤ 10 s)."""
     log(f"  seeding {DISPATCH_DEVICES + DISPATCH_EXTRA:,} R29 devices ...")
     installer, _community = seed_fleet("dispatch", DISPATCH_DEVICES + DISPATCH_EXTRA, "0C11D0")
+    # The heavier case: every device reported a LAN address the portal may dial, so each one's
+    # operation also queues a nudge (nothing listens there; the nudges are only counted).
+    Device.objects.update(lan_address="127.77.0.1", lan_port=9)
+    settings.SMARTPLUS_DEVICE_NETWORKS = ["127.0.0.0/8"]
     firmware = Firmware.objects.create(
         version=NEW,
         url=f"https://firmware.example.test/r29/{NEW}.rom",
@@ -173,7 +178,9 @@ def upgrade_dispatch(report: Report, options: Options) -> None:
     queue = unique_queue("dispatch")
 
     with fs.Processes(report, "dispatch") as processes, fs.real_queue(queue):
-        worker = fs.start_worker(processes, queue, fs.portal_env(queue))
+        worker = fs.start_worker(
+            processes, queue, fs.portal_env(queue, SMARTPLUS_DEVICE_NETWORKS="127.0.0.0/8")
+        )
         fs.wait_for_worker(processes, queue)
 
         log(f"  Upgrade now of {DISPATCH_DEVICES:,} devices ...")

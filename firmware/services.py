@@ -15,6 +15,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from devices.choices import CommandKind, CommandStatus
@@ -251,20 +252,32 @@ def _launch(ops: list[UpgradeOperation], now, *, starting: bool = False) -> None
     """Queue each operation's next attempt: a new upgrade command, In progress until a deadline;
     after commit, nudge the devices the portal may dial and schedule the deadline's check.
 
-    Operations of one attempt number share a deadline (jitter per batch), so the shared columns
-    are one UPDATE and only the command (and, when starting, the version before) vary row by row:
-    a CASE per row and column was most of a 10,000-device dispatch.
+    Operations of one attempt number share a deadline (jitter per batch), so each batch is one
+    UPDATE (a CASE per row and column was most of a 10,000-device dispatch).
     """
     if not ops:
         return
     from devices import lan
     from devices.tasks import device_nudge_task
+    from smartplus.celery import fan_out
 
     from .tasks import operations_check_task
 
     commands = DeviceCommand.objects.bulk_create([_command(op) for op in ops])
     for op, command in zip(ops, commands, strict=True):
         op.command, op.status = command, OperationStatus.IN_PROGRESS
+    # Per row, the new command and the version before come from subqueries, not a CASE per row.
+    new_command = DeviceCommand.objects.filter(
+        pk__in=[c.pk for c in commands], device_id=OuterRef("device_id")
+    ).values("pk")[:1]
+    per_row = {"command_id": Subquery(new_command)}
+    if starting:
+        per_row |= {
+            "started_at": now,
+            "version_before": Subquery(
+                Device.objects.filter(pk=OuterRef("device_id")).values("firmware_version")[:1]
+            ),
+        }
     by_attempt: dict[int, list[UpgradeOperation]] = {}
     for op in ops:
         by_attempt.setdefault(op.attempts + 1, []).append(op)
@@ -273,19 +286,17 @@ def _launch(ops: list[UpgradeOperation], now, *, starting: bool = False) -> None
         for op in batch:
             op.attempts, op.deadline = attempt, deadline
         UpgradeOperation.objects.filter(pk__in=[op.pk for op in batch]).update(
-            status=OperationStatus.IN_PROGRESS,
-            attempts=attempt,
-            deadline=deadline,
-            **({"started_at": now} if starting else {}),
+            status=OperationStatus.IN_PROGRESS, attempts=attempt, deadline=deadline, **per_row
         )
         _on_commit(
             operations_check_task, [op.pk for op in batch], countdown=(deadline - now).total_seconds() + 1
         )
-    UpgradeOperation.objects.bulk_update(ops, ["command", "version_before"] if starting else ["command"])
-    for op in ops:
-        # Only where the portal may dial the device; the others collect at their next heartbeat.
-        if op.device is not None and not lan.refusal(op.device.lan_address):
-            _on_commit(device_nudge_task, op.device_id)
+    # Only where the portal may dial the device; the others collect at their next heartbeat.
+    nudge = [
+        (op.device_id,) for op in ops if op.device is not None and not lan.refusal(op.device.lan_address)
+    ]
+    if nudge:
+        transaction.on_commit(partial(fan_out, device_nudge_task, nudge))
 
 
 def operations_start(*, operation_ids: list[int]) -> None:
@@ -319,22 +330,13 @@ def operations_start(*, operation_ids: list[int]) -> None:
             elif op.device_id in busy:
                 _final(op, OperationStatus.FAILED, "Another upgrade of this device is in progress.", now)
             else:
-                op.status, op.version_before = OperationStatus.IN_PROGRESS, op.device.firmware_version
+                op.version_before = op.device.firmware_version
                 launch.append(op)
-        _launch(launch, now)
+        finals = [op for op in ops if op.is_final]
         UpgradeOperation.objects.bulk_update(
-            ops,
-            [
-                "status",
-                "reason",
-                "started_at",
-                "finished_at",
-                "version_before",
-                "attempts",
-                "deadline",
-                "command",
-            ],
+            finals, ["status", "reason", "started_at", "finished_at", "version_before"]
         )
+        _launch(launch, now, starting=True)
         _refresh_upgrade(ops[0].upgrade_id)
 
 

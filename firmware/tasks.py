@@ -11,31 +11,24 @@ import logging
 
 from celery import shared_task
 
-from smartplus.celery import app, enqueue
+from smartplus.celery import enqueue, fan_out
 
 log = logging.getLogger(__name__)
 LIMITS = {"soft_time_limit": 300, "time_limit": 360}
-
-
-def _fan_out(task, argument_lists, countdown=None) -> None:
-    # One broker connection for the whole fan-out: thousands of messages in a second or two.
-    with app.producer_or_acquire() as producer:
-        for args in argument_lists:
-            task.apply_async(args=args, countdown=countdown, producer=producer)
 
 
 @shared_task(**LIMITS)
 def upgrades_due_task() -> None:
     from .services import upgrades_due
 
-    _fan_out(upgrade_dispatch_task, [(pk,) for pk in upgrades_due()])
+    fan_out(upgrade_dispatch_task, [(pk,) for pk in upgrades_due()])
 
 
 @shared_task(**LIMITS)
 def upgrade_dispatch_task(upgrade_id: int) -> None:
     from .services import upgrade_dispatch
 
-    _fan_out(operations_start_task, [(chunk,) for chunk in upgrade_dispatch(upgrade_id=upgrade_id)])
+    fan_out(operations_start_task, [(chunk,) for chunk in upgrade_dispatch(upgrade_id=upgrade_id)])
 
 
 @shared_task(**LIMITS)
