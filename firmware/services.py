@@ -166,6 +166,13 @@ def upgrade_update(
 def upgrade_delete(*, actor, upgrade: FirmwareUpgrade) -> None:
     """Delete the record; what has not started is cancelled (a command a device has already
     collected runs to its end on the device, and stays on the device's page)."""
+    # Operations first, then the upgrade: the order a device's report takes, so the two never
+    # wait on each other.
+    list(
+        UpgradeOperation.objects.select_for_update()
+        .filter(upgrade_id=upgrade.pk)
+        .values_list("pk", flat=True)
+    )
     upgrade = FirmwareUpgrade.objects.select_for_update().get(pk=upgrade.pk)
     commands = upgrade.operations.filter(command__isnull=False).values("command_id")
     DeviceCommand.objects.filter(pk__in=commands, status=CommandStatus.QUEUED).update(
@@ -222,7 +229,17 @@ def _final(op: UpgradeOperation, status: str, reason: str = "", now=None) -> Non
 
 
 def _refresh_upgrade(upgrade_id: int) -> None:
-    """Executed once every operation is final (a conditional update: safe to repeat)."""
+    """Executed once every operation is final (a conditional update: safe to repeat).
+
+    Called inside the transaction that made an operation final. The upgrade's row lock orders
+    two devices reporting at once: without it each would still see the other's operation open
+    (not yet committed) and neither would mark the upgrade Executed.
+    """
+    locked = FirmwareUpgrade.objects.select_for_update().filter(
+        pk=upgrade_id, status=UpgradeStatus.PROCESSING
+    )
+    if not locked.exists():
+        return
     open_ops = UpgradeOperation.objects.filter(upgrade_id=upgrade_id).exclude(
         status__in=FINAL_OPERATION_STATUSES
     )

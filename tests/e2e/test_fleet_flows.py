@@ -122,7 +122,12 @@ def test_schedule_an_upgrade_see_it_pending_edit_it_then_executed(
             break
         page.wait_for_timeout(500)
         page.get_by_test_id("refresh-upgrades").click()
-    expect(status).to_have_text("Executed")
+    from devices.models import DeviceCommand
+
+    upgrade = FirmwareUpgrade.objects.get()
+    state = [(op.mac, op.status, op.reason) for op in upgrade.operations.all()]
+    state += list(DeviceCommand.objects.values_list("device_id", "kind", "status", "message"))
+    expect(status, f"{state} {sim.truth()}").to_have_text("Executed")
     page.get_by_test_id("upgrade-row").first.get_by_test_id("upgrade-detail").click()
     results = page.get_by_test_id("operation-row")
     expect(results).to_have_count(2)
