@@ -21,3 +21,35 @@ def xlsx_parser_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             id="smartplus.E001",
         )
     ]
+
+
+def device_settings_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A mistyped device network would otherwise surface only when a nudge runs; a deadline past
+    the broker's visibility timeout would have its check delivered twice."""
+    import ipaddress
+
+    from django.conf import settings
+
+    errors = []
+    for network in settings.SMARTPLUS_DEVICE_NETWORKS:
+        try:
+            ipaddress.ip_network(network.strip(), strict=False)
+        except ValueError:
+            errors.append(
+                checks.Error(
+                    f"SMARTPLUS_DEVICE_NETWORKS: {network!r} is not a network.",
+                    hint="Give CIDR networks separated by commas, e.g. 10.20.0.0/16,192.168.50.0/24.",
+                    id="smartplus.E002",
+                )
+            )
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    deadline = settings.SMARTPLUS_UPGRADE_DEADLINE
+    if deadline >= visibility:
+        errors.append(
+            checks.Error(
+                f"SMARTPLUS_UPGRADE_DEADLINE ({deadline} s) must be below the "
+                f"broker's visibility timeout ({visibility} s).",
+                id="smartplus.E003",
+            )
+        )
+    return errors

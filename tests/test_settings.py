@@ -57,3 +57,13 @@ def test_production_refuses_a_field_key_that_is_not_a_fernet_key():
     result = _manage("check", SECRET_KEY=PRODUCTION_SECRET, SMARTPLUS_FIELD_KEYS="not-a-key")
     assert result.returncode != 0
     assert "is not a Fernet key" in result.stderr
+
+
+def test_device_settings_are_checked_at_start(settings):
+    from smartplus.checks import device_settings_check
+
+    settings.SMARTPLUS_DEVICE_NETWORKS = ["10.20.0.0/16", "192.168.1.0/24"]
+    assert device_settings_check() == []
+    settings.SMARTPLUS_DEVICE_NETWORKS = ["10.20.0.0/16", "site-vpn"]
+    settings.SMARTPLUS_UPGRADE_DEADLINE = 4000
+    assert [e.id for e in device_settings_check()] == ["smartplus.E002", "smartplus.E003"]
