@@ -55,7 +55,7 @@ from devices.choices import CommandStatus, DeviceType, Place
 from devices.models import Device, DeviceCommand
 from devices.simulator import specs_for
 from devices.simulator.spec import pick_roles
-from firmware import services
+from firmware import selectors, services
 from firmware.choices import OperationStatus, Timing, UpgradeStatus
 from firmware.models import Firmware, FirmwareUpgrade, UpgradeOperation
 from maclib.models import MacAddress
@@ -173,7 +173,7 @@ def upgrade_dispatch(report: Report, options: Options) -> None:
     )
     analyze()
     # What the Add Upgrade form hands the service: the chosen devices, read before the click.
-    chosen = list(services.upgrade_devices(actor=installer, model=firmware.model))
+    chosen = list(selectors.upgrade_devices(actor=installer, model=firmware.model))
     timed, extra = chosen[:DISPATCH_DEVICES], chosen[DISPATCH_DEVICES:]
     queue = unique_queue("dispatch")
 
@@ -398,7 +398,7 @@ def _rollout_run(
             processes=processes,
             progress=lambda: f"{heard.count():,} heard from",
         )
-        chosen = list(services.upgrade_devices(actor=installer, model=firmware.model))
+        chosen = list(selectors.upgrade_devices(actor=installer, model=firmware.model))
         roots = {"gunicorn": web.pid, "celery worker": worker.pid, "simulator": simulator.pid}
         sessions = fs.database_sessions()
         before = fs.cpu_mark()

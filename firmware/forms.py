@@ -1,7 +1,7 @@
 """Add / Edit Upgrade: a model, a firmware of it, its devices, the update timing and the reset.
 
 The model decides the other choices: the firmware of that model in the catalogue, and the devices
-of that model across the actor's communities (`services.upgrade_devices`). A device outside them is
+of that model across the actor's communities (`selectors.upgrade_devices`). A device outside them is
 not a valid choice, so it is refused at the field; the service checks everything again.
 """
 
@@ -13,18 +13,11 @@ from django.utils import timezone
 from devices.models import Device
 from smartplus.forms import PortalForm
 
-from . import services
+from . import selectors
 from .choices import Timing
 from .models import Firmware
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def catalogue_models() -> list[str]:
-    """The models that have firmware in the catalogue (the Add Upgrade dialog's Model choices)."""
-    return list(
-        Firmware.objects.exclude(model="").order_by("model").values_list("model", flat=True).distinct()
-    )
 
 
 class FirmwareChoiceField(forms.ModelChoiceField):
@@ -77,13 +70,13 @@ class UpgradeForm(PortalForm):
 
     def __init__(self, *args, model: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.models = catalogue_models()
+        self.models = selectors.catalogue_models(actor=self.actor)
         self.fields["model"].choices = [(m, m) for m in self.models]
         self.chosen_model = model if model in self.models else ""
-        self.fields["firmware"].queryset = Firmware.objects.filter(model=self.chosen_model).order_by(
-            "-created", "-pk"
+        self.fields["firmware"].queryset = selectors.firmware_of_model(
+            actor=self.actor, model=self.chosen_model
         )
-        self.fields["devices"].queryset = services.upgrade_devices(actor=self.actor, model=self.chosen_model)
+        self.fields["devices"].queryset = selectors.upgrade_devices(actor=self.actor, model=self.chosen_model)
         now = timezone.localtime().strftime(DATETIME_LOCAL)
         self.fields["scheduled_at"].widget.attrs["min"] = now
         upgrade = self.instance

@@ -19,7 +19,13 @@ version_validator = RegexValidator(
 
 
 class Firmware(TimeStampedModel):
-    """One firmware of the catalogue: an uploaded .rom file or the URL it is published at."""
+    """One firmware of the catalogue: an uploaded .rom file or the URL it is published at.
+
+    Not tenant data: every role roles.py lets view the catalogue reads all of it.
+    """
+
+    scope_root = "global"
+    scope_path = ""
 
     version = models.CharField("Version", max_length=32, unique=True, validators=[version_validator])
     # The version's prefix names the model (29.30.2.805 -> R29).
@@ -38,6 +44,8 @@ class Firmware(TimeStampedModel):
         validators=[RegexValidator(r"^[0-9a-f]{64}$", "Enter the 64 hex digits of the SHA-256 checksum.")],
     )
     size = models.PositiveBigIntegerField("Size (bytes)", null=True, blank=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["-created", "-pk"]

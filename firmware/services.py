@@ -20,9 +20,8 @@ from django.utils import timezone
 
 from devices.choices import CommandKind, CommandStatus
 from devices.models import Device, DeviceCommand
-from smartplus import roles
 
-from . import links
+from . import links, selectors
 from .choices import FINAL_OPERATION_STATUSES, OperationStatus, Timing, UpgradeStatus
 from .models import Firmware, FirmwareUpgrade, UpgradeOperation
 
@@ -54,23 +53,13 @@ def _on_commit(task, *args, countdown: float | None = None) -> None:
 # --- Add / Edit / Delete -------------------------------------------------------------------------
 
 
-def upgrade_devices(*, actor, model: str):
-    """The devices of `model` across the actor's communities that an upgrade may pick."""
-    return (
-        Device.objects.for_actor(actor, roles.CHANGE)
-        .filter(model=model)
-        .select_related("community", "mac_address", "building", "apartment")
-        .order_by("community__name", "name", "pk")
-    )
-
-
 def _check(*, actor, firmware: Firmware, devices, timing: str, scheduled_at) -> tuple[list[Device], object]:
     errors: dict[str, list[str]] = {}
     if not firmware.model:
         errors["firmware"] = ["This firmware names no known model."]
     chosen = list({d.pk: d for d in devices}.values())
     allowed = set(
-        upgrade_devices(actor=actor, model=firmware.model)
+        selectors.upgrade_devices(actor=actor, model=firmware.model)
         .filter(pk__in=[d.pk for d in chosen])
         .values_list("pk", flat=True)
     )

@@ -13,7 +13,7 @@ from smartplus import roles
 from smartplus.pagination import FastPaginator
 from smartplus.views import generic
 
-from . import services
+from . import selectors, services
 from .choices import OperationStatus, UpgradeStatus
 from .filters import FirmwareFilterSet, UpgradeFilterSet
 from .forms import UpgradeForm
@@ -35,9 +35,7 @@ class FirmwareMixin:
     model = Firmware
 
     def get_queryset(self):
-        # The catalogue is global: every role roles.py lets view it sees all of it (PortalView
-        # has already refused the others), so there is no tenant scope to apply.
-        return Firmware.objects.all()
+        return selectors.catalogue(actor=self.request.actor)
 
 
 class FirmwareListView(FirmwareMixin, generic.ObjectListView):

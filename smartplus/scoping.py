@@ -1,7 +1,9 @@
 """Tenant scoping: the only code that knows which rows each role sees.
 
 Every tenant-owned model declares `scope_root` ("community", "installer" or "distributor") and
-`scope_path`, the lookup path from the model to that root. Request code reads through
+`scope_path`, the lookup path from the model to that root. Shared reference data that every
+permitted role reads whole (the firmware catalogue) declares `scope_root = "global"`, so its reads
+go through `for_actor` too and the role check stays in one place. Request code reads through
 `Model.objects.for_actor(actor, action)`; the default manager stays unfiltered for Celery,
 migrations and the admin.
 """
@@ -63,6 +65,8 @@ def scope_q(actor, model) -> Q | None:
             return Q(**{_join(path, "distributor_id"): actor.pk}) if path else Q(distributor_id=actor.pk)
         installer_id = tenant_installer_id(actor)
         return Q(**{_join(path, "pk") if path else "pk": installer_id}) if installer_id else Q(pk__in=[])
+    if root == "global":
+        return None
     if root == "distributor":
         if role == roles.DISTRIBUTOR:
             return Q(**{_join(path, "pk") if path else "pk": actor.pk})
