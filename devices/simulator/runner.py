@@ -16,36 +16,10 @@ class SimulatorError(RuntimeError):
 class Simulator:
     """Synchronous handle on a running fleet; see docs/device-api.md for what the devices do."""
 
-    def __init__(
-        self,
-        portal: str,
-        devices: list[DeviceSpec],
-        *,
-        dead_percent: float = 0,
-        slow_percent: float = 0,
-        interval: float | None = None,
-        lan_network: str = "127.77.0.0/16",
-        lan_port: int = 8480,
-        state_path=None,
-        seed: int = 0,
-        reboot_seconds: float = 5.0,
-        slow_seconds: float = 5.0,
-        **fleet_options,
-    ) -> None:
-        self.fleet = Fleet(
-            portal,
-            devices,
-            dead_percent=dead_percent,
-            slow_percent=slow_percent,
-            interval=interval,
-            lan_network=lan_network,
-            lan_port=lan_port,
-            state_path=state_path,
-            seed=seed,
-            reboot_seconds=reboot_seconds,
-            slow_seconds=slow_seconds,
-            **fleet_options,
-        )
+    def __init__(self, portal: str, devices: list[DeviceSpec], **options) -> None:
+        """`options` are Fleet's, keyword-only: dead_percent, slow_percent, interval, lan_network,
+        lan_port, state_path, seed, reboot_seconds, slow_seconds, connection_limit."""
+        self.fleet = Fleet(portal, devices, **options)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopped = False
