@@ -93,9 +93,10 @@ def authorize(actor, action: str, target, *, parent: Model | None = None) -> Non
     model = _model_of(target)
     require_role(actor, action, model)
     if isinstance(target, type):
-        if parent is not None:
-            if parent.pk is None or not _visible(type(parent), actor, [parent.pk], roles.VIEW):
-                raise NotFound
+        if parent is not None and (
+            parent.pk is None or not _visible(type(parent), actor, [parent.pk], roles.VIEW)
+        ):
+            raise NotFound
         _check_predicates(actor, model, action, parent)
         return
     if target.pk is None or not _visible(model, actor, [target.pk], action):
