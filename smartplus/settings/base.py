@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "firmware",
     "billing",
     "maclib",
+    # Top layer: the demo seeding (`seed_demo`, `rundemo`); it may import every app, none imports it.
+    "demo",
 ]
 
 MIDDLEWARE = [

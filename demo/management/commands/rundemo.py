@@ -7,6 +7,7 @@ Ctrl-C (or SIGTERM) stops them all; if one of them dies, the others are stopped 
 """
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -17,6 +18,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from demo.seed import DEMO_LOGINS
+from devices.models import Device
 
 STOP_TIMEOUT = 10  # seconds a child gets to shut down after SIGTERM before SIGKILL
 
@@ -140,10 +144,6 @@ class Command(BaseCommand):
 
     def _simulator(self, port: int, run_dir: Path) -> list[str]:
         """The demo's devices as they are in the database; secrets persist in the run folder."""
-        import json
-
-        from devices.models import Device
-
         devices = [
             {"mac": mac, "firmware_version": version}
             for mac, version in Device.objects.order_by("pk").values_list(
@@ -171,10 +171,6 @@ class Command(BaseCommand):
         out.write("")
         out.write(self.style.SUCCESS(f"SmartPlus portal demo is running at http://127.0.0.1:{port}/"))
         out.write(f"Processes: {', '.join(names)}. Press Ctrl-C to stop.")
-        try:
-            from smartplus.demo import DEMO_LOGINS
-        except ImportError:
-            DEMO_LOGINS = []
         if DEMO_LOGINS:
             rows = [("Role", "Username", "Password"), *[tuple(str(v) for v in row) for row in DEMO_LOGINS]]
             widths = [max(len(row[i]) for row in rows) for i in range(3)]
