@@ -6,4 +6,15 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from smartplus import roles, scoping
+
         from . import signals  # noqa: F401
+        from .models import PropertyManagerAssignment
+
+        # A property manager sees the communities the installer assigned to it.
+        scoping.register_community_visibility(
+            roles.PROPERTY_MANAGER,
+            lambda actor: PropertyManagerAssignment.objects.filter(property_manager_id=actor.pk).values(
+                "community_id"
+            ),
+        )

@@ -10,6 +10,8 @@ migrations and the admin.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import models
 from django.db.models import Q
 
@@ -26,21 +28,27 @@ def tenant_installer_id(actor) -> int | None:
     return None
 
 
-def visible_community_ids(actor):
-    """A subquery of the community ids the actor may see, or None for every community."""
-    from communities.models import Community
+# role -> fn(actor) returning a `values("pk")` subquery of the actor's communities. The apps that
+# own the links fill it in their ready() (communities: an installer's own communities; accounts:
+# a property manager's assignments), so the framework needs no import of them.
+_community_ids: dict[str, Callable] = {}
 
+
+def register_community_visibility(role: str, fn: Callable) -> None:
+    """Tell the framework how `role` finds its communities: `fn(actor)` -> a subquery of ids."""
+    _community_ids[role] = fn
+
+
+def visible_community_ids(actor):
+    """A subquery of the community ids the actor may see, or None for every community.
+
+    A role that no app registered sees none (an empty list: `pk__in=[]` matches nothing).
+    """
     role = roles.role_of(actor)
     if role == roles.SUPER_MANAGER:
         return None
-    if role == roles.PROPERTY_MANAGER:
-        from accounts.models import PropertyManagerAssignment
-
-        return PropertyManagerAssignment.objects.filter(property_manager_id=actor.pk).values("community_id")
-    installer_id = tenant_installer_id(actor)
-    if installer_id is None:
-        return Community.objects.none().values("pk")
-    return Community.objects.filter(installer_id=installer_id).values("pk")
+    fn = _community_ids.get(role)
+    return fn(actor) if fn is not None else []
 
 
 def _join(path: str, field: str) -> str:
