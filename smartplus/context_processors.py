@@ -1,4 +1,7 @@
-"""Layout context: role label, community switcher, navigation switches, impersonation banner."""
+"""Layout context: role label, navigation switches, impersonation banner.
+
+The framework knows no app: the community switcher comes from `communities.context_processors`.
+"""
 
 from __future__ import annotations
 
@@ -20,18 +23,7 @@ def _portal(request) -> dict:
     actor = getattr(request, "actor", None)
     if actor is None or not actor.is_authenticated:
         return {"support_links": settings.SMARTPLUS_SUPPORT_LINKS}
-    from django.urls import reverse
-
-    from communities.selectors import SWITCHER_LIMIT, community_switcher
-
     role = roles.role_of(actor)
-    communities = (
-        community_switcher(actor=actor) if roles.allows(actor, "communities.community", "view") else []
-    )
-    # One reverse() for the whole list instead of one {% url %} per entry.
-    # The switcher opens a community at its Resident and Device page, as the spec's list does.
-    detail = reverse("residents:community_residents", args=[987654321])
-    switcher = [(detail.replace("987654321", str(pk)), name) for pk, name in communities[:SWITCHER_LIMIT]]
     return {
         "actor": actor,
         "real_user": request.real_user,
@@ -43,8 +35,6 @@ def _portal(request) -> dict:
             roles.DISTRIBUTOR: "Distributor",
             roles.SUPER_MANAGER: "Super Manager",
         }.get(role, ""),
-        "switcher_communities": switcher,
-        "switcher_more": len(communities) > SWITCHER_LIMIT,
         "nav": {
             "dashboard": roles.allows(actor, "communities.community", "view"),
             "installers": roles.allows(actor, "accounts.installer", "view"),
@@ -55,15 +45,8 @@ def _portal(request) -> dict:
             and actor.account_access_enabled
             and request.real_user.pk == actor.pk,
             "change_password": request.real_user.pk == actor.pk,
-            "home_automation": _home_automation_on(actor) if communities else False,
         },
         "home_automation_url": settings.SMARTPLUS_HOME_AUTOMATION_URL,
         "support_links": settings.SMARTPLUS_SUPPORT_LINKS,
         "password_reminder_due": request.session.get("password_reminder_due", False),
     }
-
-
-def _home_automation_on(actor) -> bool:
-    from communities.models import Community
-
-    return Community.objects.for_actor(actor).filter(home_automation=True).exists()
