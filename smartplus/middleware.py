@@ -1,16 +1,15 @@
-"""Resolves `request.actor` and `request.real_user`, and fills the audit context for the request.
+"""Sets `request.actor` and fills the audit context for the request.
 
-Under django-hijack, `request.user` is the installer being acted as; the real login is the last
-entry of the session's hijack history. A grant that was revoked ends the acting on this request.
+`request.actor` is `request.user` (under django-hijack, the installer being acted as);
+`request.real_user`, the person logged in, is set earlier by
+`accounts.middleware.ImpersonationMiddleware`, which also ends an acting whose grant was revoked.
 """
 
 from __future__ import annotations
 
 import zoneinfo
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
 from django.utils import timezone
 
 from .audit import AuditContext, audit_context
@@ -24,20 +23,11 @@ class ActorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from accounts import impersonation
-
         user = request.user
         request.actor = user
-        request.real_user = user
-        if user.is_authenticated and request.session.get("hijack_history"):
-            real = impersonation.real_user_of(request)
-            if real is None or not impersonation.may_act_as(real, user):
-                impersonation.release(request, reason="permission revoked")
-                messages.warning(
-                    request, "The installer withdrew the permission; you are back in your account."
-                )
-                return redirect("home")
-            request.real_user = real
+        # Without accounts.middleware.ImpersonationMiddleware the login is the actor.
+        if getattr(request, "real_user", None) is None:
+            request.real_user = user
 
         token = audit_context.set(
             AuditContext(
