@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from accounts.models import PropertyManager, PropertyManagerAssignment, SubAccount
 from accounts.services import pm_assignments_set
-from residents.models import ResidentImport
 from smartplus import roles
 from smartplus.views import generic
 
@@ -38,7 +37,8 @@ class DashboardView(generic.ObjectListView):
     def get_extra_context(self) -> dict:
         actor = self.request.actor
         context = {}
-        if roles.allows(actor, ResidentImport, roles.ADD):
+        # The residents app's template download (its model by label: communities sits below residents).
+        if roles.allows(actor, "residents.residentimport", roles.ADD):
             context["template_url"] = reverse("residents:template")
         if roles.allows(actor, PropertyManager, roles.VIEW):
             pms = PropertyManager.objects.for_actor(actor).order_by("first_name", "last_name", "pk")

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "hijack.middleware.HijackUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After auth, hijack and messages: it reads the hijack history and may post a notice.
+    "accounts.middleware.ImpersonationMiddleware",
+    # After the impersonation middleware, which sets request.real_user.
     "smartplus.middleware.ActorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -85,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "smartplus.context_processors.portal",
+                "communities.context_processors.communities",
             ],
         },
     },
