@@ -10,12 +10,9 @@ import base64
 import binascii
 import json
 
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-
-from firmware import links
-from firmware.models import Firmware
 
 from . import fleet
 from .fleet import Refused
@@ -136,19 +133,3 @@ def autop_file(request, mac: str):
     if fleet.stored_mac(mac) != device.mac:
         raise Refused(404, "not_found", "A device reads only its own AutoP file.")
     return HttpResponse(fleet.autop_file(device), content_type="text/plain; charset=utf-8")
-
-
-@device_api
-@require_GET
-def firmware_download(request, token: str):
-    """The signed link of an upgrade command: the token is the credential (it expires)."""
-    firmware_id = links.firmware_id_for(token)
-    firmware = Firmware.objects.filter(pk=firmware_id).first() if firmware_id else None
-    if firmware is None:
-        raise Refused(403, "bad_link", "This firmware link is expired or not valid.")
-    if firmware.url:
-        return HttpResponseRedirect(firmware.url)
-    name = f"{firmware.version}.rom"
-    return FileResponse(
-        firmware.file.open("rb"), as_attachment=True, filename=name, content_type="application/octet-stream"
-    )

@@ -1,4 +1,6 @@
-"""URLs devices call: the device API and AutoP files (see docs/device-api.md)."""
+"""URLs devices call: the device API and AutoP files (see docs/device-api.md).
+
+The firmware download of an upgrade command is firmware's: `firmware.api_urls`."""
 
 from django.urls import path, re_path
 
@@ -10,6 +12,5 @@ urlpatterns = [
     path("device-api/v1/register", api.register, name="register"),
     path("device-api/v1/heartbeat", api.heartbeat, name="heartbeat"),
     path("device-api/v1/commands/<int:pk>/result", api.command_result, name="command_result"),
-    path("device-api/v1/firmware/<str:token>", api.firmware_download, name="firmware_download"),
     re_path(r"^autop/(?P<mac>[0-9A-Fa-f:.\-]{12,17})\.cfg$", api.autop_file, name="autop"),
 ]

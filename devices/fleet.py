@@ -19,7 +19,7 @@ from django.utils import timezone
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
 
-from . import autop
+from . import autop, signals
 from .choices import CommandKind, CommandStatus
 from .models import Device, DeviceCommand, model_for_firmware
 
@@ -150,9 +150,7 @@ def heartbeat(
             firmware_version=version,
             model=model_for_firmware(version),
         )
-        from firmware import services as firmware_services
-
-        firmware_services.version_reported(device_id=device.pk, version=version)
+        signals.firmware_version_reported.send(sender=Device, device_id=device.pk, version=version)
     if not device.has_queued:
         return []
     return _deliver(device, now)
@@ -203,10 +201,10 @@ def command_result(
         if command.kind == CommandKind.RESET and status == CommandStatus.DONE:
             # The device forgot its secret: its next first contact issues a new one.
             Device.objects.filter(pk=device.pk).update(api_secret_hash="")
-        if command.kind == CommandKind.UPGRADE:
-            from firmware import services as firmware_services
-
-            firmware_services.command_reported(command=command, firmware_version=firmware_version)
+        # Firmware settles its upgrade operation here (the firmware version comes with the result).
+        signals.command_reported.send(
+            sender=DeviceCommand, command=command, firmware_version=firmware_version
+        )
     if firmware_version and firmware_version != device.firmware_version:
         version = str(firmware_version)[:32]
         Device.objects.filter(pk=device.pk).update(

@@ -11,7 +11,7 @@ SALT = "smartplus.firmware.download"
 
 def download_url(firmware_id: int) -> str:
     token = signing.TimestampSigner(salt=SALT).sign(str(firmware_id))
-    path = reverse("device_api:firmware_download", args=[token])
+    path = reverse("firmware_api:download", args=[token])
     return f"{settings.SMARTPLUS_BASE_URL.rstrip('/')}{path}"
 
 

@@ -418,7 +418,7 @@ def _fail_attempt(op: UpgradeOperation, now) -> None:
 
 
 @transaction.atomic
-def version_reported(*, device_id: int, version: str) -> None:
+def version_reported(*, device_id: int, version: str, **kwargs) -> None:
     """A heartbeat brought a new firmware version: it settles the device's running upgrade."""
     now = timezone.now()
     ops = (
@@ -430,8 +430,10 @@ def version_reported(*, device_id: int, version: str) -> None:
         _settle(op, version, now)
 
 
-def command_reported(*, command: DeviceCommand, firmware_version: str) -> None:
+def command_reported(*, command: DeviceCommand, firmware_version: str, **kwargs) -> None:
     """The device's result of an upgrade command (called inside its transaction)."""
+    if command.kind != CommandKind.UPGRADE:
+        return
     now = timezone.now()
     op = (
         UpgradeOperation.objects.select_for_update(of=("self",))

@@ -11,6 +11,7 @@ admin.site.site_title = "SmartPlus portal"
 urlpatterns = [
     # Devices first: the busiest URLs resolve in the fewest steps.
     path("", include("devices.api_urls")),
+    path("", include("firmware.api_urls")),
     path("", pages.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

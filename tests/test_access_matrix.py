@@ -64,7 +64,7 @@ EXPECTED: dict[str, dict] = {
     "device_api:heartbeat": {"get": NOT_ALLOWED, "post": DEVICE_AUTH},
     "device_api:command_result": {"get": NOT_ALLOWED, "post": DEVICE_AUTH},
     "device_api:autop": {"get": DEVICE_AUTH, "post": NOT_ALLOWED},
-    "device_api:firmware_download": {"get": row(403, anon=403), "post": NOT_ALLOWED},  # "x" is no link
+    "firmware_api:download": {"get": row(403, anon=403), "post": NOT_ALLOWED},  # "x" is no link
     # --- communities ---
     "communities:dashboard": get_only(row(OK, dist_a=403, dist_other=403)),
     "communities:community_add": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)),

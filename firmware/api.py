@@ -1,0 +1,32 @@
+"""The firmware download a device fetches from the signed link of its upgrade command.
+
+A device-API view (JSON errors, no session) that lives with the firmware it serves: devices sits
+below firmware and does not know it.
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse, HttpResponseRedirect
+from django.views.decorators.http import require_GET
+
+from devices.api import device_api
+from devices.fleet import Refused
+
+from . import links
+from .models import Firmware
+
+
+@device_api
+@require_GET
+def firmware_download(request, token: str):
+    """The signed link of an upgrade command: the token is the credential (it expires)."""
+    firmware_id = links.firmware_id_for(token)
+    firmware = Firmware.objects.filter(pk=firmware_id).first() if firmware_id else None
+    if firmware is None:
+        raise Refused(403, "bad_link", "This firmware link is expired or not valid.")
+    if firmware.url:
+        return HttpResponseRedirect(firmware.url)
+    name = f"{firmware.version}.rom"
+    return FileResponse(
+        firmware.file.open("rb"), as_attachment=True, filename=name, content_type="application/octet-stream"
+    )
