@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
@@ -42,6 +44,18 @@ def _require_add(actor, installer) -> None:
         raise PermissionDenied
 
 
+# How the Owner column names a bound device. Devices, the app above that binds MACs, registers it
+# in its ready(): maclib imports nothing of devices and reads the binding through the MAC's
+# reverse one-to-one (`MacAddress.device`).
+_device_owner_label: Callable[[object], str] | None = None
+
+
+def register_owner_label(fn: Callable[[object], str]) -> None:
+    """`fn(device)` -> the Owner column for a MAC bound to `device`."""
+    global _device_owner_label
+    _device_owner_label = fn
+
+
 def owner_label(mac: MacAddress) -> str:
     """The Owner column: "Public Device", "Building1" / "Building1-403", or "" when unbound.
 
@@ -50,9 +64,7 @@ def owner_label(mac: MacAddress) -> str:
     device = getattr(mac, "device", None)
     if device is None:
         return ""
-    from devices.choices import Place
-
-    return "Public Device" if device.place == Place.PUBLIC else device.location
+    return _device_owner_label(device) if _device_owner_label is not None else "Bound"
 
 
 @transaction.atomic
@@ -147,11 +159,12 @@ def mac_delete(*, actor, mac: MacAddress) -> None:
     if not MacAddress.objects.for_actor(actor, roles.DELETE).filter(pk=mac.pk).exists():
         raise PermissionDenied
     entry = MacAddress.objects.select_for_update().get(pk=mac.pk)
-    from devices.models import Device
-
-    device = (
-        Device.objects.select_related("community", "building", "apartment").filter(mac_address=entry).first()
-    )
+    # The bound device, through the reverse one-to-one (not joined above: FOR UPDATE cannot lock
+    # the nullable side of an outer join).
+    bound = MacAddress.objects.select_related(
+        "device__community", "device__building", "device__apartment"
+    ).get(pk=entry.pk)
+    device = getattr(bound, "device", None)
     if device is not None:
         if roles.role_of(actor) == roles.DISTRIBUTOR:
             # The installer's communities are not the distributor's to read.
