@@ -22,7 +22,7 @@ help:
 	@echo "make install   create .venv and install the project with dev extras"
 	@echo "make demo      migrate + seed the SQLite demo, then run web, worker and beat"
 	@echo "make services  install/start PostgreSQL, Redis and Chromium (Debian, root)"
-	@echo "make test      checks, ruff and pytest against PostgreSQL and Redis"
+	@echo "make test      checks, ruff, import layers and pytest against PostgreSQL and Redis"
 	@echo "make bench     run the benchmarks against PostgreSQL and Redis"
 	@echo "make lint      ruff check"
 	@echo "make assets    refresh static/vendor/ from npm"
@@ -56,6 +56,7 @@ test: install services
 	$(PY) manage.py makemigrations --check --dry-run
 	$(RUFF) check .
 	$(RUFF) format --check .
+	$(VENV)/bin/lint-imports
 	$(PYTEST)
 
 bench: install services
