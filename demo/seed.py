@@ -3,7 +3,11 @@ assigned to one community, and three communities with the spec's settings. Idemp
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import PropertyManager, PropertyManagerAssignment, User
@@ -17,6 +21,14 @@ from communities.choices import (
     TimeFormat,
 )
 from communities.models import Community
+from devices import services as device_services
+from devices.choices import DeviceType
+from devices.models import Device
+from firmware.models import Firmware
+from maclib.models import MacAddress
+from maclib.services import mac_add
+from residents import services as resident_services
+from residents.models import Apartment, Resident
 
 DEMO_PASSWORD = "smartplus-demo"
 DEMO_LOGINS = [
@@ -148,13 +160,6 @@ DEMO_APARTMENTS = [
 
 def seed_residents(*, installer, community) -> None:
     """Buildings, apartments, residents and a family member, made through the services."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from residents import services as resident_services
-    from residents.models import Resident
-
     if community.buildings.exists():
         return
     buildings = {
@@ -194,13 +199,6 @@ ALL_METHODS = ["homepage", "talking_page", "pin", "face", "rf_card", "bluetooth"
 
 def seed_devices(*, installer, community) -> None:
     """MAC library, public / building / apartment devices and cameras, made through the services."""
-    from devices import services as device_services
-    from devices.choices import DeviceType
-    from devices.models import Device
-    from maclib.models import MacAddress
-    from maclib.services import mac_add
-    from residents.models import Apartment
-
     if MacAddress.objects.filter(installer=installer).exists():
         return
     for mac in DEMO_MACS:
@@ -279,11 +277,6 @@ def seed_firmware() -> None:
     """The catalogue, as the super manager uploads it: small stand-in .rom files with checksums."""
     import hashlib
     from datetime import datetime
-
-    from django.core.files.base import ContentFile
-    from django.utils import timezone
-
-    from firmware.models import Firmware
 
     for version, created in DEMO_FIRMWARE:
         if Firmware.objects.filter(version=version).exists():
