@@ -23,8 +23,7 @@ def client_address(request) -> str | None:
     hops = settings.SMARTPLUS_TRUSTED_PROXIES or 0
     forwarded = [part for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
     if hops > 0 and forwarded:
-        # Fewer entries than proxies: the request came in past the outer ones; the leftmost
-        # entry is still one that our innermost proxy wrote.
+        # Fewer entries than proxies: the request skipped an outer proxy; take the leftmost.
         found = _address(forwarded[-min(hops, len(forwarded))])
         if found:
             return found

@@ -189,6 +189,9 @@ EXPECTED: dict[str, dict] = {
         )
     },
     "account_reauthenticate": same(AUTHED),
+    # allauth 65.22 added reauthentication by an emailed code.
+    "account_request_reauthentication_code": same(AUTHED),
+    "account_confirm_reauthentication_code": same(AUTHED),
     "mfa_reauthenticate": same(AUTHED_PERSONAL),
     **{
         name: same(AUTHED_PERSONAL)
