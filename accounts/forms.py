@@ -63,6 +63,9 @@ class InstallerForm(PortalForm):
             self.fields["username"].disabled = True
             if not self.is_bound:
                 self.initial.update({f: getattr(instance, f) for f in self.fields})
+            # A disabled field takes its value from `initial` also when the form is posted (the
+            # browser sends none): without it every save of Edit Installer fails "required".
+            self.initial["username"] = instance.username
 
 
 class OriginalPasswordForm(PortalForm):

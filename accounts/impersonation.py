@@ -7,6 +7,7 @@ superuser, a distributor never acts as another distributor's installer, and nobo
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, login
 from hijack import signals as hijack_signals
 
@@ -51,7 +52,7 @@ def release(request, *, reason: str = "") -> None:
     if hijacker is None:
         request.session.flush()
         return
-    backend = request.session.get(BACKEND_SESSION_KEY, "django.contrib.auth.backends.ModelBackend")
+    backend = request.session.get(BACKEND_SESSION_KEY, settings.AUTHENTICATION_BACKENDS[0])
     with hijack_signals.no_update_last_login():
         login(request, hijacker, backend=backend)
     request.session["hijack_history"] = history

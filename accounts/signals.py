@@ -7,6 +7,7 @@ from django.dispatch import receiver
 from hijack.signals import hijack_ended, hijack_started
 
 from smartplus import audit
+from smartplus.http import client_address
 
 from . import services
 
@@ -19,7 +20,7 @@ def _impersonation_started(sender, request, hijacker, hijacked, **kwargs):
         action="impersonation_start",
         instance=hijacked,
         installer_id=hijacked.pk,
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        remote_addr=client_address(request),
     )
 
 
@@ -31,7 +32,7 @@ def _impersonation_ended(sender, request, hijacker, hijacked, reason="", **kwarg
         action="impersonation_end",
         instance=hijacked,
         installer_id=hijacked.pk,
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        remote_addr=client_address(request),
         changes={"reason": [None, reason or "returned to own account"]},
     )
 

@@ -9,8 +9,9 @@ class SmartplusConfig(AppConfig):
         from django.core import checks
 
         from . import audit
-        from .checks import device_settings_check, xlsx_parser_check
+        from .checks import device_settings_check, trusted_proxies_check, xlsx_parser_check
 
         audit.connect_signals()
         checks.register(xlsx_parser_check, checks.Tags.security)
         checks.register(device_settings_check)
+        checks.register(trusted_proxies_check, checks.Tags.security)

@@ -53,3 +53,22 @@ def device_settings_check(app_configs=None, **kwargs) -> list[checks.CheckMessag
             )
         )
     return errors
+
+
+def trusted_proxies_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Behind a reverse proxy REMOTE_ADDR is the proxy's: without the number of proxies, 30
+    failed logins a minute from anyone would refuse logins to everyone."""
+    from django.conf import settings
+
+    hops = settings.SMARTPLUS_TRUSTED_PROXIES
+    if isinstance(hops, int) and hops >= 0:
+        return []
+    return [
+        checks.Error(
+            "SMARTPLUS_TRUSTED_PROXIES must be the number of reverse proxies in front of the "
+            f"portal, not {hops!r}.",
+            hint="1 for the Caddy or nginx of docs/deploy.md (the client's address is then read from "
+            "X-Forwarded-For), 0 when clients connect to gunicorn directly.",
+            id="smartplus.E004",
+        )
+    ]

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from .audit import AuditContext, audit_context
+from .http import client_address
 
 # Credential and second-factor pages belong to the person, never to someone acting as them.
 BLOCKED_WHILE_ACTING = {"account_change_password", "account_set_password", "account_email"}
@@ -35,7 +36,7 @@ class ActorMiddleware:
                 user_name=request.real_user.get_username() if user.is_authenticated else "",
                 actor_id=request.actor.pk,
                 actor_name=request.actor.get_username() if user.is_authenticated else "",
-                remote_addr=request.META.get("REMOTE_ADDR"),
+                remote_addr=client_address(request),
             )
             if user.is_authenticated
             else None

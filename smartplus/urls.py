@@ -5,9 +5,6 @@ from django.urls import include, path
 
 from smartplus.views import pages
 
-admin.site.site_header = "SmartPlus super manager"
-admin.site.site_title = "SmartPlus portal"
-
 urlpatterns = [
     # Devices first: the busiest URLs resolve in the fewest steps.
     path("", include("devices.api_urls")),

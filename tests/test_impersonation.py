@@ -197,3 +197,39 @@ def test_every_change_while_acting_is_audited_with_both_users():
     }
     assert all((row.user_id, row.actor_id) == (w.distributor_a.pk, w.installer_a.pk) for row in changes)
     assert all(row.installer_id == w.installer_a.pk for row in changes)
+
+
+@pytest.mark.django_db
+def test_distributor_switches_account_access_off_in_edit_installer():
+    """The distributor's own way to withdraw: untick Account access in Edit Installer and save.
+    A session of the distributor already acting as the installer is released on its next request,
+    and "Log in as" is refused from then on."""
+    w = build_world(granted=True)
+    acting = Client()
+    acting.force_login(w.distributor_a)
+    assert _acquire(acting, w.installer_a.pk).status_code == 302
+    distributor = Client()
+    distributor.force_login(w.distributor_a)
+    edit_url = reverse("accounts:installer_edit", args=[w.installer_a.pk])
+    form = distributor.get(edit_url).context["form"]
+    assert form.initial["account_access_enabled"] is True
+    # What the browser posts: every enabled field with its value, the checkbox left unticked and
+    # the disabled Account field not at all.
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if not form.fields[name].disabled and name != "account_access_enabled"
+    }
+
+    response = distributor.post(edit_url, data)
+
+    assert response.status_code == 302, response.context["form"].errors
+    w.installer_a.refresh_from_db()
+    assert (w.installer_a.username, w.installer_a.account_access_enabled) == ("inst_a", False)
+    listing = distributor.get(reverse("accounts:installer_list")).content.decode()
+    assert "Log in as: not granted" in listing
+    released = acting.get(reverse("communities:dashboard"))
+    assert released.status_code == 302 and not _hijacked(acting)
+    assert AuditLog.objects.get(action="impersonation_end").changes["reason"][1] == "permission revoked"
+    assert _acquire(distributor, w.installer_a.pk).status_code == 403
+    assert not _hijacked(distributor)

@@ -36,9 +36,30 @@ def test_check_deploy_reports_nothing():
         "WARNING",
         SECRET_KEY=PRODUCTION_SECRET,
         SMARTPLUS_FIELD_KEYS=FIELD_KEY,
+        SMARTPLUS_TRUSTED_PROXIES="1",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_run_without_the_number_of_trusted_proxies():
+    """Behind the proxy every client would share the proxy's address, and its login limit."""
+    env = {k: v for k, v in _clean_env().items() if k != "SMARTPLUS_TRUSTED_PROXIES"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **env,
+            "DJANGO_SETTINGS_MODULE": "smartplus.settings.production",
+            "SECRET_KEY": PRODUCTION_SECRET,
+            "SMARTPLUS_FIELD_KEYS": FIELD_KEY,
+        },
+    )
+    assert result.returncode != 0
+    assert "smartplus.E004" in result.stderr and "SMARTPLUS_TRUSTED_PROXIES" in result.stderr
 
 
 def test_production_refuses_a_missing_secret_key():

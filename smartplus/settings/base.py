@@ -21,7 +21,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, signed in through the portal's login (two-factor, rate limits).
+    "smartplus.admin_site.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -108,10 +109,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# One backend: one account per login, one password hash per attempt (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LoginBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
@@ -132,8 +131,14 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env.str("SMARTPLUS_URL_SCHEME", default="http")
-# At most 10 failed logins per account (the login identifier) per 5 minutes, and 30 per IP per minute.
-ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip,10/300s/key"}
+# At most 10 failed logins per account (by username or email alike) per 5 minutes, and 30 failed
+# logins per client address per minute. Successful logins count toward neither (allauth's own
+# limit on every login request is off: behind a proxy it would have locked everybody out).
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": "30/m/ip,10/300s/key"}
+# Reverse proxies in front of the portal that append to X-Forwarded-For (smartplus/http.py): the
+# client's address, which the login limits and the audit log use, is read from that header.
+# 0: clients connect directly and REMOTE_ADDR is theirs. Production requires it to be set.
+SMARTPLUS_TRUSTED_PROXIES = env.int("SMARTPLUS_TRUSTED_PROXIES", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("SMARTPLUS_MFA_ISSUER", default="SmartPlus portal")
 

@@ -26,6 +26,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+# No default: behind the reverse proxy every client would have the proxy's address (one login
+# limit for everybody). The system check smartplus.E004 refuses to run without it.
+SMARTPLUS_TRUSTED_PROXIES = env.int("SMARTPLUS_TRUSTED_PROXIES", default=None)
 
 _KEY_HINT = '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
 if not SMARTPLUS_FIELD_KEYS:  # noqa: F405

@@ -379,3 +379,26 @@ def test_change_password_three_steps_then_log_in_with_new_password(live_server, 
     log_in("inst_a", new_password)
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
     expect(page.get_by_test_id("account-menu")).to_have_text("inst_a")
+
+
+def test_distributor_switches_account_access_off_and_can_no_longer_log_in_as_installer(
+    live_server, page, granted_world, log_in
+):
+    w = granted_world
+    log_in("dist_a")
+    row = page.get_by_role("row").filter(has_text="inst_a")
+    expect(page.get_by_test_id("login-as-inst_a")).to_be_visible()
+
+    modal = open_modal(page, page.get_by_label("Edit inst_a"), "Edit Installer")
+    account = modal.locator("input[name=username]")
+    expect(account).to_be_disabled()
+    expect(account).to_have_value("inst_a")
+    modal.get_by_label("Account access").uncheck()
+    modal.get_by_role("button", name="Submit").click()
+
+    expect(modal).to_be_hidden()
+    expect(page.get_by_test_id("messages")).to_contain_text("Installer “inst_a” saved.")
+    expect(row).to_contain_text("Log in as: not granted")
+    expect(page.get_by_test_id("login-as-inst_a")).to_have_count(0)
+    w.installer_a.refresh_from_db()
+    assert (w.installer_a.username, w.installer_a.account_access_enabled) == ("inst_a", False)
