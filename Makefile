@@ -11,15 +11,22 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 RUFF   := $(VENV)/bin/ruff
 PYTEST := $(VENV)/bin/pytest
-# The stamp makes `make install` a no-op until pyproject.toml changes.
+# The stamp makes `make install` a no-op until the lock (or pyproject.toml) changes.
 STAMP  := $(VENV)/.installed
+# The whole dependency set that was tested, pinned with hashes (`make lock` refreshes it),
+# and its runtime part (same pins, no dev tools) that the Docker image installs.
+LOCK   := requirements.lock
+RUNTIME_LOCK := requirements-runtime.lock
+# uv only resolves the lock; it is installed, pinned, for `make lock` alone.
+UV_VERSION := 0.13.8
 
 DEV := DJANGO_SETTINGS_MODULE=smartplus.settings.dev
 
-.PHONY: help install demo services test bench lint assets clean distclean
+.PHONY: help install lock demo services test bench lint assets clean distclean
 
 help:
-	@echo "make install   create .venv and install the project with dev extras"
+	@echo "make install   create .venv and install the locked set (requirements.lock)"
+	@echo "make lock      re-resolve requirements.lock after a pyproject.toml change (UPGRADE=1: newest)"
 	@echo "make demo      migrate + seed the SQLite demo, then run web, worker and beat"
 	@echo "make services  install/start PostgreSQL, Redis and Chromium (Debian, root)"
 	@echo "make test      checks, ruff, import layers and pytest against PostgreSQL and Redis"
@@ -33,10 +40,23 @@ install: $(STAMP)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+# Exactly the locked versions, every file checked against its hash; then the project
+# itself, editable, without letting pip resolve anything else.
+$(STAMP): $(LOCK) pyproject.toml | $(PY)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --require-hashes -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
+
+# Run after changing dependencies in pyproject.toml: keeps every pin it can and resolves
+# only what changed.  `make lock UPGRADE=1` takes the newest versions the ranges allow.
+# Commit the lock only with `make test` green on it.
+LOCK_TARGET := --generate-hashes --python-version 3.11 --python-platform linux
+lock: | $(PY)
+	$(PY) -m pip install -q "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev $(LOCK_TARGET) \
+		$(if $(UPGRADE),--upgrade) -o $(LOCK)
+	$(VENV)/bin/uv pip compile -q pyproject.toml $(LOCK_TARGET) -c $(LOCK) -o $(RUNTIME_LOCK)
 
 # --- Demo: SQLite + kombu filesystem broker under var/, no servers needed ---
 demo: install

@@ -2,11 +2,13 @@
 templates, exports and error files.
 
 Reading trusts nothing in an upload. Before openpyxl sees a byte, the package is checked: size,
-a real .xlsx (a zip holding a workbook part, whatever the file is called), no macros, and a
-zip-bomb guard on the central directory (entry count, total unpacked size, compression ratio).
-Each entry is then inflated once, in small chunks, to prove it holds no more than its directory
-declares, so those figures bound what openpyxl reads. XML goes through defusedxml (entities
-refused; see `defusedxml_active`), and formula cells are refused where they stand.
+a real .xlsx (a zip from its first byte, holding a workbook part, whatever the file is called),
+no macros, and a zip-bomb guard on the central directory (entry count, total unpacked size,
+compression ratio). Each entry is then inflated once, in small chunks, to prove it holds no more
+than its directory declares, so those figures bound what openpyxl reads, and its row records
+are counted against MAX_SHEET_ROWS, which bounds what openpyxl keeps while it streams a sheet.
+XML goes through defusedxml (entities refused; see `defusedxml_active`), and formula cells are
+refused where they stand.
 
 Writing neutralises formula injection: a text starting with =, +, -, @, a tab or a carriage
 return is written as a text cell with Excel's quote prefix, so it opens as the text it is.
@@ -41,16 +43,31 @@ MAX_ENTRIES = 200
 MAX_RATIO = 150
 RATIO_FROM_BYTES = 1024 * 1024
 _CHUNK = 64 * 1024
+# Row records in one part, empty ones included. openpyxl's streaming parser keeps every row
+# element it has read (cleared, about 100 bytes each) until the sheet ends; a sheet without a
+# <dimension> record is also parsed once whole while the workbook opens. The templates take
+# 20,000 rows; 100,000 records cost openpyxl about 10 MB.
+MAX_SHEET_ROWS = 100_000
 MAX_COLUMNS = 40
 ERROR_COLUMN = "Error"
 # The error file stops here whatever the sheet claims (the templates take 20,000 rows).
 MAX_ERROR_FILE_ROWS = 50_000
 
 NOT_XLSX = "The file is not an Excel workbook (.xlsx). Download the template and fill it in."
+# A zip after other bytes (an HTML or GIF page with a zip appended) still opens as a zip.
+NOT_ZIP_START = (
+    "The file does not start as an Excel workbook does: something else is put in front of it. "
+    "Save it again from Excel as an .xlsx workbook."
+)
+ZIP_SIGNATURE = b"PK\x03\x04"
 MACROS = "Workbooks with macros (.xlsm) are not accepted: save the template as an .xlsx workbook."
 TOO_LARGE = f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it into smaller files."
 UNPACKED = "The workbook is too large once unpacked; keep only the template's sheet and split the rows."
 BOMB = "The workbook is compressed suspiciously much (a zip bomb?); save it again from Excel."
+TOO_MANY_ROWS = (
+    f"The workbook holds more than {MAX_SHEET_ROWS:,} rows, empty ones included; "
+    "delete the empty rows below the data or split the file."
+)
 ENTITIES = (
     "The workbook contains XML entity declarations, which are refused for safety; "
     "save it again from Excel as an .xlsx workbook."
@@ -114,6 +131,10 @@ def check_package(upload) -> None:
     if not zipfile.is_zipfile(upload):
         raise ValidationError(NOT_XLSX, code="not_xlsx")
     upload.seek(0)
+    # is_zipfile finds the directory at the end; Excel's files start with their first entry.
+    if upload.read(len(ZIP_SIGNATURE)) != ZIP_SIGNATURE:
+        raise ValidationError(NOT_ZIP_START, code="not_xlsx")
+    upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as package:
             infos = package.infolist()
@@ -123,7 +144,6 @@ def check_package(upload) -> None:
             if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
                 raise ValidationError(NOT_XLSX, code="not_xlsx")
             _check_sizes(package, infos)
-            _check_sheets(package, infos)
             content_types = package.read("[Content_Types].xml")
     # RuntimeError: an entry flagged as encrypted (zipfile asks for a password).
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, NotImplementedError, RuntimeError) as exc:
@@ -151,45 +171,35 @@ def _check_sizes(package, infos) -> None:
 def _check_inflated(package, info) -> None:
     """The entry inflates to no more than its declared size. zipfile stops delivering there, but its
     read() without a size (openpyxl's for most parts) first inflates the whole compressed stream: a
-    part declared at 4 KB could take gigabytes of memory. Read here in small chunks instead."""
+    part declared at 4 KB could take gigabytes of memory. Read here in small chunks instead.
+
+    Its row records are counted on the way. Every part is, whatever its name: openpyxl finds the
+    sheets through the workbook's relationships, which may point anywhere."""
     probe = copy.copy(info)
     # Room past the declared size, so that a lie is seen before zipfile's own end (and CRC check).
     probe.file_size = info.file_size + _CHUNK + 1
-    inflated = 0
+    inflated = rows = 0
+    carry = b""
     with package.open(probe) as stream:
         while chunk := stream.read(_CHUNK):
             inflated += len(chunk)
             if inflated > info.file_size:
                 raise ValidationError(BOMB, code="zip_bomb")
+            # A tag cut by the chunk's end is counted with the next chunk.
+            data = carry + chunk
+            cut = data.rfind(b"<", max(len(data) - _TAG_TAIL, 0))
+            cut = len(data) if cut == -1 else cut
+            rows += len(_ROW.findall(data, 0, cut))
+            carry = data[cut:]
+            if rows > MAX_SHEET_ROWS:
+                raise ValidationError(TOO_MANY_ROWS, code="too_many")
+    if rows + len(_ROW.findall(carry)) > MAX_SHEET_ROWS:
+        raise ValidationError(TOO_MANY_ROWS, code="too_many")
 
 
-_SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
-_DIMENSION = re.compile(rb"<(\w+:)?dimension\b")
-_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b")
-_WORKSHEET = re.compile(rb"<(\w+:)?worksheet\b")
-SHEET_HEAD_BYTES = 64 * 1024
-NO_DIMENSION = (
-    "The sheet does not say how large it is (no dimension record), as Excel and LibreOffice always do; "
-    "open the file in Excel and save it again as an .xlsx workbook."
-)
-
-
-def _check_sheets(package, infos) -> None:
-    """Every sheet declares its dimension before its rows. Without one, openpyxl parses the whole
-    sheet into memory while opening the workbook (seconds and hundreds of MB for a 5 MB upload);
-    Excel, LibreOffice, Google Sheets and openpyxl always write it near the top."""
-    for info in infos:
-        if not info.filename.endswith(".xml"):
-            continue
-        with package.open(info) as stream:
-            head = stream.read(SHEET_HEAD_BYTES)
-        # A sheet may live anywhere the workbook's relationships point: know it by its root.
-        if not (_SHEET_PART.match(info.filename) or _WORKSHEET.search(head)):
-            continue
-        rows = _SHEET_DATA.search(head)
-        dimension = _DIMENSION.search(head)
-        if dimension is None or (rows is not None and rows.start() < dimension.start()):
-            raise ValidationError(NO_DIMENSION, code="no_dimension")
+# A row record's start tag, <row ...> or <x:row ...> (not <rowBreaks>); a tag is this short.
+_ROW = re.compile(rb"<(?:\w+:)?row[\s/>]")
+_TAG_TAIL = 64
 
 
 def _plain(value):
@@ -344,8 +354,8 @@ def workbook_bytes(
     """One sheet: a bold header row, then the rows; every cell neutralised. Streams the rows.
 
     `size`, (rows with the header, columns) when known before the rows are, is written as the
-    sheet's dimension record, without which `read_sheet` refuses a file (a file meant to be
-    uploaded again, as the errors download is, must say it). A write-only sheet has none."""
+    sheet's dimension record (a write-only sheet has none). `read_sheet` does not need it, but
+    it spares openpyxl a whole pass over the sheet when the file is opened again."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     if size is not None:

@@ -1,12 +1,59 @@
 """Local demo and development: SQLite, kombu's filesystem broker, console email. Needs no server."""
 
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import DATA_DIR, env
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless asked for (DEBUG=true): a demo that others reach must not answer a 404 with the list
+# of every URL pattern, nor an error with a traceback. The portal's own 404.html answers instead.
+DEBUG = env.bool("DEBUG", default=False)
+# Static files without collectstatic and without DEBUG: whitenoise serves them from the finders.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
 # The SQLite file and broker folders live here; they are created so any manage.py command
 # (seeding queues account emails) works first time.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-key-never-use-in-production")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+DEMO_KEYS_FILE = DATA_DIR / "demo-keys.json"
+
+
+def _demo_keys(path: Path) -> dict:
+    """This demo's own SECRET_KEY and field key: made on first run, then read back.
+
+    A published default key would let anyone forge the demo's signed links (firmware downloads,
+    password resets) and decrypt its camera passwords. The file is created whole and at once
+    (0600, then hard-linked into place), so web, worker and beat starting together agree."""
+    if not path.exists():
+        keys = {
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "SMARTPLUS_FIELD_KEYS": [base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()],
+        }
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(keys, out)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process of the demo made it first: use that one
+        finally:
+            draft.unlink()
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    return json.loads(path.read_text())
+
+
+# The environment still wins: SECRET_KEY and SMARTPLUS_FIELD_KEYS set there are used as they are.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not (SECRET_KEY and SMARTPLUS_FIELD_KEYS):  # noqa: F405
+    _keys = _demo_keys(DEMO_KEYS_FILE)
+    SECRET_KEY = SECRET_KEY or _keys["SECRET_KEY"]
+    SMARTPLUS_FIELD_KEYS = SMARTPLUS_FIELD_KEYS or _keys["SMARTPLUS_FIELD_KEYS"]  # noqa: F405
 
 _queue = DATA_DIR / "broker" / "queue"
 _processed = DATA_DIR / "broker" / "processed"
@@ -31,13 +78,6 @@ if not env.str("REDIS_URL", default=""):
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
-
-if not SMARTPLUS_FIELD_KEYS:  # noqa: F405
-    # Demo only: a key derived from the dev SECRET_KEY, so `make demo` needs no setup.
-    import base64
-    import hashlib
-
-    SMARTPLUS_FIELD_KEYS = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
 
 # The demo's simulated devices live on loopback (127.77.0.0/16): the portal may nudge them and
 # relay Remote Control to them. They heartbeat often so the demo reacts quickly.

@@ -12,10 +12,11 @@ import datetime as dt
 import html
 import io
 import re
+import zipfile
 
 import pytest
 from django.urls import reverse
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from maclib.models import MacAddress, MacImport
 from smartplus.models import AuditLog, ImportStatus
@@ -326,6 +327,21 @@ def test_import_opens_as_a_multipart_modal_with_the_template_link(client, world)
     assert 'enctype="multipart/form-data"' in page
 
 
+def test_a_workbook_without_a_dimension_record_imports(client, world):
+    # openpyxl's write-only mode (and other generators) write no <dimension>; it was refused.
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("MAC")
+    for row in (["MAC"], ["0C1105DD0001"], ["0C1105DD0002"]):
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    assert b"dimension" not in zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+    client.force_login(world.installer_a)
+    job = uploaded(client, out.getvalue())
+    assert job.status == ImportStatus.READY
+    assert "2 row(s) checked, no errors" in text(client.get(job_url("detail", job)).content.decode())
+
+
 def test_upload_shows_the_preview_of_the_macs_to_add_and_writes_nothing(client, world):
     client.force_login(world.installer_a)
     job = uploaded(client, mac_file("0c:11:05:dd:00:01", "0C-11-05-DD-00-02", "0C1105DD0003"))
@@ -461,6 +477,9 @@ def test_upload_with_only_a_formula_row_bad_adds_nothing(client, world):
     assert MacAddress.objects.count() == before
 
 
+POLYGLOT_HEAD = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;<html><script>alert(document.domain)</script></html>"
+
+
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
@@ -468,7 +487,10 @@ def test_upload_with_only_a_formula_row_bad_adds_nothing(client, world):
         (b"MAC\n0C1105DD0030\n", "macs.xlsx", "not an Excel workbook"),
         (mac_file("0C1105DD0030"), "macs.xlsm", "macros"),
         (with_member(mac_file("0C1105DD0030"), "xl/vbaProject.bin"), "macs.xlsx", "macros"),
+        # A GIF/HTML polyglot: the page in front, a valid workbook behind (zipfile still opens it).
+        (POLYGLOT_HEAD + mac_file("0C1105DD0030"), "macs.xlsx", "does not start as an Excel workbook"),
     ],
+    ids=["csv", "text-renamed", "xlsm", "vba-part", "polyglot"],
 )
 def test_upload_of_a_wrong_file_says_why_at_the_file_field_and_starts_no_import(
     client, world, content, name, message

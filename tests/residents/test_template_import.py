@@ -957,8 +957,7 @@ def _mac_at(excel_row: int) -> str:
 
 def _big_file() -> bytes:
     """10,000 APTs in 100 buildings, each with its resident and an indoor monitor; every tenth
-    resident with a mobile number (phonenumbers' checks are a third of a row's cost). Not a write-only
-    workbook: that writes no dimension record, and the reader refuses a sheet without one."""
+    resident with a mobile number (phonenumbers' checks are a third of a row's cost)."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Template"
