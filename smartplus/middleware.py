@@ -1,5 +1,7 @@
 """Resolves `request.actor` and `request.real_user`, and fills the audit context for the request.
 
+Each request is one audit change set: everything it writes reads as one change in the log.
+
 Under django-hijack, `request.user` is the installer being acted as; the real login is the last
 entry of the session's hijack history. A grant that was revoked ends the acting on this request.
 """
@@ -13,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from . import audit
 from .audit import AuditContext, audit_context
 
 # Credential and second-factor pages belong to the person, never to someone acting as them.
@@ -50,6 +53,7 @@ class ActorMiddleware:
             if user.is_authenticated
             else None
         )
+        change_set = audit.start_change_set()
         tz = getattr(request.actor, "time_zone", "") if user.is_authenticated else ""
         try:
             timezone.activate(zoneinfo.ZoneInfo(tz)) if tz else timezone.deactivate()
@@ -58,6 +62,7 @@ class ActorMiddleware:
         try:
             return self.get_response(request)
         finally:
+            audit.end_change_set(change_set)
             audit_context.reset(token)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
