@@ -550,6 +550,7 @@ def _unusable_password() -> str:
     return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
 
+@audit.change_set()  # every row's entry and the import's own, whoever calls
 @transaction.atomic
 def apply_import(
     *, actor, community: Community, rows: list[tuple[int, dict]], progress=lambda *a, **k: None

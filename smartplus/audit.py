@@ -13,12 +13,14 @@ import contextlib
 import contextvars
 import datetime
 import decimal
+import functools
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models.base import ModelState
 from django.db.models.signals import post_delete, post_save
 
 
@@ -85,7 +87,12 @@ def end_change_set(token: contextvars.Token) -> None:
     _change_set.reset(token)
 
 
+_PLAIN_TYPES = frozenset({str, int, bool, float, type(None)})
+
+
 def _plain(value):
+    if type(value) in _PLAIN_TYPES:  # most values; a bulk record turns 200,000 of them
+        return value
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -95,12 +102,23 @@ def _plain(value):
     return str(value)
 
 
-def _values(instance) -> dict:
-    skip = _SENSITIVE | set(instance.audit_exclude)
-    return {
-        f.attname: _plain(getattr(instance, f.attname))
-        for f in instance._meta.concrete_fields
+@functools.cache
+def _audited_fields(model) -> tuple[str, ...]:
+    skip = _SENSITIVE | set(model.audit_exclude)
+    return tuple(
+        f.attname
+        for f in model._meta.concrete_fields
         if f.attname not in skip and f.name not in {"created", "modified"}
+    )
+
+
+def _values(instance) -> dict:
+    # Loaded values straight from the instance's __dict__ (as the fields' descriptors would
+    # read them); a deferred one through the descriptor.
+    data = instance.__dict__
+    return {
+        name: _plain(data[name] if name in data else getattr(instance, name))
+        for name in _audited_fields(type(instance))
     }
 
 
@@ -214,35 +232,54 @@ def record_many(
         per_instance = [changes or {}] * len(instances)
     tenants = [installer_id] * len(instances) if installer_id is not None else _installer_ids(instances)
     ctx = audit_context.get()
-    common = {
-        "change_set": _entry_change_set(),
-        "user_id": ctx.user_id if ctx else None,
-        "user_name": ctx.user_name if ctx else "system",
-        "actor_id": ctx.actor_id if ctx else None,
-        "actor_name": ctx.actor_name if ctx else "",
-        "remote_addr": ctx.remote_addr if ctx else None,
-        "action": action,
-    }
-    entries = [
-        AuditLog(
+    # What every entry shares, made once; each entry is filled in through the attnames, without
+    # Model.__init__ and its descriptors: a delete of 10,000 apartments records 30,000 rows.
+    template = AuditLog(
+        change_set=_entry_change_set(),
+        user_id=ctx.user_id if ctx else None,
+        user_name=ctx.user_name if ctx else "system",
+        actor_id=ctx.actor_id if ctx else None,
+        actor_name=ctx.actor_name if ctx else "",
+        remote_addr=ctx.remote_addr if ctx else None,
+        action=action,
+        changes={},
+    )
+    types: dict[type, int | None] = {}
+
+    def type_id(model) -> int | None:
+        if model is None:
+            return None
+        if model not in types:
+            types[model] = _content_type(model).pk
+        return types[model]
+
+    shared = {k: v for k, v in template.__dict__.items() if k != "_state"}
+
+    def entry(tenant, model, object_id, obj_repr, diff):
+        new = AuditLog.__new__(AuditLog)
+        new.__dict__.update(
+            shared,
+            _state=ModelState(),
             installer_id=tenant,
-            object_type=_content_type(instance),
-            object_id=str(instance.pk),
-            object_repr=str(instance)[:200],
-            changes=diff,
-            **common,
+            object_type_id=type_id(model),
+            object_id=str(object_id),
+            object_repr=str(obj_repr)[:200],
+            changes=diff or {},
         )
+        return new
+
+    entries = [
+        entry(tenant, type(instance), instance.pk, instance, diff)
         for instance, diff, tenant in zip(instances, per_instance, tenants, strict=True)
     ]
     for row in rows or ():
         entries.append(
-            AuditLog(
-                installer_id=row.get("installer_id", installer_id),
-                object_type=_content_type(row["model"]) if row.get("model") is not None else None,
-                object_id=str(row.get("object_id", "")),
-                object_repr=str(row.get("object_repr", ""))[:200],
-                changes=row.get("changes") or {},
-                **common,
+            entry(
+                row.get("installer_id", installer_id),
+                row.get("model"),
+                row.get("object_id", ""),
+                row.get("object_repr", ""),
+                row.get("changes"),
             )
         )
     bulk.bulk_insert(AuditLog, entries)

@@ -55,14 +55,17 @@ def _plan(root) -> list[type[models.Model]]:
 
 def _sets(root_queryset, order) -> dict[type, models.QuerySet]:
     """Each model's rows to delete, as a queryset over its parents' (no row is loaded)."""
-    sets = {order[0]: root_queryset.order_by()}
-    for model in order[1:]:
-        conditions = [
-            Q(**{f"{field.name}__in": sets[parent].values("pk")})
-            for parent, field, on_delete in _incoming(model, sets)
-            if on_delete is models.CASCADE
-        ]
-        chosen = reduce(operator.or_, conditions)
+    sets = {}
+    for model in order:
+        if not sets:
+            chosen = Q(pk__in=root_queryset.order_by().values("pk"))
+        else:
+            conditions = [
+                Q(**{f"{field.name}__in": sets[parent].values("pk")})
+                for parent, field, on_delete in _incoming(model, sets)
+                if on_delete is models.CASCADE
+            ]
+            chosen = reduce(operator.or_, conditions)
         # A self-cascade one level deep (a family master's family members) joins its rows' set.
         for related, field, on_delete in _relations(model):
             if related is model and on_delete is models.CASCADE:
@@ -123,12 +126,15 @@ def delete_cascade(queryset, *, summarize: bool = True) -> dict[str, int]:
                 raise NotImplementedError(f"{related.__name__}.{field.name}: on_delete {on_delete}")
     # Each entry's name and tenant, read while the rows (and their parents) still exist; the
     # required parents come along, for names such as "PM @ community", in the same query.
+    root_pks = set(queryset.values_list("pk", flat=True))
     entries = []
     for model in reversed(order):  # the root last: the log lists it first
         if not issubclass(model, AuditedModel):
             continue
         parents = [f.name for f in model._meta.concrete_fields if f.is_relation and not f.null]
         rows = list(sets[model].select_related(*parents).order_by("pk"))
+        if model is root:  # rows it took along (family members) before the rows asked for
+            rows.sort(key=lambda row: (row.pk in root_pks, row.pk))
         for instance, tenant in zip(rows, model.audit_installer_ids(rows), strict=True):
             entries.append(
                 {
@@ -148,15 +154,15 @@ def delete_cascade(queryset, *, summarize: bool = True) -> dict[str, int]:
     for model in reversed(order):  # children first: their sets are subqueries on their parents
         qs = sets[model]
         deleted[model] = qs._raw_delete(qs.db)
+    along = {**deleted, root: deleted[root] - len(root_pks)}
     summary = {  # many-to-many links are part of their rows, not things of their own
         _count_label(model): [count, 0]
-        for model, count in deleted.items()
-        if model is not root and count and not model._meta.auto_created
+        for model, count in along.items()
+        if count > 0 and not model._meta.auto_created
     }
     if summarize:
-        root_type = root._meta.label
         for entry in entries:
-            if entry["model"]._meta.label == root_type:
+            if entry["model"] is root and entry["object_id"] in root_pks:
                 entry["changes"] = summary
     if entries:
         audit.record_many(action=AuditAction.DELETE, rows=entries)
