@@ -321,6 +321,33 @@ def test_apartment_delete_removes_its_end_users_and_keeps_audit_logs(world):
     assert _counters(world.community_a) == (0, 0)
 
 
+def test_apartment_delete_is_one_change_set_with_the_apt_on_top(world):
+    from tests.factories import make_device
+
+    apt = world.apartment_a
+    make_device(world.community_a, "Monitor", building=apt.building, apartment=apt, device_type=2)
+    last = AuditLog.objects.latest("pk").pk
+    services.apartment_delete(actor=world.installer_a, apartment=apt)
+    entries = list(AuditLog.objects.filter(pk__gt=last).order_by("-pk"))
+    assert len({e.change_set for e in entries}) == 1
+    top = entries[0]
+    assert (top.action, top.object_repr, top.installer_id) == ("delete", "APT 101", world.installer_a.pk)
+    assert top.changes == {"residents": [2, 0], "devices": [1, 0], "relays": [1, 0]}
+    assert sorted(e.object_repr for e in entries[1:]) == ["Jim Wang", "Lily Zheng", "Monitor"]
+    assert _counters(world.community_a) == (0, 0)
+
+
+def test_deleting_a_family_master_lists_its_family_members_under_it(world):
+    last = AuditLog.objects.latest("pk").pk
+    assert services.resident_delete(actor=world.installer_a, resident=world.resident_a) == 2
+    entries = list(AuditLog.objects.filter(pk__gt=last).order_by("-pk"))
+    assert [(e.object_id, e.changes) for e in entries] == [
+        (str(world.resident_a.pk), {"residents": [1, 0]}),
+        (str(world.member_a.pk), {}),
+    ]
+    assert len({e.change_set for e in entries}) == 1
+
+
 # --- residents: names, email, language, phones, floors -----------------------------------------
 
 
