@@ -23,7 +23,7 @@ class PortalUserManager(UserManager.from_queryset(ScopedQuerySet)):
 class User(AbstractUser, AuditedModel):
     """Every portal login. The role says which of the FKs below matter."""
 
-    audit_exclude = ("date_joined", "password_changed_at")
+    audit_exclude = ("date_joined", "password_changed_at", "account_email_sent_at")
     scope_root = "installer"
     scope_path = ""
 
@@ -50,6 +50,9 @@ class User(AbstractUser, AuditedModel):
     time_zone = models.CharField("Time Zone", max_length=64, default="UTC", choices=time_zone_choices)
     language = models.CharField("Language", max_length=8, choices=Language.choices, default=Language.ENGLISH)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # When the set-password email of the current credentials went out; empty while one is due.
+    # Issuing credentials empties it, the worker claims it before sending (exactly one email).
+    account_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Property managers: prompt for a new password every month.
     monthly_password_reminder = models.BooleanField("Monthly Password Update Reminder", default=False)
     # Installers: the distributor enabled account access, and the installer granted it.

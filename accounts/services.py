@@ -55,6 +55,27 @@ def _send_credentials(user: User) -> None:
     transaction.on_commit(partial(send_account_email_task.delay, user.pk))
 
 
+def account_email_deliver(*, user_id: int) -> bool:
+    """Send the account's set-password email once per issue of credentials (what the worker runs).
+
+    The conditional UPDATE claims the email (`account_email_sent_at` empty) and locks the row, so
+    a job delivered twice, even at the same time, sends one email. The email is sent before the
+    claim commits: an SMTP failure undoes the claim and the retry sends.
+    """
+    from .emails import account_email_send
+
+    with transaction.atomic():
+        claimed = (
+            User.objects.filter(pk=user_id, account_email_sent_at__isnull=True)
+            .exclude(email="")
+            .update(account_email_sent_at=timezone.now())
+        )
+        if not claimed:
+            return False
+        account_email_send(user=User.objects.get(pk=user_id))
+    return True
+
+
 def _temporary_password() -> str:
     return secrets.token_urlsafe(9)
 
@@ -64,7 +85,8 @@ def _issue_credentials(user: User) -> str | None:
     for the installer to hand over (sub-accounts may have no email)."""
     if user.email:
         user.set_unusable_password()
-        user.save(update_fields=["password"])
+        user.account_email_sent_at = None  # these credentials' email is due
+        user.save(update_fields=["password", "account_email_sent_at"])
         _send_credentials(user)
         return None
     password = _temporary_password()

@@ -11,11 +11,7 @@ logger = logging.getLogger(__name__)
     autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, retry_jitter=True, max_retries=5
 )
 def send_account_email(user_id: int) -> None:
-    from .emails import account_email_send
-    from .models import User
+    from .services import account_email_deliver
 
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        logger.info("send_account_email: user %s no longer exists", user_id)
-        return
-    account_email_send(user=user)
+    if not account_email_deliver(user_id=user_id):
+        logger.info("send_account_email: nothing to send for user %s (gone or already sent)", user_id)

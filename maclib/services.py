@@ -135,7 +135,7 @@ def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
         raise ImportRejected(errors)
     try:
         with transaction.atomic():
-            MacAddress.objects.bulk_create(
+            added = MacAddress.objects.bulk_create(
                 [MacAddress(installer=installer, mac=mac, added_by=actor) for _, mac in wanted],
                 batch_size=2000,
             )
@@ -143,7 +143,9 @@ def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
         raise ImportRejected(
             [RowError(0, "MAC", "Another user added one of these MACs meanwhile; try again.")]
         ) from exc
-    # bulk_create sends no signals: one audit entry for the whole import.
+    # bulk_create sends no signals: each MAC's entry in bulk, and one for the whole import, all in
+    # one change set (the import's job or request).
+    audit.record_many(action=AuditAction.CREATE, instances=added, installer_id=installer.pk)
     audit.record(
         action=AuditAction.CREATE,
         installer_id=installer.pk,

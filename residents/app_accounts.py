@@ -19,11 +19,15 @@ def initial_password() -> str:
 
 
 def app_account_email(*, resident_id: int) -> bool:
-    """Give the end user a fresh initial password and email it with the account.
+    """Give the end user a fresh initial password and email it with the account, once per address.
 
     Runs in the worker so the plain password never passes through the broker. An account whose
-    app is already registered is left alone (its owner chose a password), so a retry or a
-    duplicate job cannot lock anyone out.
+    app is already registered is left alone (its owner chose a password). The address is claimed
+    (`account_email_sent_to`) in the transaction that sets the password, under the row lock, and
+    the email is sent before that commits: a job delivered twice finds the claim and sends
+    nothing, leaving the password the first email gave; an SMTP failure undoes both, and the
+    retry sends. Only a crash between a successful send and the commit can repeat the email, and
+    then the second password is the one stored.
     """
     with transaction.atomic():
         resident = (
@@ -35,8 +39,14 @@ def app_account_email(*, resident_id: int) -> bool:
         if resident is None or not resident.email or resident.app_registered_at is not None:
             logger.info("app_account_email: nothing to send for end user %s", resident_id)
             return False
+        if resident.account_email_sent_to.lower() == resident.email.lower():
+            logger.info("app_account_email: end user %s already has its account email", resident_id)
+            return False
         password = initial_password()
         resident.app_password = make_password(password)
-        Resident.objects.filter(pk=resident.pk).update(app_password=resident.app_password)
-    resident_account_email_send(resident=resident, password=password)
+        resident.account_email_sent_to = resident.email
+        Resident.objects.filter(pk=resident.pk).update(
+            app_password=resident.app_password, account_email_sent_to=resident.account_email_sent_to
+        )
+        resident_account_email_send(resident=resident, password=password)
     return True

@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import PropertyManagerAssignment
 from communities.models import Building, Community
 from devices.models import Device, ThirdPartyCamera
-from smartplus import audit, phones, roles
+from smartplus import audit, deletion, phones, roles
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.validators import model_field_errors
 
@@ -340,8 +340,8 @@ def apartment_update(
     apt.save()
     if moved:
         # An apartment's devices and cameras store its building too: they move with it.
-        Device.objects.filter(apartment=apt).update(building=apt.building_id)
-        ThirdPartyCamera.objects.filter(apartment=apt).update(building=apt.building_id)
+        audit.update(Device.objects.filter(apartment=apt), building=apt.building_id)
+        audit.update(ThirdPartyCamera.objects.filter(apartment=apt), building=apt.building_id)
     if resident is not None:
         if is_new:
             _new_app_account(master)
@@ -361,9 +361,10 @@ def apartment_delete(*, actor, apartment: Apartment) -> None:
     """
     _require(actor, Apartment, roles.DELETE, apartment)
     _lock_community(apartment.community_id)
-    end_users = apartment.residents.count()
-    devices = apartment.devices.count()
-    apartment.delete()
+    # Set-based: one DELETE per kind of row, one audit change set with the APT's entry on top.
+    removed = deletion.delete_cascade(Apartment.objects.filter(pk=apartment.pk))
+    end_users = removed.get(str(Resident._meta.verbose_name_plural), 0)
+    devices = removed.get(str(Device._meta.verbose_name_plural), 0)
     _counts(apartment.community_id, apartments=-1, end_users=-end_users, devices=-devices)
 
 
@@ -402,8 +403,11 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
     removed: dict[str, int] = {}
     members = Resident.objects.filter(apartment=apartment, family_master__isnull=False)
     # RF cards are not on the spec's reset list: a departing member's cards stay with the APT.
-    AccessCredential.objects.filter(resident__in=members, kind=CredentialKind.RF_CARD).update(resident=None)
-    removed["family members"] = members.delete()[1].get(Resident._meta.label, 0)
+    audit.update(
+        AccessCredential.objects.filter(resident__in=members, kind=CredentialKind.RF_CARD), resident=None
+    )
+    gone = deletion.delete_cascade(members, summarize=False)
+    removed["family members"] = gone.get(str(Resident._meta.verbose_name_plural), 0)
     master = Resident.objects.filter(apartment=apartment, family_master__isnull=True).first()
     if master is not None:
         for field in RESET_CLEARED_FIELDS:
@@ -411,10 +415,10 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
         master.app_registered_at = None
         master.app_password = make_password(None)
         master.credentials_reset_at = timezone.now()
+        master.account_email_sent_to = ""  # the next address given gets a new account email
         master.save()
-    removed["access credentials"] = AccessCredential.objects.filter(
-        apartment=apartment, kind__in=RESET_REMOVED_CREDENTIALS
-    ).delete()[0]
+    credentials = AccessCredential.objects.filter(apartment=apartment, kind__in=RESET_REMOVED_CREDENTIALS)
+    removed["access credentials"] = sum(deletion.delete_cascade(credentials, summarize=False).values())
     for log in RESET_REMOVED_LOGS:
         removed[str(log._meta.verbose_name_plural)] = log.objects.filter(apartment=apartment).delete()[0]
     _counts(apartment.community_id, end_users=-removed["family members"])
@@ -472,8 +476,8 @@ def resident_delete(*, actor, resident: Resident) -> int:
     _require(actor, Resident, roles.DELETE, resident)
     _require_delete_end_users(actor, resident.community_id)
     _lock_community(resident.community_id)
-    count = 1 + (resident.family_members.count() if resident.is_family_master else 0)
-    resident.delete()
+    removed = deletion.delete_cascade(Resident.objects.filter(pk=resident.pk))
+    count = removed.get(str(Resident._meta.verbose_name_plural), 0)
     _counts(resident.community_id, end_users=-count)
     return count
 

@@ -47,7 +47,7 @@ from devices.models import Device, Relay
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
 from smartplus import audit, importing, phones
-from smartplus.bulk import attach, blank, bulk_insert
+from smartplus.bulk import attach, blank, bulk_insert, bulk_update
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.xlsx import RowError
 
@@ -550,6 +550,7 @@ def _unusable_password() -> str:
     return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
 
+@audit.change_set()  # every row's entry and the import's own, whoever calls
 @transaction.atomic
 def apply_import(
     *, actor, community: Community, rows: list[tuple[int, dict]], progress=lambda *a, **k: None
@@ -595,12 +596,12 @@ def _write(plan: Plan) -> None:
             apt.family_sip_number = str(number)
         bulk_insert(Apartment, plan.new_apartments)
     if plan.changed_apartments:
-        Apartment.objects.bulk_update(plan.changed_apartments, sorted(plan.apartment_fields), batch_size=1000)
+        bulk_update(Apartment, plan.changed_apartments, plan.apartment_fields)
     for person in plan.new_residents:
         person.app_password = _unusable_password()
     bulk_insert(Resident, plan.new_residents)
     if plan.changed_residents:
-        Resident.objects.bulk_update(plan.changed_residents, sorted(plan.resident_fields), batch_size=1000)
+        bulk_update(Resident, plan.changed_residents, plan.resident_fields)
     for device in plan.new_devices:
         device.model = ""  # bulk_create skips Device.save(): no firmware yet, so no model
     bulk_insert(Device, plan.new_devices)
@@ -620,7 +621,7 @@ def _write(plan: Plan) -> None:
         ],
     )
     if plan.renamed_devices:
-        Device.objects.bulk_update(plan.renamed_devices, ["name"], batch_size=1000)
+        bulk_update(Device, plan.renamed_devices, ["name"])
     rules._counts(
         plan.community.pk,
         apartments=len(plan.new_apartments),

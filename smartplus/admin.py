@@ -18,7 +18,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ("time", "user_name", "actor_name", "action", "object_type", "object_repr", "installer")
+    list_display = (
+        "time",
+        "user_name",
+        "actor_name",
+        "action",
+        "object_type",
+        "object_repr",
+        "installer",
+        "change_set",
+    )
     list_filter = ("action", "object_type")
-    search_fields = ("user_name", "actor_name", "object_repr")
+    search_fields = ("user_name", "actor_name", "object_repr")  # a change set: ?change_set=<id>
     date_hierarchy = "time"

@@ -5,12 +5,34 @@ import os
 
 from celery import Celery
 from celery.exceptions import Retry
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartplus.settings.dev")
 
 app = Celery("smartplus")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Each task is one audit change set, its id the task's (a retry continues it). A task run eagerly
+# inside a request joins the request's change set.
+_change_sets: dict[str, object] = {}
+
+
+@task_prerun.connect(dispatch_uid="audit-change-set-start")
+def _start_change_set(task_id=None, **kwargs):
+    from smartplus import audit
+
+    if audit.current_change_set() is None:
+        _change_sets[task_id] = audit.start_change_set(task_id)
+
+
+@task_postrun.connect(dispatch_uid="audit-change-set-end")
+def _end_change_set(task_id=None, **kwargs):
+    from smartplus import audit
+
+    token = _change_sets.pop(task_id, None)
+    if token is not None:
+        audit.end_change_set(token)
 
 
 def enqueue(task, *args, countdown: float | None = None) -> None:

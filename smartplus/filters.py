@@ -1,4 +1,4 @@
-"""Shared filtersets: the audit log's object type, user and date filters."""
+"""Shared filtersets: the audit log's object type, user, date and change set filters."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from .models import AuditAction, AuditLog
 
 _AUDITED_TYPES = (
     ("communities", "community"),
+    ("communities", "building"),
+    ("residents", "apartment"),
+    ("residents", "resident"),
+    ("devices", "device"),
+    ("devices", "thirdpartycamera"),
+    ("maclib", "macaddress"),
     ("accounts", "subaccount"),
     ("accounts", "propertymanager"),
     ("accounts", "propertymanagerassignment"),
@@ -50,9 +56,13 @@ class AuditLogFilterSet(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
     )
 
+    change_set = django_filters.UUIDFilter(
+        label="Change set", widget=forms.TextInput(attrs={"class": "form-control"})
+    )
+
     class Meta:
         model = AuditLog
-        fields = ["object_type", "action", "user", "date_from", "date_to"]
+        fields = ["object_type", "action", "user", "date_from", "date_to", "change_set"]
 
     def filter_user(self, queryset, name, value):
         value = value.strip()

@@ -239,7 +239,7 @@ def run(label: str, job_id: int) -> None:
             token = audit.audit_context.set(_audit_context(job))
             try:
                 sheet = importer.read(job, progress)
-                with transaction.atomic():
+                with transaction.atomic(), audit.change_set():  # one import, one change set
                     job.result = list(importer.apply(job, sheet, progress).items())
             except ValidationError as exc:
                 job.errors, job.status = _rows(_as_errors(exc)), ImportStatus.REJECTED

@@ -3,6 +3,8 @@
 `request.actor` is `request.user` (under django-hijack, the installer being acted as);
 `request.real_user`, the person logged in, is set earlier by
 `accounts.middleware.ImpersonationMiddleware`, which also ends an acting whose grant was revoked.
+
+Each request is one audit change set: everything it writes reads as one change in the log.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import zoneinfo
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from . import audit
 from .audit import AuditContext, audit_context
 from .http import client_address
 
@@ -41,6 +44,7 @@ class ActorMiddleware:
             if user.is_authenticated
             else None
         )
+        change_set = audit.start_change_set()
         tz = getattr(request.actor, "time_zone", "") if user.is_authenticated else ""
         try:
             timezone.activate(zoneinfo.ZoneInfo(tz)) if tz else timezone.deactivate()
@@ -49,6 +53,7 @@ class ActorMiddleware:
         try:
             return self.get_response(request)
         finally:
+            audit.end_change_set(change_set)
             audit_context.reset(token)
 
     def process_view(self, request, view_func, view_args, view_kwargs):

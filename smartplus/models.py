@@ -38,6 +38,11 @@ class AuditedModel(models.Model):
         """The installer (tenant) whose audit log shows changes to this row."""
         raise NotImplementedError
 
+    @classmethod
+    def audit_installer_ids(cls, instances) -> list[int | None]:
+        """`audit_installer_id` of many rows, for bulk audit entries (override to batch lookups)."""
+        return [instance.audit_installer_id() for instance in instances]
+
 
 class ScopedModel(TimeStampedModel, AuditedModel):
     """Tenant-owned data. Subclasses set `scope_root` and `scope_path` (see smartplus.scoping)."""
@@ -53,6 +58,24 @@ class ScopedModel(TimeStampedModel, AuditedModel):
     def audit_installer_id(self) -> int | None:
         community = self.community if self.scope_path == "community" else None
         return community.installer_id if community is not None else None
+
+    @classmethod
+    def audit_installer_ids(cls, instances) -> list[int | None]:
+        if cls.scope_path != "community":
+            return super().audit_installer_ids(instances)
+        # One query for all the rows' communities, not one per row.
+        known = {}
+        for instance in instances:
+            cached = instance._state.fields_cache.get("community")
+            if cached is not None:
+                known[cached.pk] = cached.installer_id
+        missing = {i.community_id for i in instances} - known.keys() - {None}
+        if missing:
+            community_model = cls._meta.get_field("community").related_model
+            known.update(
+                community_model._base_manager.filter(pk__in=missing).values_list("pk", "installer_id")
+            )
+        return [known.get(instance.community_id) for instance in instances]
 
 
 class AuditAction(models.TextChoices):
@@ -86,6 +109,9 @@ class AuditLog(models.Model):
     object_repr = models.CharField("Object", max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    # One request, task or job: every entry one import or one delete wrote (smartplus.audit).
+    # Empty on entries older than change sets.
+    change_set = models.UUIDField("Change set", null=True, blank=True, db_index=True)
 
     objects = ScopedManager()
 

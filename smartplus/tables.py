@@ -51,11 +51,27 @@ class AuditLogTable(PortalTable):
     changes = tables.TemplateColumn(
         template_name="generic/audit_changes.html", verbose_name="Changes", orderable=False
     )
+    # Everything one request, task or import wrote: the link lists that change set alone.
+    change_set = tables.TemplateColumn(
+        template_name="generic/audit_change_set.html", verbose_name="Change set", orderable=False
+    )
 
     class Meta(PortalTable.Meta):
         model = AuditLog
-        fields = ("time", "user_name", "actor_name", "action", "object_type", "object_repr", "changes")
+        fields = (
+            "time",
+            "user_name",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_repr",
+            "changes",
+            "change_set",
+        )
         order_by = "-time"
+
+    def value_change_set(self, record):
+        return str(record.change_set) if record.change_set else None
 
     def render_actor_name(self, record, value):
         return value if record.actor_id != record.user_id else "--"

@@ -80,3 +80,71 @@ def test_actions_are_data_in_roles(world):
     assert list(Installer.objects.for_actor(world.distributor_a)) == [world.installer_a]
     assert Installer.objects.for_actor(world.distributor_other).get() == world.installer_b
     assert Installer.objects.for_actor(world.installer_a).count() == 0
+
+
+# --- change sets -----------------------------------------------------------------------------
+
+
+def _apartments(world, count: int, start: int):
+    from residents.models import Apartment
+    from smartplus import bulk
+
+    apts = []
+    for i in range(count):
+        apt = bulk.blank(Apartment)
+        apt.community_id, apt.building_id = world.community_a.pk, world.building_a.pk
+        apt.number, apt.family_sip_number = f"{start + i}", f"C{start + i:09d}"
+        apts.append(apt)
+    bulk.bulk_insert(Apartment, apts)  # one change set of "Created" entries, in bulk
+    return apts
+
+
+def test_bulk_writes_are_audited_as_one_change_set(world):
+    from smartplus import audit
+
+    token = _as(world.installer_a)
+    try:
+        with audit.change_set() as first:
+            apts = _apartments(world, 3, 500)
+        with audit.change_set() as second:
+            from residents.models import Apartment
+
+            audit.update(Apartment.objects.filter(pk__in=[a.pk for a in apts]), name="Renamed")
+    finally:
+        audit_context.reset(token)
+    created = AuditLog.objects.filter(change_set=first)
+    assert sorted(e.object_id for e in created) == sorted(str(a.pk) for a in apts)
+    assert {(e.action, e.installer_id, e.user_name) for e in created} == {
+        ("create", world.installer_a.pk, "inst_a")
+    }
+    assert sorted(e.object_repr for e in created) == ["APT 500", "APT 501", "APT 502"]
+    updated = AuditLog.objects.filter(change_set=second)
+    assert updated.count() == 3
+    assert {tuple(e.changes["name"]) for e in updated} == {("", "Renamed")}
+
+
+def test_audit_log_lists_a_change_set_with_constant_queries(client, world):
+    from smartplus import audit
+    from tests.querycounts import list_query_counts
+
+    token = _as(world.installer_a)
+    try:
+        with audit.change_set() as small:
+            _apartments(world, 3, 600)
+        with audit.change_set() as large:
+            _apartments(world, 40, 700)
+    finally:
+        audit_context.reset(token)
+    client.force_login(world.installer_a)
+    url = reverse("auditlog_list")
+    counted = list_query_counts(
+        client,
+        {
+            "small": (url, {"change_set": str(small), "per_page": 50}, 3),
+            "large": (url, {"change_set": str(large), "per_page": 50}, 40),
+            "all": (url, {"per_page": 50}, None),
+        },
+    )
+    assert counted["small"] == counted["large"] == counted["all"], counted
+    body = client.get(url, {"change_set": str(small)}).content.decode()
+    assert f"?change_set={small}" in body and f"?change_set={large}" not in body

@@ -78,6 +78,8 @@ class Resident(ScopedModel):
     """An end user of the SmartPlus app. `family_master` is empty for the apartment's resident
     (the family master) and points to it for family members."""
 
+    audit_exclude = ("account_email_sent_to",)  # delivery state, not a change anyone made
+
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="residents")
     apartment = models.ForeignKey(Apartment, on_delete=models.CASCADE, related_name="residents")
     family_master = models.ForeignKey(
@@ -101,6 +103,9 @@ class Resident(ScopedModel):
     app_registered_at = models.DateTimeField("App registered", null=True, blank=True)
     app_password = models.CharField(max_length=128, blank=True, editable=False)
     credentials_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The address the account email (login and initial password) went to: the worker claims it
+    # before sending, so a job delivered twice sends one email (residents.app_accounts).
+    account_email_sent_to = models.CharField(max_length=254, blank=True, editable=False)
     # Per-account settings that survive an apartment reset.
     free_family_members = models.PositiveSmallIntegerField("Free family member accounts", default=0)
     time_zone = models.CharField("Time Zone", max_length=64, blank=True)

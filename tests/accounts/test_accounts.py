@@ -175,6 +175,38 @@ def test_sub_account_edit_reset_and_delete(client, world, commit):
     assert not User.objects.filter(pk=world.sub_a.pk).exists()
 
 
+def test_account_email_job_delivered_twice_sends_one_set_password_email(client, world, commit):
+    from accounts.tasks import send_account_email
+
+    client.force_login(world.installer_a)
+    commit(client.post, reverse("accounts:subaccount_reset_password", args=[world.sub_a.pk]))
+    send_account_email.delay(world.sub_a.pk)  # the broker redelivers the same job
+    assert len(mail.outbox) == 1
+    # A new reset is a new email, once.
+    commit(client.post, reverse("accounts:subaccount_reset_password", args=[world.sub_a.pk]))
+    send_account_email.delay(world.sub_a.pk)
+    assert len(mail.outbox) == 2
+    _set_password_from_email(mail.outbox[1], "Fresh-Pass-2026")
+
+
+def test_account_email_smtp_failure_leaves_the_email_due_for_the_retry(world, monkeypatch):
+    from accounts import emails, services
+
+    User.objects.filter(pk=world.sub_a.pk).update(account_email_sent_at=None)
+
+    def refuse(**kwargs):
+        raise OSError("SMTP server unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(emails, "account_email_send", refuse)
+        with pytest.raises(OSError):
+            services.account_email_deliver(user_id=world.sub_a.pk)
+    assert User.objects.get(pk=world.sub_a.pk).account_email_sent_at is None
+    assert services.account_email_deliver(user_id=world.sub_a.pk) is True
+    assert services.account_email_deliver(user_id=world.sub_a.pk) is False
+    assert len(mail.outbox) == 1
+
+
 # --- Property managers ---
 
 

@@ -63,3 +63,25 @@ def test_new_resident_account_email_goes_through_worker_and_smtp_in_its_language
     # Exactly one email: nothing else was queued behind it.
     time.sleep(1)
     assert len(smtp_server.messages) == 1
+
+
+def test_account_email_job_delivered_twice_reaches_the_smtp_server_once(smtp_server, celery_worker_real):
+    from residents.tasks import send_resident_account_email
+
+    w = build_world()
+    Resident.objects.filter(pk=w.resident_a.pk).update(email="lily.twice@example.test")
+    Resident.objects.filter(pk=w.member_a.pk).update(email="jim.after@example.test")
+    # The same job twice (a broker redelivery keeps the task id), then another end user's job:
+    # the solo worker runs them in order, so when that email arrives both copies have run.
+    send_resident_account_email.apply_async(args=[w.resident_a.pk], task_id="account-email-lily")
+    send_resident_account_email.apply_async(args=[w.resident_a.pk], task_id="account-email-lily")
+    send_resident_account_email.delay(w.member_a.pk)
+
+    smtp_server.wait_for(2)
+    assert [m.rcpt_tos for m in smtp_server.messages] == [
+        ["lily.twice@example.test"],
+        ["jim.after@example.test"],
+    ]
+    body = email.message_from_bytes(smtp_server.messages[0].content, policy=policy.default).get_content()
+    password = re.search(r"^Password:\s*(\S+)\s*$", body, re.MULTILINE).group(1)
+    assert check_password(password, Resident.objects.get(pk=w.resident_a.pk).app_password)

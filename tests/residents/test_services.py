@@ -321,6 +321,33 @@ def test_apartment_delete_removes_its_end_users_and_keeps_audit_logs(world):
     assert _counters(world.community_a) == (0, 0)
 
 
+def test_apartment_delete_is_one_change_set_with_the_apt_on_top(world):
+    from tests.factories import make_device
+
+    apt = world.apartment_a
+    make_device(world.community_a, "Monitor", building=apt.building, apartment=apt, device_type=2)
+    last = AuditLog.objects.latest("pk").pk
+    services.apartment_delete(actor=world.installer_a, apartment=apt)
+    entries = list(AuditLog.objects.filter(pk__gt=last).order_by("-pk"))
+    assert len({e.change_set for e in entries}) == 1
+    top = entries[0]
+    assert (top.action, top.object_repr, top.installer_id) == ("delete", "APT 101", world.installer_a.pk)
+    assert top.changes == {"residents": [2, 0], "devices": [1, 0], "relays": [1, 0]}
+    assert sorted(e.object_repr for e in entries[1:]) == ["Jim Wang", "Lily Zheng", "Monitor"]
+    assert _counters(world.community_a) == (0, 0)
+
+
+def test_deleting_a_family_master_lists_its_family_members_under_it(world):
+    last = AuditLog.objects.latest("pk").pk
+    assert services.resident_delete(actor=world.installer_a, resident=world.resident_a) == 2
+    entries = list(AuditLog.objects.filter(pk__gt=last).order_by("-pk"))
+    assert [(e.object_id, e.changes) for e in entries] == [
+        (str(world.resident_a.pk), {"residents": [1, 0]}),
+        (str(world.member_a.pk), {}),
+    ]
+    assert len({e.change_set for e in entries}) == 1
+
+
 # --- residents: names, email, language, phones, floors -----------------------------------------
 
 
@@ -634,6 +661,78 @@ def test_editing_a_resident_without_changing_the_email_sends_nothing(
         )
     assert callbacks == []
     assert mailoutbox == []
+
+
+def test_account_email_job_delivered_twice_sends_one_email_and_keeps_the_password(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    from residents.tasks import send_resident_account_email
+
+    with django_capture_on_commit_callbacks(execute=True):
+        apt = _create(world, resident=LILY | {"email": "lily@example.test"})
+    master = _master(apt)
+    password = _password_in(mailoutbox[0])
+    stored = master.app_password
+
+    send_resident_account_email.delay(master.pk)  # the broker redelivers the same job
+    send_resident_account_email.delay(master.pk)
+
+    assert len(mailoutbox) == 1
+    master.refresh_from_db()
+    assert master.app_password == stored and check_password(password, master.app_password)
+
+
+def test_a_changed_email_gets_its_own_account_email_once(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    from residents.tasks import send_resident_account_email
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member = make_family_member(world.apartment_a, first_name="Tom", email="")
+        services.family_member_update(
+            actor=world.installer_a, member=member, fields={"email": "tom@example.test"}
+        )
+    send_resident_account_email.delay(member.pk)
+    assert [m.to for m in mailoutbox] == [["tom@example.test"]]
+
+
+def test_account_email_smtp_failure_leaves_the_email_due_for_the_retry(world, mailoutbox, monkeypatch):
+    from residents import app_accounts
+
+    Resident.objects.filter(pk=world.resident_a.pk).update(email="lily@example.test")
+    stored = Resident.objects.get(pk=world.resident_a.pk).app_password
+
+    def refuse(**kwargs):
+        raise OSError("SMTP server unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(app_accounts, "resident_account_email_send", refuse)
+        with pytest.raises(OSError):
+            app_accounts.app_account_email(resident_id=world.resident_a.pk)
+    resident = Resident.objects.get(pk=world.resident_a.pk)
+    assert resident.app_password == stored and resident.account_email_sent_to == ""
+
+    assert app_accounts.app_account_email(resident_id=world.resident_a.pk) is True
+    assert len(mailoutbox) == 1
+    assert check_password(_password_in(mailoutbox[0]), Resident.objects.get(pk=resident.pk).app_password)
+
+
+def test_reset_then_the_same_address_again_gets_a_new_account_email(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    resident = {"first_name": "Lily", "last_name": "Zheng", "email": "lily@example.test"}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.apartment_update(
+            actor=world.installer_a, apartment=world.apartment_a, fields={}, resident=resident
+        )
+    services.apartment_reset(actor=world.installer_a, apartment=world.apartment_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.apartment_update(
+            actor=world.installer_a, apartment=world.apartment_a, fields={}, resident=resident
+        )
+    assert [m.to for m in mailoutbox] == [["lily@example.test"], ["lily@example.test"]]
+    master = _master(world.apartment_a)
+    assert check_password(_password_in(mailoutbox[1]), master.app_password)
 
 
 # --- counters -----------------------------------------------------------------------------------

@@ -750,7 +750,7 @@ def test_several_errors_in_one_file_are_all_reported_sorted_by_row(world):
 # --- what an import writes ------------------------------------------------------------------------
 
 
-def test_apply_writes_every_kind_with_its_defaults_counters_and_one_audit_entry(
+def test_apply_writes_every_kind_with_its_defaults_counters_and_one_audit_change_set(
     world, django_capture_on_commit_callbacks
 ):
     w = world
@@ -805,10 +805,17 @@ def test_apply_writes_every_kind_with_its_defaults_counters_and_one_audit_entry(
         "Reader": (Place.PUBLIC, None, None, DeviceType.ACCESS_CONTROL, macs[4], ["Relay1"]),
     }
     assert counters(w.community_a) == (before[0] + 1, before[1] + 1, before[2] + 5)
-    assert AuditLog.objects.count() == audit + 1
+    # A "Created" entry per row written (1 building, 1 APT, 1 resident, 5 devices) and the
+    # import's own on top, all one change set.
+    assert AuditLog.objects.count() == audit + 9
     entry = AuditLog.objects.latest("pk")
     assert (entry.installer_id, entry.object_repr) == (w.installer_a.pk, "Template import into Alpha Gardens")
     assert set(entry.changes) == {"buildings", "apartments", "residents", "devices"}
+    rows = AuditLog.objects.filter(change_set=entry.change_set).exclude(pk=entry.pk)
+    assert sorted(e.object_type.model for e in rows) == ["apartment", "building"] + ["device"] * 5 + [
+        "resident"
+    ]
+    assert {(e.action, e.installer_id) for e in rows} == {("create", w.installer_a.pk)}
     assert len(callbacks) == 1  # the account emails, after the commit
 
 
