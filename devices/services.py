@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.views.decorators.debug import sensitive_variables
@@ -33,7 +33,7 @@ from communities.models import Building, Community
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
 from residents.models import Apartment
-from smartplus import audit, crypto, roles
+from smartplus import audit, authz, crypto, roles
 from smartplus.validators import model_field_errors
 
 from .choices import DOOR_PHONES, PLACE_TYPES, AccessMethod, ContactDisplay, DeviceType, Place, RelayKind
@@ -71,13 +71,6 @@ def requires_indoor_monitor(community: Community) -> bool:
     """Basic: an indoor monitor in every apartment. The guide hides the Add APT dialog's device
     selection when the community has Home Automation, whose panels take the monitor's place."""
     return community.feature_plan in INDOOR_MONITOR_PLANS and not community.home_automation
-
-
-def _require(actor, model, action: str, community: Community) -> None:
-    if not roles.allows(actor, model, action):
-        raise PermissionDenied
-    if not Community.objects.for_actor(actor).filter(pk=community.pk).exists():
-        raise PermissionDenied
 
 
 def _lock_community(community_id: int) -> Community:
@@ -339,8 +332,9 @@ def _placed(community: Community, building, apartment) -> tuple[str, Building | 
     if apartment is not None:
         building = apartment.building
     for where in (building, apartment):
+        # The community is the actor's: a place outside it is not one of the actor's rows.
         if where is not None and where.community_id != community.pk:
-            raise PermissionDenied
+            raise authz.NotFound
     if apartment is not None:
         return Place.APARTMENT, building, apartment
     return (Place.BUILDING if building is not None else Place.PUBLIC), building, None
@@ -360,7 +354,9 @@ def device_create(
     buildings: list[Building] | None = None,
 ) -> Device:
     """Add Device to the public area (no building), a building, or an apartment."""
-    _require(actor, Device, roles.ADD, community)
+    authz.authorize(actor, roles.ADD, Device, parent=community)
+    if buildings:
+        authz.get_many_for_actor(Building, actor, [b.pk for b in buildings])
     community = _lock_community(community.pk)
     if apartment is not None:
         apartment = (
@@ -394,8 +390,9 @@ def device_update(
     buildings: list[Building] | None = None,
 ) -> Device:
     """Edit a device; its place stays. A new MAC is bound and the old one goes back unbound."""
-    if not Device.objects.for_actor(actor, roles.CHANGE).filter(pk=device.pk).exists():
-        raise PermissionDenied
+    authz.authorize(actor, roles.CHANGE, device)
+    if buildings:
+        authz.get_many_for_actor(Building, actor, [b.pk for b in buildings])
     community = _lock_community(device.community_id)
     current = (
         Device.objects.select_for_update(of=("self",))
@@ -453,8 +450,7 @@ def _last_indoor_monitor(community: Community, device: Device) -> str:
 @transaction.atomic
 def device_delete(*, actor, device: Device) -> None:
     """Delete a device and unbind its MAC (the MAC stays in the library)."""
-    if not Device.objects.for_actor(actor, roles.DELETE).filter(pk=device.pk).exists():
-        raise PermissionDenied
+    authz.authorize(actor, roles.DELETE, device)
     community = _lock_community(device.community_id)
     current = (
         Device.objects.select_for_update(of=("self",))
@@ -533,7 +529,9 @@ def camera_create(
     password: str,
     linked_devices: list[Device] = (),
 ) -> ThirdPartyCamera:
-    _require(actor, ThirdPartyCamera, roles.ADD, community)
+    authz.authorize(actor, roles.ADD, ThirdPartyCamera, parent=community)
+    if linked_devices:
+        authz.get_many_for_actor(Device, actor, [d.pk for d in linked_devices])
     place, building, apartment = _placed(community, building, apartment)
     camera = ThirdPartyCamera(
         community=community,
@@ -567,8 +565,9 @@ def camera_update(
     linked_devices: list[Device] = (),
 ) -> ThirdPartyCamera:
     """Edit a camera; an empty or missing password keeps the stored one."""
-    if not ThirdPartyCamera.objects.for_actor(actor, roles.CHANGE).filter(pk=camera.pk).exists():
-        raise PermissionDenied
+    authz.authorize(actor, roles.CHANGE, camera)
+    if linked_devices:
+        authz.get_many_for_actor(Device, actor, [d.pk for d in linked_devices])
     current = ThirdPartyCamera.objects.select_for_update().filter(pk=camera.pk).first()
     if current is None:
         raise ValidationError(GONE)
@@ -589,8 +588,7 @@ def camera_update(
 
 @transaction.atomic
 def camera_delete(*, actor, camera: ThirdPartyCamera) -> None:
-    if not ThirdPartyCamera.objects.for_actor(actor, roles.DELETE).filter(pk=camera.pk).exists():
-        raise PermissionDenied
+    authz.authorize(actor, roles.DELETE, camera)
     camera.delete()
 
 

@@ -24,7 +24,6 @@ def _portal(request) -> dict:
 
     from communities.selectors import SWITCHER_LIMIT, community_switcher
 
-    role = roles.role_of(actor)
     communities = (
         community_switcher(actor=actor) if roles.allows(actor, "communities.community", "view") else []
     )
@@ -36,13 +35,7 @@ def _portal(request) -> dict:
         "actor": actor,
         "real_user": request.real_user,
         "acting": request.real_user.pk != actor.pk,
-        "role_label": {
-            roles.INSTALLER: "Project Manager",
-            roles.SUB_INSTALLER: "Project Manager",
-            roles.PROPERTY_MANAGER: "Property Manager",
-            roles.DISTRIBUTOR: "Distributor",
-            roles.SUPER_MANAGER: "Super Manager",
-        }.get(role, ""),
+        "role_label": roles.role_label(actor),
         "switcher_communities": switcher,
         "switcher_more": len(communities) > SWITCHER_LIMIT,
         "nav": {
@@ -51,7 +44,7 @@ def _portal(request) -> dict:
             "audit_log": roles.allows(actor, "smartplus.auditlog", "view"),
             "billing_information": roles.allows(actor, "accounts.billinginformation", "change"),
             "customer_service": roles.allows(actor, "accounts.customerservice", "change"),
-            "account_setting": role == roles.INSTALLER
+            "account_setting": roles.allows(actor, "accounts.accountaccess", "change")
             and actor.account_access_enabled
             and request.real_user.pk == actor.pk,
             "change_password": request.real_user.pk == actor.pk,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 
-from accounts.choices import Role
+from smartplus import roles
 from smartplus.filters import AuditLogFilterSet
 from smartplus.models import AuditLog
 from smartplus.tables import AuditLogTable
@@ -16,9 +16,7 @@ from . import generic
 def home(request):
     if not request.user.is_authenticated:
         return redirect_to_login("/")
-    if request.actor.role == Role.DISTRIBUTOR and not request.actor.is_superuser:
-        return redirect("accounts:installer_list")
-    return redirect("communities:dashboard")
+    return redirect(roles.home_page(request.actor))
 
 
 class AuditLogListView(generic.ObjectListView):
