@@ -32,6 +32,7 @@ from communities.models import Community
 from residents import services
 from residents.choices import CallMode, CallType, CredentialKind
 from residents.models import AccessCredential, Alarm, Apartment, CallHistory, DoorLog, Message, Resident
+from smartplus import authz, roles
 from smartplus.models import AuditAction, AuditLog
 from tests.factories import CommunityFactory, make_apartment, make_building, make_family_member
 
@@ -71,6 +72,11 @@ def _create(world, *, apartment: dict | None = None, resident: dict | None = Non
         apartment={"number": "202", **(apartment or {})},
         resident=resident,
     )
+
+
+def may_delete(actor, community: Community) -> bool:
+    """The page's question: may the actor delete end users of the community (authz predicate)."""
+    return authz.can(actor, roles.DELETE, Resident, parent=community)
 
 
 def _master(apartment: Apartment) -> Resident | None:
@@ -1092,7 +1098,7 @@ def test_property_manager_may_not_delete_apartments(world):
 def test_property_manager_deletes_end_users_only_with_the_permission(world, who):
     resident = getattr(world, who)
     assert world.assignment_a.delete_account_permission is False
-    assert not services.may_delete_end_users(world.pm_a, world.community_a.pk)
+    assert not may_delete(world.pm_a, world.community_a)
     with pytest.raises(PermissionDenied):
         services.resident_delete(actor=world.pm_a, resident=resident)
     assert Resident.objects.filter(pk=resident.pk).exists()
@@ -1100,7 +1106,7 @@ def test_property_manager_deletes_end_users_only_with_the_permission(world, who)
 
     world.assignment_a.delete_account_permission = True
     world.assignment_a.save()
-    assert services.may_delete_end_users(world.pm_a, world.community_a.pk)
+    assert may_delete(world.pm_a, world.community_a)
     services.resident_delete(actor=world.pm_a, resident=resident)
     assert not Resident.objects.filter(pk=resident.pk).exists()
     _assert_counters_match(world.community_a)
@@ -1109,15 +1115,15 @@ def test_property_manager_deletes_end_users_only_with_the_permission(world, who)
 def test_delete_permission_is_per_assignment(world):
     world.assignment_a.delete_account_permission = True
     world.assignment_a.save()
-    assert services.may_delete_end_users(world.pm_a, world.community_a.pk)
-    assert not services.may_delete_end_users(world.pm_a, world.community_a2.pk)
-    assert not services.may_delete_end_users(world.pm_nothing, world.community_a.pk)
+    assert may_delete(world.pm_a, world.community_a)
+    assert not may_delete(world.pm_a, world.community_a2)
+    assert not may_delete(world.pm_nothing, world.community_a)
 
 
 @pytest.mark.parametrize("who", ["installer_a", "sub_a"])
 def test_installers_may_delete_end_users(world, who):
     actor = getattr(world, who)
-    assert services.may_delete_end_users(actor, world.community_a.pk)
+    assert may_delete(actor, world.community_a)
     assert services.resident_delete(actor=actor, resident=world.resident_a) == 2  # with Jim
     assert _counters(world.community_a) == (1, 0)
 
@@ -1305,10 +1311,10 @@ def test_a_landline_is_refused_as_mobile_number_and_accepted_as_landline(world):
     assert member.landline1 == "2012345678"
 
 
-def test_may_delete_end_users_is_false_in_another_tenants_community(world):
-    assert services.may_delete_end_users(world.installer_a, world.community_a.pk)
-    assert not services.may_delete_end_users(world.installer_b, world.community_a.pk)
-    assert not services.may_delete_end_users(world.sub_a, world.community_b.pk)
+def test_may_delete_is_false_in_another_tenants_community(world):
+    assert may_delete(world.installer_a, world.community_a)
+    assert not may_delete(world.installer_b, world.community_a)
+    assert not may_delete(world.sub_a, world.community_b)
 
 
 def test_recount_command_repairs_drifted_counters(world):
