@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.views.decorators.debug import sensitive_variables
@@ -327,14 +327,25 @@ def save_prepared(prepared: PreparedDevice, *, created: bool) -> Device:
     return device
 
 
+def _authorize_place(actor, model, community: Community, building, apartment, buildings=()) -> None:
+    """A create under `community`, at a building or apartment and serving `buildings`: each one
+    the actor's (another tenant's is not found)."""
+    authz.authorize(actor, roles.ADD, model, parent=community)
+    for where in (building, apartment):
+        if where is not None:
+            authz.authorize(actor, roles.VIEW, where)
+    if buildings:
+        authz.get_many_for_actor(Building, actor, [b.pk for b in buildings])
+
+
 def _placed(community: Community, building, apartment) -> tuple[str, Building | None, Apartment | None]:
-    """The place, building and apartment of a new device or camera, all of the community's."""
+    """The place, building and apartment of a new device or camera, all of the community's
+    (the caller authorized them: `_authorize_place`)."""
     if apartment is not None:
         building = apartment.building
     for where in (building, apartment):
-        # The community is the actor's: a place outside it is not one of the actor's rows.
         if where is not None and where.community_id != community.pk:
-            raise authz.NotFound
+            raise PermissionDenied
     if apartment is not None:
         return Place.APARTMENT, building, apartment
     return (Place.BUILDING if building is not None else Place.PUBLIC), building, None
@@ -354,9 +365,7 @@ def device_create(
     buildings: list[Building] | None = None,
 ) -> Device:
     """Add Device to the public area (no building), a building, or an apartment."""
-    authz.authorize(actor, roles.ADD, Device, parent=community)
-    if buildings:
-        authz.get_many_for_actor(Building, actor, [b.pk for b in buildings])
+    _authorize_place(actor, Device, community, building, apartment, buildings)
     community = _lock_community(community.pk)
     if apartment is not None:
         apartment = (
@@ -529,7 +538,7 @@ def camera_create(
     password: str,
     linked_devices: list[Device] = (),
 ) -> ThirdPartyCamera:
-    authz.authorize(actor, roles.ADD, ThirdPartyCamera, parent=community)
+    _authorize_place(actor, ThirdPartyCamera, community, building, apartment)
     if linked_devices:
         authz.get_many_for_actor(Device, actor, [d.pk for d in linked_devices])
     place, building, apartment = _placed(community, building, apartment)
