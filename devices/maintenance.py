@@ -2,7 +2,8 @@
 commands, One-Time AutoP, Reboot, Reset, Remote Control, and the LAN nudge behind them.
 
 Every operation is a queued `DeviceCommand` the device collects on its next heartbeat; the nudge
-only makes that heartbeat come sooner where the portal may reach the device's LAN.
+only makes that heartbeat come sooner where the portal may reach the device's LAN. Each
+operation adds a command (DeviceCommand ADD) and changes the device, which must be the actor's.
 """
 
 from __future__ import annotations
@@ -67,7 +68,6 @@ def device_settings_update(*, actor, device: Device, transport: int, autop_comma
 @transaction.atomic
 def device_one_time_autop(*, actor, device: Device, commands: str) -> DeviceCommand:
     """One-Time AutoP: served once in the device's AutoP file, then gone."""
-    # Remote maintenance queues a command (its ADD) and changes the device (one of the actor's).
     authz.require_role(actor, roles.ADD, DeviceCommand)
     authz.authorize(actor, roles.CHANGE, device)
     try:
@@ -81,7 +81,6 @@ def device_one_time_autop(*, actor, device: Device, commands: str) -> DeviceComm
 
 @transaction.atomic
 def device_reboot(*, actor, device: Device) -> DeviceCommand:
-    # Remote maintenance queues a command (its ADD) and changes the device (one of the actor's).
     authz.require_role(actor, roles.ADD, DeviceCommand)
     authz.authorize(actor, roles.CHANGE, device)
     return _queue(actor=actor, device=device, kind=CommandKind.REBOOT)
@@ -90,7 +89,6 @@ def device_reboot(*, actor, device: Device) -> DeviceCommand:
 @transaction.atomic
 def device_reset(*, actor, device: Device) -> DeviceCommand:
     """Factory reset: the device forgets its settings and its secret, then registers again."""
-    # Remote maintenance queues a command (its ADD) and changes the device (one of the actor's).
     authz.require_role(actor, roles.ADD, DeviceCommand)
     authz.authorize(actor, roles.CHANGE, device)
     return _queue(actor=actor, device=device, kind=CommandKind.RESET)
@@ -131,7 +129,6 @@ def remote_control_refusal(device: Device) -> str:
 
 def remote_control_token(*, actor, user, device: Device) -> str:
     """A time-limited token for the relay, bound to the device and to the user who asked."""
-    # Remote maintenance queues a command (its ADD) and changes the device (one of the actor's).
     authz.require_role(actor, roles.ADD, DeviceCommand)
     authz.authorize(actor, roles.CHANGE, device)
     reason = remote_control_refusal(device)
