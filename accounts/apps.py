@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import impersonation, signals  # noqa: F401  (signals; the impersonation predicate)

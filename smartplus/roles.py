@@ -112,6 +112,8 @@ DEFAULT_HOME_PAGE = "communities:dashboard"
 # Roles whose rights in a community come from an assignment to it: the assignment's flags
 # (Delete Account Permission, Log Access Control) are predicates on what they may do there.
 ASSIGNED_ROLES = frozenset({PROPERTY_MANAGER})
+# Accounts a distributor may act as (a superuser never: its role is the super manager's).
+IMPERSONABLE_ROLES = frozenset({INSTALLER})
 
 
 def label_of(model: type[Model] | str) -> str:

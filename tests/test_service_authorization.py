@@ -561,6 +561,24 @@ def test_basic_plan_adds_an_apt_only_with_the_right_to_add_devices():
     assert test(w.sub_a, w.building_a) is True
 
 
+@pytest.mark.django_db
+def test_acting_as_an_installer_needs_its_grant_through_can_and_may_act_as():
+    from accounts.impersonation import may_act_as
+    from accounts.models import Installer
+    from smartplus import authz
+
+    w = build_world()
+    assert not authz.can(w.distributor_a, "impersonate", w.installer_a, model=Installer)
+    assert not may_act_as(w.distributor_a, w.installer_a)
+    User.objects.filter(pk=w.installer_a.pk).update(permission_granted=True)
+    w.installer_a.refresh_from_db()
+    assert authz.can(w.distributor_a, "impersonate", w.installer_a, model=Installer)
+    assert may_act_as(w.distributor_a, w.installer_a)
+    assert not authz.can(w.distributor_other, "impersonate", w.installer_a, model=Installer)
+    assert not may_act_as(w.distributor_other, w.installer_a)
+    assert not may_act_as(w.superuser, w.installer_a)
+
+
 # --- ScopedModelForm fails closed -----------------------------------------------------------------
 
 
