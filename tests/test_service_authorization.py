@@ -579,6 +579,22 @@ def test_acting_as_an_installer_needs_its_grant_through_can_and_may_act_as():
     assert not may_act_as(w.superuser, w.installer_a)
 
 
+@pytest.mark.django_db
+def test_the_log_in_as_button_asks_the_same_rule(client):
+    from django.urls import reverse
+
+    w = build_world()
+    client.force_login(w.distributor_a)
+    page = client.get(reverse("accounts:installer_list")).content.decode()
+    assert 'data-testid="login-as-inst_a"' not in page
+    User.objects.filter(pk=w.installer_a.pk).update(permission_granted=True)
+    page = client.get(reverse("accounts:installer_list")).content.decode()
+    assert 'data-testid="login-as-inst_a"' in page
+    User.objects.filter(pk=w.installer_a.pk).update(is_active=False)  # a deactivated account: no button
+    page = client.get(reverse("accounts:installer_list")).content.decode()
+    assert 'data-testid="login-as-inst_a"' not in page
+
+
 # --- ScopedModelForm fails closed -----------------------------------------------------------------
 
 
