@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from smartplus import roles, scoping
 
-        from . import signals  # noqa: F401
+        from . import impersonation, signals  # noqa: F401  (signals; the impersonation predicate)
         from .models import PropertyManagerAssignment
 
         # A property manager sees the communities the installer assigned to it.

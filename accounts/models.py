@@ -7,7 +7,7 @@ from django.db import models
 from django_countries.fields import CountryField
 
 from smartplus.models import AuditedModel, ScopedModel, TimeStampedModel
-from smartplus.scoping import ScopedManager, ScopedQuerySet
+from smartplus.scoping import ScopedManager, ScopedQuerySet, member_installer_id
 from smartplus.timezones import time_zone_choices
 from smartplus.validators import phone_validator, post_code_validator
 
@@ -83,16 +83,8 @@ class User(AbstractUser, AuditedModel):
         full = self.get_full_name()
         return full or self.username
 
-    @property
-    def tenant_id(self) -> int | None:
-        if self.role == Role.INSTALLER:
-            return self.pk
-        if self.role in (Role.SUB_INSTALLER, Role.PROPERTY_MANAGER):
-            return self.installer_id
-        return None
-
     def audit_installer_id(self) -> int | None:
-        return self.tenant_id
+        return member_installer_id(self)
 
 
 # --- Role views of the user table: each one a scoped, audited list of its own ---

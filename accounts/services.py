@@ -12,7 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from smartplus import roles
+from smartplus import authz, roles
+from smartplus.scoping import tenant_installer_id
 
 from .choices import Role
 from .models import (
@@ -26,13 +27,9 @@ from .models import (
 )
 
 
-def _require(actor, model, action: str) -> None:
-    if not roles.allows(actor, model, action):
-        raise PermissionDenied
-
-
-def _tenant_id(actor) -> int:
-    tenant = actor.tenant_id
+def _own_tenant_id(actor) -> int:
+    """The installer whose whole tenant the actor works on: where its new accounts go."""
+    tenant = tenant_installer_id(actor)
     if tenant is None:
         raise PermissionDenied
     return tenant
@@ -121,14 +118,14 @@ _ACCOUNT_MODELS = {
 def subaccount_create(
     *, actor, username: str, email: str = "", phone: str = ""
 ) -> tuple[SubAccount, str | None]:
-    _require(actor, SubAccount, roles.ADD)
+    authz.require_role(actor, roles.ADD, SubAccount)  # into the actor's own tenant
     sub = _new_account(
         SubAccount,
         role=Role.SUB_INSTALLER,
         username=username,
         email=email,
         phone=phone,
-        installer_id=_tenant_id(actor),
+        installer_id=_own_tenant_id(actor),
         time_zone=actor.time_zone,
     )
     return sub, _issue_credentials(sub)
@@ -138,7 +135,7 @@ def subaccount_create(
 def subaccount_update(
     *, actor, subaccount: SubAccount, username: str, email: str = "", phone: str = ""
 ) -> SubAccount:
-    _require(actor, SubAccount, roles.CHANGE)
+    authz.authorize(actor, roles.CHANGE, subaccount, model=SubAccount)
     _check_unique(username=username, email=email, exclude_pk=subaccount.pk)
     subaccount.username, subaccount.email, subaccount.phone = username, email, phone
     subaccount.full_clean(exclude=["password"])
@@ -151,7 +148,7 @@ def user_delete(*, actor, user: User) -> None:
     model = _ACCOUNT_MODELS.get(user.role)
     if model is None or model is Installer:
         raise PermissionDenied
-    _require(actor, model, roles.DELETE)
+    authz.authorize(actor, roles.DELETE, user, model=model)
     user.delete()
 
 
@@ -159,7 +156,7 @@ def user_reset_password(*, actor, user: User) -> str | None:
     model = _ACCOUNT_MODELS.get(user.role)
     if model is None:
         raise PermissionDenied
-    _require(actor, model, "reset_password")
+    authz.authorize(actor, "reset_password", user, model=model)
     with transaction.atomic():
         return _issue_credentials(user)
 
@@ -171,7 +168,7 @@ def user_reset_password(*, actor, user: User) -> str | None:
 def property_manager_create(
     *, actor, first_name: str, last_name: str, email: str, language: str, monthly_password_reminder: bool
 ) -> PropertyManager:
-    _require(actor, PropertyManager, roles.ADD)
+    authz.require_role(actor, roles.ADD, PropertyManager)  # into the actor's own tenant
     pm = _new_account(
         PropertyManager,
         role=Role.PROPERTY_MANAGER,
@@ -181,7 +178,7 @@ def property_manager_create(
         last_name=last_name,
         language=language,
         monthly_password_reminder=monthly_password_reminder,
-        installer_id=_tenant_id(actor),
+        installer_id=_own_tenant_id(actor),
         time_zone=actor.time_zone,
     )
     _issue_credentials(pm)
@@ -198,7 +195,7 @@ def property_manager_update(
     language: str,
     monthly_password_reminder: bool,
 ) -> PropertyManager:
-    _require(actor, PropertyManager, roles.CHANGE)
+    authz.authorize(actor, roles.CHANGE, property_manager, model=PropertyManager)
     pm = property_manager
     pm.first_name, pm.last_name, pm.language = first_name, last_name, language
     pm.monthly_password_reminder = monthly_password_reminder
@@ -211,13 +208,12 @@ def property_manager_update(
 def pm_assignments_set(*, actor, community, rows: list[dict]) -> list[PropertyManagerAssignment]:
     """Replace the community's property managers with `rows` (property_manager + permission flags).
 
-    The caller's form already limited the choices to the actor's PMs; this re-checks every one.
+    The caller's form already limited the choices to the actor's PMs; this re-checks every one
+    (another tenant's property manager is not found).
     """
-    _require(actor, PropertyManagerAssignment, roles.CHANGE)
-    allowed = set(PropertyManager.objects.for_actor(actor).values_list("pk", flat=True))
+    authz.authorize(actor, roles.CHANGE, PropertyManagerAssignment, parent=community)
     chosen = {row["property_manager"].pk: row for row in rows}
-    if set(chosen) - allowed:
-        raise ValidationError("Choose property managers of your own account.")
+    authz.get_many_for_actor(PropertyManager, actor, chosen)
     existing = {a.property_manager_id: a for a in community.pm_assignments.all()}
     for pm_id, assignment in existing.items():
         if pm_id not in chosen:
@@ -237,7 +233,7 @@ def pm_assignments_set(*, actor, community, rows: list[dict]) -> list[PropertyMa
 
 def pm_app_password_reset(*, actor, assignment: PropertyManagerAssignment) -> None:
     """Send the property manager a new SmartPlus App password link (the app uses the same login)."""
-    _require(actor, PropertyManagerAssignment, "reset_app_password")
+    authz.authorize(actor, "reset_app_password", assignment)
     if not assignment.app_enabled:
         raise ValidationError("Enable App for this property manager first.")
     with transaction.atomic():
@@ -267,9 +263,8 @@ def installer_create(
     phone: str = "",
     account_access_enabled: bool = False,
 ) -> Installer:
-    _require(actor, Installer, roles.ADD)
-    if actor.role != Role.DISTRIBUTOR:
-        raise PermissionDenied
+    # No tenant object is given: the installer goes under the actor (roles.py: distributors).
+    authz.require_role(actor, roles.ADD, Installer)
     inst = _new_account(
         Installer,
         role=Role.INSTALLER,
@@ -297,7 +292,7 @@ def installer_update(
     phone: str = "",
     account_access_enabled: bool = False,
 ) -> Installer:
-    _require(actor, Installer, roles.CHANGE)
+    authz.authorize(actor, roles.CHANGE, installer, model=Installer)
     _check_unique(email=email, exclude_pk=installer.pk)
     installer.email, installer.first_name, installer.last_name = email, first_name, last_name
     installer.phone = phone
@@ -318,7 +313,8 @@ def _not_while_acting(request_user, actor) -> None:
 
 def account_access_set(*, real_user, actor, granted: bool) -> User:
     _not_while_acting(real_user, actor)
-    _require(actor, "accounts.accountaccess", roles.CHANGE)
+    # The actor's own account: no tenant object is given.
+    authz.require_role(actor, roles.CHANGE, "accounts.accountaccess")
     if not actor.account_access_enabled:
         raise PermissionDenied
     actor.permission_granted = granted
@@ -349,8 +345,9 @@ def user_password_change(*, real_user, actor, new_password: str) -> User:
 
 
 def _installer_owned_save(model, *, actor, action_model, **fields):
-    _require(actor, action_model, roles.CHANGE)
-    installer_id = _tenant_id(actor)
+    # The actor's own tenant's row: no tenant object is given.
+    authz.require_role(actor, roles.CHANGE, action_model)
+    installer_id = _own_tenant_id(actor)
     obj = model.objects.filter(installer_id=installer_id).first() or model(installer_id=installer_id)
     for name, value in fields.items():
         setattr(obj, name, value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import PropertyManager
+from smartplus import roles
 from smartplus.forms import PortalForm, ScopedModelForm
 
 from .models import Building, Community
@@ -33,7 +34,7 @@ class CommunityForm(ScopedModelForm):
         installer = self.instance.installer if editing else actor
         if not editing and actor is not None:
             self.fields["time_zone"].initial = actor.time_zone
-        if editing and not actor.is_superuser:
+        if editing and not roles.allows(actor, Community, "change_locked_settings"):
             for name in ("feature_plan", "access_control_permission"):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "Cannot be changed once set."

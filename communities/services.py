@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 
-from smartplus import audit, deletion, roles
-from smartplus.authz import get_for_actor
+from smartplus import audit, authz, deletion, roles
+from smartplus.scoping import tenant_installer_id
 from smartplus.validators import model_field_errors
 
 from .models import Building, Community
@@ -49,7 +49,7 @@ def community_calls_allowed(*, installer) -> bool:
 
 def _validate(*, actor, community: Community, before: dict | None) -> None:
     errors: dict[str, str] = {}
-    if before is not None and not actor.is_superuser:
+    if before is not None and not roles.allows(actor, Community, "change_locked_settings"):
         for field in IMMUTABLE_ONCE_SET:
             if getattr(community, field) != before[field]:
                 label = Community._meta.get_field(field).verbose_name
@@ -84,9 +84,12 @@ def _validate(*, actor, community: Community, before: dict | None) -> None:
 
 @transaction.atomic
 def community_create(*, actor, **fields) -> Community:
-    if not roles.allows(actor, Community, roles.ADD) or actor.tenant_id is None:
+    # No tenant object is given: the community goes into the actor's own tenant.
+    authz.require_role(actor, roles.ADD, Community)
+    installer_id = tenant_installer_id(actor)
+    if installer_id is None:
         raise PermissionDenied
-    community = Community(installer_id=actor.tenant_id, **fields)
+    community = Community(installer_id=installer_id, **fields)
     _validate(actor=actor, community=community, before=None)
     community.save()
     return community
@@ -94,10 +97,8 @@ def community_create(*, actor, **fields) -> Community:
 
 @transaction.atomic
 def community_update(*, actor, community: Community, **fields) -> Community:
-    if not roles.allows(actor, Community, roles.CHANGE):
-        raise PermissionDenied
     # Lock the row so two concurrent edits cannot both pass the immutability checks.
-    current = Community.objects.select_for_update().get(pk=community.pk)
+    current = authz.get_for_actor(Community, actor, community.pk, roles.CHANGE, lock=True)
     before = {name: getattr(current, name) for name in SETTINGS_FIELDS}
     for name, value in fields.items():
         if name not in SETTINGS_FIELDS:
@@ -114,7 +115,7 @@ def community_delete(*, actor, community: Community) -> dict[str, int]:
     10,000 apartments), as one audit change set: an entry per deleted row, the community's own
     entry on top with the counts. Devices go, their MACs stay in the MAC library, unbound.
     Returns {what: rows deleted}."""
-    current = get_for_actor(Community, actor, community.pk, roles.DELETE, lock=True)
+    current = authz.get_for_actor(Community, actor, community.pk, roles.DELETE, lock=True)
     with audit.change_set():
         return deletion.delete_cascade(Community.objects.filter(pk=current.pk))
 
@@ -174,10 +175,7 @@ def _building_errors(building: Building) -> dict:
 
 @transaction.atomic
 def building_create(*, actor, community: Community, name: str) -> Building:
-    if not roles.allows(actor, Building, roles.ADD):
-        raise PermissionDenied
-    if not Community.objects.for_actor(actor).filter(pk=community.pk).exists():
-        raise PermissionDenied
+    authz.authorize(actor, roles.ADD, Building, parent=community)
     building = Building(community=community, name=name)
     errors = _building_errors(building)
     if errors:
@@ -188,9 +186,7 @@ def building_create(*, actor, community: Community, name: str) -> Building:
 
 @transaction.atomic
 def building_rename(*, actor, building: Building, name: str) -> Building:
-    if not Building.objects.for_actor(actor, roles.CHANGE).filter(pk=building.pk).exists():
-        raise PermissionDenied
-    current = Building.objects.select_for_update().get(pk=building.pk)
+    current = authz.get_for_actor(Building, actor, building.pk, roles.CHANGE, lock=True)
     current.name = name
     errors = _building_errors(current)
     if errors:
@@ -235,9 +231,7 @@ def building_deletion_summary(*, building: Building) -> list[str]:
 
 @transaction.atomic
 def building_delete(*, actor, building: Building) -> None:
-    if not Building.objects.for_actor(actor, roles.DELETE).filter(pk=building.pk).exists():
-        raise PermissionDenied
-    current = Building.objects.select_for_update().get(pk=building.pk)
+    current = authz.get_for_actor(Building, actor, building.pk, roles.DELETE, lock=True)
     contents = building_contents(building=current)
     if contents:
         raise ValidationError(_still_holds(current, contents))

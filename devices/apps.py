@@ -13,3 +13,5 @@ class DevicesConfig(AppConfig):
         maclib_services.register_owner_label(
             lambda device: "Public Device" if device.place == Place.PUBLIC else device.location
         )
+
+        from . import permissions  # noqa: F401  (registers the authz predicates)

@@ -2,7 +2,8 @@
 commands, One-Time AutoP, Reboot, Reset, Remote Control, and the LAN nudge behind them.
 
 Every operation is a queued `DeviceCommand` the device collects on its next heartbeat; the nudge
-only makes that heartbeat come sooner where the portal may reach the device's LAN.
+only makes that heartbeat come sooner where the portal may reach the device's LAN. Each
+operation adds a command (DeviceCommand ADD) and changes the device, which must be the actor's.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from functools import partial
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from smartplus import roles
+from smartplus import authz, roles
 
 from . import autop, lan
 from .choices import CommandKind, CommandStatus, DeviceStatus
@@ -24,11 +25,6 @@ from .models import Device, DeviceCommand
 log = logging.getLogger(__name__)
 REMOTE_SALT = "smartplus.devices.remote-control"
 RECENT_COMMANDS = 20
-
-
-def _require(actor, device: Device) -> None:
-    if not roles.allows(actor, DeviceCommand, roles.ADD) or not roles.allows(actor, Device, roles.CHANGE):
-        raise PermissionDenied("Remote maintenance is the installer's.")
 
 
 def _queue(*, actor, device: Device, kind: str, payload: dict | None = None) -> DeviceCommand:
@@ -55,7 +51,9 @@ def _queue(*, actor, device: Device, kind: str, payload: dict | None = None) -> 
 @transaction.atomic
 def device_settings_update(*, actor, device: Device, transport: int, autop_commands: str) -> Device:
     """Submit of the Settings dialog: keep the settings and have the device pull its AutoP file."""
-    _require(actor, device)
+    # Remote maintenance queues a command (its ADD) and changes the device (one of the actor's).
+    authz.require_role(actor, roles.ADD, DeviceCommand)
+    authz.authorize(actor, roles.CHANGE, device)
     try:
         commands = autop.normalise(autop_commands)
     except ValidationError as exc:
@@ -70,7 +68,8 @@ def device_settings_update(*, actor, device: Device, transport: int, autop_comma
 @transaction.atomic
 def device_one_time_autop(*, actor, device: Device, commands: str) -> DeviceCommand:
     """One-Time AutoP: served once in the device's AutoP file, then gone."""
-    _require(actor, device)
+    authz.require_role(actor, roles.ADD, DeviceCommand)
+    authz.authorize(actor, roles.CHANGE, device)
     try:
         lines = autop.normalise(commands)
     except ValidationError as exc:
@@ -82,19 +81,22 @@ def device_one_time_autop(*, actor, device: Device, commands: str) -> DeviceComm
 
 @transaction.atomic
 def device_reboot(*, actor, device: Device) -> DeviceCommand:
-    _require(actor, device)
+    authz.require_role(actor, roles.ADD, DeviceCommand)
+    authz.authorize(actor, roles.CHANGE, device)
     return _queue(actor=actor, device=device, kind=CommandKind.REBOOT)
 
 
 @transaction.atomic
 def device_reset(*, actor, device: Device) -> DeviceCommand:
     """Factory reset: the device forgets its settings and its secret, then registers again."""
-    _require(actor, device)
+    authz.require_role(actor, roles.ADD, DeviceCommand)
+    authz.authorize(actor, roles.CHANGE, device)
     return _queue(actor=actor, device=device, kind=CommandKind.RESET)
 
 
 def recent_commands(*, actor, device: Device):
     """The device page's Remote Maintenance list: its latest operations and their state."""
+    authz.authorize(actor, roles.VIEW, device)
     return (
         DeviceCommand.objects.for_actor(actor)
         .filter(device=device)
@@ -127,7 +129,8 @@ def remote_control_refusal(device: Device) -> str:
 
 def remote_control_token(*, actor, user, device: Device) -> str:
     """A time-limited token for the relay, bound to the device and to the user who asked."""
-    _require(actor, device)
+    authz.require_role(actor, roles.ADD, DeviceCommand)
+    authz.authorize(actor, roles.CHANGE, device)
     reason = remote_control_refusal(device)
     if reason:
         raise ValidationError(reason)

@@ -33,7 +33,7 @@ from communities.models import Building, Community
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
 from residents.models import Apartment
-from smartplus import audit, crypto, roles
+from smartplus import audit, authz, crypto, roles
 from smartplus.validators import model_field_errors
 
 from .choices import DOOR_PHONES, PLACE_TYPES, AccessMethod, ContactDisplay, DeviceType, Place, RelayKind
@@ -71,13 +71,6 @@ def requires_indoor_monitor(community: Community) -> bool:
     """Basic: an indoor monitor in every apartment. The guide hides the Add APT dialog's device
     selection when the community has Home Automation, whose panels take the monitor's place."""
     return community.feature_plan in INDOOR_MONITOR_PLANS and not community.home_automation
-
-
-def _require(actor, model, action: str, community: Community) -> None:
-    if not roles.allows(actor, model, action):
-        raise PermissionDenied
-    if not Community.objects.for_actor(actor).filter(pk=community.pk).exists():
-        raise PermissionDenied
 
 
 def _lock_community(community_id: int) -> Community:
@@ -334,8 +327,20 @@ def save_prepared(prepared: PreparedDevice, *, created: bool) -> Device:
     return device
 
 
+def _authorize_place(actor, model, community: Community, building, apartment, buildings=()) -> None:
+    """A create under `community`, at a building or apartment and serving `buildings`: each one
+    the actor's (another tenant's is not found)."""
+    authz.authorize(actor, roles.ADD, model, parent=community)
+    for where in (building, apartment):
+        if where is not None:
+            authz.authorize(actor, roles.VIEW, where)
+    if buildings:
+        authz.get_many_for_actor(Building, actor, [b.pk for b in buildings])
+
+
 def _placed(community: Community, building, apartment) -> tuple[str, Building | None, Apartment | None]:
-    """The place, building and apartment of a new device or camera, all of the community's."""
+    """The place, building and apartment of a new device or camera, all of the community's
+    (the caller authorized them: `_authorize_place`)."""
     if apartment is not None:
         building = apartment.building
     for where in (building, apartment):
@@ -360,7 +365,7 @@ def device_create(
     buildings: list[Building] | None = None,
 ) -> Device:
     """Add Device to the public area (no building), a building, or an apartment."""
-    _require(actor, Device, roles.ADD, community)
+    _authorize_place(actor, Device, community, building, apartment, buildings)
     community = _lock_community(community.pk)
     if apartment is not None:
         apartment = (
@@ -394,8 +399,9 @@ def device_update(
     buildings: list[Building] | None = None,
 ) -> Device:
     """Edit a device; its place stays. A new MAC is bound and the old one goes back unbound."""
-    if not Device.objects.for_actor(actor, roles.CHANGE).filter(pk=device.pk).exists():
-        raise PermissionDenied
+    authz.authorize(actor, roles.CHANGE, device)
+    if buildings:
+        authz.get_many_for_actor(Building, actor, [b.pk for b in buildings])
     community = _lock_community(device.community_id)
     current = (
         Device.objects.select_for_update(of=("self",))
@@ -453,8 +459,7 @@ def _last_indoor_monitor(community: Community, device: Device) -> str:
 @transaction.atomic
 def device_delete(*, actor, device: Device) -> None:
     """Delete a device and unbind its MAC (the MAC stays in the library)."""
-    if not Device.objects.for_actor(actor, roles.DELETE).filter(pk=device.pk).exists():
-        raise PermissionDenied
+    authz.authorize(actor, roles.DELETE, device)
     community = _lock_community(device.community_id)
     current = (
         Device.objects.select_for_update(of=("self",))
@@ -533,7 +538,9 @@ def camera_create(
     password: str,
     linked_devices: list[Device] = (),
 ) -> ThirdPartyCamera:
-    _require(actor, ThirdPartyCamera, roles.ADD, community)
+    _authorize_place(actor, ThirdPartyCamera, community, building, apartment)
+    if linked_devices:
+        authz.get_many_for_actor(Device, actor, [d.pk for d in linked_devices])
     place, building, apartment = _placed(community, building, apartment)
     camera = ThirdPartyCamera(
         community=community,
@@ -567,8 +574,9 @@ def camera_update(
     linked_devices: list[Device] = (),
 ) -> ThirdPartyCamera:
     """Edit a camera; an empty or missing password keeps the stored one."""
-    if not ThirdPartyCamera.objects.for_actor(actor, roles.CHANGE).filter(pk=camera.pk).exists():
-        raise PermissionDenied
+    authz.authorize(actor, roles.CHANGE, camera)
+    if linked_devices:
+        authz.get_many_for_actor(Device, actor, [d.pk for d in linked_devices])
     current = ThirdPartyCamera.objects.select_for_update().filter(pk=camera.pk).first()
     if current is None:
         raise ValidationError(GONE)
@@ -589,8 +597,7 @@ def camera_update(
 
 @transaction.atomic
 def camera_delete(*, actor, camera: ThirdPartyCamera) -> None:
-    if not ThirdPartyCamera.objects.for_actor(actor, roles.DELETE).filter(pk=camera.pk).exists():
-        raise PermissionDenied
+    authz.authorize(actor, roles.DELETE, camera)
     camera.delete()
 
 

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from devices.choices import CommandKind, CommandStatus
 from devices.models import Device, DeviceCommand
+from smartplus import authz, roles
+from smartplus.scoping import tenant_installer_id
 
 from . import links, selectors
 from .choices import FINAL_OPERATION_STATUSES, OperationStatus, Timing, UpgradeStatus
@@ -54,6 +56,7 @@ def _on_commit(task, *args, countdown: float | None = None) -> None:
 
 
 def _check(*, actor, firmware: Firmware, devices, timing: str, scheduled_at) -> tuple[list[Device], object]:
+    """The upgrade's rules; the firmware and devices are the actor's (`_authorize_targets`)."""
     errors: dict[str, list[str]] = {}
     if not firmware.model:
         errors["firmware"] = ["This firmware names no known model."]
@@ -66,14 +69,8 @@ def _check(*, actor, firmware: Firmware, devices, timing: str, scheduled_at) -> 
     if not chosen:
         errors["devices"] = ["Select at least one device."]
     elif len(allowed) != len(chosen):
-        # Name only the devices the actor may see; another tenant's are merely counted.
-        visible = set(
-            Device.objects.for_actor(actor).filter(pk__in=[d.pk for d in chosen]).values_list("pk", flat=True)
-        )
-        named = [d.name for d in chosen if d.pk not in allowed and d.pk in visible]
-        hidden = sum(1 for d in chosen if d.pk not in visible)
-        parts = named[:5] + ([f"{hidden} device(s) not in your communities"] if hidden else [])
-        errors["devices"] = [f"Not a {firmware.model} of your communities: {', '.join(parts)}."]
+        named = [d.name for d in chosen if d.pk not in allowed]
+        errors["devices"] = [f"Not a {firmware.model} of your communities: {', '.join(named[:5])}."]
     now = timezone.now()
     if timing == Timing.NOW:
         scheduled_at = now
@@ -84,6 +81,15 @@ def _check(*, actor, firmware: Firmware, devices, timing: str, scheduled_at) -> 
     if errors:
         raise ValidationError(errors)
     return chosen, scheduled_at
+
+
+def _authorize_targets(actor, firmware: Firmware, devices) -> list:
+    """The firmware is in the actor's catalogue and every device is the actor's: another
+    tenant's device is not found (never named nor counted)."""
+    authz.authorize(actor, roles.VIEW, firmware)
+    devices = list(devices)
+    authz.get_many_for_actor(Device, actor, {d.pk for d in devices})
+    return devices
 
 
 def _operations(upgrade: FirmwareUpgrade, devices: list[Device]) -> list[UpgradeOperation]:
@@ -104,8 +110,9 @@ def _dispatch_if_due(upgrade: FirmwareUpgrade) -> None:
 def upgrade_create(
     *, actor, firmware: Firmware, devices, timing: str, scheduled_at=None, reset_after_upgrade: bool = False
 ) -> FirmwareUpgrade:
-    from smartplus.scoping import tenant_installer_id
-
+    # Created in the actor's own tenant: no tenant object but the firmware and devices is given.
+    authz.require_role(actor, roles.ADD, FirmwareUpgrade)
+    devices = _authorize_targets(actor, firmware, devices)
     chosen, when = _check(
         actor=actor, firmware=firmware, devices=devices, timing=timing, scheduled_at=scheduled_at
     )
@@ -134,7 +141,8 @@ def upgrade_update(
     reset_after_upgrade: bool = False,
 ) -> FirmwareUpgrade:
     """Edit while Pending: the devices, firmware, timing and reset may all change."""
-    upgrade = FirmwareUpgrade.objects.select_for_update().get(pk=upgrade.pk)
+    upgrade = authz.get_for_actor(FirmwareUpgrade, actor, upgrade.pk, roles.CHANGE, lock=True)
+    devices = _authorize_targets(actor, firmware, devices)
     if upgrade.status != UpgradeStatus.PENDING:
         raise ValidationError("This upgrade has started; only a Pending upgrade can be edited.")
     chosen, when = _check(
@@ -155,6 +163,7 @@ def upgrade_update(
 def upgrade_delete(*, actor, upgrade: FirmwareUpgrade) -> None:
     """Delete the record; what has not started is cancelled (a command a device has already
     collected runs to its end on the device, and stays on the device's page)."""
+    authz.authorize(actor, roles.DELETE, upgrade)
     # Operations first, then the upgrade: the order a device's report takes, so the two never
     # wait on each other.
     list(

@@ -61,7 +61,7 @@ class FirmwareDetailView(FirmwareMixin, generic.ObjectDetailView):
     def get_extra_context(self) -> dict:
         # The file itself is served to devices only, through signed links (firmware.links); a
         # published URL is the super manager's business.
-        return {"show_url": roles.role_of(self.request.actor) == roles.SUPER_MANAGER}
+        return {"show_url": roles.allows(self.request.actor, Firmware, "view_url")}
 
 
 # --- Upgrade: list -------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ class UpgradeListView(generic.ObjectListView):
         return self.get_queryset().select_related("firmware", "installer")
 
     def get_table(self, queryset):
-        show_installer = roles.role_of(self.request.actor) == roles.SUPER_MANAGER
+        show_installer = roles.allows(self.request.actor, FirmwareUpgrade, "view_installer")
         return self.table_class(queryset, exclude=() if show_installer else ("installer",))
 
     def tab_counts(self) -> dict[str, int]:
@@ -281,5 +281,5 @@ class UpgradeDetailView(generic.TablesMixin, generic.ObjectDetailView):
             "total": sum(counts.values()),
             "can_change": upgrade.is_editable and roles.allows(actor, FirmwareUpgrade, roles.CHANGE),
             "can_delete": roles.allows(actor, FirmwareUpgrade, roles.DELETE),
-            "show_installer": roles.role_of(actor) == roles.SUPER_MANAGER,
+            "show_installer": roles.allows(actor, FirmwareUpgrade, "view_installer"),
         }

@@ -46,7 +46,7 @@ class MacFilterSet(django_filters.FilterSet):
         super().__init__(*args, request=request, **kwargs)
         # The installer filter is the distributor's: everyone else has one installer, or (the
         # super manager) every installer of the platform, which a drop-down cannot hold.
-        if request is None or roles.role_of(request.actor) != roles.DISTRIBUTOR:
+        if request is None or not roles.allows(request.actor, MacAddress, "choose_installer"):
             del self.filters["installer"]
 
     def search(self, queryset, name, value):

@@ -15,7 +15,7 @@ class InstallerChoiceMixin:
 
     def _add_installer_field(self) -> None:
         installers = installers_for(self.actor)
-        if roles.role_of(self.actor) == roles.DISTRIBUTOR:
+        if roles.allows(self.actor, "maclib.macaddress", "choose_installer"):
             field = forms.ModelChoiceField(
                 label="Installer",
                 queryset=installers,

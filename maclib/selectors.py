@@ -38,7 +38,7 @@ def mac_list(*, actor, action: str = roles.VIEW):
 
 def mac_owner(*, actor, mac: MacAddress) -> str:
     """The Owner column as the actor may see it: "" when the MAC is unbound."""
-    if roles.role_of(actor) != roles.DISTRIBUTOR:
+    if roles.allows(actor, "devices.device", roles.VIEW):
         return owner_label(mac)
     device = getattr(mac, "device", None)
     return _PLACE_KIND.get(device.place, "Bound") if device is not None else ""
@@ -49,6 +49,6 @@ def mac_bound_to(*, actor, mac: MacAddress) -> str:
     owner = mac_owner(actor=actor, mac=mac)
     if not owner:
         return ""
-    if roles.role_of(actor) == roles.DISTRIBUTOR:
+    if not roles.allows(actor, "devices.device", roles.VIEW):
         return f"a device ({owner})"
     return f"the device “{mac.device.name}” ({owner})"

@@ -16,10 +16,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from smartplus import audit, roles
+from smartplus import audit, authz, roles
 from smartplus.importing import ImportRejected
 from smartplus.models import AuditAction
-from smartplus.scoping import tenant_installer_id
 from smartplus.xlsx import RowError
 
 from .models import MacAddress
@@ -29,19 +28,17 @@ TAKEN = "{mac} cannot be added: it is already registered in a MAC library."
 
 
 def installers_for(actor):
-    """The installers whose MAC library the actor may add to (a distributor: all of its own)."""
-    role = roles.role_of(actor)
-    if role == roles.DISTRIBUTOR:
-        return User.objects.filter(role=roles.INSTALLER, distributor_id=actor.pk).order_by("username")
-    installer_id = tenant_installer_id(actor)
-    return User.objects.filter(pk=installer_id) if installer_id else User.objects.none()
+    """The installers whose MAC library the actor may add to (a distributor: all of its own;
+    an installer's staff: their installer). Scoping decides, through the "accounts.user" row."""
+    return User.objects.for_actor(actor).filter(role=roles.INSTALLER).order_by("username")
 
 
-def _require_add(actor, installer) -> None:
-    if not roles.allows(actor, MacAddress, roles.ADD):
-        raise PermissionDenied
-    if installer is None or not installers_for(actor).filter(pk=installer.pk).exists():
-        raise PermissionDenied
+def _authorize_add(actor, installer) -> None:
+    """The MAC goes to `installer`'s library: one of the actor's installers (else not found)."""
+    if installer is None:
+        raise PermissionDenied("Choose the installer whose MAC library the MAC goes to.")
+    # The library's owner under the "accounts.user" rules, whichever proxy the caller loaded.
+    authz.authorize(actor, roles.ADD, MacAddress, parent=User(pk=installer.pk))
 
 
 # How the Owner column names a bound device. Devices, the app above that binds MACs, registers it
@@ -70,7 +67,7 @@ def owner_label(mac: MacAddress) -> str:
 @transaction.atomic
 def mac_add(*, actor, installer, mac: str) -> MacAddress:
     """New: one MAC typed by hand into the installer's library."""
-    _require_add(actor, installer)
+    _authorize_add(actor, installer)
     try:
         value = normalize_mac(mac)
     except ValidationError as exc:
@@ -129,7 +126,7 @@ def mac_import_check(
 @transaction.atomic
 def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
     """Import (row number, typed MAC) pairs. All or nothing; every bad row is reported."""
-    _require_add(actor, installer)
+    _authorize_add(actor, installer)
     wanted, errors = mac_import_check(installer=installer, rows=rows)
     if errors:
         raise ImportRejected(errors)
@@ -158,9 +155,7 @@ def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
 @transaction.atomic
 def mac_delete(*, actor, mac: MacAddress) -> None:
     """Remove a MAC; refused while a device is bound to it."""
-    if not MacAddress.objects.for_actor(actor, roles.DELETE).filter(pk=mac.pk).exists():
-        raise PermissionDenied
-    entry = MacAddress.objects.select_for_update().get(pk=mac.pk)
+    entry = authz.get_for_actor(MacAddress, actor, mac.pk, roles.DELETE, lock=True)
     # The bound device, through the reverse one-to-one (not joined above: FOR UPDATE cannot lock
     # the nullable side of an outer join).
     bound = MacAddress.objects.select_related(
@@ -168,7 +163,7 @@ def mac_delete(*, actor, mac: MacAddress) -> None:
     ).get(pk=entry.pk)
     device = getattr(bound, "device", None)
     if device is not None:
-        if roles.role_of(actor) == roles.DISTRIBUTOR:
+        if not roles.allows(actor, "devices.device", roles.VIEW):
             # The installer's communities are not the distributor's to read.
             raise ValidationError(
                 f"{entry.mac} is bound to one of the installer's devices. "

@@ -6,7 +6,8 @@
 - A family member's email cannot be edited once set.
 - Phone numbers are checked against the chosen Country / Region.
 - Reset removes exactly the spec's list and keeps the rest (see `apartment_reset`).
-- Deleting end users needs, for a property manager, the assignment's Delete Account Permission.
+- Deleting end users (also by a reset) needs, for a property manager, the assignment's Delete
+  Account Permission: a predicate of `smartplus.authz` (residents/permissions.py).
 
 The UI, the xlsx import and the Rent Manager sync call these functions, so a rule lives once.
 Each multi-row write runs in one transaction.
@@ -22,10 +23,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import PropertyManagerAssignment
 from communities.models import Building, Community
 from devices.models import Device, ThirdPartyCamera
-from smartplus import audit, deletion, phones, roles
+from smartplus import audit, authz, deletion, phones, roles
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.validators import model_field_errors
 
@@ -57,37 +57,6 @@ RESET_REMOVED_CREDENTIALS = (
 )
 RESET_REMOVED_LOGS = (DoorLog, CallHistory, Message, Alarm)
 FAMILY_SIP_START = 6_000_000_000
-
-
-# --- access ----------------------------------------------------------------------------------
-
-
-def _require(actor, model, action: str, obj=None) -> None:
-    """The role holds the action, and `obj` (if given) is one of the actor's rows."""
-    if not roles.allows(actor, model, action):
-        raise PermissionDenied
-    if obj is not None and not type(obj).objects.for_actor(actor, roles.VIEW).filter(pk=obj.pk).exists():
-        raise PermissionDenied
-
-
-def may_delete_end_users(actor, community_id: int) -> bool:
-    """Whether the actor may delete end-user accounts of the community (also by a reset).
-
-    Installers and sub-installers may in their own communities; a property manager only with the
-    assignment's Delete Account Permission.
-    """
-    if not roles.allows(actor, Resident, roles.DELETE):
-        return False
-    if roles.role_of(actor) == roles.PROPERTY_MANAGER:
-        return PropertyManagerAssignment.objects.filter(
-            property_manager_id=actor.pk, community_id=community_id, delete_account_permission=True
-        ).exists()
-    return Community.objects.for_actor(actor).filter(pk=community_id).exists()
-
-
-def _require_delete_end_users(actor, community_id: int) -> None:
-    if not may_delete_end_users(actor, community_id):
-        raise PermissionDenied("Deleting accounts needs the Delete Account Permission.")
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -244,10 +213,9 @@ def _prepare_indoor_monitor(*, actor, community, building, apartment, data: dict
     from devices import services as devices
     from devices.choices import DeviceType, Place
 
+    # Whether the actor may add it is a predicate on the APT's ADD (devices/permissions.py).
     if not devices.requires_indoor_monitor(community):
         return None
-    if not roles.allows(actor, Device, roles.ADD):
-        raise PermissionDenied
     data = data or {}
     return devices.prepare_device(
         community=community,
@@ -270,7 +238,7 @@ def apartment_create(
     `indoor_monitor` ({"mac", "fields", "relays"}) is required and added with the APT; its
     errors come back keyed "monitor_<field>".
     """
-    _require(actor, Apartment, roles.ADD, building)
+    authz.authorize(actor, roles.ADD, Apartment, parent=building)
     community = _lock_community(building.community_id)
     # A building being deleted at this moment either finishes first (then this is a 404-like
     # PermissionDenied) or waits for this APT and then refuses.
@@ -315,9 +283,10 @@ def apartment_update(
     *, actor, apartment: Apartment, building=None, fields: dict, resident: dict | None
 ) -> Apartment:
     """Edit APT: the apartment's fields, and its family master's (added now if it had none)."""
-    _require(actor, Apartment, roles.CHANGE, apartment)
+    authz.authorize(actor, roles.CHANGE, apartment)
     apt = Apartment.objects.select_for_update().get(pk=apartment.pk)
     if building is not None and building.pk != apt.building_id:
+        authz.authorize(actor, roles.VIEW, building)
         if building.community_id != apt.community_id:
             raise ValidationError({"building": "Choose a building of this community."})
         building = Building.objects.select_for_update().filter(pk=building.pk).first()
@@ -331,7 +300,7 @@ def apartment_update(
     old_email = "" if is_new else master.email
     if resident is not None:
         if is_new:
-            _require(actor, Resident, roles.ADD)
+            authz.authorize(actor, roles.ADD, Resident, parent=apt)
             master = Resident(community_id=apt.community_id, apartment=apt)
         _set(master, resident, RESIDENT_FIELDS)
         errors.update(_resident_errors(master))
@@ -359,7 +328,7 @@ def apartment_delete(*, actor, apartment: Apartment) -> None:
 
     The devices' MACs stay in the MAC library, unbound.
     """
-    _require(actor, Apartment, roles.DELETE, apartment)
+    authz.authorize(actor, roles.DELETE, apartment)
     _lock_community(apartment.community_id)
     # Set-based: one DELETE per kind of row, one audit change set with the APT's entry on top.
     removed = deletion.delete_cascade(Apartment.objects.filter(pk=apartment.pk))
@@ -396,9 +365,9 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
     member accounts, time zone and language; the apartment's call settings; audit logs. The app
     becomes unregistered and its login credentials are reset without an email.
     """
-    _require(actor, Apartment, "reset", apartment)
-    # Reset deletes the family members' accounts: a property manager needs the permission for it.
-    _require_delete_end_users(actor, apartment.community_id)
+    # Reset deletes the family members' accounts: a property manager needs the Delete Account
+    # Permission for it (a predicate on "reset", residents/permissions.py).
+    authz.authorize(actor, "reset", apartment)
     _lock_community(apartment.community_id)
     removed: dict[str, int] = {}
     members = Resident.objects.filter(apartment=apartment, family_master__isnull=False)
@@ -433,7 +402,7 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
 
 @transaction.atomic
 def family_member_create(*, actor, apartment: Apartment, fields: dict) -> Resident:
-    _require(actor, Resident, roles.ADD, apartment)
+    authz.authorize(actor, roles.ADD, Resident, parent=apartment)
     master = Resident.objects.filter(apartment=apartment, family_master__isnull=True).first()
     if master is None:
         raise ValidationError("Add the apartment's resident (family master) before family members.")
@@ -457,7 +426,7 @@ def family_member_create(*, actor, apartment: Apartment, fields: dict) -> Reside
 
 @transaction.atomic
 def family_member_update(*, actor, member: Resident, fields: dict) -> Resident:
-    _require(actor, Resident, roles.CHANGE, member)
+    authz.authorize(actor, roles.CHANGE, member)
     current = Resident.objects.select_for_update().get(pk=member.pk)
     if current.is_family_master:
         raise ValueError("Edit the family master through apartment_update")
@@ -473,8 +442,7 @@ def family_member_update(*, actor, member: Resident, fields: dict) -> Resident:
 @transaction.atomic
 def resident_delete(*, actor, resident: Resident) -> int:
     """Delete an end user; a family master takes its family members along. Returns how many."""
-    _require(actor, Resident, roles.DELETE, resident)
-    _require_delete_end_users(actor, resident.community_id)
+    authz.authorize(actor, roles.DELETE, resident)  # with the Delete Account Permission predicate
     _lock_community(resident.community_id)
     removed = deletion.delete_cascade(Resident.objects.filter(pk=resident.pk))
     count = removed.get(str(Resident._meta.verbose_name_plural), 0)

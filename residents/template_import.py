@@ -46,7 +46,7 @@ from devices.choices import DOOR_PHONES, AccessMethod, DeviceType, NetworkGroup,
 from devices.models import Device, Relay
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
-from smartplus import audit, importing, phones
+from smartplus import audit, authz, importing, phones, roles
 from smartplus.bulk import attach, blank, bulk_insert, bulk_update
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.xlsx import RowError
@@ -556,8 +556,8 @@ def apply_import(
     *, actor, community: Community, rows: list[tuple[int, dict]], progress=lambda *a, **k: None
 ) -> dict:
     """Write every row of a checked file, or raise ImportRejected and write nothing."""
-    rules._require(actor, Apartment, "add", community)
-    rules._require(actor, Device, "add")
+    authz.authorize(actor, roles.ADD, Apartment, parent=community)
+    authz.require_role(actor, roles.ADD, Device)
     community = (
         Community.objects.select_related("installer__distributor")
         .select_for_update(of=("self",))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from communities.models import Building, Community
 from devices import selectors as device_selectors
-from smartplus import roles
+from smartplus import authz, roles
 from smartplus.pagination import FastPaginator
 from smartplus.views import generic
 
@@ -40,7 +39,7 @@ class CommunityPageMixin:
             "can_delete_building": roles.allows(actor, Building, roles.DELETE),
             "can_change_apartment": roles.allows(actor, Apartment, roles.CHANGE),
             "can_change_resident": roles.allows(actor, Resident, roles.CHANGE),
-            "can_delete_end_users": services.may_delete_end_users(actor, community.pk),
+            "can_delete_end_users": authz.can(actor, roles.DELETE, Resident, parent=community),
         }
 
     def get_export_filename_parts(self) -> list[str]:
@@ -198,9 +197,7 @@ class ApartmentEditView(generic.ObjectEditView):
             "calling_codes": calling_codes_json(),
             "building": self.building,
             "can_delete": self.object is not None and roles.allows(actor, Apartment, roles.DELETE),
-            "can_reset": self.object is not None
-            and roles.allows(actor, Apartment, "reset")
-            and services.may_delete_end_users(actor, self.object.community_id),
+            "can_reset": self.object is not None and authz.can(actor, "reset", self.object),
         }
 
 
@@ -231,11 +228,10 @@ class ApartmentDetailView(CommunityPageMixin, generic.ObjectDetailView):
             "members": members,
             "can_change": roles.allows(actor, Apartment, roles.CHANGE),
             "can_delete": roles.allows(actor, Apartment, roles.DELETE),
-            "can_reset": roles.allows(actor, Apartment, "reset")
-            and services.may_delete_end_users(actor, apt.community_id),
+            "can_reset": authz.can(actor, "reset", apt),
             "can_add_member": master is not None and roles.allows(actor, Resident, roles.ADD),
             "can_change_member": roles.allows(actor, Resident, roles.CHANGE),
-            "can_delete_member": services.may_delete_end_users(actor, apt.community_id),
+            "can_delete_member": authz.can(actor, roles.DELETE, Resident, parent=apt.community),
             "devices": device_selectors.apartment_devices(actor=actor, apartment=apt),
             "cameras": device_selectors.apartment_cameras(actor=actor, apartment=apt),
         }
@@ -270,8 +266,7 @@ class ApartmentResetView(generic.ObjectMixin, generic.PortalView):
     def get_object(self):
         apartment = super().get_object()
         # Reset deletes family-member accounts: a property manager needs Delete Account Permission.
-        if not services.may_delete_end_users(self.request.actor, apartment.community_id):
-            raise PermissionDenied
+        authz.authorize(self.request.actor, "reset", apartment)
         return apartment
 
     def get(self, request, *args, **kwargs):
@@ -346,8 +341,7 @@ class ResidentDeleteView(generic.ObjectDeleteView):
 
     def get_object(self):
         resident = get_object_or_404(self.get_queryset().select_related("apartment"), pk=self.kwargs["pk"])
-        if not services.may_delete_end_users(self.request.actor, resident.community_id):
-            raise PermissionDenied
+        authz.authorize(self.request.actor, roles.DELETE, resident)
         self.apartment_pk = resident.apartment_id
         return resident
 

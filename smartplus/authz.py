@@ -84,13 +84,16 @@ def _check_predicates(actor, model, action: str, obj) -> None:
             raise PermissionDenied(predicate.message)
 
 
-def authorize(actor, action: str, target, *, parent: Model | None = None) -> None:
+def authorize(
+    actor, action: str, target, *, parent: Model | None = None, model: type[Model] | None = None
+) -> None:
     """Raise unless `actor` may take `action` on `target`.
 
     `target` is an object (checked to be one of the actor's rows for that action) or, for a
     create, a model class together with the `parent` the new row goes under (the parent must be
-    visible to the actor). Row-level predicates run last."""
-    model = _model_of(target)
+    visible to the actor). `model` names the proxy whose rules govern an object loaded as its
+    concrete class (a `User` that is a sub-account). Row-level predicates run last."""
+    model = model or _model_of(target)
     require_role(actor, action, model)
     if isinstance(target, type):
         if parent is not None and (
@@ -104,10 +107,10 @@ def authorize(actor, action: str, target, *, parent: Model | None = None) -> Non
     _check_predicates(actor, model, action, target)
 
 
-def can(actor, action: str, target, *, parent: Model | None = None) -> bool:
+def can(actor, action: str, target, *, parent: Model | None = None, model: type[Model] | None = None) -> bool:
     """`authorize` as a question, for templates and menus."""
     try:
-        authorize(actor, action, target, parent=parent)
+        authorize(actor, action, target, parent=parent, model=model)
     except (PermissionDenied, Http404):
         return False
     return True

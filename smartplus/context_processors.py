@@ -23,25 +23,18 @@ def _portal(request) -> dict:
     actor = getattr(request, "actor", None)
     if actor is None or not actor.is_authenticated:
         return {"support_links": settings.SMARTPLUS_SUPPORT_LINKS}
-    role = roles.role_of(actor)
     return {
         "actor": actor,
         "real_user": request.real_user,
         "acting": request.real_user.pk != actor.pk,
-        "role_label": {
-            roles.INSTALLER: "Project Manager",
-            roles.SUB_INSTALLER: "Project Manager",
-            roles.PROPERTY_MANAGER: "Property Manager",
-            roles.DISTRIBUTOR: "Distributor",
-            roles.SUPER_MANAGER: "Super Manager",
-        }.get(role, ""),
+        "role_label": roles.role_label(actor),
         "nav": {
             "dashboard": roles.allows(actor, "communities.community", "view"),
             "installers": roles.allows(actor, "accounts.installer", "view"),
             "audit_log": roles.allows(actor, "smartplus.auditlog", "view"),
             "billing_information": roles.allows(actor, "accounts.billinginformation", "change"),
             "customer_service": roles.allows(actor, "accounts.customerservice", "change"),
-            "account_setting": role == roles.INSTALLER
+            "account_setting": roles.allows(actor, "accounts.accountaccess", "change")
             and actor.account_access_enabled
             and request.real_user.pk == actor.pk,
             "change_password": request.real_user.pk == actor.pk,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.forms.models import construct_instance
 
 
@@ -31,14 +31,29 @@ class PortalForm(BootstrapMixin, forms.Form):
 
 
 class ScopedModelForm(BootstrapMixin, forms.ModelForm):
-    """ModelForm whose ModelChoiceFields only offer rows the actor may see."""
+    """ModelForm whose ModelChoiceFields only offer rows the actor may see.
+
+    It fails closed: a choice field whose queryset cannot be scoped (no `for_actor`) is a
+    configuration error, unless the form names it in `unscoped_fields`, a mapping of field name
+    to the reason its choices are not tenant data (e.g. a shared reference table).
+    """
+
+    unscoped_fields: dict[str, str] = {}
 
     def __init__(self, *args, actor=None, **kwargs):
         self.actor = actor
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField) and hasattr(field.queryset, "for_actor"):
+        for name, field in self.fields.items():
+            if not isinstance(field, forms.ModelChoiceField):
+                continue
+            if hasattr(field.queryset, "for_actor"):
                 field.queryset = field.queryset.for_actor(actor)
+            elif name not in self.unscoped_fields:
+                raise ImproperlyConfigured(
+                    f"{type(self).__name__}.{name} offers {field.queryset.model.__name__} rows that cannot "
+                    "be scoped to the actor: give the model a ScopedManager, or list the field in "
+                    "unscoped_fields with the reason."
+                )
         self._style()
 
     def _post_clean(self):

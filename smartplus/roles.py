@@ -38,6 +38,8 @@ _INSTALLER_DATA = {
     "accounts.propertymanagerassignment": CRUD | {"reset_app_password"},
     "smartplus.auditlog": frozenset({VIEW}),
     "accounts.customerservice": frozenset({VIEW, CHANGE}),
+    # The tenant's own installer account: whose MAC library the staff add to (scoping: itself).
+    "accounts.user": frozenset({VIEW}),
 }
 
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -64,21 +66,26 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     DISTRIBUTOR: {
         "accounts.installer": frozenset({VIEW, ADD, CHANGE, "reset_password", "impersonate"}),
         # "Registers MACs" for its installers (scoping: the installers whose distributor it is).
-        "maclib.macaddress": frozenset({VIEW, ADD, DELETE}),
+        # It chooses the installer whose library a MAC goes to (the others have one).
+        "maclib.macaddress": frozenset({VIEW, ADD, DELETE, "choose_installer"}),
         "maclib.macimport": frozenset({VIEW, ADD, CHANGE}),
+        # Its installers' accounts, as the owners of MAC libraries (scoping: its installers).
+        "accounts.user": frozenset({VIEW}),
     },
     # The super manager sees everything; creating tenant data happens in the Django admin,
     # where an installer is chosen explicitly.
     SUPER_MANAGER: {
-        "communities.community": frozenset({VIEW, CHANGE, DELETE}),
+        # Only the super manager changes a Feature Plan or Access Control Permission once set.
+        "communities.community": frozenset({VIEW, CHANGE, DELETE, "change_locked_settings"}),
         "communities.building": frozenset({VIEW}),
         "residents.apartment": frozenset({VIEW}),
         "residents.resident": frozenset({VIEW}),
         "devices.device": frozenset({VIEW}),
         "devices.thirdpartycamera": frozenset({VIEW}),
         "devices.devicecommand": frozenset({VIEW}),
-        "firmware.firmware": frozenset({VIEW}),
-        "firmware.firmwareupgrade": frozenset({VIEW}),
+        # A firmware's published URL, and whose upgrade it is, are the super manager's to see.
+        "firmware.firmware": frozenset({VIEW, "view_url"}),
+        "firmware.firmwareupgrade": frozenset({VIEW, "view_installer"}),
         "firmware.upgradeoperation": frozenset({VIEW}),
         "maclib.macaddress": frozenset({VIEW}),
         "maclib.macimport": frozenset({VIEW}),
@@ -90,6 +97,23 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "smartplus.auditlog": frozenset({VIEW}),
     },
 }
+
+
+# What the layout says of each role, and where its home page is.
+ROLE_LABELS = {
+    INSTALLER: "Project Manager",
+    SUB_INSTALLER: "Project Manager",
+    PROPERTY_MANAGER: "Property Manager",
+    DISTRIBUTOR: "Distributor",
+    SUPER_MANAGER: "Super Manager",
+}
+HOME_PAGES = {DISTRIBUTOR: "accounts:installer_list"}
+DEFAULT_HOME_PAGE = "communities:dashboard"
+# Roles whose rights in a community come from an assignment to it: the assignment's flags
+# (Delete Account Permission, Log Access Control) are predicates on what they may do there.
+ASSIGNED_ROLES = frozenset({PROPERTY_MANAGER})
+# Accounts a distributor may act as (a superuser never: its role is the super manager's).
+IMPERSONABLE_ROLES = frozenset({INSTALLER})
 
 
 def label_of(model: type[Model] | str) -> str:
@@ -112,3 +136,17 @@ def allows(actor, model: type[Model] | str, action: str) -> bool:
     if role is None:
         return False
     return action in PERMISSIONS.get(role, {}).get(label_of(model), frozenset())
+
+
+def role_label(actor) -> str:
+    return ROLE_LABELS.get(role_of(actor), "")
+
+
+def home_page(actor) -> str:
+    """The URL name an actor's home redirect goes to."""
+    return HOME_PAGES.get(role_of(actor), DEFAULT_HOME_PAGE)
+
+
+def is_assigned(actor) -> bool:
+    """Whether the actor's community rights come from assignments (see ASSIGNED_ROLES)."""
+    return role_of(actor) in ASSIGNED_ROLES

@@ -19,13 +19,24 @@ from . import roles
 
 
 def tenant_installer_id(actor) -> int | None:
-    """The installer whose data the actor works on (installer or sub-installer), else None."""
+    """The installer whose *whole* tenant the actor works on: an installer itself, a sub-installer
+    its installer; None for everyone else. A property manager belongs to an installer's tenant
+    (`member_installer_id`) but sees only its assigned communities, so it has no whole tenant."""
     role = roles.role_of(actor)
     if role == roles.INSTALLER:
         return actor.pk
     if role == roles.SUB_INSTALLER:
         return actor.installer_id
     return None
+
+
+def member_installer_id(user) -> int | None:
+    """The installer account `user` belongs to (an installer itself; a sub-installer or property
+    manager its installer), whatever the user may see: whose audit log shows changes to the user.
+    Never a scope: for what an actor may see or write, use `tenant_installer_id`."""
+    if roles.role_of(user) == roles.PROPERTY_MANAGER:
+        return user.installer_id
+    return tenant_installer_id(user)
 
 
 # role -> fn(actor) returning a `values("pk")` subquery of the actor's communities. The apps that

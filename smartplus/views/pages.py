@@ -16,9 +16,7 @@ from . import generic
 def home(request):
     if not request.user.is_authenticated:
         return redirect_to_login("/")
-    if roles.role_of(request.actor) == roles.DISTRIBUTOR:
-        return redirect("accounts:installer_list")
-    return redirect("communities:dashboard")
+    return redirect(roles.home_page(request.actor))
 
 
 class AuditLogListView(generic.ObjectListView):

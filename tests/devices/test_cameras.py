@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -311,11 +312,12 @@ def test_property_manager_cannot_add_change_or_delete(world):
 
 
 def test_another_installer_cannot_touch_the_camera(world):
-    with pytest.raises(PermissionDenied):
+    # Another tenant's camera and community are not found.
+    with pytest.raises(Http404):
         services.camera_update(actor=world.installer_b, camera=world.camera_a, fields={"name": "X"})
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Http404):
         services.camera_delete(actor=world.installer_b, camera=world.camera_a)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Http404):
         services.camera_create(
             actor=world.installer_b,
             community=world.community_a,

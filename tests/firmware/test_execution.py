@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
 
 from devices.choices import CommandKind, CommandStatus
@@ -254,18 +255,23 @@ def test_only_a_pending_upgrade_can_be_edited(world):
 
 def test_devices_of_another_installer_or_model_and_past_times_are_refused(world):
     other_model = make_device(world.community_a, "Old R28", firmware_version="28.31.1.209")
+    # Another installer's device is not found: neither named nor counted.
+    with pytest.raises(Http404):
+        services.upgrade_create(
+            actor=world.installer_a,
+            firmware=world.firmware,
+            devices=[world.device_a, world.device_b],
+            timing=Timing.NOW,
+        )
     with pytest.raises(ValidationError) as exc:
         services.upgrade_create(
             actor=world.installer_a,
             firmware=world.firmware,
-            devices=[world.device_a, world.device_b, other_model],
+            devices=[world.device_a, other_model],
             timing=Timing.SCHEDULED,
             scheduled_at=timezone.now() - timedelta(minutes=1),
         )
     errors = exc.value.message_dict
-    # Another installer's device is counted, never named.
-    assert errors["devices"] == [
-        "Not a R29 of your communities: Old R28, 1 device(s) not in your communities."
-    ]
+    assert errors["devices"] == ["Not a R29 of your communities: Old R28."]
     assert errors["scheduled_at"] == ["Choose a time in the future, or Upgrade now."]
     assert not UpgradeOperation.objects.exists()
