@@ -102,12 +102,12 @@ def device_detail(*, actor, pk: int, action: str = roles.VIEW):
 
 def linkable_devices(*, actor, camera):
     """What a camera of this place may link to: the actor's R29 door phones of the same place."""
-    from .services import LINKABLE_MODEL
+    from .services import LINKABLE_MODEL_Q
 
     qs = Device.objects.for_actor(actor).filter(
+        LINKABLE_MODEL_Q,
         community_id=camera.community_id,
         place=camera.place,
-        model=LINKABLE_MODEL,
         device_type__in=list(DOOR_PHONES),
     )
     if camera.place == Place.BUILDING:
