@@ -8,7 +8,7 @@ from accounts.models import PropertyManager
 from smartplus.forms import PortalForm, ScopedModelForm
 
 from .models import Building, Community
-from .services import SETTINGS_FIELDS, community_calls_allowed
+from .services import SETTINGS_FIELDS, community_calls_allowed, community_delete_name_error
 
 RADIO_FIELDS = ("feature_plan", "time_format", "access_control_permission", "pin_mode", "charge_mode")
 
@@ -91,3 +91,21 @@ class BuildingForm(ScopedModelForm):
         model = Building
         fields = ["name"]
         labels = {"name": "Building Name"}
+
+
+class CommunityDeleteForm(PortalForm):
+    """Delete Community asks for the community's name: one click would remove everything in it."""
+
+    name = forms.CharField(
+        label="Type the community name to confirm",
+        max_length=Community._meta.get_field("name").max_length,
+        required=False,  # the service's message says what to type
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_name(self):
+        typed = self.cleaned_data.get("name") or ""
+        error = community_delete_name_error(community=self.instance, typed_name=typed)
+        if error:
+            raise forms.ValidationError(error)
+        return typed

@@ -456,11 +456,12 @@ def device_update(
     return save_prepared(prepared, created=False)
 
 
-def _last_indoor_monitor(community: Community, device: Device) -> str:
+def _last_indoor_monitor(community: Community, device: Device, *, lock: bool = True) -> str:
     """Why the apartment cannot lose this indoor monitor, or ""."""
     if device.place != Place.APARTMENT or not requires_indoor_monitor(community):
         return ""
-    Apartment.objects.select_for_update().filter(pk=device.apartment_id).first()
+    if lock:
+        Apartment.objects.select_for_update().filter(pk=device.apartment_id).first()
     others = (
         Device.objects.filter(apartment_id=device.apartment_id, device_type=DeviceType.INDOOR_MONITOR)
         .exclude(pk=device.pk)
@@ -472,6 +473,15 @@ def _last_indoor_monitor(community: Community, device: Device) -> str:
         f"APT {device.apartment.number} must keep an indoor monitor: {community.name} uses the "
         f"{community.get_feature_plan_display()} feature plan. Add another indoor monitor first."
     )
+
+
+def device_delete_refusal(device: Device, *, lock: bool = False) -> str | None:
+    """Why the device cannot be deleted (the last indoor monitor of a Basic-plan apartment), or
+    None: the Delete Device dialog says it before the click, device_delete asks it under its
+    locks. Expects the device's community and apartment loaded."""
+    if device.device_type != DeviceType.INDOOR_MONITOR:
+        return None
+    return _last_indoor_monitor(device.community, device, lock=lock) or None
 
 
 @transaction.atomic
@@ -488,10 +498,10 @@ def device_delete(*, actor, device: Device) -> None:
     )
     if current is None:
         raise ValidationError(GONE)
-    if current.device_type == DeviceType.INDOOR_MONITOR:
-        reason = _last_indoor_monitor(community, current)
-        if reason:
-            raise ValidationError(reason)
+    current.community = community
+    reason = device_delete_refusal(current, lock=True)
+    if reason:
+        raise ValidationError(reason)
     current.delete()
     _count_devices(community.pk, -1)
 

@@ -42,6 +42,11 @@ def _require_add(actor, installer) -> None:
         raise PermissionDenied
 
 
+# A distributor sees its installers' MACs, not their communities: the Owner column names only the
+# kind of place a device is installed at (the building and apartment names are the installer's).
+PLACE_KIND = {"public": "Public Device", "building": "Building Device", "apartment": "Apartment Device"}
+
+
 def owner_label(mac: MacAddress) -> str:
     """The Owner column: "Public Device", "Building1" / "Building1-403", or "" when unbound.
 
@@ -141,26 +146,37 @@ def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
     return len(wanted)
 
 
+def mac_delete_refusal(*, actor, mac: MacAddress) -> str | None:
+    """Why the MAC cannot be removed (a device is bound to it), or None; the dialog and
+    mac_delete both ask it. A distributor is not told which of the installer's devices it is."""
+    # The device reached through the reverse one-to-one: maclib imports nothing of devices.
+    entry = (
+        MacAddress.objects.select_related("device__community", "device__building", "device__apartment")
+        .filter(pk=mac.pk)
+        .first()
+    )
+    device = getattr(entry, "device", None) if entry is not None else None
+    if device is None:
+        return None
+    if roles.role_of(actor) == roles.DISTRIBUTOR:
+        kind = PLACE_KIND.get(device.place, "Bound")
+        return (
+            f"{entry.mac} is bound to a device ({kind}) of the installer. "
+            "The installer must delete the device first to unbind the MAC."
+        )
+    return (
+        f"{entry.mac} is bound to the device “{device.name}” ({device.community.name}, "
+        f"{device.location}). Delete the device first to unbind the MAC."
+    )
+
+
 @transaction.atomic
 def mac_delete(*, actor, mac: MacAddress) -> None:
     """Remove a MAC; refused while a device is bound to it."""
     if not MacAddress.objects.for_actor(actor, roles.DELETE).filter(pk=mac.pk).exists():
         raise PermissionDenied
     entry = MacAddress.objects.select_for_update().get(pk=mac.pk)
-    from devices.models import Device
-
-    device = (
-        Device.objects.select_related("community", "building", "apartment").filter(mac_address=entry).first()
-    )
-    if device is not None:
-        if roles.role_of(actor) == roles.DISTRIBUTOR:
-            # The installer's communities are not the distributor's to read.
-            raise ValidationError(
-                f"{entry.mac} is bound to one of the installer's devices. "
-                "The installer must delete the device first to unbind the MAC."
-            )
-        raise ValidationError(
-            f"{entry.mac} is bound to the device “{device.name}” ({device.community.name}, "
-            f"{device.location}). Delete the device first to unbind the MAC."
-        )
+    reason = mac_delete_refusal(actor=actor, mac=entry)
+    if reason:
+        raise ValidationError(reason)
     entry.delete()

@@ -158,7 +158,7 @@ def test_delete_confirmation_names_what_will_be_removed(client, world):
     body = client.get(url).content.decode()
     assert "Alpha Gardens" in body and "1 property manager assignment" in body
     assert Community.objects.filter(pk=world.community_a.pk).exists()
-    assert client.post(url).status_code == 302
+    assert client.post(url, {"name": "Alpha Gardens"}).status_code == 302
     assert not Community.objects.filter(pk=world.community_a.pk).exists()
 
 

@@ -580,7 +580,7 @@ def test_remove_confirmation_warns_when_the_mac_is_bound(client, world):
     free = make_mac(world.installer_a)
     client.force_login(world.installer_a)
     bound = client.get(reverse("maclib:mac_delete", args=[world.mac_a.pk]), **HTMX).content.decode()
-    assert "Remove MAC" in bound and "bound to the device “Alpha Gate” (Public Device)" in bound
+    assert "Remove MAC" in bound and "bound to the device “Alpha Gate” (Alpha Gardens, Public Area)" in bound
     unbound = client.get(reverse("maclib:mac_delete", args=[free.pk])).content.decode()
     assert f"Remove <strong>{free.mac}</strong> from the MAC library of inst_a?" in unbound
     assert "bound to" not in unbound
