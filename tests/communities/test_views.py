@@ -94,6 +94,8 @@ def test_create_community_from_the_form(client, world):
         ("name", "", "This field is required."),
         ("post_code", "78-701", "Post code may contain only letters"),
         ("number_of_apartments", "0", "greater than or equal to 1"),
+        # Not "≥ 0": the bound stated is the one the model holds to.
+        ("number_of_apartments", "-5", "Ensure this value is greater than or equal to 1."),
         ("number_of_apartments", "abc", "Enter a whole number."),
         ("country", "XX", "Select a valid choice"),
         ("time_zone", "Mars/Olympus", "Select a valid choice"),
@@ -222,3 +224,12 @@ def test_all_field_errors_are_reported_in_one_round(client, world):
     form = client.post(reverse("communities:community_add"), data).context["form"]
     assert "landline_service" in form.errors
     assert "already have a community with this name" in " ".join(form.non_field_errors())
+
+
+def test_number_of_apartments_input_states_the_real_bound(client, world):
+    client.force_login(world.installer_a)
+    response = client.post(reverse("communities:community_add"), {**VALID, "number_of_apartments": "-5"})
+    assert response.context["form"].errors["number_of_apartments"] == [
+        "Ensure this value is greater than or equal to 1."
+    ]
+    assert 'min="1"' in client.get(reverse("communities:community_add")).content.decode()
