@@ -38,13 +38,20 @@ def _tenant_id(actor) -> int:
     return tenant
 
 
-def _check_unique(*, username: str | None = None, email: str | None = None, exclude_pk=None) -> None:
+def _check_unique(
+    *, username: str | None = None, email: str | None = None, exclude_pk=None, username_is_email=False
+) -> None:
+    """`username_is_email`: the account name is the typed email (property managers), so a clash
+    is said once, at the email field."""
     errors = {}
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
-    if username and others.filter(username__iexact=username).exists():
-        errors["username"] = "This account name is already taken."
     if email and others.filter(email__iexact=email).exists():
         errors["email"] = "This email is already used by another account."
+    if username and others.filter(username__iexact=username).exists():
+        if username_is_email:
+            errors.setdefault("email", "This email is already the account name of another account.")
+        else:
+            errors["username"] = "This account name is already taken."
     if errors:
         raise ValidationError(errors)
 
@@ -74,9 +81,9 @@ def _issue_credentials(user: User) -> str | None:
     return password
 
 
-def _new_account(model, *, role: str, **fields) -> User:
+def _new_account(model, *, role: str, username_is_email: bool = False, **fields) -> User:
     """Create a portal account that has no password yet (credentials are issued after)."""
-    _check_unique(username=fields["username"], email=fields.get("email"))
+    _check_unique(username=fields["username"], email=fields.get("email"), username_is_email=username_is_email)
     user = model(role=role, **fields)
     user.set_unusable_password()
     user.full_clean(exclude=["password"])
@@ -153,7 +160,9 @@ def property_manager_create(
     pm = _new_account(
         PropertyManager,
         role=Role.PROPERTY_MANAGER,
+        # The PM signs in with the email: the account name is the email, never typed apart.
         username=email,
+        username_is_email=True,
         email=email,
         first_name=first_name,
         last_name=last_name,
