@@ -194,6 +194,26 @@ def property_manager_update(
     return pm
 
 
+ASSIGNMENT_PERMISSIONS = {
+    "app_enabled": "App",
+    "delete_account_permission": "Delete Account Permission",
+    "log_access_control": "Log Access Control",
+}
+
+
+def pm_unassigned_permission_errors(*, property_manager, assigned: bool, permissions: dict) -> dict[str, str]:
+    """A permission is given with the community's assignment: switched on for a property manager
+    who is not assigned, it would be dropped unseen, so the installer is told at the switch."""
+    if assigned:
+        return {}
+    return {
+        name: f"Tick Assigned as well: {label} is given to {property_manager.display_name} only "
+        "together with this community."
+        for name, label in ASSIGNMENT_PERMISSIONS.items()
+        if permissions.get(name)
+    }
+
+
 @transaction.atomic
 def pm_assignments_set(*, actor, community, rows: list[dict]) -> list[PropertyManagerAssignment]:
     """Replace the community's property managers with `rows` (property_manager + permission flags).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import PropertyManager
+from accounts.services import pm_unassigned_permission_errors
 from smartplus.forms import PortalForm, ScopedModelForm
 
 from .models import Building, Community
@@ -54,6 +55,19 @@ class PropertyManagerRowForm(PortalForm):
     delete_account_permission = forms.BooleanField(required=False, label="Delete Account Permission")
     log_access_control = forms.BooleanField(required=False, label="Log Access Control")
 
+    def __init__(self, *args, property_manager=None, **kwargs):
+        self.property_manager = property_manager
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        errors = pm_unassigned_permission_errors(
+            property_manager=self.property_manager, assigned=cleaned.get("assigned"), permissions=cleaned
+        )
+        for name, message in errors.items():
+            self.add_error(name, message)
+        return cleaned
+
 
 class PropertyManagerAssignmentForm(PortalForm):
     """One row per property manager of the installer: assigned or not, and its permissions."""
@@ -72,7 +86,7 @@ class PropertyManagerAssignmentForm(PortalForm):
                 "delete_account_permission": bool(a and a.delete_account_permission),
                 "log_access_control": bool(a and a.log_access_control),
             }
-            row = PropertyManagerRowForm(data, prefix=f"pm-{pm.pk}", initial=initial)
+            row = PropertyManagerRowForm(data, prefix=f"pm-{pm.pk}", initial=initial, property_manager=pm)
             self.rows.append((pm, a, row))
 
     def is_valid(self) -> bool:

@@ -233,3 +233,23 @@ def test_number_of_apartments_input_states_the_real_bound(client, world):
         "Ensure this value is greater than or equal to 1."
     ]
     assert 'min="1"' in client.get(reverse("communities:community_add")).content.decode()
+
+
+def test_app_switched_on_for_an_unassigned_property_manager_is_refused_at_the_switch(client, world):
+    """Not dropped unseen: App (or another permission) without Assigned is said at the switch."""
+    client.force_login(world.installer_a)
+    url = reverse("communities:community_property_managers", args=[world.community_a2.pk])
+    pm = world.pm_nothing
+    response = client.post(url, {f"pm-{pm.pk}-app_enabled": "on", f"pm-{pm.pk}-log_access_control": "on"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f'data-field-error="pm-{pm.pk}-app_enabled"' in html
+    assert f'data-field-error="pm-{pm.pk}-log_access_control"' in html
+    said = f"Tick Assigned as well: App is given to {pm.display_name} only together with this community."
+    assert said in html
+    assert not PropertyManagerAssignment.objects.filter(community=world.community_a2).exists()
+    # Assigned with App: saved as asked.
+    ok = client.post(url, {f"pm-{pm.pk}-assigned": "on", f"pm-{pm.pk}-app_enabled": "on"})
+    assert ok.status_code == 302
+    assignment = PropertyManagerAssignment.objects.get(community=world.community_a2)
+    assert (assignment.property_manager, assignment.app_enabled) == (pm, True)
