@@ -362,6 +362,21 @@ def test_confirm_adds_every_mac_and_the_page_says_how_many(client, world):
     assert f'href="{LIST}"' in body
 
 
+def test_after_confirm_the_page_shows_the_imports_state_not_the_previews_wording(client, world):
+    client.force_login(world.installer_a)
+    job = uploaded(client, mac_file("0c:11:05:dd:00:01", "0C-11-05-DD-00-02"))
+    assert "to create" in client.get(job_url("detail", job)).content.decode()
+    # Confirmed, a worker yet to finish: the page says it is importing.
+    MacImport.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+    queued = client.get(job_url("detail", job)).content.decode()
+    assert 'data-status="queued"' in queued and "Importing" in queued and "to create" not in queued
+    MacImport.objects.filter(pk=job.pk).update(status=ImportStatus.READY)
+    client.post(job_url("confirm", job))
+    done = client.get(job_url("detail", job)).content.decode()
+    assert "to create" not in done and "to update" not in done
+    assert re.search(r'data-testid="result-macs-added">2</span> MACs added', done)
+
+
 def test_confirm_twice_imports_once(client, world):
     client.force_login(world.installer_a)
     job = uploaded(client, mac_file("0C1105DD0005", "0C1105DD0006"))
