@@ -37,6 +37,17 @@ def _with_linked(queryset):
     )
 
 
+def community_cameras(*, actor, community):
+    """The community node's Third Party Devices: every camera of the community, with the names
+    its Location is made of and its linked door phones."""
+    qs = (
+        ThirdPartyCamera.objects.for_actor(actor)
+        .filter(community=community)
+        .select_related("building", "apartment")
+    )
+    return _with_linked(qs)
+
+
 def public_cameras(*, actor, community):
     """The Public Area's Third Party Devices, with their linked door phones."""
     qs = ThirdPartyCamera.objects.for_actor(actor).filter(community=community, place=Place.PUBLIC)

@@ -96,6 +96,7 @@ EXPECTED: dict[str, dict] = {
     "residents:residentimport_errors": get_only(A_SHARED | {"root": OK}),
     # --- devices: intercom devices and third-party cameras (PMs see them, installers edit) ---
     "devices:community_devices": get_only(COMMUNITY_VIEW),
+    "devices:community_cameras": get_only(COMMUNITY_VIEW),
     "devices:public_devices": get_only(COMMUNITY_VIEW),
     "devices:building_devices": get_only(COMMUNITY_VIEW),
     "devices:device_detail": get_only(COMMUNITY_VIEW),

@@ -723,3 +723,67 @@ def test_lists_run_a_constant_number_of_queries(client, world):
         make_camera(community, f"A{i}", apartment=apartment, linked_devices=[apt_door])
     large = [_queries(client, url) for url in urls]
     assert large == small
+
+
+# --- community node: Third Party Devices -------------------------------------------------------------
+
+
+def community_cameras_url(world) -> str:
+    return reverse("devices:community_cameras", args=[world.community_a.pk])
+
+
+def test_community_node_has_a_third_party_devices_tab(client, world):
+    client.force_login(world.installer_a)
+    for url in (
+        reverse("residents:community_residents", args=[world.community_a.pk]),
+        reverse("devices:community_devices", args=[world.community_a.pk]),
+    ):
+        tab = f'href="{community_cameras_url(world)}">Third Party Devices</a>'
+        assert tab in client.get(url).content.decode()
+    html = client.get(community_cameras_url(world)).content.decode()
+    assert f'aria-current="page" href="{community_cameras_url(world)}"' in html
+
+
+def test_community_cameras_lists_every_camera_with_its_location(client, world):
+    make_camera(world.community_a, "Block Cam", building=world.building_a)
+    make_camera(world.community_a, "Apt Cam", apartment=world.apartment_a)
+    make_camera(world.community_a2, "Towers Cam")
+    client.force_login(world.installer_a)
+    response = client.get(community_cameras_url(world))
+    table = response.context["table"]
+    headers = [c.header for c in table.columns]
+    assert headers == ["Device Name", "Location", "Link Device", "Created Time", "Action"]
+    listed = {row.get_cell("name"): row.get_cell("location") for row in table.paginated_rows}
+    assert listed == {
+        "Alpha Cam": "Public Area",
+        "Block Cam": "Alpha Block",
+        "Apt Cam": "Alpha Block-101",
+    }
+    assert "Towers Cam" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("q", "expected"), [("cam", {"Alpha Cam", "Block Cam"}), ("BLOCK", {"Block Cam"})])
+def test_community_cameras_search_by_device_name(client, world, q, expected):
+    make_camera(world.community_a, "Block Cam", building=world.building_a)
+    client.force_login(world.installer_a)
+    table = client.get(community_cameras_url(world), {"q": q}).context["table"]
+    assert {row.get_cell("name") for row in table.paginated_rows} == expected
+
+
+def test_community_cameras_for_another_installer_is_404(client, world):
+    client.force_login(world.installer_b)
+    assert client.get(community_cameras_url(world)).status_code == 404
+
+
+def test_community_cameras_run_a_constant_number_of_queries(client, world):
+    community, building, apartment = world.community_a, world.building_a, world.apartment_a
+    block_door = make_device(community, "Block Door", building=building, firmware_version=R29)
+    make_camera(community, "B0", building=building, linked_devices=[block_door])
+    client.force_login(world.installer_a)
+    small = _queries(client, community_cameras_url(world))
+    for i in range(1, 7):
+        make_camera(community, f"P{i}", linked_devices=[world.device_a])
+        make_camera(community, f"B{i}", building=building, linked_devices=[block_door])
+        make_camera(community, f"A{i}", apartment=apartment)
+    assert _queries(client, community_cameras_url(world)) == small
+    assert _queries(client, community_cameras_url(world) + "?q=B") == small
