@@ -296,6 +296,35 @@ def test_reset_apartment_removes_members_and_clears_the_master_without_email(
     assert world.community_a.end_user_count == 1
 
 
+# --- 4a. Edit APT's Reset Password: confirmed in the dialog, a new app password emailed ---
+
+
+def test_reset_password_from_edit_apt_emails_the_resident_a_new_password(
+    live_server, page, world, log_in, mailoutbox
+):
+    Resident.objects.filter(pk=world.resident_a.pk).update(email="lily@example.test", language="fr")
+    log_in("pm_a@example.test")
+    open_residents_page(page, "Alpha Gardens")
+    open_apartment(page, "Alpha Block", "101")
+
+    # The icon's glyph is part of the link's name: "<glyph> Edit".
+    edit = page.get_by_role("link", name=re.compile(r"^\W*Edit$"))
+    modal = open_modal(page, edit, "Edit APT")
+    modal.get_by_role("link", name="Reset Password").click()
+    expect(modal.locator(".modal-title")).to_have_text("Reset Password")
+    expect(modal.get_by_test_id("reset-password-confirm")).to_contain_text("lily@example.test")
+    assert mailoutbox == []
+    modal.get_by_role("button", name="Send new password").click()
+
+    expect(modal).to_be_hidden()
+    expect(page.get_by_test_id("messages")).to_contain_text(
+        "A new SmartPlus app password is on its way to lily@example.test."
+    )
+    (message,) = mailoutbox
+    assert message.to == ["lily@example.test"]
+    assert "réinitialisé" in message.body
+
+
 # --- 5. Resident search at community level ---
 
 
