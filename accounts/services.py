@@ -35,13 +35,20 @@ def _own_tenant_id(actor) -> int:
     return tenant
 
 
-def _check_unique(*, username: str | None = None, email: str | None = None, exclude_pk=None) -> None:
+def _check_unique(
+    *, username: str | None = None, email: str | None = None, exclude_pk=None, username_is_email=False
+) -> None:
+    """`username_is_email`: the account name is the typed email (property managers), so a clash
+    is said once, at the email field."""
     errors = {}
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
-    if username and others.filter(username__iexact=username).exists():
-        errors["username"] = "This account name is already taken."
     if email and others.filter(email__iexact=email).exists():
         errors["email"] = "This email is already used by another account."
+    if username and others.filter(username__iexact=username).exists():
+        if username_is_email:
+            errors.setdefault("email", "This email is already the account name of another account.")
+        else:
+            errors["username"] = "This account name is already taken."
     if errors:
         raise ValidationError(errors)
 
@@ -93,9 +100,9 @@ def _issue_credentials(user: User) -> str | None:
     return password
 
 
-def _new_account(model, *, role: str, **fields) -> User:
+def _new_account(model, *, role: str, username_is_email: bool = False, **fields) -> User:
     """Create a portal account that has no password yet (credentials are issued after)."""
-    _check_unique(username=fields["username"], email=fields.get("email"))
+    _check_unique(username=fields["username"], email=fields.get("email"), username_is_email=username_is_email)
     user = model(role=role, **fields)
     user.set_unusable_password()
     user.full_clean(exclude=["password"])
@@ -172,7 +179,9 @@ def property_manager_create(
     pm = _new_account(
         PropertyManager,
         role=Role.PROPERTY_MANAGER,
+        # The PM signs in with the email: the account name is the email, never typed apart.
         username=email,
+        username_is_email=True,
         email=email,
         first_name=first_name,
         last_name=last_name,
@@ -202,6 +211,26 @@ def property_manager_update(
     pm.full_clean(exclude=["password"])
     pm.save()
     return pm
+
+
+ASSIGNMENT_PERMISSIONS = {
+    "app_enabled": "App",
+    "delete_account_permission": "Delete Account Permission",
+    "log_access_control": "Log Access Control",
+}
+
+
+def pm_unassigned_permission_errors(*, property_manager, assigned: bool, permissions: dict) -> dict[str, str]:
+    """A permission is given with the community's assignment: switched on for a property manager
+    who is not assigned, it would be dropped unseen, so the installer is told at the switch."""
+    if assigned:
+        return {}
+    return {
+        name: f"Tick Assigned as well: {label} is given to {property_manager.display_name} only "
+        "together with this community."
+        for name, label in ASSIGNMENT_PERMISSIONS.items()
+        if permissions.get(name)
+    }
 
 
 @transaction.atomic

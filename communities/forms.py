@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import PropertyManager
+from accounts.services import pm_unassigned_permission_errors
 from smartplus import roles
 from smartplus.forms import PortalForm, ScopedModelForm
 
 from .models import Building, Community
-from .services import SETTINGS_FIELDS, community_calls_allowed
+from .services import SETTINGS_FIELDS, community_calls_allowed, community_delete_name_error
 
 RADIO_FIELDS = ("feature_plan", "time_format", "access_control_permission", "pin_mode", "charge_mode")
 
@@ -55,6 +56,19 @@ class PropertyManagerRowForm(PortalForm):
     delete_account_permission = forms.BooleanField(required=False, label="Delete Account Permission")
     log_access_control = forms.BooleanField(required=False, label="Log Access Control")
 
+    def __init__(self, *args, property_manager=None, **kwargs):
+        self.property_manager = property_manager
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        errors = pm_unassigned_permission_errors(
+            property_manager=self.property_manager, assigned=cleaned.get("assigned"), permissions=cleaned
+        )
+        for name, message in errors.items():
+            self.add_error(name, message)
+        return cleaned
+
 
 class PropertyManagerAssignmentForm(PortalForm):
     """One row per property manager of the installer: assigned or not, and its permissions."""
@@ -73,7 +87,7 @@ class PropertyManagerAssignmentForm(PortalForm):
                 "delete_account_permission": bool(a and a.delete_account_permission),
                 "log_access_control": bool(a and a.log_access_control),
             }
-            row = PropertyManagerRowForm(data, prefix=f"pm-{pm.pk}", initial=initial)
+            row = PropertyManagerRowForm(data, prefix=f"pm-{pm.pk}", initial=initial, property_manager=pm)
             self.rows.append((pm, a, row))
 
     def is_valid(self) -> bool:
@@ -92,3 +106,21 @@ class BuildingForm(ScopedModelForm):
         model = Building
         fields = ["name"]
         labels = {"name": "Building Name"}
+
+
+class CommunityDeleteForm(PortalForm):
+    """Delete Community asks for the community's name: one click would remove everything in it."""
+
+    name = forms.CharField(
+        label="Type the community name to confirm",
+        max_length=Community._meta.get_field("name").max_length,
+        required=False,  # the service's message says what to type
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_name(self):
+        typed = self.cleaned_data.get("name") or ""
+        error = community_delete_name_error(community=self.instance, typed_name=typed)
+        if error:
+            raise forms.ValidationError(error)
+        return typed

@@ -120,6 +120,16 @@ def community_delete(*, actor, community: Community) -> dict[str, int]:
         return deletion.delete_cascade(Community.objects.filter(pk=current.pk))
 
 
+def community_delete_name_error(*, community: Community, typed_name: str) -> str | None:
+    """Deleting a whole community takes its name typed out: why the typed one does not confirm."""
+    typed = (typed_name or "").strip()
+    if typed == community.name:
+        return None
+    if not typed:
+        return f"Type the community name, {community.name}, to confirm."
+    return f"“{typed}” is not the community's name. Type {community.name} exactly to confirm."
+
+
 def community_deletion_summary(*, community: Community) -> list[str]:
     """What deleting the community removes, for the confirmation dialog."""
     summary = [f"the community “{community.name}” and all of its settings"]
@@ -221,18 +231,22 @@ def _still_holds(building: Building, contents: list[str]) -> str:
     return f"{building.name} still holds {' and '.join(contents)}. Delete or move them first."
 
 
-def building_deletion_summary(*, building: Building) -> list[str]:
-    """What deleting the building removes, for the confirmation dialog (nothing while it holds some)."""
+def building_delete_refusal(building: Building) -> str | None:
+    """Why the building cannot be deleted (it still holds something), or None; the dialog and
+    building_delete both ask it."""
     contents = building_contents(building=building)
-    if contents:
-        return [f"Nothing: {_still_holds(building, contents)}"]
+    return _still_holds(building, contents) if contents else None
+
+
+def building_deletion_summary(*, building: Building) -> list[str]:
+    """What deleting the building removes, for the confirmation dialog."""
     return [f"the building “{building.name}”"]
 
 
 @transaction.atomic
 def building_delete(*, actor, building: Building) -> None:
     current = authz.get_for_actor(Building, actor, building.pk, roles.DELETE, lock=True)
-    contents = building_contents(building=current)
-    if contents:
-        raise ValidationError(_still_holds(current, contents))
+    reason = building_delete_refusal(current)
+    if reason:
+        raise ValidationError(reason)
     current.delete()

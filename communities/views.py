@@ -15,7 +15,7 @@ from smartplus.views import generic
 
 from . import selectors, services
 from .filters import CommunityFilterSet
-from .forms import BuildingForm, CommunityForm, PropertyManagerAssignmentForm
+from .forms import BuildingForm, CommunityDeleteForm, CommunityForm, PropertyManagerAssignmentForm
 from .models import Building, Community
 from .tables import CommunityTable, PropertyManagerTable, SubAccountTable
 
@@ -98,6 +98,9 @@ class CommunityDeleteView(generic.ObjectDeleteView):
 
     def deletion_summary(self, obj):
         return services.community_deletion_summary(community=obj)
+
+    def get_confirm_form(self, obj, data=None):
+        return CommunityDeleteForm(data=data, actor=self.request.actor, instance=obj)
 
     def delete(self, obj):
         services.community_delete(actor=self.request.actor, community=obj)
@@ -204,6 +207,9 @@ class BuildingDeleteView(generic.ObjectDeleteView):
 
     def deletion_summary(self, obj):
         return services.building_deletion_summary(building=obj)
+
+    def refusal(self, obj):
+        return services.building_delete_refusal(obj)
 
     def delete(self, obj):
         services.building_delete(actor=self.request.actor, building=obj)

@@ -18,14 +18,14 @@ from .services import CAMERA_FIELDS, MAX_CAMERA_PASSWORD
 RTSP_PLACEHOLDER = "rtsp://ip:port or rtsp://domain:port"
 LINK_HELP = (
     "Linking lets the SmartPlus app switch between the door phone's camera and this camera; the "
-    "camera then gets no icon of its own in the app. Only R29 door phones of the same place that "
-    "have reported their firmware can be linked."
+    "camera then gets no icon of its own in the app. Only R29 door phones of the same place can be "
+    "linked: the model the device reports, or until it reports one the Model chosen at Add Device."
 )
 
 
 class LinkedDeviceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Device) -> str:
-        return f"{obj.name} ({obj.model})" if obj.model else obj.name
+        return f"{obj.name} ({obj.known_model})" if obj.known_model else obj.name
 
 
 class CameraForm(PortalForm):

@@ -1,4 +1,5 @@
-"""The Third Party Devices list of the Public Area and of a building (the spec's columns).
+"""The Third Party Devices lists: the Public Area's and a building's (the spec's columns), and the
+community node's, which adds each camera's Location.
 
 The RTSP address stays out of lists (only the Edit Camera dialog shows it); the password never
 appears anywhere.
@@ -34,3 +35,19 @@ class CameraTable(CommunityTable):
 
     def render_created(self, value):
         return self.when(value)
+
+
+class CommunityCameraTable(CameraTable):
+    """The community node's Third Party Devices: every camera, with its Location."""
+
+    location = tables.Column(verbose_name="Location", accessor="place", orderable=False)
+
+    class Meta(CameraTable.Meta):
+        fields = ("name", "location", "linked", "created", "actions")
+        sequence = ("name", "location", "linked", "created", "actions")
+
+    def render_location(self, record):
+        return record.location
+
+    def value_location(self, record):
+        return record.location

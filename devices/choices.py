@@ -116,6 +116,31 @@ class CommandStatus(models.TextChoices):
 FINAL_COMMAND_STATUSES = frozenset({CommandStatus.DONE, CommandStatus.FAILED, CommandStatus.CANCELLED})
 
 
+class DeviceModel(models.TextChoices):
+    """The Akuvox models the portal knows (ARCHITECTURE.md §5)."""
+
+    R29 = "R29", "R29"
+    R28 = "R28", "R28"
+    R27 = "R27", "R27"
+    R20A = "R20A", "R20A"
+    X912 = "X912", "X912"
+    X916 = "X916", "X916"
+    C313 = "C313", "C313"
+    C319 = "C319", "C319"
+    IT82 = "IT82", "IT82"
+
+
+# What Add Device offers as a door phone's Model: the door phones among the known models.
+DOOR_PHONE_MODELS = (
+    DeviceModel.R29,
+    DeviceModel.R28,
+    DeviceModel.R27,
+    DeviceModel.R20A,
+    DeviceModel.X912,
+    DeviceModel.X916,
+)
+
+
 # Firmware version prefix -> model (ARCHITECTURE.md §5): "29.30.2.14" is an R29.
 MODEL_BY_FIRMWARE_PREFIX = {
     "29": "R29",

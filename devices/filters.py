@@ -1,4 +1,5 @@
-"""The community node's device search: Device Name or MAC (partial), and the Device Type."""
+"""The community node's searches: devices by Device Name or MAC (partial) and Device Type;
+cameras by Device Name (partial)."""
 
 import re
 
@@ -8,7 +9,7 @@ from django.db.models import Q
 from maclib.validators import mac_search_term
 
 from .choices import DeviceType
-from .models import Device
+from .models import Device, ThirdPartyCamera
 
 HEX = re.compile(r"[0-9A-F]{1,12}")
 
@@ -47,3 +48,21 @@ class DeviceFilterSet(django_filters.FilterSet):
         if HEX.fullmatch(mac):
             match |= Q(mac_address__mac__contains=mac)
         return queryset.filter(match)
+
+
+class CameraFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="search")
+
+    class Meta:
+        model = ThirdPartyCamera
+        fields = ["q"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["q"].widget.attrs.update(
+            placeholder="Device Name", type="search", **{"class": "form-control"}
+        )
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(name__icontains=value) if value else queryset

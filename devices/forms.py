@@ -12,6 +12,7 @@ from residents.selectors import buildings_of
 from smartplus.forms import PortalForm
 
 from .choices import (
+    DOOR_PHONE_MODELS,
     DOOR_PHONES,
     PLACE_TYPES,
     AccessMethod,
@@ -116,6 +117,13 @@ class DeviceForm(PortalForm):
                 widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             ),
         }
+        fields["chosen_model"] = forms.ChoiceField(
+            label="Model",
+            choices=[("", "Unknown"), *((m.value, m.label) for m in DOOR_PHONE_MODELS)],
+            required=False,
+            help_text="Counts until the device reports its firmware; then the reported model counts. "
+            "Third-party cameras link to R29 door phones.",
+        )
         if self.offline:
             fields["internet_access"] = forms.TypedChoiceField(
                 label="Does the device have internet access?",

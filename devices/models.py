@@ -22,6 +22,7 @@ from .choices import (
     CommandKind,
     CommandStatus,
     ContactDisplay,
+    DeviceModel,
     DeviceStatus,
     DeviceType,
     NetworkGroup,
@@ -119,9 +120,12 @@ class Device(PlacedModel):
         blank=True,
         help_text="The static IP address of the indoor monitor that transfers calls for this door phone.",
     )
+    # Door phones: the model the installer chose at Add Device, which counts until the device
+    # reports its firmware (a new installation links its R29 to a camera before it is online).
+    chosen_model = models.CharField("Model", max_length=16, blank=True, choices=DeviceModel.choices)
     # Reported by the device itself (device API); the model follows the firmware version's prefix.
     firmware_version = models.CharField("Firmware Version", max_length=32, blank=True)
-    model = models.CharField("Model", max_length=16, blank=True, editable=False, db_index=True)
+    model = models.CharField("Reported Model", max_length=16, blank=True, editable=False, db_index=True)
     last_seen_at = models.DateTimeField("Last Seen", null=True, blank=True, editable=False)
     lan_address = models.GenericIPAddressField("LAN Address", null=True, blank=True, editable=False)
     lan_port = models.PositiveIntegerField("LAN Port", default=80, editable=False)
@@ -164,6 +168,21 @@ class Device(PlacedModel):
         if kwargs.get("update_fields") is not None and "firmware_version" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "model"}
         super().save(*args, **kwargs)
+
+    @property
+    def known_model(self) -> str:
+        """The reported model, or until the device reports one the model chosen at Add Device."""
+        return self.model or self.chosen_model
+
+    @property
+    def model_mismatch(self) -> str:
+        """Why the chosen model is not what the device reports, or ""."""
+        if self.model and self.chosen_model and self.model != self.chosen_model:
+            return (
+                f"The device reports model {self.model} (firmware {self.firmware_version}), not the "
+                f"{self.chosen_model} chosen at Add Device: the reported model counts."
+            )
+        return ""
 
     @property
     def is_door_phone(self) -> bool:

@@ -37,6 +37,17 @@ def _with_linked(queryset):
     )
 
 
+def community_cameras(*, actor, community):
+    """The community node's Third Party Devices: every camera of the community, with the names
+    its Location is made of and its linked door phones."""
+    qs = (
+        ThirdPartyCamera.objects.for_actor(actor)
+        .filter(community=community)
+        .select_related("building", "apartment")
+    )
+    return _with_linked(qs)
+
+
 def public_cameras(*, actor, community):
     """The Public Area's Third Party Devices, with their linked door phones."""
     qs = ThirdPartyCamera.objects.for_actor(actor).filter(community=community, place=Place.PUBLIC)
@@ -102,12 +113,12 @@ def device_detail(*, actor, pk: int, action: str = roles.VIEW):
 
 def linkable_devices(*, actor, camera):
     """What a camera of this place may link to: the actor's R29 door phones of the same place."""
-    from .services import LINKABLE_MODEL
+    from .services import LINKABLE_MODEL_Q
 
     qs = Device.objects.for_actor(actor).filter(
+        LINKABLE_MODEL_Q,
         community_id=camera.community_id,
         place=camera.place,
-        model=LINKABLE_MODEL,
         device_type__in=list(DOOR_PHONES),
     )
     if camera.place == Place.BUILDING:

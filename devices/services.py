@@ -14,7 +14,8 @@
 - Feature plan Basic: every apartment keeps at least one indoor monitor.
 - Cameras: RTSP address as rtsp://ip:port or rtsp://domain:port (never fetched by the server);
   the password is stored encrypted and never returned to a page; Link Device takes only R29
-  door phones of the camera's own place.
+  door phones of the camera's own place (the reported model, or until one is reported the Model
+  chosen at Add Device).
 
 The UI, the xlsx import and the Add APT form of a Basic community call these functions.
 """
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.views.decorators.debug import sensitive_variables
 
 from communities.choices import FeaturePlan
@@ -36,7 +37,16 @@ from residents.models import Apartment
 from smartplus import audit, authz, crypto, roles
 from smartplus.validators import model_field_errors
 
-from .choices import DOOR_PHONES, PLACE_TYPES, AccessMethod, ContactDisplay, DeviceType, Place, RelayKind
+from .choices import (
+    DOOR_PHONE_MODELS,
+    DOOR_PHONES,
+    PLACE_TYPES,
+    AccessMethod,
+    ContactDisplay,
+    DeviceType,
+    Place,
+    RelayKind,
+)
 from .models import MAX_RELAYS, Device, Relay, ThirdPartyCamera
 
 DEVICE_FIELDS = (
@@ -49,12 +59,15 @@ DEVICE_FIELDS = (
     "works_offline",
     "internet_access",
     "offline_ip",
+    "chosen_model",
 )
 CAMERA_FIELDS = ("name", "rtsp_address", "username")
 MAX_CAMERA_PASSWORD = 128
 # Plans whose apartments must each have an indoor monitor ("1Monitor_All": one monitor, all APTs).
 INDOOR_MONITOR_PLANS = frozenset({FeaturePlan.BASIC, FeaturePlan.ONE_MONITOR_ALL})
 LINKABLE_MODEL = "R29"
+# Device.known_model as a filter: the reported model, or the chosen one until a model is reported.
+LINKABLE_MODEL_Q = Q(model=LINKABLE_MODEL) | Q(model="", chosen_model=LINKABLE_MODEL)
 GONE = "It was deleted meanwhile (by another user or with its apartment or building)."
 
 
@@ -227,6 +240,8 @@ def _normalise(device: Device, *, offline: bool) -> None:
         device.internet_access = True
     if device.internet_access:
         device.offline_ip = None
+    if device.device_type not in DOOR_PHONES:
+        device.chosen_model = ""
 
 
 def device_field_errors(device: Device, *, offline: bool) -> dict[str, list[str]]:
@@ -242,7 +257,10 @@ def device_field_errors(device: Device, *, offline: bool) -> dict[str, list[str]
         else:
             errors["device_type"] = ["Choose a device type."]
     device.name = (device.name or "").strip()
+    device.chosen_model = device.chosen_model or ""
     _normalise(device, offline=offline)
+    if device.chosen_model and device.chosen_model not in DOOR_PHONE_MODELS:
+        errors["chosen_model"] = [f"Choose a door phone model ({', '.join(DOOR_PHONE_MODELS)}) or Unknown."]
     if not device.internet_access and not device.offline_ip:
         errors["offline_ip"] = [
             "Enter the static IP address of the indoor monitor that transfers calls for this door phone."
@@ -412,6 +430,7 @@ def device_update(
     if current is None:
         raise ValidationError(GONE)
     was_indoor_monitor = current.device_type == DeviceType.INDOOR_MONITOR
+    was_linkable = current.known_model == LINKABLE_MODEL
     prepared = prepare_device(
         community=community,
         place=current.place,
@@ -434,15 +453,21 @@ def device_update(
         errors.setdefault("device_type", []).append(
             f"Cameras are linked to this door phone ({names}). Unlink them before changing its type."
         )
+    elif was_linkable and current.known_model != LINKABLE_MODEL and current.cameras.exists():
+        names = ", ".join(c.name for c in current.cameras.all())
+        errors.setdefault("chosen_model", []).append(
+            f"Cameras are linked to this {LINKABLE_MODEL} ({names}). Unlink them before changing its model."
+        )
     _raise(errors)
     return save_prepared(prepared, created=False)
 
 
-def _last_indoor_monitor(community: Community, device: Device) -> str:
+def _last_indoor_monitor(community: Community, device: Device, *, lock: bool = True) -> str:
     """Why the apartment cannot lose this indoor monitor, or ""."""
     if device.place != Place.APARTMENT or not requires_indoor_monitor(community):
         return ""
-    Apartment.objects.select_for_update().filter(pk=device.apartment_id).first()
+    if lock:
+        Apartment.objects.select_for_update().filter(pk=device.apartment_id).first()
     others = (
         Device.objects.filter(apartment_id=device.apartment_id, device_type=DeviceType.INDOOR_MONITOR)
         .exclude(pk=device.pk)
@@ -454,6 +479,15 @@ def _last_indoor_monitor(community: Community, device: Device) -> str:
         f"APT {device.apartment.number} must keep an indoor monitor: {community.name} uses the "
         f"{community.get_feature_plan_display()} feature plan. Add another indoor monitor first."
     )
+
+
+def device_delete_refusal(device: Device, *, lock: bool = False) -> str | None:
+    """Why the device cannot be deleted (the last indoor monitor of a Basic-plan apartment), or
+    None: the Delete Device dialog says it before the click, device_delete asks it under its
+    locks. Expects the device's community and apartment loaded."""
+    if device.device_type != DeviceType.INDOOR_MONITOR:
+        return None
+    return _last_indoor_monitor(device.community, device, lock=lock) or None
 
 
 @transaction.atomic
@@ -469,10 +503,10 @@ def device_delete(*, actor, device: Device) -> None:
     )
     if current is None:
         raise ValidationError(GONE)
-    if current.device_type == DeviceType.INDOOR_MONITOR:
-        reason = _last_indoor_monitor(community, current)
-        if reason:
-            raise ValidationError(reason)
+    current.community = community
+    reason = device_delete_refusal(current, lock=True)
+    if reason:
+        raise ValidationError(reason)
     current.delete()
     _count_devices(community.pk, -1)
 
@@ -516,7 +550,7 @@ def _camera_errors(camera: ThirdPartyCamera, password: str | None, linked: list[
     refused = [
         d.name
         for d in linked
-        if not (_same_place(camera, d) and d.model == LINKABLE_MODEL and d.device_type in DOOR_PHONES)
+        if not (_same_place(camera, d) and d.known_model == LINKABLE_MODEL and d.device_type in DOOR_PHONES)
     ]
     if refused:
         errors["linked_devices"] = [

@@ -11,6 +11,11 @@ urlpatterns = [
         intercoms.CommunityDevicesView.as_view(),
         name="community_devices",
     ),
+    path(
+        "communities/<int:community_pk>/cameras/",
+        cameras.CommunityCamerasView.as_view(),
+        name="community_cameras",
+    ),
     # Public Area node.
     path(
         "communities/<int:community_pk>/public-area/devices/",

@@ -5,11 +5,7 @@ from __future__ import annotations
 from smartplus import roles
 
 from .models import MacAddress
-from .services import owner_label
-
-# A distributor sees its installers' MACs, not their communities: the Owner column names only the
-# kind of place a device is installed at (the building and apartment names are the installer's).
-_PLACE_KIND = {"public": "Public Device", "building": "Building Device", "apartment": "Apartment Device"}
+from .services import PLACE_KIND, owner_label
 
 
 def mac_list(*, actor, action: str = roles.VIEW):
@@ -41,14 +37,4 @@ def mac_owner(*, actor, mac: MacAddress) -> str:
     if roles.allows(actor, "devices.device", roles.VIEW):
         return owner_label(mac)
     device = getattr(mac, "device", None)
-    return _PLACE_KIND.get(device.place, "Bound") if device is not None else ""
-
-
-def mac_bound_to(*, actor, mac: MacAddress) -> str:
-    """ "the device “Alpha Gate” (Public Device)" as the actor may see it, or "" when unbound."""
-    owner = mac_owner(actor=actor, mac=mac)
-    if not owner:
-        return ""
-    if not roles.allows(actor, "devices.device", roles.VIEW):
-        return f"a device ({owner})"
-    return f"the device “{mac.device.name}” ({owner})"
+    return PLACE_KIND.get(device.place, "Bound") if device is not None else ""

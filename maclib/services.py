@@ -53,6 +53,11 @@ def register_owner_label(fn: Callable[[object], str]) -> None:
     _device_owner_label = fn
 
 
+# A distributor sees its installers' MACs, not their communities: the Owner column names only the
+# kind of place a device is installed at (the building and apartment names are the installer's).
+PLACE_KIND = {"public": "Public Device", "building": "Building Device", "apartment": "Apartment Device"}
+
+
 def owner_label(mac: MacAddress) -> str:
     """The Owner column: "Public Device", "Building1" / "Building1-403", or "" when unbound.
 
@@ -152,25 +157,36 @@ def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
     return len(wanted)
 
 
+def mac_delete_refusal(*, actor, mac: MacAddress) -> str | None:
+    """Why the MAC cannot be removed (a device is bound to it), or None; the dialog and
+    mac_delete both ask it. A distributor is not told which of the installer's devices it is."""
+    # The device reached through the reverse one-to-one: maclib imports nothing of devices.
+    entry = (
+        MacAddress.objects.select_related("device__community", "device__building", "device__apartment")
+        .filter(pk=mac.pk)
+        .first()
+    )
+    device = getattr(entry, "device", None) if entry is not None else None
+    if device is None:
+        return None
+    if not roles.allows(actor, "devices.device", roles.VIEW):
+        # The installer's communities are not the distributor's to read.
+        kind = PLACE_KIND.get(device.place, "Bound")
+        return (
+            f"{entry.mac} is bound to a device ({kind}) of the installer. "
+            "The installer must delete the device first to unbind the MAC."
+        )
+    return (
+        f"{entry.mac} is bound to the device “{device.name}” ({device.community.name}, "
+        f"{device.location}). Delete the device first to unbind the MAC."
+    )
+
+
 @transaction.atomic
 def mac_delete(*, actor, mac: MacAddress) -> None:
     """Remove a MAC; refused while a device is bound to it."""
     entry = authz.get_for_actor(MacAddress, actor, mac.pk, roles.DELETE, lock=True)
-    # The bound device, through the reverse one-to-one (not joined above: FOR UPDATE cannot lock
-    # the nullable side of an outer join).
-    bound = MacAddress.objects.select_related(
-        "device__community", "device__building", "device__apartment"
-    ).get(pk=entry.pk)
-    device = getattr(bound, "device", None)
-    if device is not None:
-        if not roles.allows(actor, "devices.device", roles.VIEW):
-            # The installer's communities are not the distributor's to read.
-            raise ValidationError(
-                f"{entry.mac} is bound to one of the installer's devices. "
-                "The installer must delete the device first to unbind the MAC."
-            )
-        raise ValidationError(
-            f"{entry.mac} is bound to the device “{device.name}” ({device.community.name}, "
-            f"{device.location}). Delete the device first to unbind the MAC."
-        )
+    reason = mac_delete_refusal(actor=actor, mac=entry)
+    if reason:
+        raise ValidationError(reason)
     entry.delete()

@@ -154,11 +154,11 @@ class MacDeleteView(DialogMixin, generic.ObjectDeleteView):
         return selectors.mac_list(actor=self.request.actor, action=roles.DELETE)
 
     def deletion_summary(self, obj) -> list[str]:
-        """Warnings shown before the removal: a bound MAC is refused until its device is deleted."""
-        device = selectors.mac_bound_to(actor=self.request.actor, mac=obj)
-        if not device:
-            return []
-        return [f"{obj.mac} is bound to {device}: it cannot be removed until that device is deleted."]
+        return []
+
+    def refusal(self, obj) -> str | None:
+        # A bound MAC is refused until its device is deleted: said before the click.
+        return services.mac_delete_refusal(actor=self.request.actor, mac=obj)
 
     def delete(self, obj) -> None:
         services.mac_delete(actor=self.request.actor, mac=obj)

@@ -1,4 +1,5 @@
-"""SmartPlus app accounts of end users: the initial password and the account email."""
+"""SmartPlus app accounts of end users: the initial password and the account email, and the new
+password of Edit APT's Reset Password."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def initial_password() -> str:
     return secrets.token_urlsafe(8)
 
 
-def app_account_email(*, resident_id: int) -> bool:
+def app_account_email(*, resident_id: int, reset: bool = False) -> bool:
     """Give the end user a fresh initial password and email it with the account, once per address.
 
     Runs in the worker so the plain password never passes through the broker. An account whose
@@ -28,7 +29,12 @@ def app_account_email(*, resident_id: int) -> bool:
     nothing, leaving the password the first email gave; an SMTP failure undoes both, and the
     retry sends. Only a crash between a successful send and the commit can repeat the email, and
     then the second password is the one stored.
+
+    `reset`: Reset Password was asked (resident_app_password_reset) — a new password for a
+    registered account too, sent once per request.
     """
+    if reset:
+        return _app_password_reset_email(resident_id=resident_id)
     with transaction.atomic():
         resident = (
             Resident.objects.select_for_update(of=("self",))
@@ -49,4 +55,26 @@ def app_account_email(*, resident_id: int) -> bool:
             app_password=resident.app_password, account_email_sent_to=resident.account_email_sent_to
         )
         resident_account_email_send(resident=resident, password=password)
+    return True
+
+
+def _app_password_reset_email(*, resident_id: int) -> bool:
+    """The new password of a Reset Password request, emailed while the row is locked: a failed send
+    rolls the new password back and the retry sends again; a done request is not sent twice."""
+    with transaction.atomic():
+        resident = (
+            Resident.objects.select_for_update(of=("self",))
+            .select_related("community", "apartment__building")
+            .filter(pk=resident_id)
+            .first()
+        )
+        if resident is None or not resident.email or resident.app_password_reset_requested_at is None:
+            logger.info("app password reset: nothing to send for end user %s", resident_id)
+            return False
+        password = initial_password()
+        Resident.objects.filter(pk=resident.pk).update(
+            app_password=make_password(password),
+            app_password_reset_requested_at=None,
+        )
+        resident_account_email_send(resident=resident, password=password, reset=True)
     return True

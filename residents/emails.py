@@ -1,4 +1,5 @@
-"""Resident emails: the SmartPlus app account (login and initial password) of a new resident."""
+"""Resident emails: the SmartPlus app account (login and initial password) of a new resident, and
+the new password after Reset Password."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
-def resident_account_email_send(*, resident, password: str) -> None:
-    """Send `resident` its app account (email address), initial password, community and apartment."""
+def resident_account_email_send(*, resident, password: str, reset: bool = False) -> None:
+    """Send `resident` its app account (email address), initial password, community and apartment;
+    `reset`: the same email, saying the password was reset."""
     if not resident.email:
         return
     apartment = getattr(resident, "apartment", None)
@@ -21,6 +23,7 @@ def resident_account_email_send(*, resident, password: str) -> None:
         "community": resident.community.name,
         "building": getattr(building, "name", "") or "",
         "apartment": getattr(apartment, "number", "") or "",
+        "reset": reset,
     }
     with translation.override(resident.language or "en"):
         # One line: a community name with a line break must not break the header.

@@ -26,6 +26,7 @@ from django.utils import timezone
 from communities.models import Building, Community
 from devices.models import Device, ThirdPartyCamera
 from smartplus import audit, authz, deletion, phones, roles
+from smartplus.authz import get_for_actor
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.validators import model_field_errors
 
@@ -395,6 +396,47 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
     changes = {what: [count, 0] for what, count in removed.items() if count}
     audit.record(action=AuditAction.RESET, instance=apartment, changes=changes)
     return removed
+
+
+def resident_app_password_reset_refusal(resident: Resident | None) -> str | None:
+    """Why Reset Password cannot send the family master a new app password, or None; the dialog
+    and resident_app_password_reset both ask it."""
+    if resident is None:
+        return "This APT has no resident account yet."
+    if not resident.email:
+        return (
+            f"{resident.display_name or 'The resident'} has no email: the new password is sent by "
+            "email. Enter the resident's email first."
+        )
+    return None
+
+
+@transaction.atomic
+def resident_app_password_reset(*, actor, apartment_id: int) -> Resident:
+    """Edit APT's Reset Password: the family master gets a new SmartPlus app password by email, in
+    their language (the worker makes it; the current one works until then)."""
+    apartment = get_for_actor(Apartment, actor, apartment_id, roles.CHANGE)
+    master = (
+        Resident.objects.select_for_update(of=("self",))
+        .filter(apartment=apartment, family_master__isnull=True)
+        .first()
+    )
+    if master is not None:
+        authz.authorize(actor, roles.CHANGE, master)
+    reason = resident_app_password_reset_refusal(master)
+    if reason:
+        raise ValidationError(reason)
+    master.app_password_reset_requested_at = timezone.now()
+    Resident.objects.filter(pk=master.pk).update(
+        app_password_reset_requested_at=master.app_password_reset_requested_at
+    )
+    audit.record(
+        action=AuditAction.RESET, instance=master, changes={"app password": ["", "new password emailed"]}
+    )
+    from .tasks import send_resident_account_email
+
+    transaction.on_commit(partial(send_resident_account_email.delay, master.pk, reset=True))
+    return master
 
 
 # --- end users -------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ logger = logging.getLogger(__name__)
 @shared_task(
     autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, retry_jitter=True, max_retries=5
 )
-def send_resident_account_email(resident_id: int) -> None:
+def send_resident_account_email(resident_id: int, reset: bool = False) -> None:
     from .app_accounts import app_account_email
 
-    app_account_email(resident_id=resident_id)
+    app_account_email(resident_id=resident_id, reset=reset)
 
 
 # Each fan-out task enqueues this many one-email jobs, so no task loops over a whole import.

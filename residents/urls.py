@@ -23,6 +23,11 @@ urlpatterns = [
     path("apartments/<int:pk>/delete/", views.ApartmentDeleteView.as_view(), name="apartment_delete"),
     path("apartments/<int:pk>/reset/", views.ApartmentResetView.as_view(), name="apartment_reset"),
     path(
+        "apartments/<int:pk>/reset-password/",
+        views.ApartmentPasswordResetView.as_view(),
+        name="apartment_reset_password",
+    ),
+    path(
         "apartments/<int:apartment_pk>/family-members/add/",
         views.FamilyMemberEditView.as_view(),
         name="familymember_add",

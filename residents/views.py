@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -198,6 +199,7 @@ class ApartmentEditView(generic.ObjectEditView):
             "building": self.building,
             "can_delete": self.object is not None and roles.allows(actor, Apartment, roles.DELETE),
             "can_reset": self.object is not None and authz.can(actor, "reset", self.object),
+            "can_reset_password": self.object is not None and roles.allows(actor, Resident, roles.CHANGE),
         }
 
 
@@ -285,6 +287,40 @@ class ApartmentResetView(generic.ObjectMixin, generic.PortalView):
             f"APT {apartment.number} was reset. The app is unregistered and its login was reset; "
             "no email was sent.",
         )
+        return generic.redirect_after(request, reverse("residents:apartment_detail", args=[apartment.pk]))
+
+
+class ApartmentPasswordResetView(generic.ObjectMixin, generic.PortalView):
+    """Edit APT's Reset Password: confirm, then the family master gets a new app password by email."""
+
+    model = Apartment
+    action = roles.CHANGE
+    title = "Reset Password"
+
+    def get(self, request, *args, **kwargs):
+        apartment = self.get_object()
+        master = apartment.residents.filter(family_master__isnull=True).first()
+        template = (
+            "residents/apartment_password_reset_modal.html"
+            if request.htmx
+            else "residents/apartment_password_reset.html"
+        )
+        context = {
+            "object": apartment,
+            "master": master,
+            "refusal": services.resident_app_password_reset_refusal(master),
+            "form_action": request.get_full_path(),
+        }
+        return self.render(template, context)
+
+    def post(self, request, *args, **kwargs):
+        apartment = self.get_object()
+        try:
+            master = services.resident_app_password_reset(actor=request.actor, apartment_id=apartment.pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"A new SmartPlus app password is on its way to {master.email}.")
         return generic.redirect_after(request, reverse("residents:apartment_detail", args=[apartment.pk]))
 
 

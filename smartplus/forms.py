@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.core.validators import MinValueValidator
 from django.forms.models import construct_instance
 
 
@@ -54,7 +55,30 @@ class ScopedModelForm(BootstrapMixin, forms.ModelForm):
                     "be scoped to the actor: give the model a ScopedManager, or list the field in "
                     "unscoped_fields with the reason."
                 )
+        self._model_minimums()
         self._style()
+
+    def _model_minimums(self) -> None:
+        """A PositiveIntegerField's form field says "≥ 0" even where the model's own validator
+        refuses 0: the form field takes the model's real lower bound, so the message states it."""
+        for name, field in self.fields.items():
+            if not isinstance(field, forms.IntegerField) or field.min_value is None:
+                continue
+            try:
+                model_field = self._meta.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            bounds = [
+                v.limit_value
+                for v in model_field.validators
+                if isinstance(v, MinValueValidator) and not callable(v.limit_value)
+            ]
+            if not bounds or max(bounds) <= field.min_value:
+                continue
+            field.min_value = max(bounds)
+            field.validators = [v for v in field.validators if not isinstance(v, MinValueValidator)]
+            field.validators.append(MinValueValidator(field.min_value))
+            field.widget.attrs["min"] = field.min_value
 
     def _post_clean(self):
         # The model's field validators (post code, ranges, ...) report at their field together

@@ -81,6 +81,7 @@ EXPECTED: dict[str, dict] = {
     "residents:apartment_add": same(A_SHARED),
     "residents:apartment_detail": get_only(COMMUNITY_VIEW),
     "residents:apartment_edit": same(RESIDENTS_CHANGE),
+    "residents:apartment_reset_password": same(RESIDENTS_CHANGE),
     "residents:apartment_delete": same(A_SHARED),
     # Reset deletes family-member accounts: pm_a lacks the Delete Account Permission.
     "residents:apartment_reset": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_none=404)),
@@ -96,6 +97,7 @@ EXPECTED: dict[str, dict] = {
     "residents:residentimport_errors": get_only(A_SHARED | {"root": OK}),
     # --- devices: intercom devices and third-party cameras (PMs see them, installers edit) ---
     "devices:community_devices": get_only(COMMUNITY_VIEW),
+    "devices:community_cameras": get_only(COMMUNITY_VIEW),
     "devices:public_devices": get_only(COMMUNITY_VIEW),
     "devices:building_devices": get_only(COMMUNITY_VIEW),
     "devices:device_detail": get_only(COMMUNITY_VIEW),

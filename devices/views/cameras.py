@@ -14,8 +14,9 @@ from smartplus.views import generic
 
 from .. import selectors, services
 from ..camera_forms import CameraForm
-from ..camera_tables import CameraTable
+from ..camera_tables import CameraTable, CommunityCameraTable
 from ..choices import Place
+from ..filters import CameraFilterSet
 from ..models import ThirdPartyCamera
 from . import places
 from .places import BuildingNodeMixin, PublicNodeMixin
@@ -42,6 +43,28 @@ class _CameraListView(CommunityPageMixin, generic.ObjectListView):
 
     def get_extra_context(self) -> dict:
         return {**self.page_context(self.community, self.building), "tab": "cameras"}
+
+
+class CommunityCamerasView(_CameraListView):
+    """Community node, Third Party Devices tab: every camera of the community, searchable."""
+
+    table_class = CommunityCameraTable
+    filterset_class = CameraFilterSet
+    template_name = "devices/community_cameras.html"
+    export_name = "Third Party Devices"
+    building = None
+
+    def get(self, request, *args, **kwargs):
+        self.community = get_object_or_404(
+            Community.objects.for_actor(request.actor), pk=kwargs["community_pk"]
+        )
+        return super().get(request, *args, **kwargs)
+
+    def get_table_queryset(self):
+        return selectors.community_cameras(actor=self.request.actor, community=self.community)
+
+    def get_breadcrumbs(self):
+        return self.crumbs(self.community, ("Third Party Devices", None))
 
 
 class PublicCamerasView(PublicNodeMixin, _CameraListView):

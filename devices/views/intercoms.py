@@ -280,7 +280,8 @@ class DeviceDeleteView(generic.ObjectDeleteView):
 
     def get_object(self):
         device = get_object_or_404(
-            self.get_queryset().select_related("mac_address", "building", "apartment"), pk=self.kwargs["pk"]
+            self.get_queryset().select_related("mac_address", "building", "apartment", "community"),
+            pk=self.kwargs["pk"],
         )
         self.list_url = place_list_url(device)
         return device
@@ -288,8 +289,11 @@ class DeviceDeleteView(generic.ObjectDeleteView):
     def deletion_summary(self, obj):
         return services.device_deletion_summary(device=obj)
 
+    def refusal(self, obj):
+        # The last indoor monitor of a Basic-plan apartment: said before the click.
+        return services.device_delete_refusal(obj)
+
     def delete(self, obj):
-        # The last indoor monitor of a Basic-plan apartment is refused: the view shows the reason.
         services.device_delete(actor=self.request.actor, device=obj)
 
     def get_success_url(self):

@@ -106,6 +106,9 @@ class Resident(ScopedModel):
     # The address the account email (login and initial password) went to: the worker claims it
     # before sending, so a job delivered twice sends one email (residents.app_accounts).
     account_email_sent_to = models.CharField(max_length=254, blank=True, editable=False)
+    # Edit APT's Reset Password asked for a new app password; the worker clears it once emailed,
+    # so a duplicate or retried job sends one email at most.
+    app_password_reset_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Per-account settings that survive an apartment reset.
     free_family_members = models.PositiveSmallIntegerField("Free family member accounts", default=0)
     time_zone = models.CharField("Time Zone", max_length=64, blank=True)

@@ -267,6 +267,9 @@ class ObjectEditView(ObjectMixin, PortalView):
 
 
 class ObjectDeleteView(ObjectMixin, PortalView):
+    """Delete one object. `refusal()` names why the service would refuse (the dialog shows it and
+    disables Delete); `get_confirm_form()` asks for more than a click (a typed name)."""
+
     action = roles.DELETE
     template_name = "generic/object_delete.html"
     modal_template_name = "generic/object_delete_modal.html"
@@ -274,27 +277,46 @@ class ObjectDeleteView(ObjectMixin, PortalView):
     def deletion_summary(self, obj) -> list[str]:
         return [str(obj)]
 
+    def refusal(self, obj) -> str | None:
+        """Why deleting is refused, from the same service function the delete itself asks."""
+        return None
+
+    def get_confirm_form(self, obj, data=None):
+        return None
+
     def delete(self, obj) -> None:
         raise NotImplementedError
 
     def get_success_url(self) -> str:
         return safe_next(self.request, reverse("home"))
 
-    def get(self, request, *args, **kwargs):
-        obj = self.get_object()
+    def render_dialog(self, obj, *, confirm_form=None, status: int = 200):
+        request = self.request
         template = self.modal_template_name if getattr(request, "htmx", False) else self.template_name
         return self.render(
             template,
             {
                 "object": obj,
                 "summary": self.deletion_summary(obj),
+                "refusal": self.refusal(obj),
+                "confirm_form": confirm_form,
                 "form_action": request.get_full_path(),
                 "next": safe_next(request, ""),
             },
+            status=status,
         )
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        return self.render_dialog(obj, confirm_form=self.get_confirm_form(obj))
 
     def post(self, request, *args, **kwargs):
         obj = self.get_object()
+        confirm_form = self.get_confirm_form(obj, data=request.POST)
+        if confirm_form is not None and not confirm_form.is_valid():
+            # htmx swaps only 2xx answers into the modal, as the edit views do.
+            status = 200 if getattr(request, "htmx", False) else 422
+            return self.render_dialog(obj, confirm_form=confirm_form, status=status)
         name = str(obj)
         try:
             with transaction.atomic():

@@ -411,3 +411,27 @@ def test_distributor_creates_an_installer_under_itself(client, world, commit):
     assert len(mail.outbox) == 1
     listing = client.get(reverse("accounts:installer_list")).content.decode()
     assert "newinst" in listing and "inst_b" not in listing
+
+
+@pytest.mark.parametrize("taken", ["pm_b@example.test", "PM_B@example.test"])
+def test_new_property_manager_with_a_taken_email_gets_only_the_email_error(client, world, taken):
+    """The PM's account name is its email: one clash, said once, at the field that was typed."""
+    client.force_login(world.installer_a)
+    data = {"first_name": "Inn", "last_name": "Ilian", "email": taken, "language": "en"}
+    response = client.post(reverse("accounts:propertymanager_add"), data)
+    assert response.status_code == 422
+    form = response.context["form"]
+    assert form.errors == {"email": ["This email is already used by another account."]}
+    assert "already taken" not in response.content.decode()
+
+
+def test_new_property_manager_whose_email_is_another_accounts_name_is_refused_at_the_email(client, world):
+    world.installer_b.username = "inn@example.test"
+    world.installer_b.save(update_fields=["username"])
+    client.force_login(world.installer_a)
+    data = {"first_name": "Inn", "last_name": "Ilian", "email": "inn@example.test", "language": "en"}
+    response = client.post(reverse("accounts:propertymanager_add"), data)
+    assert response.context["form"].errors == {
+        "email": ["This email is already the account name of another account."]
+    }
+    assert not PropertyManager.objects.filter(first_name="Inn").exists()

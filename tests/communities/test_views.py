@@ -94,6 +94,8 @@ def test_create_community_from_the_form(client, world):
         ("name", "", "This field is required."),
         ("post_code", "78-701", "Post code may contain only letters"),
         ("number_of_apartments", "0", "greater than or equal to 1"),
+        # Not "≥ 0": the bound stated is the one the model holds to.
+        ("number_of_apartments", "-5", "Ensure this value is greater than or equal to 1."),
         ("number_of_apartments", "abc", "Enter a whole number."),
         ("country", "XX", "Select a valid choice"),
         ("time_zone", "Mars/Olympus", "Select a valid choice"),
@@ -158,7 +160,7 @@ def test_delete_confirmation_names_what_will_be_removed(client, world):
     body = client.get(url).content.decode()
     assert "Alpha Gardens" in body and "1 property manager assignment" in body
     assert Community.objects.filter(pk=world.community_a.pk).exists()
-    assert client.post(url).status_code == 302
+    assert client.post(url, {"name": "Alpha Gardens"}).status_code == 302
     assert not Community.objects.filter(pk=world.community_a.pk).exists()
 
 
@@ -222,3 +224,32 @@ def test_all_field_errors_are_reported_in_one_round(client, world):
     form = client.post(reverse("communities:community_add"), data).context["form"]
     assert "landline_service" in form.errors
     assert "already have a community with this name" in " ".join(form.non_field_errors())
+
+
+def test_number_of_apartments_input_states_the_real_bound(client, world):
+    client.force_login(world.installer_a)
+    response = client.post(reverse("communities:community_add"), {**VALID, "number_of_apartments": "-5"})
+    assert response.context["form"].errors["number_of_apartments"] == [
+        "Ensure this value is greater than or equal to 1."
+    ]
+    assert 'min="1"' in client.get(reverse("communities:community_add")).content.decode()
+
+
+def test_app_switched_on_for_an_unassigned_property_manager_is_refused_at_the_switch(client, world):
+    """Not dropped unseen: App (or another permission) without Assigned is said at the switch."""
+    client.force_login(world.installer_a)
+    url = reverse("communities:community_property_managers", args=[world.community_a2.pk])
+    pm = world.pm_nothing
+    response = client.post(url, {f"pm-{pm.pk}-app_enabled": "on", f"pm-{pm.pk}-log_access_control": "on"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f'data-field-error="pm-{pm.pk}-app_enabled"' in html
+    assert f'data-field-error="pm-{pm.pk}-log_access_control"' in html
+    said = f"Tick Assigned as well: App is given to {pm.display_name} only together with this community."
+    assert said in html
+    assert not PropertyManagerAssignment.objects.filter(community=world.community_a2).exists()
+    # Assigned with App: saved as asked.
+    ok = client.post(url, {f"pm-{pm.pk}-assigned": "on", f"pm-{pm.pk}-app_enabled": "on"})
+    assert ok.status_code == 302
+    assignment = PropertyManagerAssignment.objects.get(community=world.community_a2)
+    assert (assignment.property_manager, assignment.app_enabled) == (pm, True)

@@ -18,8 +18,8 @@ from django.urls import reverse
 from communities.formatting import community_datetime
 from devices import selectors, services
 from devices.choices import DeviceType, Place
-from devices.models import ThirdPartyCamera
-from tests.factories import build_world, make_apartment, make_building, make_camera, make_device
+from devices.models import Device, ThirdPartyCamera
+from tests.factories import build_world, make_apartment, make_building, make_camera, make_device, make_mac
 
 pytestmark = pytest.mark.django_db
 
@@ -242,6 +242,101 @@ def test_linkable_devices_are_the_r29_door_phones_of_the_place(world):
     assert other_community not in selectors.linkable_devices(actor=world.installer_a, camera=world.camera_a)
     # Another tenant is offered nothing of installer A's.
     assert list(selectors.linkable_devices(actor=world.installer_b, camera=world.camera_a)) == []
+
+
+# --- the Model chosen at Add Device counts until the device reports its firmware -------------------
+
+
+def test_a_new_r29_chosen_at_add_device_can_be_linked_before_it_reports(world):
+    """A new installation: the door phone is not online yet, its model is the one chosen."""
+    gate = make_device(world.community_a, "New Gate", chosen_model="R29")
+    assert (gate.model, gate.known_model) == ("", "R29")
+    assert gate in selectors.linkable_devices(actor=world.installer_a, camera=world.camera_a)
+    assert list(create(world, linked=[gate]).linked_devices.all()) == [gate]
+
+
+def test_the_reported_model_wins_over_the_chosen_one(world):
+    said_r29 = make_device(world.community_a, "Said R29", chosen_model="R29", firmware_version=R28)
+    said_r28 = make_device(world.community_a, "Said R28", chosen_model="R28", firmware_version=R29)
+    linkable = list(selectors.linkable_devices(actor=world.installer_a, camera=world.camera_a))
+    assert said_r28 in linkable and said_r29 not in linkable
+    with pytest.raises(ValidationError) as exc:
+        create(world, linked=[said_r29])
+    assert errors_of(exc)["linked_devices"][0].startswith("Said R29:")
+    assert list(create(world, linked=[said_r28]).linked_devices.all()) == [said_r28]
+
+
+def test_a_chosen_model_other_than_r29_is_not_linkable(world):
+    r28 = make_device(world.community_a, "Chosen R28", chosen_model="R28")
+    assert r28 not in selectors.linkable_devices(actor=world.installer_a, camera=world.camera_a)
+    with pytest.raises(ValidationError):
+        create(world, linked=[r28])
+
+
+def test_the_model_choice_is_for_door_phones_and_their_models(world):
+    with pytest.raises(ValidationError) as exc:
+        make_device(world.community_a, "Monitor Gate", chosen_model="C313")
+    assert "chosen_model" in errors_of(exc)
+    # A type without the Model field keeps no chosen model.
+    guard = make_device(world.community_a, "Guard", device_type=DeviceType.GUARD_PHONE, chosen_model="R29")
+    assert guard.chosen_model == ""
+    assert guard not in selectors.linkable_devices(actor=world.installer_a, camera=world.camera_a)
+
+
+def test_changing_the_chosen_model_of_a_linked_r29_is_refused(world):
+    gate = make_device(world.community_a, "New Gate", chosen_model="R29")
+    create(world, linked=[gate])
+    with pytest.raises(ValidationError) as exc:
+        services.device_update(
+            actor=world.installer_a,
+            device=gate,
+            mac=gate.mac_address.mac,
+            fields={"chosen_model": "R28"},
+            relays=[{"enabled": True, "name": "Door"}],
+        )
+    assert "Unlink them before changing its model" in errors_of(exc)["chosen_model"][0]
+
+
+def test_add_device_dialog_offers_the_model_and_link_device_then_offers_the_door_phone(client, world):
+    client.force_login(world.installer_a)
+    add_device = reverse("devices:public_device_add", args=[world.community_a.pk])
+    html = client.get(add_device).content.decode()
+    assert 'name="chosen_model"' in html and ">Unknown<" in html and ">R29<" in html
+    mac = make_mac(world.installer_a).mac
+    post = {
+        "device_type": DOOR,
+        "mac": mac,
+        "network_group": "1",
+        "name": "Fresh Gate",
+        "all_buildings": "on",
+        "chosen_model": "R29",
+        "relays": "1",
+        "relay1_enabled": "1",
+        "relay1_name": "Door",
+    }
+    assert client.post(add_device, post).status_code == 302
+    gate = Device.objects.get(name="Fresh Gate")
+    assert gate.chosen_model == "R29" and gate.firmware_version == ""
+    add_camera = reverse("devices:public_camera_add", args=[world.community_a.pk])
+    form = client.get(add_camera).context["form"]
+    assert gate in form.fields["linked_devices"].queryset
+    assert "Fresh Gate (R29)" in client.get(add_camera).content.decode()
+
+
+def test_device_page_says_when_the_chosen_and_reported_models_disagree(client, world):
+    agreed = make_device(world.community_a, "Agreed", chosen_model="R29", firmware_version=R29)
+    waiting = make_device(world.community_a, "Waiting", chosen_model="R29")
+    disagreed = make_device(world.community_a, "Disagreed", chosen_model="R29", firmware_version=R28)
+    client.force_login(world.installer_a)
+
+    def page(device):
+        return client.get(reverse("devices:device_detail", args=[device.pk])).content.decode()
+
+    assert 'data-testid="model-mismatch"' not in page(agreed)
+    assert "not reported yet" in page(waiting)
+    html = page(disagreed)
+    assert 'data-testid="model-mismatch"' in html
+    assert "reports model R28 (firmware 28.30.10.7), not the R29 chosen at Add Device" in html
 
 
 def test_a_camera_of_another_community_cannot_be_linked_across(world):
@@ -630,3 +725,67 @@ def test_lists_run_a_constant_number_of_queries(client, world):
         make_camera(community, f"A{i}", apartment=apartment, linked_devices=[apt_door])
     large = [_queries(client, url) for url in urls]
     assert large == small
+
+
+# --- community node: Third Party Devices -------------------------------------------------------------
+
+
+def community_cameras_url(world) -> str:
+    return reverse("devices:community_cameras", args=[world.community_a.pk])
+
+
+def test_community_node_has_a_third_party_devices_tab(client, world):
+    client.force_login(world.installer_a)
+    for url in (
+        reverse("residents:community_residents", args=[world.community_a.pk]),
+        reverse("devices:community_devices", args=[world.community_a.pk]),
+    ):
+        tab = f'href="{community_cameras_url(world)}">Third Party Devices</a>'
+        assert tab in client.get(url).content.decode()
+    html = client.get(community_cameras_url(world)).content.decode()
+    assert f'aria-current="page" href="{community_cameras_url(world)}"' in html
+
+
+def test_community_cameras_lists_every_camera_with_its_location(client, world):
+    make_camera(world.community_a, "Block Cam", building=world.building_a)
+    make_camera(world.community_a, "Apt Cam", apartment=world.apartment_a)
+    make_camera(world.community_a2, "Towers Cam")
+    client.force_login(world.installer_a)
+    response = client.get(community_cameras_url(world))
+    table = response.context["table"]
+    headers = [c.header for c in table.columns]
+    assert headers == ["Device Name", "Location", "Link Device", "Created Time", "Action"]
+    listed = {row.get_cell("name"): row.get_cell("location") for row in table.paginated_rows}
+    assert listed == {
+        "Alpha Cam": "Public Area",
+        "Block Cam": "Alpha Block",
+        "Apt Cam": "Alpha Block-101",
+    }
+    assert "Towers Cam" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("q", "expected"), [("cam", {"Alpha Cam", "Block Cam"}), ("BLOCK", {"Block Cam"})])
+def test_community_cameras_search_by_device_name(client, world, q, expected):
+    make_camera(world.community_a, "Block Cam", building=world.building_a)
+    client.force_login(world.installer_a)
+    table = client.get(community_cameras_url(world), {"q": q}).context["table"]
+    assert {row.get_cell("name") for row in table.paginated_rows} == expected
+
+
+def test_community_cameras_for_another_installer_is_404(client, world):
+    client.force_login(world.installer_b)
+    assert client.get(community_cameras_url(world)).status_code == 404
+
+
+def test_community_cameras_run_a_constant_number_of_queries(client, world):
+    community, building, apartment = world.community_a, world.building_a, world.apartment_a
+    block_door = make_device(community, "Block Door", building=building, firmware_version=R29)
+    make_camera(community, "B0", building=building, linked_devices=[block_door])
+    client.force_login(world.installer_a)
+    small = _queries(client, community_cameras_url(world))
+    for i in range(1, 7):
+        make_camera(community, f"P{i}", linked_devices=[world.device_a])
+        make_camera(community, f"B{i}", building=building, linked_devices=[block_door])
+        make_camera(community, f"A{i}", apartment=apartment)
+    assert _queries(client, community_cameras_url(world)) == small
+    assert _queries(client, community_cameras_url(world) + "?q=B") == small

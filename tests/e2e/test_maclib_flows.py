@@ -120,14 +120,14 @@ def test_add_import_search_and_remove_macs(live_server, page, world, log_in, scr
     page.get_by_role("button", name="Search").click()
     expect(mac_rows(page)).to_have_count(5)
 
-    # --- Remove: refused while bound (the message names the device), done when unbound ---
+    # --- Remove: refused while bound (said before the click, naming the device), done when unbound ---
     modal = open_modal(page, page.get_by_label(f"Remove {world.mac_a.mac}"), "Remove MAC")
-    expect(modal.get_by_test_id("deletion-summary")).to_contain_text("bound to the device “Alpha Gate”")
-    modal.get_by_role("button", name="Remove").click()
-    expect(modal).to_be_hidden()
-    expect(page.locator(".alert-danger")).to_contain_text(
+    expect(modal.get_by_test_id("delete-refusal")).to_contain_text(
         f"{world.mac_a.mac} is bound to the device “Alpha Gate” (Alpha Gardens, Public Area)."
     )
+    expect(modal.get_by_role("button", name="Remove")).to_be_disabled()
+    modal.get_by_role("button", name="Cancel").click()
+    expect(modal).to_be_hidden()
     expect(mac_row(page, world.mac_a.mac)).to_be_visible()
 
     modal = open_modal(page, page.get_by_label("Remove 0C1105ABCD01"), "Remove MAC")

@@ -220,6 +220,30 @@ def test_edit_community_locks_plan_and_access_control_and_home_automation(live_s
     expect(home_automation).to_be_disabled()
 
 
+# --- 4a. Delete Community: its name typed out, a wrong one refused at the field ---
+
+
+def test_delete_community_asks_for_its_name(live_server, page, world, log_in):
+    log_in("inst_a")
+    modal = open_modal(page, page.get_by_label("Edit Alpha Gardens"), "Edit Community")
+    modal.get_by_role("button", name="Delete").click()
+    expect(modal.locator(".modal-title")).to_have_text("Delete Community")
+    typed = modal.get_by_label("Type the community name to confirm")
+    typed.fill("Alpha")
+    modal.get_by_role("button", name="Delete").click()
+    expect(modal.locator('[data-field-error="name"]')).to_have_text(
+        "“Alpha” is not the community's name. Type Alpha Gardens exactly to confirm."
+    )
+    assert Community.objects.filter(pk=world.community_a.pk).exists()
+
+    modal.get_by_label("Type the community name to confirm").fill("Alpha Gardens")
+    modal.get_by_role("button", name="Delete").click()
+    expect(modal).to_be_hidden()
+    expect(page.get_by_test_id("messages")).to_contain_text("Deleted Alpha Gardens.")
+    expect(community_card(page).get_by_role("link", name="Alpha Gardens", exact=True)).to_have_count(0)
+    assert not Community.objects.filter(pk=world.community_a.pk).exists()
+
+
 # --- 5. Sub-account, property manager, assignment ---
 
 

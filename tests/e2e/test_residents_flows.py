@@ -296,6 +296,35 @@ def test_reset_apartment_removes_members_and_clears_the_master_without_email(
     assert world.community_a.end_user_count == 1
 
 
+# --- 4a. Edit APT's Reset Password: confirmed in the dialog, a new app password emailed ---
+
+
+def test_reset_password_from_edit_apt_emails_the_resident_a_new_password(
+    live_server, page, world, log_in, mailoutbox
+):
+    Resident.objects.filter(pk=world.resident_a.pk).update(email="lily@example.test", language="fr")
+    log_in("pm_a@example.test")
+    open_residents_page(page, "Alpha Gardens")
+    open_apartment(page, "Alpha Block", "101")
+
+    # The icon's glyph is part of the link's name: "<glyph> Edit".
+    edit = page.get_by_role("link", name=re.compile(r"^\W*Edit$"))
+    modal = open_modal(page, edit, "Edit APT")
+    modal.get_by_role("link", name="Reset Password").click()
+    expect(modal.locator(".modal-title")).to_have_text("Reset Password")
+    expect(modal.get_by_test_id("reset-password-confirm")).to_contain_text("lily@example.test")
+    assert mailoutbox == []
+    modal.get_by_role("button", name="Send new password").click()
+
+    expect(modal).to_be_hidden()
+    expect(page.get_by_test_id("messages")).to_contain_text(
+        "A new SmartPlus app password is on its way to lily@example.test."
+    )
+    (message,) = mailoutbox
+    assert message.to == ["lily@example.test"]
+    assert "réinitialisé" in message.body
+
+
 # --- 5. Resident search at community level ---
 
 
@@ -353,16 +382,13 @@ def test_delete_building_with_apartments_is_refused_and_says_what_is_inside(live
 
     page.get_by_label("Actions of Alpha Block", exact=True).click()
     modal = open_modal(page, page.get_by_role("link", name="Delete", exact=True), "Delete Building")
-    expect(modal.get_by_test_id("deletion-summary")).to_have_text(
-        "Nothing: Alpha Block still holds 1 apartment(s). Delete or move them first."
+    # Said before the click, and Delete cannot be pressed.
+    expect(modal.get_by_test_id("delete-refusal")).to_have_text(
+        "Alpha Block still holds 1 apartment(s). Delete or move them first."
     )
-    modal.get_by_role("button", name="Delete").click()
-
+    expect(modal.get_by_role("button", name="Delete")).to_be_disabled()
+    modal.get_by_role("button", name="Cancel").click()
     expect(modal).to_be_hidden()
-    messages = page.get_by_test_id("messages")
-    expect(messages).to_contain_text("Alpha Block still holds 1 apartment(s). Delete or move them first.")
-    expect(messages.locator(".alert-danger")).to_be_visible()
-    expect(messages).not_to_contain_text("Deleted")
     expect(building_node(page, "Alpha Block")).to_be_visible()
     assert Building.objects.filter(pk=world.building_a.pk).exists()
     assert Apartment.objects.filter(pk=world.apartment_a.pk).exists()

@@ -378,6 +378,21 @@ def test_confirm_adds_every_mac_and_the_page_says_how_many(client, world):
     assert f'href="{LIST}"' in body
 
 
+def test_after_confirm_the_page_shows_the_imports_state_not_the_previews_wording(client, world):
+    client.force_login(world.installer_a)
+    job = uploaded(client, mac_file("0c:11:05:dd:00:01", "0C-11-05-DD-00-02"))
+    assert "to create" in client.get(job_url("detail", job)).content.decode()
+    # Confirmed, a worker yet to finish: the page says it is importing.
+    MacImport.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+    queued = client.get(job_url("detail", job)).content.decode()
+    assert 'data-status="queued"' in queued and "Importing" in queued and "to create" not in queued
+    MacImport.objects.filter(pk=job.pk).update(status=ImportStatus.READY)
+    client.post(job_url("confirm", job))
+    done = client.get(job_url("detail", job)).content.decode()
+    assert "to create" not in done and "to update" not in done
+    assert re.search(r'data-testid="result-macs-added">2</span> MACs added', done)
+
+
 def test_confirm_twice_imports_once(client, world):
     client.force_login(world.installer_a)
     job = uploaded(client, mac_file("0C1105DD0005", "0C1105DD0006"))
@@ -602,7 +617,7 @@ def test_remove_confirmation_warns_when_the_mac_is_bound(client, world):
     free = make_mac(world.installer_a)
     client.force_login(world.installer_a)
     bound = client.get(reverse("maclib:mac_delete", args=[world.mac_a.pk]), **HTMX).content.decode()
-    assert "Remove MAC" in bound and "bound to the device “Alpha Gate” (Public Device)" in bound
+    assert "Remove MAC" in bound and "bound to the device “Alpha Gate” (Alpha Gardens, Public Area)" in bound
     unbound = client.get(reverse("maclib:mac_delete", args=[free.pk])).content.decode()
     assert f"Remove <strong>{free.mac}</strong> from the MAC library of inst_a?" in unbound
     assert "bound to" not in unbound

@@ -250,3 +250,29 @@ def test_portal_account_email_is_translated(mailoutbox, language, subject, phras
     assert settings.SMARTPLUS_BASE_URL in message.body
     assert "Choose your password" not in message.body
     assert "If you did not expect this email" not in message.body
+
+
+# --- The Reset Password email ---------------------------------------------------------------------
+
+
+def test_reset_email_says_the_password_was_reset(mailoutbox):
+    resident_account_email_send(resident=make_resident(), password=PASSWORD, reset=True)
+    message = mailoutbox[0]
+    assert message.subject == "Your new SmartPlus app password for Luna Gardens"
+    assert "The password of your SmartPlus app account for Luna Gardens has been reset." in message.body
+    assert "has been created" not in message.body
+    assert f"Password: {PASSWORD}" in message.body
+
+
+@pytest.mark.parametrize("language", OTHER_LANGUAGES)
+def test_reset_email_is_translated(mailoutbox, language):
+    resident_account_email_send(resident=make_resident(), password=PASSWORD, reset=True)
+    english = mailoutbox.pop()
+    resident_account_email_send(resident=make_resident(language=language), password=PASSWORD)
+    created = mailoutbox.pop()
+    resident_account_email_send(resident=make_resident(language=language), password=PASSWORD, reset=True)
+    message = mailoutbox.pop()
+    assert message.subject not in (english.subject, created.subject)
+    assert "Luna Gardens" in message.subject and PASSWORD in message.body
+    assert "has been reset" not in message.body and "new SmartPlus app password" not in message.subject
+    assert message.body != created.body
