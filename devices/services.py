@@ -33,11 +33,13 @@ from communities.models import Building, Community
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
 from residents.models import Apartment
-from smartplus import audit, crypto, roles
+from smartplus import audit, authz, bulk, crypto, roles
+from smartplus.bulk import attach
+from smartplus.models import AuditAction
 from smartplus.validators import model_field_errors
 
 from .choices import DOOR_PHONES, PLACE_TYPES, AccessMethod, ContactDisplay, DeviceType, Place, RelayKind
-from .models import MAX_RELAYS, Device, Relay, ThirdPartyCamera
+from .models import MAX_RELAYS, Device, Relay, ThirdPartyCamera, model_for_firmware
 
 DEVICE_FIELDS = (
     "device_type",
@@ -481,6 +483,134 @@ def device_deletion_summary(*, device: Device) -> list[str]:
     if cameras:
         summary.append(f"its link to the camera(s) {', '.join(cameras)} (the cameras stay)")
     return summary
+
+
+# --- bulk writes (the template import) ----------------------------------------------------------
+
+# A new door phone or access control opens its door with Relay1, as the Add Device dialog's first
+# relay does (On, every access method); indoor monitors and guard phones get theirs in Edit.
+DEFAULT_RELAY_TYPES = frozenset((*DOOR_PHONES, DeviceType.ACCESS_CONTROL))
+DEFAULT_RELAY = {
+    "enabled": True,
+    "name": "Relay1",
+    "dtmf_code": "",
+    "access_methods": list(AccessMethod.values),
+}
+
+
+def default_relays(device: Device) -> list[dict]:
+    """The relays a device added without any gets (the `relays` argument of `device_create`)."""
+    return [dict(DEFAULT_RELAY)] if device.device_type in DEFAULT_RELAY_TYPES else []
+
+
+def _add_error(errors: dict, index: int, field: str, message: str) -> None:
+    errors.setdefault(index, {}).setdefault(field, []).append(message)
+
+
+def _mac_bulk_errors(community: Community, devices: list[Device], errors: dict) -> None:
+    """`_bind_mac` for many: each MAC in the installer's library (locked), bound to no device."""
+    wanted: dict[int, int] = {}
+    for index, device in enumerate(devices):
+        if device.mac_address_id is None:
+            _add_error(errors, index, "mac", "Enter the device's MAC address.")
+        elif wanted.setdefault(device.mac_address_id, index) != index:
+            _add_error(errors, index, "mac", "This MAC is given twice.")
+    entries = dict(
+        MacAddress.objects.select_for_update()
+        .filter(pk__in=list(wanted))
+        .order_by("pk")
+        .values_list("pk", "installer_id")
+    )
+    for pk, index in wanted.items():
+        if entries.get(pk) != community.installer_id:
+            _add_error(
+                errors,
+                index,
+                "mac",
+                "This MAC is not in your MAC library. Add it in the MAC Library module first.",
+            )
+    for bound in Device.objects.filter(mac_address_id__in=list(wanted)).select_related(
+        "community", "building", "apartment", "mac_address"
+    ):
+        index = wanted[bound.mac_address_id]
+        _add_error(errors, index, "mac", bound_message(bound.mac_address.mac, bound))
+
+
+@transaction.atomic
+def device_bulk_create(*, actor, community: Community, devices: list[Device]) -> list[Device]:
+    """Add Device for many new devices of one community, each with its default relays
+    (`default_relays`). Each device comes with its place, its saved building or apartment, its
+    MAC library entry (`mac_address_id`) and its fields set."""
+    authz.authorize(actor, roles.ADD, Device, parent=community)
+    community = _lock_community(community.pk)
+    offline = offline_solution_enabled(community)
+    errors: dict[int, dict] = {}
+    offline_apartments: dict[int, int] = {}
+    for index, device in enumerate(devices):
+        # Perhaps created just before: their ids are set from them here.
+        building, apartment = device.building, device.apartment
+        for where in (building, apartment):
+            if where is not None and (where.pk is None or where.community_id != community.pk):
+                raise authz.NotFound
+        if apartment is not None and building != apartment.building:
+            raise ValueError("an apartment's device is in the apartment's building")
+        attach(device, community=community, building=building, apartment=apartment)
+        problems = device_field_errors(device, offline=offline)
+        if device.place == Place.PUBLIC and not device.all_buildings:
+            problems["buildings"] = ["Choose at least one building, or tick All Buildings."]
+        if device.works_offline and offline_apartments.setdefault(device.apartment_id, index) != index:
+            problems["works_offline"] = ["An apartment has one indoor monitor that works offline."]
+        if problems:
+            errors[index] = problems
+    if offline_apartments:
+        for apartment_id in Device.objects.filter(
+            apartment_id__in=list(offline_apartments), works_offline=True
+        ).values_list("apartment_id", flat=True):
+            _add_error(
+                errors,
+                offline_apartments[apartment_id],
+                "works_offline",
+                "This apartment already has an indoor monitor that works offline.",
+            )
+    _mac_bulk_errors(community, devices, errors)
+    bulk.raise_errors(errors)
+    for device in devices:
+        device.model = model_for_firmware(device.firmware_version)  # what Device.save() sets
+    bulk.bulk_insert(Device, devices)
+    relays: dict[int, list[Relay]] = {}
+    for device in devices:
+        built = []
+        for number, data in enumerate(default_relays(device), start=1):
+            relay = _relay(RelayKind.RELAY, number, data, f"relay{number}", {})
+            relay.device = device
+            built.append(relay)
+        relays[device.pk] = built
+    bulk.bulk_insert(Relay, [r for built in relays.values() for r in built])
+    _count_devices(community.pk, len(devices))
+
+    def relay_changes(device):  # as `record_related` joins them to the "Created" entry
+        after = relay_summary(relays[device.pk])
+        return {"relays": [None, after]} if after else {}
+
+    audit.record_many(action=AuditAction.CREATE, instances=devices, related=relay_changes)
+    return devices
+
+
+@transaction.atomic
+def device_bulk_rename(*, actor, devices: list[Device]) -> list[Device]:
+    """Edit Device's Device Name for many devices (their new names set on them)."""
+    authz.get_many_for_actor(Device, actor, [d.pk for d in devices], roles.CHANGE)
+    errors = {}
+    for index, device in enumerate(devices):
+        device.name = (device.name or "").strip()
+        problems = model_field_errors(device, exclude=[], only=("name",))
+        if problems:
+            errors[index] = problems
+    bulk.raise_errors(errors)
+    if devices:
+        Device.objects.bulk_update(devices, ["name"], batch_size=1000)
+        audit.record_many(action=AuditAction.UPDATE, instances=devices)
+    return devices
 
 
 # --- third-party cameras -----------------------------------------------------------------------

@@ -14,18 +14,22 @@ Each multi-row write runs in one transaction.
 
 from __future__ import annotations
 
+import secrets
 from functools import partial
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django_countries import countries
 
 from accounts.models import PropertyManagerAssignment
 from communities.models import Building, Community
 from devices.models import Device, ThirdPartyCamera
-from smartplus import audit, phones, roles
+from smartplus import audit, authz, bulk, phones, roles
+from smartplus.bulk import attach
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.validators import model_field_errors
 
@@ -224,16 +228,29 @@ def _lock_community(community_id: int) -> Community:
 
 
 def _new_app_account(resident: Resident) -> None:
-    """No usable app password until the account email delivers one (the worker makes it)."""
-    resident.app_password = make_password(None)
+    """No usable app password until the account email delivers one (the worker makes it).
+    What make_password(None) gives, without its 40 calls to secrets.choice: an import makes
+    thousands."""
+    resident.app_password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
     resident.app_registered_at = None
 
 
-def _send_account_email(resident: Resident) -> None:
-    if resident.email:
-        from .tasks import send_resident_account_email
+def _send_account_emails(residents) -> None:
+    """After the commit, each end user with an email gets its account email from the one task
+    that sends it; many are handed to the fan-out task, which queues that task for each."""
+    ids = [r.pk for r in residents if r.email]
+    if not ids:
+        return
+    from .tasks import send_resident_account_email, send_resident_account_emails
 
-        transaction.on_commit(partial(send_resident_account_email.delay, resident.pk))
+    if len(ids) == 1:
+        transaction.on_commit(partial(send_resident_account_email.delay, ids[0]))
+    else:
+        transaction.on_commit(partial(send_resident_account_emails.delay, ids))
+
+
+def _send_account_email(resident: Resident) -> None:
+    _send_account_emails([resident])
 
 
 # --- apartments ------------------------------------------------------------------------------
@@ -488,6 +505,178 @@ def resident_deletion_summary(*, resident: Resident) -> list[str]:
             )
         summary.append(f"APT {resident.apartment.number} stays, without a resident")
     return summary
+
+
+# --- bulk writes (imports, the Rent Manager sync) ---------------------------------------------
+#
+# The single-row services' rules, checked for many rows with one query per rule, and written
+# set-based. Errors come back per row (smartplus.bulk.BulkErrors); nothing is written then.
+
+
+def family_sip_numbers(count: int) -> list[str]:
+    """`count` new Family SIP Numbers."""
+    return [str(n) for n in NumberSequence.allocate("family_sip", start=FAMILY_SIP_START, count=count)]
+
+
+def _add_error(errors: dict, index: int, field: str, message: str) -> None:
+    errors.setdefault(index, {}).setdefault(field, []).append(message)
+
+
+@transaction.atomic
+def apartment_bulk_create(*, actor, community: Community, apartments: list[Apartment]) -> list[Apartment]:
+    """Add APT for many apartments of one community (their family masters follow with
+    `family_master_bulk_create`). Each apartment comes with its (saved) building set."""
+    authz.authorize(actor, roles.ADD, Apartment, parent=community)
+    community = _lock_community(community.pk)
+    errors: dict[int, dict] = {}
+    numbers: dict[str, int] = {}
+    room = community.number_of_apartments - community.apartment_count
+    for index, apt in enumerate(apartments):
+        building = apt.building  # perhaps created just before: its id is set from it here
+        if building.pk is None or building.community_id != community.pk:
+            raise authz.NotFound
+        attach(apt, community=community, building=building)
+        problems = apartment_field_errors(apt)
+        if problems:
+            errors[index] = problems
+        elif numbers.setdefault(apt.number, index) != index:
+            _add_error(errors, index, "number", f"APT {apt.number} is given twice.")
+        if index == room:  # the first one over the Number of apartments
+            _add_error(errors, index, "__all__", capacity_message(community, len(apartments)))
+    for clash in Apartment.objects.filter(community=community, number__in=list(numbers)).select_related(
+        "building"
+    ):
+        _add_error(
+            errors,
+            numbers[clash.number],
+            "number",
+            apartment_clash_message(clash.number, clash.building.name),
+        )
+    bulk.raise_errors(errors)
+    for apt, number in zip(apartments, family_sip_numbers(len(apartments)), strict=True):
+        apt.family_sip_number = number
+    bulk.bulk_insert(Apartment, apartments)
+    _counts(community.pk, apartments=len(apartments))
+    audit.record_many(action=AuditAction.CREATE, instances=apartments)
+    return apartments
+
+
+def _resident_bulk_errors(residents: list[Resident], errors: dict) -> None:
+    """The end users' own fields, the Country / Region of each (one check per country), and
+    their emails' uniqueness (one query)."""
+    emails: dict[str, int] = {}
+    known_countries: dict[str, bool] = {}
+    for index, person in enumerate(residents):
+        problems = resident_field_errors(person, check_country=False)
+        code = person.__dict__["country"] if "country" in person.__dict__ else str(person.country)
+        if code and known_countries.setdefault(code, code in countries) is False:
+            problems.setdefault("country", []).append(
+                f"Select a valid choice. {code} is not one of the available choices."
+            )
+        email = person.email.lower()
+        if email and "email" not in problems and emails.setdefault(email, index) != index:
+            problems["email"] = [f"{person.email} is given twice."]
+        for field, messages in problems.items():
+            for message in messages:
+                _add_error(errors, index, field, message)
+    if emails:
+        pks = {index: residents[index].pk for index in emails.values()}
+        for email, pk in (
+            Resident.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=list(emails))
+            .values_list("email_lower", "pk")
+        ):
+            index = emails[email]
+            if pk != pks[index]:
+                _add_error(errors, index, "email", EMAIL_TAKEN)
+
+
+@transaction.atomic
+def family_master_bulk_create(*, actor, community: Community, residents: list[Resident]) -> list[Resident]:
+    """The resident (family master) of each of many apartments that have none: Add APT's
+    Resident part, or Edit APT adding one. Each comes with its (saved) apartment set."""
+    authz.authorize(actor, roles.ADD, Resident, parent=community)
+    errors: dict[int, dict] = {}
+    for person in residents:
+        apartment = person.apartment  # perhaps created just before: its id is set from it here
+        if apartment.pk is None or apartment.community_id != community.pk:
+            raise authz.NotFound
+        attach(person, community=community, apartment=apartment, family_master=None)
+    apartment_ids = [r.apartment_id for r in residents]
+    if len(set(apartment_ids)) != len(apartment_ids):
+        raise ValueError("each family master needs its own apartment")
+    _resident_bulk_errors(residents, errors)
+    taken = set(
+        Resident.objects.filter(apartment_id__in=apartment_ids, family_master__isnull=True).values_list(
+            "apartment_id", flat=True
+        )
+    )
+    for index, person in enumerate(residents):
+        if person.apartment_id in taken:
+            _add_error(errors, index, "__all__", f"APT {person.apartment.number} already has its resident.")
+    bulk.raise_errors(errors)
+    for person in residents:
+        _new_app_account(person)
+    try:
+        with transaction.atomic():
+            bulk.bulk_insert(Resident, residents)
+    except IntegrityError as exc:  # a concurrent add of one of the emails
+        if "resident_email_unique" in str(exc):
+            raise ValidationError({"email": EMAIL_TAKEN}) from exc
+        raise
+    _counts(community.pk, end_users=len(residents))
+    audit.record_many(action=AuditAction.CREATE, instances=residents)
+    _send_account_emails(residents)
+    return residents
+
+
+@transaction.atomic
+def apartment_bulk_update(*, actor, apartments: list[Apartment], fields) -> list[Apartment]:
+    """Edit APT's apartment fields for many apartments: `fields` are the ones set on them."""
+    fields = sorted(fields)
+    if not set(fields) <= set(APARTMENT_FIELDS) - {"number"}:
+        raise ValueError(f"{fields} cannot be set here")
+    authz.get_many_for_actor(Apartment, actor, [a.pk for a in apartments], roles.CHANGE)
+    errors = {}
+    for index, apt in enumerate(apartments):
+        problems = apartment_field_errors(apt, only=fields)
+        if problems:
+            errors[index] = problems
+    bulk.raise_errors(errors)
+    if apartments and fields:
+        Apartment.objects.bulk_update(apartments, fields, batch_size=1000)
+        audit.record_many(action=AuditAction.UPDATE, instances=apartments)
+    return apartments
+
+
+@transaction.atomic
+def family_master_bulk_update(*, actor, residents: list[Resident], fields) -> list[Resident]:
+    """Edit APT's resident fields for many family masters; a changed email gets its account
+    email, as in `apartment_update`."""
+    fields = sorted(fields)
+    if not set(fields) <= set(RESIDENT_FIELDS):
+        raise ValueError(f"{fields} cannot be set here")
+    authz.get_many_for_actor(Resident, actor, [r.pk for r in residents], roles.CHANGE)
+    if any(not r.is_family_master for r in residents):
+        raise ValueError("Edit family members through family_member_update")
+    errors: dict[int, dict] = {}
+    _resident_bulk_errors(residents, errors)
+    bulk.raise_errors(errors)
+    if not residents or not fields:
+        return residents
+    new_email = [
+        r for r in residents if r.email and r.email.lower() != (r._audit_snapshot.get("email") or "").lower()
+    ]
+    try:
+        with transaction.atomic():
+            Resident.objects.bulk_update(residents, fields, batch_size=1000)
+    except IntegrityError as exc:
+        if "resident_email_unique" in str(exc):
+            raise ValidationError({"email": EMAIL_TAKEN}) from exc
+        raise
+    audit.record_many(action=AuditAction.UPDATE, instances=residents)
+    _send_account_emails(new_email)
+    return residents
 
 
 def community_recount(*, community_id: int) -> None:

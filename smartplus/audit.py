@@ -72,6 +72,52 @@ def record(*, action: str, instance=None, installer_id=None, changes=None, obj_r
     )
 
 
+def record_many(*, action: str, instances, related=None) -> None:
+    """The entries `_on_save` writes for each of `instances`, in one bulk insert: for writes that
+    send no save signal (bulk_insert, bulk_update). `action` "create" records every field;
+    "update" what differs from the loaded values (nothing changed: no entry). `related(instance)`
+    adds changes of related rows to an instance's entry (its relays), as `record_related` does.
+    """
+    from .bulk import bulk_insert
+    from .models import AuditLog
+
+    ctx = audit_context.get()
+    who = {
+        "user_id": ctx.user_id if ctx else None,
+        "user_name": ctx.user_name if ctx else "system",
+        "actor_id": ctx.actor_id if ctx else None,
+        "actor_name": ctx.actor_name if ctx else "",
+        "remote_addr": ctx.remote_addr if ctx else None,
+    }
+    entries = []
+    for instance in instances:
+        now = _values(instance)
+        if action == "create":
+            changes = {k: [None, v] for k, v in now.items()}
+        else:
+            before = getattr(instance, "_audit_snapshot", None) or {}
+            changes = {k: [_plain(before.get(k)), v] for k, v in now.items() if _plain(before.get(k)) != v}
+        if related is not None:
+            changes.update(related(instance))
+        instance._audit_snapshot = {
+            f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields
+        }
+        if not changes:
+            continue
+        entries.append(
+            AuditLog(
+                **who,
+                installer_id=instance.audit_installer_id(),
+                action=action,
+                object_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
+                object_id=str(instance.pk),
+                object_repr=str(instance)[:200],
+                changes=changes,
+            )
+        )
+    bulk_insert(AuditLog, entries)
+
+
 def record_related(*, instance, created: bool, name: str, before, after) -> None:
     """Record a change of related rows (relays, many-to-many links) that sends no save signal.
 

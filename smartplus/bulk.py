@@ -5,20 +5,41 @@ each value into SQL parameters; COPY streams the rows as text and PostgreSQL par
 times faster. The ids come first, from the table's own sequence in one query, so the objects carry
 their primary keys as bulk_create would leave them, and rows referring to them can follow.
 
-Only what the import writes is supported: text, numbers, booleans, dates and foreign keys. No
-signals are sent (as with bulk_create); callers write their own audit entry.
+Only what the import writes is supported: text, numbers, booleans, dates, JSON and foreign keys.
+No signals are sent (as with bulk_create); callers record their audit entries with
+`audit.record_many`.
 """
 
 from __future__ import annotations
 
 import copy
 import io
+import json
 import operator
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
+
+
+class BulkErrors(ValidationError):
+    """What a bulk service refuses, per row: {index in the rows it was given: {field: [messages]}}.
+    The caller maps an index back to where the row came from (a file's row, a sync's record)."""
+
+    def __init__(self, rows: dict[int, dict[str, list[str]]]):
+        self.rows = rows
+        super().__init__(
+            [f"Row {i + 1}: {m}" for i, fields in sorted(rows.items()) for ms in fields.values() for m in ms]
+        )
+
+
+def raise_errors(rows: dict[int, dict[str, list[str]]]) -> None:
+    if rows:
+        raise BulkErrors(rows)
+
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -40,8 +61,14 @@ def _moment(value) -> str:
     return "\\N" if value is None else value.isoformat()
 
 
+def _json(value) -> str:
+    return "\\N" if value is None else json.dumps(value, cls=DjangoJSONEncoder).translate(_ESCAPES)
+
+
 def _converter(field):
     """How a column's values are written in COPY's text format."""
+    if isinstance(field, models.JSONField):
+        return _json
     if isinstance(field, models.BooleanField):
         return _boolean
     if isinstance(field, models.DateField | models.TimeField):  # DateTimeField is a DateField
