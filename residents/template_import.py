@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import copy
 import io
-import secrets
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import NamedTuple
 
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -40,15 +39,14 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from communities.models import Building, Community
-from communities.services import building_field_errors
+from communities.services import building_bulk_create, building_field_errors
 from devices import services as device_rules
-from devices.choices import DOOR_PHONES, AccessMethod, DeviceType, NetworkGroup, Place, RelayKind
-from devices.models import Device, Relay
+from devices.choices import DeviceType, NetworkGroup, Place
+from devices.models import Device
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
-from smartplus import audit, importing, phones
-from smartplus.bulk import attach, blank, bulk_insert
-from smartplus.models import AuditAction, NumberSequence
+from smartplus import authz, importing, phones, roles
+from smartplus.bulk import BulkErrors, attach, blank
 from smartplus.xlsx import RowError
 
 from . import services as rules
@@ -97,10 +95,6 @@ APARTMENT_COLUMNS = {
 }
 DEVICE_FORMAT = "“Device name, Device type, Device MAC”, e.g. Living Room,2,0C11050893C6"
 TYPE_CODES = ", ".join(str(t.value) for t in DeviceType)
-# Imported door phones and access controls open their door with Relay1, as the Add Device form's
-# first relay does; indoor monitors and guard phones get their relays in the Edit dialog.
-DEFAULT_RELAY_TYPES = (*DOOR_PHONES, DeviceType.ACCESS_CONTROL)
-ALL_METHODS = ",".join(AccessMethod.values)
 
 
 # --- reading a row -------------------------------------------------------------------------------
@@ -262,7 +256,8 @@ class Plan:
     changed_residents: list[Resident] = field(default_factory=list)
     new_devices: list[Device] = field(default_factory=list)
     renamed_devices: list[Device] = field(default_factory=list)
-    email_changed: list[Resident] = field(default_factory=list)
+    # Each object's row (by id()), to report a service's refusal where it came from.
+    row_of: dict[int, int] = field(default_factory=dict)
     # The fields the updates change: only these are written back.
     apartment_fields: set[str] = field(default_factory=set)
     resident_fields: set[str] = field(default_factory=set)
@@ -358,6 +353,7 @@ class Planner:
         if found is None:
             found = Building(community=self.community, name=line.building)
             self.plan.new_buildings[key] = found
+            self.plan.row_of[id(found)] = line.row
             self.plan.preview.add("buildings", "create", line.row, line.building)
         return found
 
@@ -378,6 +374,7 @@ class Planner:
                     setattr(existing, name, value)
                 self.plan.apartment_fields.update(changed)
                 self.plan.changed_apartments.append(existing)
+                self.plan.row_of[id(existing)] = line.row
                 self.plan.preview.add("apartments", "update", line.row, f"APT {line.apt} ({building.name})")
             return existing, False
         self.new_apartment_count += 1
@@ -386,6 +383,7 @@ class Planner:
         apt = line.new_apartment
         attach(apt, community=self.community, building=building)
         self.plan.new_apartments.append(apt)
+        self.plan.row_of[id(apt)] = line.row
         label = f"APT {line.apt} ({building.name})" + (f" “{apt.name}”" if apt.name else "")
         self.plan.preview.add("apartments", "create", line.row, label)
         return apt, True
@@ -408,7 +406,6 @@ class Planner:
                 setattr(person, name, value)
         else:
             person = master
-            old_email = master.email
             before = {name: getattr(master, name) for name in RESIDENT_COLUMNS}
             for name, value in given.items():
                 setattr(person, name, value)
@@ -430,13 +427,13 @@ class Planner:
         label = f"{person.display_name} (APT {line.apt})"
         if master is None:
             self.plan.new_residents.append(person)
+            self.plan.row_of[id(person)] = line.row
             self.plan.preview.add("residents", "create", line.row, label)
         elif changed := [name for name, value in before.items() if getattr(master, name) != value]:
             self.plan.resident_fields.update(changed)
             self.plan.changed_residents.append(master)
+            self.plan.row_of[id(master)] = line.row
             self.plan.preview.add("residents", "update", line.row, label)
-            if master.email and master.email.lower() != old_email.lower():
-                self.plan.email_changed.append(master)
 
     def devices(self, line: Line, building: Building | None, apt: Apartment | None, is_new_apt: bool) -> None:
         monitors = 0
@@ -471,6 +468,7 @@ class Planner:
                     if bound.name != entry.name:
                         bound.name = entry.name
                         self.plan.renamed_devices.append(bound)
+                        self.plan.row_of[id(bound)] = line.row
                         self.plan.preview.add("devices", "update", line.row, f"{entry.name} ({entry.mac})")
                 continue
             monitors += entry.device_type == DeviceType.INDOOR_MONITOR
@@ -478,6 +476,7 @@ class Planner:
             attach(device, community=self.community, building=building, apartment=apt)
             device.mac_address_id = library.pk
             self.plan.new_devices.append(device)
+            self.plan.row_of[id(device)] = line.row
             where = f"APT {line.apt}" if line.apt else line.building or "Public Area"
             kind = DeviceType(entry.device_type).label
             self.plan.preview.add(
@@ -545,18 +544,12 @@ def plan_import(
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _unusable_password() -> str:
-    # What make_password(None) gives, without its 40 calls to secrets.choice per row.
-    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
-
-
 @transaction.atomic
 def apply_import(
     *, actor, community: Community, rows: list[tuple[int, dict]], progress=lambda *a, **k: None
 ) -> dict:
     """Write every row of a checked file, or raise ImportRejected and write nothing."""
-    rules._require(actor, Apartment, "add", community)
-    rules._require(actor, Device, "add")
+    authz.authorize(actor, roles.ADD, Apartment, parent=community)
     community = (
         Community.objects.select_related("installer__distributor")
         .select_for_update(of=("self",))
@@ -568,70 +561,56 @@ def apply_import(
     progress(0, phase="Writing", total=0)
     try:
         with transaction.atomic():
-            _write(plan)
-    except IntegrityError as exc:  # a concurrent add of one of the emails, APTs or buildings
+            _write(actor, plan)
+    except (IntegrityError, ValidationError) as exc:  # a concurrent add of an email, APT or building
+        if isinstance(exc, importing.ImportRejected):
+            raise
         raise importing.ImportRejected(
             [RowError(0, "", "Another user changed this community meanwhile; upload the file again.")]
         ) from exc
-    counts = plan.counts()
-    audit.record(
-        action=AuditAction.CREATE,
-        installer_id=community.installer_id,
-        obj_repr=f"Template import into {community.name}",
-        changes={kind: [None, entry] for kind, entry in plan.preview.summary.items() if entry["items"]},
-    )
-    return {kind: count for kind, count in counts.items() if count}
+    return {kind: count for kind, count in plan.counts().items() if count}
 
 
-def _write(plan: Plan) -> None:
-    """Bulk writes in dependency order. The plan's objects refer to each other (a new device to its
-    new apartment, ...): Django fills each foreign key from the object once that is saved."""
-    bulk_insert(Building, plan.new_buildings.values())
+@contextmanager
+def _at_rows(plan: Plan, objects: list, columns: dict[str, str], default: str):
+    """A service's refusal of some of `objects` as the errors of the rows they came from."""
+    try:
+        yield objects
+    except BulkErrors as exc:
+        errors = [
+            RowError(plan.row_of[id(objects[index])], columns.get(name, default), message)
+            for index, fields in exc.rows.items()
+            for name, messages in fields.items()
+            for message in messages
+        ]
+        raise importing.ImportRejected(sorted(errors, key=lambda e: e.row)) from exc
+
+
+def _write(actor, plan: Plan) -> None:
+    """The services' bulk writes in dependency order. The plan's objects refer to each other (a
+    new device to its new apartment, ...): each service takes the ids of what was saved before."""
+    community = plan.community
+    if plan.new_buildings:
+        with _at_rows(plan, list(plan.new_buildings.values()), {}, "Building") as buildings:
+            building_bulk_create(actor=actor, community=community, buildings=buildings)
     if plan.new_apartments:
-        numbers = NumberSequence.allocate(
-            "family_sip", start=rules.FAMILY_SIP_START, count=len(plan.new_apartments)
-        )
-        for apt, number in zip(plan.new_apartments, numbers, strict=True):
-            apt.family_sip_number = str(number)
-        bulk_insert(Apartment, plan.new_apartments)
+        with _at_rows(plan, plan.new_apartments, APARTMENT_COLUMNS, "Apt") as apartments:
+            rules.apartment_bulk_create(actor=actor, community=community, apartments=apartments)
     if plan.changed_apartments:
-        Apartment.objects.bulk_update(plan.changed_apartments, sorted(plan.apartment_fields), batch_size=1000)
-    for person in plan.new_residents:
-        person.app_password = _unusable_password()
-    bulk_insert(Resident, plan.new_residents)
+        with _at_rows(plan, plan.changed_apartments, APARTMENT_COLUMNS, "Apt") as apartments:
+            rules.apartment_bulk_update(actor=actor, apartments=apartments, fields=plan.apartment_fields)
+    if plan.new_residents:
+        with _at_rows(plan, plan.new_residents, RESIDENT_COLUMNS, "FirstName") as residents:
+            rules.family_master_bulk_create(actor=actor, community=community, residents=residents)
     if plan.changed_residents:
-        Resident.objects.bulk_update(plan.changed_residents, sorted(plan.resident_fields), batch_size=1000)
-    for device in plan.new_devices:
-        device.model = ""  # bulk_create skips Device.save(): no firmware yet, so no model
-    bulk_insert(Device, plan.new_devices)
-    bulk_insert(
-        Relay,
-        [
-            Relay(
-                device=d,
-                kind=RelayKind.RELAY,
-                index=1,
-                enabled=True,
-                name="Relay1",
-                access_methods=ALL_METHODS,
-            )
-            for d in plan.new_devices
-            if d.device_type in DEFAULT_RELAY_TYPES
-        ],
-    )
+        with _at_rows(plan, plan.changed_residents, RESIDENT_COLUMNS, "FirstName") as residents:
+            rules.family_master_bulk_update(actor=actor, residents=residents, fields=plan.resident_fields)
+    if plan.new_devices:
+        with _at_rows(plan, plan.new_devices, {}, "Device") as devices:
+            device_rules.device_bulk_create(actor=actor, community=community, devices=devices)
     if plan.renamed_devices:
-        Device.objects.bulk_update(plan.renamed_devices, ["name"], batch_size=1000)
-    rules._counts(
-        plan.community.pk,
-        apartments=len(plan.new_apartments),
-        end_users=len(plan.new_residents),
-        devices=len(plan.new_devices),
-    )
-    emails = [p.pk for p in plan.new_residents if p.email] + [p.pk for p in plan.email_changed]
-    if emails:
-        from .tasks import send_resident_account_emails
-
-        transaction.on_commit(partial(send_resident_account_emails.delay, emails))
+        with _at_rows(plan, plan.renamed_devices, {}, "Device") as devices:
+            device_rules.device_bulk_rename(actor=actor, devices=devices)
 
 
 # --- the importer the shared machinery runs ------------------------------------------------------

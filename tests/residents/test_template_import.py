@@ -750,7 +750,7 @@ def test_several_errors_in_one_file_are_all_reported_sorted_by_row(world):
 # --- what an import writes ------------------------------------------------------------------------
 
 
-def test_apply_writes_every_kind_with_its_defaults_counters_and_one_audit_entry(
+def test_apply_writes_every_kind_with_its_defaults_counters_and_audit_entries(
     world, django_capture_on_commit_callbacks
 ):
     w = world
@@ -805,11 +805,16 @@ def test_apply_writes_every_kind_with_its_defaults_counters_and_one_audit_entry(
         "Reader": (Place.PUBLIC, None, None, DeviceType.ACCESS_CONTROL, macs[4], ["Relay1"]),
     }
     assert counters(w.community_a) == (before[0] + 1, before[1] + 1, before[2] + 5)
-    assert AuditLog.objects.count() == audit + 1
-    entry = AuditLog.objects.latest("pk")
-    assert (entry.installer_id, entry.object_repr) == (w.installer_a.pk, "Template import into Alpha Gardens")
-    assert set(entry.changes) == {"buildings", "apartments", "residents", "devices"}
-    assert len(callbacks) == 1  # the account emails, after the commit
+    # The entries the dialogs' saves write: one "Created" per object, relays joined to their device.
+    entries = AuditLog.objects.order_by("pk")[audit:]
+    assert sorted((e.installer_id, e.action, e.object_repr) for e in entries) == sorted(
+        (w.installer_a.pk, "create", name)
+        for name in ("Tower", "APT 12", "Ann Lee", "Gate2", "Living Room", "Lobby", "Guard", "Reader")
+    )
+    gate = next(e for e in entries if e.object_repr == "Gate2")
+    assert gate.changes["relays"][1][0].startswith("Relay1: Relay1; DTMF -; SmartPlus Homepage")
+    assert "relays" not in next(e for e in entries if e.object_repr == "Guard").changes
+    assert len(callbacks) == 1  # the account email, after the commit
 
 
 def test_a_resident_without_an_email_queues_no_email(world, django_capture_on_commit_callbacks):
@@ -936,7 +941,7 @@ def test_an_unexpected_error_while_importing_fails_the_job_and_writes_nothing(wo
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("residents.template_import.bulk_insert", broken)
+    monkeypatch.setattr("smartplus.bulk.bulk_insert", broken)
     importing.confirm(job)
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED
