@@ -41,8 +41,8 @@ from accounts.choices import Role
 from accounts.models import User
 from communities.choices import FeaturePlan
 from communities.models import Community
+from devices import template_import
 from maclib.models import MacAddress
-from residents import template_import
 from residents.models import ResidentImport
 from smartplus import importing, phones
 from smartplus.models import ImportStatus

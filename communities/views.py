@@ -39,7 +39,7 @@ class DashboardView(generic.ObjectListView):
         actor = self.request.actor
         context = {}
         if roles.allows(actor, ResidentImport, roles.ADD):
-            context["template_url"] = reverse("residents:template")
+            context["template_url"] = reverse("devices:template")
         if roles.allows(actor, PropertyManager, roles.VIEW):
             pms = PropertyManager.objects.for_actor(actor).order_by("first_name", "last_name", "pk")
             context["pm_table"] = self.configure(PropertyManagerTable(pms), prefix="pm-")

@@ -32,6 +32,8 @@ from communities.choices import FeaturePlan
 from communities.models import Building, Community
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
+from residents import hooks as residents_hooks
+from residents import services as residents_services
 from residents.models import Apartment
 from smartplus import audit, authz, bulk, crypto, roles
 from smartplus.bulk import attach
@@ -745,3 +747,117 @@ def rotate_camera_passwords(*, batch_size: int = 500) -> int:
             ThirdPartyCamera.objects.bulk_update(stale, ["password_ciphertext"])
             changed += len(stale)
             last_pk = batch[-1].pk
+
+
+# --- what the residents app asks of its devices (registered in apps.py) ---------------------------
+
+INDOOR_MONITOR = "indoor_monitor"
+
+
+def indoor_monitor_requirement(community: Community) -> residents_hooks.Requirement | None:
+    """Basic: a new apartment comes with its indoor monitor."""
+    if not requires_indoor_monitor(community):
+        return None
+    return residents_hooks.Requirement(
+        key=INDOOR_MONITOR,
+        field="monitor_mac",
+        message=f"The feature plan of {community.name} needs an indoor monitor in every apartment: "
+        "add it with the APT.",
+    )
+
+
+@transaction.atomic
+def apartment_create_with_indoor_monitor(
+    *, actor, building: Building, apartment: dict, resident: dict | None, indoor_monitor: dict
+) -> Apartment:
+    """Add APT of a Basic community: `residents.services.apartment_create` and the apartment's
+    indoor monitor ({"mac", "fields", "relays"}) in one transaction. The apartment's and the
+    monitor's errors come back together, the monitor's keyed "monitor_<field>"."""
+    authz.require_role(actor, roles.ADD, Device)
+    errors: dict[str, list[str]] = {}
+    apt = None
+    try:
+        with transaction.atomic():
+            apt = residents_services.apartment_create(
+                actor=actor,
+                building=building,
+                apartment=apartment,
+                resident=resident,
+                provided={INDOOR_MONITOR},
+            )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    community = _lock_community(building.community_id)
+    monitor = prepare_device(
+        community=community,
+        place=Place.APARTMENT,
+        building=building,
+        apartment=apt,
+        mac=indoor_monitor.get("mac"),
+        fields={**indoor_monitor.get("fields", {}), "device_type": DeviceType.INDOOR_MONITOR},
+        relays=indoor_monitor.get("relays", []),
+    )
+    errors.update({f"monitor_{name}": messages for name, messages in monitor.errors.items()})
+    _raise(errors)
+    monitor.device.apartment = apt
+    save_prepared(monitor, created=True)
+    return apt
+
+
+def _create_with_monitor(*, actor, building, form) -> Apartment:
+    return apartment_create_with_indoor_monitor(
+        actor=actor,
+        building=building,
+        apartment=form.apartment_data(),
+        resident=form.resident_data() if form.adds_resident() else None,
+        indoor_monitor=form.indoor_monitor_data(),
+    )
+
+
+def apartment_add_dialog(community: Community) -> residents_hooks.ApartmentAdd | None:
+    """Basic: the Add APT dialog asks for the indoor monitor too."""
+    if not requires_indoor_monitor(community):
+        return None
+    from .forms import ApartmentWithMonitorForm
+
+    return residents_hooks.ApartmentAdd(form_class=ApartmentWithMonitorForm, create=_create_with_monitor)
+
+
+def apartment_panels(actor, apartment: Apartment) -> dict:
+    """The apartment page's Intercom Devices and Third Party Devices."""
+    from . import selectors
+
+    return {
+        "devices": selectors.apartment_devices(actor=actor, apartment=apartment),
+        "cameras": selectors.apartment_cameras(actor=actor, apartment=apartment),
+    }
+
+
+def apartment_deletion_summary(apartment: Apartment) -> list[str]:
+    summary = []
+    names = list(apartment.devices.order_by("name").values_list("name", flat=True))
+    if names:
+        summary.append(
+            f"{len(names)} intercom device(s): {', '.join(names)} (their MACs stay in the MAC library)"
+        )
+    cameras = apartment.cameras.count()
+    if cameras:
+        summary.append(f"{cameras} third-party camera(s)")
+    return summary
+
+
+def apartment_deleting(apartment: Apartment) -> None:
+    """Its devices go with it (the cascade): the community's Device Count follows."""
+    count = apartment.devices.count()
+    if count:
+        _count_devices(apartment.community_id, -count)
+
+
+def apartment_moved(apartment: Apartment) -> None:
+    """An apartment's devices and cameras store its building too: they move with it."""
+    Device.objects.filter(apartment=apartment).update(building=apartment.building_id)
+    ThirdPartyCamera.objects.filter(apartment=apartment).update(building=apartment.building_id)
+
+
+def community_recount(community_id: int) -> dict[str, int]:
+    return {"device_count": Device.objects.filter(community_id=community_id).count()}

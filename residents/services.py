@@ -8,7 +8,8 @@
 - Reset removes exactly the spec's list and keeps the rest (see `apartment_reset`).
 - Deleting end users needs, for a property manager, the assignment's Delete Account Permission.
 
-The UI, the xlsx import and the Rent Manager sync call these functions, so a rule lives once.
+The UI, the xlsx import (bulk services below) and the Rent Manager sync call these functions, so a
+rule lives once.
 Each multi-row write runs in one transaction.
 """
 
@@ -27,12 +28,12 @@ from django_countries import countries
 
 from accounts.models import PropertyManagerAssignment
 from communities.models import Building, Community
-from devices.models import Device, ThirdPartyCamera
 from smartplus import audit, authz, bulk, phones, roles
 from smartplus.bulk import attach
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.validators import model_field_errors
 
+from . import hooks
 from .choices import CredentialKind
 from .models import AccessCredential, Alarm, Apartment, CallHistory, DoorLog, Message, Resident
 
@@ -211,11 +212,9 @@ def _save_resident(resident: Resident) -> None:
         raise
 
 
-def _counts(community_id: int, *, apartments: int = 0, end_users: int = 0, devices: int = 0) -> None:
+def _counts(community_id: int, *, apartments: int = 0, end_users: int = 0) -> None:
     Community.objects.filter(pk=community_id).update(
-        apartment_count=F("apartment_count") + apartments,
-        end_user_count=F("end_user_count") + end_users,
-        device_count=F("device_count") + devices,
+        apartment_count=F("apartment_count") + apartments, end_user_count=F("end_user_count") + end_users
     )
 
 
@@ -256,36 +255,24 @@ def _send_account_email(resident: Resident) -> None:
 # --- apartments ------------------------------------------------------------------------------
 
 
-def _prepare_indoor_monitor(*, actor, community, building, apartment, data: dict | None):
-    """Basic plan: the Add APT form's indoor monitor, validated with the devices' own rules."""
-    from devices import services as devices
-    from devices.choices import DeviceType, Place
-
-    if not devices.requires_indoor_monitor(community):
-        return None
-    if not roles.allows(actor, Device, roles.ADD):
-        raise PermissionDenied
-    data = data or {}
-    return devices.prepare_device(
-        community=community,
-        place=Place.APARTMENT,
-        building=building,
-        apartment=apartment,
-        mac=data.get("mac"),
-        fields={**data.get("fields", {}), "device_type": DeviceType.INDOOR_MONITOR},
-        relays=data.get("relays", []),
-    )
+def _requirement_errors(community: Community, provided) -> dict[str, list[str]]:
+    """What a new apartment of the community must come with and the caller does not add."""
+    errors: dict[str, list[str]] = {}
+    for requirement in hooks.requirements(community):
+        if requirement.key not in provided:
+            errors.setdefault(requirement.field, []).append(requirement.message)
+    return errors
 
 
 @transaction.atomic
 def apartment_create(
-    *, actor, building: Building, apartment: dict, resident: dict | None, indoor_monitor: dict | None = None
+    *, actor, building: Building, apartment: dict, resident: dict | None, provided=()
 ) -> Apartment:
     """Add APT (with its family master unless "Add Resident Later").
 
-    In a community whose feature plan needs an indoor monitor in every apartment (Basic),
-    `indoor_monitor` ({"mac", "fields", "relays"}) is required and added with the APT; its
-    errors come back keyed "monitor_<field>".
+    A community may require more with each new apartment (Basic: an indoor monitor, see
+    `hooks.apartment_requirements`); a caller that adds it in the same transaction names it in
+    `provided` (devices.services.apartment_create_with_indoor_monitor).
     """
     _require(actor, Apartment, roles.ADD, building)
     community = _lock_community(building.community_id)
@@ -305,24 +292,15 @@ def apartment_create(
         master = Resident(community=community, apartment=apt)
         _set(master, resident, RESIDENT_FIELDS)
         errors.update(_resident_errors(master))
-    monitor = _prepare_indoor_monitor(
-        actor=actor, community=community, building=building, apartment=apt, data=indoor_monitor
-    )
-    if monitor is not None:
-        errors.update({f"monitor_{name}": messages for name, messages in monitor.errors.items()})
+    errors.update(_requirement_errors(community, provided))
     _raise(errors)
-    apt.family_sip_number = str(NumberSequence.allocate("family_sip", start=FAMILY_SIP_START)[0])
+    apt.family_sip_number = family_sip_numbers(1)[0]
     apt.save()
     if master is not None:
         master.apartment = apt
         _new_app_account(master)
         _save_resident(master)
         _send_account_email(master)
-    if monitor is not None:
-        from devices.services import save_prepared
-
-        monitor.device.apartment = apt
-        save_prepared(monitor, created=True)
     _counts(community.pk, apartments=1, end_users=1 if master else 0)
     return apt
 
@@ -356,9 +334,9 @@ def apartment_update(
     moved = apt.building_id != apartment.building_id
     apt.save()
     if moved:
-        # An apartment's devices and cameras store its building too: they move with it.
-        Device.objects.filter(apartment=apt).update(building=apt.building_id)
-        ThirdPartyCamera.objects.filter(apartment=apt).update(building=apt.building_id)
+        # What else stores the apartment's building (its devices and cameras) moves with it.
+        for hook in hooks.apartment_moved:
+            hook(apt)
     if resident is not None:
         if is_new:
             _new_app_account(master)
@@ -372,16 +350,16 @@ def apartment_update(
 
 @transaction.atomic
 def apartment_delete(*, actor, apartment: Apartment) -> None:
-    """Delete APT with its end users, devices, credentials and logs (audit logs stay).
-
-    The devices' MACs stay in the MAC library, unbound.
+    """Delete APT with its end users, credentials and logs, and what the apps above add to it
+    (`hooks.apartment_deleting`: its intercoms, whose MACs stay in the library); audit logs stay.
     """
     _require(actor, Apartment, roles.DELETE, apartment)
     _lock_community(apartment.community_id)
     end_users = apartment.residents.count()
-    devices = apartment.devices.count()
+    for hook in hooks.apartment_deleting:
+        hook(apartment)
     apartment.delete()
-    _counts(apartment.community_id, apartments=-1, end_users=-end_users, devices=-devices)
+    _counts(apartment.community_id, apartments=-1, end_users=-end_users)
 
 
 def apartment_deletion_summary(*, apartment: Apartment) -> list[str]:
@@ -390,14 +368,8 @@ def apartment_deletion_summary(*, apartment: Apartment) -> list[str]:
     if residents:
         names = ", ".join(r.display_name for r in residents)
         summary.append(f"{len(residents)} end user account(s): {names}")
-    devices = list(apartment.devices.order_by("name").values_list("name", flat=True))
-    if devices:
-        summary.append(
-            f"{len(devices)} intercom device(s): {', '.join(devices)} (their MACs stay in the MAC library)"
-        )
-    cameras = apartment.cameras.count()
-    if cameras:
-        summary.append(f"{cameras} third-party camera(s)")
+    for hook in hooks.apartment_deletion_summaries:
+        summary.extend(hook(apartment))
     summary.append("its access credentials, logs, messages and alarms (audit logs stay)")
     return summary
 
@@ -523,9 +495,12 @@ def _add_error(errors: dict, index: int, field: str, message: str) -> None:
 
 
 @transaction.atomic
-def apartment_bulk_create(*, actor, community: Community, apartments: list[Apartment]) -> list[Apartment]:
+def apartment_bulk_create(
+    *, actor, community: Community, apartments: list[Apartment], provided=()
+) -> list[Apartment]:
     """Add APT for many apartments of one community (their family masters follow with
-    `family_master_bulk_create`). Each apartment comes with its (saved) building set."""
+    `family_master_bulk_create`). Each apartment comes with its (saved) building set;
+    `provided` as in `apartment_create`."""
     authz.authorize(actor, roles.ADD, Apartment, parent=community)
     community = _lock_community(community.pk)
     errors: dict[int, dict] = {}
@@ -543,6 +518,9 @@ def apartment_bulk_create(*, actor, community: Community, apartments: list[Apart
             _add_error(errors, index, "number", f"APT {apt.number} is given twice.")
         if index == room:  # the first one over the Number of apartments
             _add_error(errors, index, "__all__", capacity_message(community, len(apartments)))
+    if apartments:
+        for field, messages in _requirement_errors(community, provided).items():
+            errors.setdefault(0, {}).setdefault(field, []).extend(messages)
     for clash in Apartment.objects.filter(community=community, number__in=list(numbers)).select_related(
         "building"
     ):
@@ -681,8 +659,10 @@ def family_master_bulk_update(*, actor, residents: list[Resident], fields) -> li
 
 def community_recount(*, community_id: int) -> None:
     """Recompute the stored counters from the rows (an operator's repair tool)."""
-    Community.objects.filter(pk=community_id).update(
-        apartment_count=Apartment.objects.filter(community_id=community_id).count(),
-        end_user_count=Resident.objects.filter(community_id=community_id).count(),
-        device_count=Device.objects.filter(community_id=community_id).count(),
-    )
+    counters = {
+        "apartment_count": Apartment.objects.filter(community_id=community_id).count(),
+        "end_user_count": Resident.objects.filter(community_id=community_id).count(),
+    }
+    for hook in hooks.community_recounts:
+        counters.update(hook(community_id))
+    Community.objects.filter(pk=community_id).update(**counters)

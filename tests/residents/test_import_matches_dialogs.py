@@ -15,8 +15,8 @@ from django.urls import reverse
 from communities.models import Building, Community
 from devices.choices import AccessMethod, DeviceType
 from devices.models import Device, Relay
+from devices.template_import import COLUMNS, apply_import
 from residents.models import Apartment, Resident
-from residents.template_import import COLUMNS, apply_import
 from smartplus.models import AuditLog
 from tests.factories import CommunityFactory, apt_form, make_mac
 

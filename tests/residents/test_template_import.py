@@ -1,4 +1,4 @@
-"""The residents and devices template import (residents.template_import) on the service level:
+"""The residents and devices template import (devices.template_import) on the service level:
 every rule with the "Row N, column X: reason" the user reads, updates of existing APTs, what is
 written, atomicity at check and at apply time, idempotent steps, and the 10,000-row file.
 
@@ -22,10 +22,10 @@ from communities.choices import FeaturePlan
 from communities.models import Building, Community
 from devices.choices import DeviceType, Place
 from devices.models import Device, Relay
+from devices.template_import import COLUMNS, TemplateImporter, apply_import, plan_import
 from maclib.models import MacAddress
 from residents import services as rules
 from residents.models import Apartment, Resident, ResidentImport
-from residents.template_import import COLUMNS, TemplateImporter, apply_import, plan_import
 from smartplus import importing
 from smartplus.models import AuditLog, ImportStatus
 from tests.factories import CommunityFactory, make_apartment, make_building, make_device, make_mac, next_mac

@@ -40,18 +40,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from communities.models import Building, Community
 from communities.services import building_bulk_create, building_field_errors
-from devices import services as device_rules
-from devices.choices import DeviceType, NetworkGroup, Place
-from devices.models import Device
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
+from residents import services as rules
+from residents.choices import CallType
+from residents.models import Apartment, Resident
 from smartplus import authz, importing, phones, roles
 from smartplus.bulk import BulkErrors, attach, blank
 from smartplus.xlsx import RowError
 
-from . import services as rules
-from .choices import CallType
-from .models import Apartment, Resident
+from . import services as device_rules
+from .choices import DeviceType, NetworkGroup, Place
+from .models import Device
 
 COLUMNS = (
     "Building",
@@ -595,7 +595,12 @@ def _write(actor, plan: Plan) -> None:
             building_bulk_create(actor=actor, community=community, buildings=buildings)
     if plan.new_apartments:
         with _at_rows(plan, plan.new_apartments, APARTMENT_COLUMNS, "Apt") as apartments:
-            rules.apartment_bulk_create(actor=actor, community=community, apartments=apartments)
+            rules.apartment_bulk_create(
+                actor=actor,
+                community=community,
+                apartments=apartments,
+                provided={device_rules.INDOOR_MONITOR},  # the plan gave each its monitor (Basic)
+            )
     if plan.changed_apartments:
         with _at_rows(plan, plan.changed_apartments, APARTMENT_COLUMNS, "Apt") as apartments:
             rules.apartment_bulk_update(actor=actor, apartments=apartments, fields=plan.apartment_fields)
