@@ -20,7 +20,7 @@ from functools import partial
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -62,6 +62,7 @@ RESET_REMOVED_CREDENTIALS = (
 )
 RESET_REMOVED_LOGS = (DoorLog, CallHistory, Message, Alarm)
 FAMILY_SIP_START = 6_000_000_000
+FAMILY_SIP_SEQUENCE = "residents_family_sip_number"  # migration 0004
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -486,7 +487,18 @@ def resident_deletion_summary(*, resident: Resident) -> list[str]:
 
 
 def family_sip_numbers(count: int) -> list[str]:
-    """`count` new Family SIP Numbers."""
+    """`count` new Family SIP Numbers, unique (and the column's unique constraint says so too).
+
+    PostgreSQL: the sequence of migration 0004, all `count` in one query and without a lock, so
+    concurrent imports into other communities never wait for each other's numbers. Other
+    databases (SQLite, the demo) count in a locked NumberSequence row.
+    """
+    if count <= 0:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [FAMILY_SIP_SEQUENCE, count])
+            return [str(n) for (n,) in cursor.fetchall()]
     return [str(n) for n in NumberSequence.allocate("family_sip", start=FAMILY_SIP_START, count=count)]
 
 
