@@ -47,7 +47,7 @@ from residents.choices import CallType
 from residents.models import Apartment, Resident
 from smartplus import authz, importing, phones, roles
 from smartplus.bulk import BulkErrors, attach, blank
-from smartplus.xlsx import RowError
+from smartplus.xlsx import FORMULA, RowError
 
 from . import services as device_rules
 from .choices import DeviceType, NetworkGroup, Place
@@ -424,6 +424,8 @@ class Planner:
         if taken_by is not None and (master is None or taken_by != master.pk):
             self.error(line.row, "Email", rules.EMAIL_TAKEN)
             return
+        if apt is None:
+            return
         label = f"{person.display_name} (APT {line.apt})"
         if master is None:
             self.plan.new_residents.append(person)
@@ -436,6 +438,7 @@ class Planner:
             self.plan.preview.add("residents", "update", line.row, label)
 
     def devices(self, line: Line, building: Building | None, apt: Apartment | None, is_new_apt: bool) -> None:
+        refused = line.place == Place.APARTMENT and apt is None  # the row's APT: checked, not planned
         monitors = 0
         in_row: set[str] = set()
         for entry in line.devices:
@@ -465,13 +468,15 @@ class Planner:
                     )
                 else:
                     monitors += bound.device_type == DeviceType.INDOOR_MONITOR
-                    if bound.name != entry.name:
+                    if bound.name != entry.name and not refused:
                         bound.name = entry.name
                         self.plan.renamed_devices.append(bound)
                         self.plan.row_of[id(bound)] = line.row
                         self.plan.preview.add("devices", "update", line.row, f"{entry.name} ({entry.mac})")
                 continue
             monitors += entry.device_type == DeviceType.INDOOR_MONITOR
+            if refused:
+                continue
             device = entry.device
             attach(device, community=self.community, building=building, apartment=apt)
             device.mac_address_id = library.pk
@@ -482,7 +487,7 @@ class Planner:
             self.plan.preview.add(
                 "devices", "create", line.row, f"{entry.name} ({kind}, {entry.mac}) in {where}"
             )
-        if self.basic and is_new_apt and not monitors:
+        if self.basic and is_new_apt and not monitors and not refused:
             self.error(
                 line.row,
                 "Device",
@@ -506,10 +511,11 @@ class Planner:
             apt, is_new = (None, False)
             if line.apt and building is not None:
                 apt, is_new = self.apartment(line, building)
-                if apt is not None:
-                    self.resident(line, apt, is_new)
-            if line.place != Place.APARTMENT or apt is not None:
-                self.devices(line, building, apt, is_new)
+            # A refused APT (None) still has its resident and devices checked: every error of the
+            # row at once. Nothing of such a row is planned.
+            if line.apt:
+                self.resident(line, apt, is_new or apt is None)
+            self.devices(line, building, apt, is_new or apt is None)
             progress(done)
         if self.capacity_row:
             self.error(
@@ -636,7 +642,10 @@ class TemplateImporter:
 
     def check(self, job, sheet, progress) -> importing.Checked:
         plan = plan_import(community=job.community, rows=sheet.rows, progress=progress)
-        return importing.Checked(summary=plan.preview.summary, errors=sheet.errors + plan.errors)
+        # A formula cell reads as empty: its own message says it all ("cannot be blank" would not).
+        formulas = {(e.row, e.column) for e in sheet.errors if e.reason == FORMULA}
+        errors = [e for e in plan.errors if (e.row, e.column) not in formulas]
+        return importing.Checked(summary=plan.preview.summary, errors=sheet.errors + errors)
 
     def apply(self, job, sheet, progress) -> dict:
         if sheet.errors:

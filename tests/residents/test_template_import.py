@@ -358,6 +358,23 @@ def test_an_apt_twice_in_the_file_is_refused_on_the_second_row(world):
     ) == ["Row 4, column Apt: APT 12 is already on row 2 of this file."]
 
 
+def test_a_refused_apt_still_reports_every_other_error_of_its_row(world):
+    unknown = next_mac()
+    assert check(
+        world.community_a,
+        row(Building="Tower", Apt="12"),
+        row(Building="Annex", Apt="12", FirstName="F" * 65, LastName="Lee", Device=f"Hall,2,{unknown}"),
+        row(Building="Alpha Block", Apt="101"),  # no error: the family master stays as it is
+        row(Apt="14", FirstName="G" * 65, LastName="Li"),
+    ) == [
+        "Row 3, column Apt: APT 12 is already on row 2 of this file.",
+        "Row 3, column Device: “Hall,2,{0}”: {0} {1}".format(unknown, NOT_IN_LIBRARY),
+        "Row 3, column FirstName: Ensure this value has at most 64 characters (it has 65).",
+        "Row 5, column Building: Enter the building of the APT.",
+        "Row 5, column FirstName: Ensure this value has at most 64 characters (it has 65).",
+    ]
+
+
 def test_an_email_of_another_end_user_is_refused_in_any_case(world):
     Resident.objects.filter(pk=world.apartment_b.residents.get().pk).update(email="brenda@example.test")
     assert check(world.community_a, row(Building="Tower", Apt="12", **ANN, Email="Brenda@Example.TEST")) == [
@@ -702,6 +719,14 @@ def test_a_formula_cell_is_refused_at_its_cell(world):
     )
     assert job.status == ImportStatus.REJECTED
     assert errors_of(job) == ["Row 2, column AptName: the cell holds a formula; type the value itself."]
+
+
+def test_a_formula_in_a_required_cell_gets_only_the_formula_message(world):
+    job = analysed(
+        world, template_file(row(Building="Tower", Apt="12", FirstName='="A"&"nn"', LastName="Lee"))
+    )
+    assert job.status == ImportStatus.REJECTED
+    assert errors_of(job) == ["Row 2, column FirstName: the cell holds a formula; type the value itself."]
 
 
 def test_an_empty_file_is_an_error(world):
