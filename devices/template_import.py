@@ -186,8 +186,11 @@ def _building_name_errors(name: str) -> tuple[str, ...]:
     return tuple(building_field_errors(Building(name=name)).get("name", []))
 
 
-def read_line(row: int, values: dict, *, offline: bool, errors: list[RowError]) -> Line:
-    """A row's own checks: everything that needs no lookup. Problems go to `errors`."""
+def read_line(
+    row: int, values: dict, *, offline: bool, errors: list[RowError], field_checks: bool = True
+) -> Line:
+    """A row's own checks: everything that needs no lookup. Problems go to `errors`.
+    `field_checks=False`: not the apartment's field rules (the bulk services apply them)."""
     building, apt = _text(values.get("Building")), _text(values.get("Apt"))
     if building:
         errors.extend(RowError(row, "Building", m) for m in _building_name_errors(building))
@@ -206,6 +209,7 @@ def read_line(row: int, values: dict, *, offline: bool, errors: list[RowError]) 
         probe.number = apt
         for name, value in apartment.items():
             setattr(probe, name, value)
+    if probe is not None and field_checks:
         # Only the row's fields: the others are the model's defaults.
         for name, messages in rules.apartment_field_errors(probe, only=("number", *apartment)).items():
             errors.extend(RowError(row, APARTMENT_COLUMNS.get(name, "Apt"), m) for m in messages)
@@ -332,8 +336,9 @@ class Known:
 class Planner:
     """Walks the lines in row order and decides, for each, what is created, updated or wrong."""
 
-    def __init__(self, community: Community, known: Known, plan: Plan):
+    def __init__(self, community: Community, known: Known, plan: Plan, *, field_checks: bool = True):
         self.community, self.known, self.plan = community, known, plan
+        self.field_checks = field_checks
         self.basic = device_rules.requires_indoor_monitor(community)
         self.apt_rows: dict[str, int] = {}
         self.email_rows: dict[str, int] = {}
@@ -409,7 +414,10 @@ class Planner:
             before = {name: getattr(master, name) for name in RESIDENT_COLUMNS}
             for name, value in given.items():
                 setattr(person, name, value)
-        problems = rules.resident_field_errors(person, check_country=False, only=RESIDENT_COLUMNS)
+        if master is None and not self.field_checks:
+            problems = {}  # family_master_bulk_create checks a new end user's fields
+        else:
+            problems = rules.resident_field_errors(person, check_country=False, only=RESIDENT_COLUMNS)
         if "country" not in given:
             # The row's phones were refused at TelephoneCallingCode (missing or bad) already; the
             # form's "Select the Country / Region" names a field the template does not have.
@@ -529,20 +537,23 @@ def plan_import(
     rows: list[tuple[int, dict]],
     progress: Callable = lambda *a, **k: None,
     lock=False,
+    field_checks=True,
 ) -> Plan:
-    """Every rule for every row; nothing written. `lock` takes the MAC rows' locks (apply)."""
+    """Every rule for every row; nothing written. `lock` takes the MAC rows' locks (apply).
+    `field_checks=False` (apply, after the preview checked the same file): the new rows' own
+    field rules are left to the bulk services, which check them anyway."""
     plan = Plan(community=community)
     offline = device_rules.offline_solution_enabled(community)
     progress(0, phase="Reading the rows", total=len(rows))
     lines = []
     for done, (row, values) in enumerate(rows, start=1):
-        lines.append(read_line(row, values, offline=offline, errors=plan.errors))
+        lines.append(read_line(row, values, offline=offline, errors=plan.errors, field_checks=field_checks))
         progress(done)
     if not rows:
         plan.errors.append(RowError(2, "Building", "The file has no rows under the header."))
     known = Known.load(community, lines, lock=lock)
     plan.buildings = known.buildings
-    Planner(community, known, plan).walk(lines, progress)
+    Planner(community, known, plan, field_checks=field_checks).walk(lines, progress)
     plan.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else 99))
     return plan
 
@@ -561,7 +572,7 @@ def apply_import(
         .select_for_update(of=("self",))
         .get(pk=community.pk)
     )
-    plan = plan_import(community=community, rows=rows, progress=progress, lock=True)
+    plan = plan_import(community=community, rows=rows, progress=progress, lock=True, field_checks=False)
     if plan.errors:
         raise importing.ImportRejected(plan.errors)
     progress(0, phase="Writing", total=0)

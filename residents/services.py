@@ -523,7 +523,7 @@ def apartment_bulk_create(
         if building.pk is None or building.community_id != community.pk:
             raise authz.NotFound
         attach(apt, community=community, building=building)
-        problems = apartment_field_errors(apt)
+        problems = apartment_field_errors(apt, only=APARTMENT_FIELDS)  # what a caller sets
         if problems:
             errors[index] = problems
         elif numbers.setdefault(apt.number, index) != index:
@@ -557,7 +557,8 @@ def _resident_bulk_errors(residents: list[Resident], errors: dict) -> None:
     emails: dict[str, int] = {}
     known_countries: dict[str, bool] = {}
     for index, person in enumerate(residents):
-        problems = resident_field_errors(person, check_country=False)
+        # The fields a caller sets (the others are the services' own); the country once per code.
+        problems = resident_field_errors(person, check_country=False, only=RESIDENT_FIELDS)
         code = person.__dict__["country"] if "country" in person.__dict__ else str(person.country)
         if code and known_countries.setdefault(code, code in countries) is False:
             problems.setdefault("country", []).append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import datetime
 import decimal
+import functools
 import uuid
 from dataclasses import dataclass
 
@@ -72,26 +73,49 @@ def record(*, action: str, instance=None, installer_id=None, changes=None, obj_r
     )
 
 
+@functools.cache
+def _recorded_attnames(model) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the attnames an entry records, every concrete attname) of a model."""
+    skip = _SENSITIVE | set(model.audit_exclude)
+    fields = model._meta.concrete_fields
+    recorded = tuple(
+        f.attname for f in fields if f.attname not in skip and f.name not in {"created", "modified"}
+    )
+    return recorded, tuple(f.attname for f in fields)
+
+
 def record_many(*, action: str, instances, related=None) -> None:
     """The entries `_on_save` writes for each of `instances`, in one bulk insert: for writes that
     send no save signal (bulk_insert, bulk_update). `action` "create" records every field;
     "update" what differs from the loaded values (nothing changed: no entry). `related(instance)`
     adds changes of related rows to an instance's entry (its relays), as `record_related` does.
+
+    Values are read from the instances' __dict__ (what `_values` reads through the descriptors:
+    an import records 30,000 objects).
     """
+    from django.db.models.base import ModelState
+
     from .bulk import bulk_insert
     from .models import AuditLog
 
     ctx = audit_context.get()
-    who = {
-        "user_id": ctx.user_id if ctx else None,
-        "user_name": ctx.user_name if ctx else "system",
-        "actor_id": ctx.actor_id if ctx else None,
-        "actor_name": ctx.actor_name if ctx else "",
-        "remote_addr": ctx.remote_addr if ctx else None,
-    }
+    base = AuditLog(
+        user_id=ctx.user_id if ctx else None,
+        user_name=ctx.user_name if ctx else "system",
+        actor_id=ctx.actor_id if ctx else None,
+        actor_name=ctx.actor_name if ctx else "",
+        remote_addr=ctx.remote_addr if ctx else None,
+        action=action,
+    ).__dict__
+    plain_types = (str, int, bool, type(None))
     entries = []
     for instance in instances:
-        now = _values(instance)
+        recorded, every = _recorded_attnames(type(instance))
+        values = instance.__dict__
+        now = {}
+        for attname in recorded:
+            value = values[attname] if attname in values else getattr(instance, attname)
+            now[attname] = value if type(value) in plain_types else _plain(value)
         if action == "create":
             changes = {k: [None, v] for k, v in now.items()}
         else:
@@ -99,22 +123,20 @@ def record_many(*, action: str, instances, related=None) -> None:
             changes = {k: [_plain(before.get(k)), v] for k, v in now.items() if _plain(before.get(k)) != v}
         if related is not None:
             changes.update(related(instance))
-        instance._audit_snapshot = {
-            f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields
-        }
+        instance._audit_snapshot = {a: values.get(a) for a in every}
         if not changes:
             continue
-        entries.append(
-            AuditLog(
-                **who,
-                installer_id=instance.audit_installer_id(),
-                action=action,
-                object_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
-                object_id=str(instance.pk),
-                object_repr=str(instance)[:200],
-                changes=changes,
-            )
+        entry = object.__new__(AuditLog)
+        entry.__dict__.update(
+            base,
+            _state=ModelState(),
+            installer_id=instance.audit_installer_id(),
+            object_type_id=ContentType.objects.get_for_model(instance, for_concrete_model=False).pk,
+            object_id=str(instance.pk),
+            object_repr=str(instance)[:200],
+            changes=changes,
         )
+        entries.append(entry)
     bulk_insert(AuditLog, entries)
 
 
