@@ -73,6 +73,9 @@ def record(*, action: str, instance=None, installer_id=None, changes=None, obj_r
     )
 
 
+RECORD_BATCH = 2000
+
+
 @functools.cache
 def _recorded_attnames(model) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the attnames an entry records, every concrete attname) of a model."""
@@ -137,6 +140,9 @@ def record_many(*, action: str, instances, related=None) -> None:
             changes=changes,
         )
         entries.append(entry)
+        if len(entries) == RECORD_BATCH:  # an import's 30,000 entries are not all held at once
+            bulk_insert(AuditLog, entries)
+            entries = []
     bulk_insert(AuditLog, entries)
 
 
