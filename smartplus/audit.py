@@ -77,14 +77,14 @@ RECORD_BATCH = 2000
 
 
 @functools.cache
-def _recorded_attnames(model) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(the attnames an entry records, every concrete attname) of a model."""
+def _recorded_attnames(model) -> tuple[str, ...]:
+    """The attnames an entry of the model records (as `_values`)."""
     skip = _SENSITIVE | set(model.audit_exclude)
-    fields = model._meta.concrete_fields
-    recorded = tuple(
-        f.attname for f in fields if f.attname not in skip and f.name not in {"created", "modified"}
+    return tuple(
+        f.attname
+        for f in model._meta.concrete_fields
+        if f.attname not in skip and f.name not in {"created", "modified"}
     )
-    return recorded, tuple(f.attname for f in fields)
 
 
 def record_many(*, action: str, instances, related=None) -> None:
@@ -113,7 +113,7 @@ def record_many(*, action: str, instances, related=None) -> None:
     plain_types = (str, int, bool, type(None))
     entries = []
     for instance in instances:
-        recorded, every = _recorded_attnames(type(instance))
+        recorded = _recorded_attnames(type(instance))
         values = instance.__dict__
         now = {}
         for attname in recorded:
@@ -126,7 +126,8 @@ def record_many(*, action: str, instances, related=None) -> None:
             changes = {k: [_plain(before.get(k)), v] for k, v in now.items() if _plain(before.get(k)) != v}
         if related is not None:
             changes.update(related(instance))
-        instance._audit_snapshot = {a: values.get(a) for a in every}
+        # What a later save diffs against (`_on_save` reads only the recorded fields).
+        instance._audit_snapshot = now
         if not changes:
             continue
         entry = object.__new__(AuditLog)
