@@ -368,7 +368,7 @@ def test_a_refused_apt_still_reports_every_other_error_of_its_row(world):
         row(Apt="14", FirstName="G" * 65, LastName="Li"),
     ) == [
         "Row 3, column Apt: APT 12 is already on row 2 of this file.",
-        "Row 3, column Device: “Hall,2,{0}”: {0} {1}".format(unknown, NOT_IN_LIBRARY),
+        f"Row 3, column Device: “Hall,2,{unknown}”: {unknown} {NOT_IN_LIBRARY}",
         "Row 3, column FirstName: Ensure this value has at most 64 characters (it has 65).",
         "Row 5, column Building: Enter the building of the APT.",
         "Row 5, column FirstName: Ensure this value has at most 64 characters (it has 65).",
