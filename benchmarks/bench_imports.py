@@ -10,7 +10,8 @@ Floor, same rows: `openpyxl.load_workbook(read_only=True)` iterating every row w
 plus a COPY of the very rows the import wrote (buildings, apartments, residents, devices, captured
 once with COPY ... TO STDOUT) into the real tables, with the same constraint checks and rolled
 back. Real tables, not TEMP ones: their indexes, unique checks and foreign keys are work any
-import of these rows must do, and TEMP tables would skip the WAL the import writes.
+import of these rows must do, and TEMP tables would skip the WAL the import writes. A second
+floor adds the import's audit entries (one per object, as the dialogs write them), COPYed alike.
 
 Goals: import / floor ≤ 2.5 per size; rejection of the 10,000-row file with one bad row near the
 end (row 9,999: a MAC not in the library) / the valid import ≤ 1.2; peak memory of the 10,000-row
@@ -41,8 +42,8 @@ from accounts.choices import Role
 from accounts.models import User
 from communities.choices import FeaturePlan
 from communities.models import Community
+from devices import template_import
 from maclib.models import MacAddress
-from residents import template_import
 from residents.models import ResidentImport
 from smartplus import importing, phones
 from smartplus.models import ImportStatus
@@ -60,6 +61,8 @@ FIRST_MAC = 0x0C1107000000
 UNKNOWN_MAC = "0C11070FFFFF"
 # The tables the import fills, in the order they are copied (parents first).
 TABLES = ("communities_building", "residents_apartment", "residents_resident", "devices_device")
+# The import's audit entries (one per object, as the dialogs write them): a second floor counts them.
+AUDIT_TABLE = "smartplus_auditlog"
 MAC_TABLES = ("maclib_macaddress", "smartplus_numbersequence", "communities_community")
 FIRST_NAMES = ("Ryan", "Emma", "Liam", "Olivia", "Noah", "Ava", "Lucas", "Mia", "Ethan", "Zoe")
 LAST_NAMES = ("Chen", "Smith", "Garcia", "Nguyen", "Brown", "Müller", "Rossi", "Kim", "Silva", "Khan")
@@ -181,6 +184,7 @@ def confirm(job_id: int, phases: dict[str, list[float]] | None = None, *, captur
         with transaction.atomic():
             started = time.perf_counter()
             job = _load(job_id)
+            last_entry = _last_audit_id() if capture else 0
             sheet = importer.read(job, _no_progress)
             read = time.perf_counter()
             try:
@@ -193,7 +197,7 @@ def confirm(job_id: int, phases: dict[str, list[float]] | None = None, *, captur
                 phases.setdefault("read", []).append((read - started) * 1000)
                 phases.setdefault("apply", []).append((done - read) * 1000)
             if capture:
-                outcome["copied"] = _capture(job.community_id)
+                outcome["copied"] = _capture(job.community_id, last_entry)
             raise _Rollback
     except _Rollback:
         pass
@@ -206,7 +210,13 @@ def preview(job_id: int) -> importing.Checked:
     return importer.check(job, importer.read(job, _no_progress), _no_progress)
 
 
-def _capture(community_id: int) -> dict[str, bytes]:
+def _last_audit_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {AUDIT_TABLE}")
+        return cursor.fetchone()[0]
+
+
+def _capture(community_id: int, last_entry: int) -> dict[str, bytes]:
     copied = {}
     with connection.cursor() as cursor:
         for table in TABLES:
@@ -214,18 +224,24 @@ def _capture(community_id: int) -> dict[str, bytes]:
             sql = f"COPY (SELECT * FROM {table} WHERE community_id = {int(community_id)}) TO STDOUT"
             cursor.copy_expert(sql, buffer)
             copied[table] = buffer.getvalue()
+        buffer = io.BytesIO()
+        cursor.copy_expert(
+            f"COPY (SELECT * FROM {AUDIT_TABLE} WHERE id > {int(last_entry)}) TO STDOUT", buffer
+        )
+        copied[AUDIT_TABLE] = buffer.getvalue()
     return copied
 
 
-def floor(content: bytes, copied: dict[str, bytes]) -> int:
-    """openpyxl read-only parse of every row, and COPY of the import's rows; rolled back."""
+def floor(content: bytes, copied: dict[str, bytes], *, audit: bool = False) -> int:
+    """openpyxl read-only parse of every row, and COPY of the import's rows (`audit`: and of its
+    audit entries); rolled back."""
     workbook = load_workbook(io.BytesIO(content), read_only=True)
     rows = sum(1 for _ in workbook.worksheets[0].iter_rows(values_only=True))
     workbook.close()
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
-                for table in TABLES:
+                for table in (*TABLES, AUDIT_TABLE) if audit else TABLES:
                     cursor.copy_expert(f"COPY {table} FROM STDIN", io.BytesIO(copied[table]))
             _commit_checks()
             raise _Rollback
@@ -237,7 +253,7 @@ def floor(content: bytes, copied: dict[str, bytes]) -> int:
 def vacuum() -> None:
     """Clear what the last rolled-back run left (dead rows and index entries, row locks)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM {', '.join(TABLES + MAC_TABLES)}")
+        cursor.execute(f"VACUUM {', '.join((*TABLES, AUDIT_TABLE, *MAC_TABLES))}")
 
 
 # --- memory --------------------------------------------------------------------------------------
@@ -308,7 +324,9 @@ def _expect(outcome: dict, rows: int) -> None:
     if outcome.get("result") != expected:
         found = outcome.get("result") or outcome.get("rejected", [])[:5]
         raise AssertionError(f"the {rows:,}-row import gave {found}, expected {expected}")
-    counts = {table: data.count(b"\n") for table, data in outcome.get("copied", {}).items()}
+    counts = {
+        table: data.count(b"\n") for table, data in outcome.get("copied", {}).items() if table in TABLES
+    }
     if counts and counts != dict(zip(TABLES, expected.values(), strict=True)):
         raise AssertionError(f"captured {counts} rows for the floor, expected {expected}")
 
@@ -377,6 +395,7 @@ def imports_bench(report: Report, options: Options) -> None:
     for size in SIZES:
         cases[f"import {size}"] = lambda size=size: confirm(jobs[size], phases[size])
         cases[f"floor {size}"] = lambda size=size: floor(contents[size], copied[size])
+        cases[f"floor+audit {size}"] = lambda size=size: floor(contents[size], copied[size], audit=True)
         cases[f"preview {size}"] = lambda size=size: preview(jobs[size])
     cases["rejected"] = lambda: confirm(bad_job)
     runs = max(1, min(options.repeat, RUNS))
@@ -399,6 +418,14 @@ def imports_bench(report: Report, options: Options) -> None:
             f"ratio import / floor, {size:,} rows",
             timings[f"import {size}"],
             timings[f"floor {size}"],
+            FLOOR_GOAL,
+        )
+        entries = copied[size][AUDIT_TABLE].count(b"\n")
+        report.add(f"floor with its {entries:,} audit entries", timings[f"floor+audit {size}"].figure)
+        report.ratio(
+            f"ratio import / floor with audit entries, {size:,} rows",
+            timings[f"import {size}"],
+            timings[f"floor+audit {size}"],
             FLOOR_GOAL,
         )
         report.add(f"preview {size:,} rows (read + plan_import)", timings[f"preview {size}"].figure)

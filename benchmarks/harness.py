@@ -22,7 +22,8 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-BENCH_DB_NAME = "test_smartplus_bench"
+# Overridable, so two worktrees can run benchmarks at once without dropping each other's database.
+BENCH_DB_NAME = os.environ.get("SMARTPLUS_BENCH_DB_NAME", "test_smartplus_bench")
 DEFAULT_SETTINGS = "smartplus.settings.test"
 
 

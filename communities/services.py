@@ -11,8 +11,11 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.db.models.functions import Lower
 
-from smartplus import audit, authz, deletion, roles
+from smartplus import audit, authz, bulk, deletion, roles
+from smartplus.bulk import attach
+from smartplus.models import AuditAction
 from smartplus.scoping import tenant_installer_id
 from smartplus.validators import model_field_errors
 
@@ -192,6 +195,35 @@ def building_create(*, actor, community: Community, name: str) -> Building:
         raise ValidationError(errors)
     building.save()
     return building
+
+
+@transaction.atomic
+def building_bulk_create(*, actor, community: Community, buildings: list[Building]) -> list[Building]:
+    """`building_create` for many new buildings of one community, in one insert."""
+    authz.authorize(actor, roles.ADD, Building, parent=community)
+    errors: dict[int, dict] = {}
+    names = {}
+    for index, building in enumerate(buildings):
+        attach(building, community=community)
+        problems = building_field_errors(building)
+        if not problems and names.setdefault(building.name.lower(), index) != index:
+            problems = {"name": [f"{building.name} is given twice."]}
+        if problems:
+            errors[index] = problems
+    taken = set(
+        Building.objects.filter(community=community)
+        .annotate(lower=Lower("name"))
+        .filter(lower__in=list(names))
+        .values_list("lower", flat=True)
+    )
+    for name in taken:
+        errors.setdefault(names[name], {})["name"] = [
+            f"{community.name} already has a building named {buildings[names[name]].name}."
+        ]
+    bulk.raise_errors(errors)
+    bulk.bulk_insert(Building, buildings, audit=False)
+    audit.record_many(action=AuditAction.CREATE, instances=buildings)
+    return buildings
 
 
 @transaction.atomic

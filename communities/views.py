@@ -37,9 +37,9 @@ class DashboardView(generic.ObjectListView):
     def get_extra_context(self) -> dict:
         actor = self.request.actor
         context = {}
-        # The residents app's template download (its model by label: communities sits below residents).
+        # The residents and devices template download (its model by label: communities sits below residents).
         if roles.allows(actor, "residents.residentimport", roles.ADD):
-            context["template_url"] = reverse("residents:template")
+            context["template_url"] = reverse("devices:template")
         if roles.allows(actor, PropertyManager, roles.VIEW):
             pms = PropertyManager.objects.for_actor(actor).order_by("first_name", "last_name", "pk")
             context["pm_table"] = self.configure(PropertyManagerTable(pms), prefix="pm-")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 
+from residents.forms import ApartmentForm
 from residents.selectors import buildings_of
 from smartplus.forms import PortalForm
 
@@ -307,3 +308,81 @@ class DeviceForm(PortalForm):
             return []
         chosen = set(self.cleaned_data.get("buildings") or [])
         return [b for b in self._buildings if b.pk in chosen]
+
+
+# --- Add APT of a Basic community: the apartment with its indoor monitor -------------------------
+
+MONITOR_RELAYS = (1, 2)
+
+
+def _monitor_fields() -> dict[str, forms.Field]:
+    """The Add APT form's "Device" block of a Basic community: its indoor monitor (spec items 7-11)."""
+    fields: dict[str, forms.Field] = {
+        "monitor_mac": forms.CharField(
+            label="Device",
+            max_length=32,
+            help_text="The indoor monitor's MAC address, from your MAC library.",
+            widget=forms.TextInput(attrs={"placeholder": "MAC, e.g. 0C1105A1B2C3", "autocomplete": "off"}),
+        ),
+        "monitor_name": forms.CharField(
+            label="Device Name",
+            max_length=Device._meta.get_field("name").max_length,
+            help_text="Name the device to distinguish it from others.",
+        ),
+        "monitor_network_group": forms.TypedChoiceField(
+            label="Network Group",
+            choices=NetworkGroup.choices,
+            coerce=int,
+            initial=NetworkGroup.GROUP_1,
+            help_text="Devices in the same building need to be set up in the same network group.",
+        ),
+        "monitor_arming_function": forms.BooleanField(
+            label="Arming Function",
+            required=False,
+            help_text="Shows the arming icon in the SmartPlus app for arming and disarming.",
+        ),
+    }
+    for i in MONITOR_RELAYS:
+        fields[f"monitor_relay{i}_enabled"] = forms.BooleanField(label=f"Relay{i}", required=False)
+        fields[f"monitor_relay{i}_name"] = forms.CharField(
+            label="Relay Name",
+            max_length=Relay._meta.get_field("name").max_length,
+            required=False,
+            help_text="Required when the relay is On; e.g. the door it opens.",
+        )
+    return fields
+
+
+class ApartmentWithMonitorForm(ApartmentForm):
+    """Add APT of a community whose feature plan needs an indoor monitor in every apartment: the
+    dialog's "Device" block (spec items 7-11) between the apartment and the resident."""
+
+    asks_indoor_monitor = True
+
+    def added_fields(self) -> dict[str, forms.Field]:
+        return _monitor_fields()
+
+    @property
+    def monitor_field_names(self) -> list[str]:
+        return [n for n in ("monitor_mac", "monitor_name", "monitor_network_group") if n in self.fields]
+
+    def indoor_monitor_data(self) -> dict:
+        """The `indoor_monitor` argument of services.apartment_create_with_indoor_monitor."""
+        data = self.cleaned_data
+        return {
+            "mac": data["monitor_mac"],
+            "fields": {
+                "name": data["monitor_name"],
+                "network_group": data["monitor_network_group"],
+                "arming_function": data["monitor_arming_function"],
+            },
+            "relays": [
+                {
+                    "enabled": data[f"monitor_relay{i}_enabled"],
+                    "name": data[f"monitor_relay{i}_name"],
+                    "dtmf_code": "",
+                    "access_methods": [],
+                }
+                for i in MONITOR_RELAYS
+            ],
+        }

@@ -33,8 +33,12 @@ from communities.choices import FeaturePlan
 from communities.models import Building, Community
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
+from residents import hooks as residents_hooks
+from residents import services as residents_services
 from residents.models import Apartment
-from smartplus import audit, authz, crypto, roles
+from smartplus import audit, authz, bulk, crypto, roles
+from smartplus.bulk import attach
+from smartplus.models import AuditAction
 from smartplus.validators import model_field_errors
 
 from .choices import (
@@ -47,7 +51,7 @@ from .choices import (
     Place,
     RelayKind,
 )
-from .models import MAX_RELAYS, Device, Relay, ThirdPartyCamera
+from .models import MAX_RELAYS, Device, Relay, ThirdPartyCamera, model_for_firmware
 
 DEVICE_FIELDS = (
     "device_type",
@@ -522,6 +526,134 @@ def device_deletion_summary(*, device: Device) -> list[str]:
     return summary
 
 
+# --- bulk writes (the template import) ----------------------------------------------------------
+
+# A new door phone or access control opens its door with Relay1, as the Add Device dialog's first
+# relay does (On, every access method); indoor monitors and guard phones get theirs in Edit.
+DEFAULT_RELAY_TYPES = frozenset((*DOOR_PHONES, DeviceType.ACCESS_CONTROL))
+DEFAULT_RELAY = {
+    "enabled": True,
+    "name": "Relay1",
+    "dtmf_code": "",
+    "access_methods": list(AccessMethod.values),
+}
+
+
+def default_relays(device: Device) -> list[dict]:
+    """The relays a device added without any gets (the `relays` argument of `device_create`)."""
+    return [dict(DEFAULT_RELAY)] if device.device_type in DEFAULT_RELAY_TYPES else []
+
+
+def _add_error(errors: dict, index: int, field: str, message: str) -> None:
+    errors.setdefault(index, {}).setdefault(field, []).append(message)
+
+
+def _mac_bulk_errors(community: Community, devices: list[Device], errors: dict) -> None:
+    """`_bind_mac` for many: each MAC in the installer's library (locked), bound to no device."""
+    wanted: dict[int, int] = {}
+    for index, device in enumerate(devices):
+        if device.mac_address_id is None:
+            _add_error(errors, index, "mac", "Enter the device's MAC address.")
+        elif wanted.setdefault(device.mac_address_id, index) != index:
+            _add_error(errors, index, "mac", "This MAC is given twice.")
+    entries = dict(
+        MacAddress.objects.select_for_update()
+        .filter(pk__in=list(wanted))
+        .order_by("pk")
+        .values_list("pk", "installer_id")
+    )
+    for pk, index in wanted.items():
+        if entries.get(pk) != community.installer_id:
+            _add_error(
+                errors,
+                index,
+                "mac",
+                "This MAC is not in your MAC library. Add it in the MAC Library module first.",
+            )
+    for bound in Device.objects.filter(mac_address_id__in=list(wanted)).select_related(
+        "community", "building", "apartment", "mac_address"
+    ):
+        index = wanted[bound.mac_address_id]
+        _add_error(errors, index, "mac", bound_message(bound.mac_address.mac, bound))
+
+
+@transaction.atomic
+def device_bulk_create(*, actor, community: Community, devices: list[Device]) -> list[Device]:
+    """Add Device for many new devices of one community, each with its default relays
+    (`default_relays`). Each device comes with its place, its saved building or apartment, its
+    MAC library entry (`mac_address_id`) and its fields set."""
+    authz.authorize(actor, roles.ADD, Device, parent=community)
+    community = _lock_community(community.pk)
+    offline = offline_solution_enabled(community)
+    errors: dict[int, dict] = {}
+    offline_apartments: dict[int, int] = {}
+    for index, device in enumerate(devices):
+        # Perhaps created just before: their ids are set from them here.
+        building, apartment = device.building, device.apartment
+        for where in (building, apartment):
+            if where is not None and (where.pk is None or where.community_id != community.pk):
+                raise authz.NotFound
+        if apartment is not None and building != apartment.building:
+            raise ValueError("an apartment's device is in the apartment's building")
+        attach(device, community=community, building=building, apartment=apartment)
+        problems = device_field_errors(device, offline=offline)
+        if device.place == Place.PUBLIC and not device.all_buildings:
+            problems["buildings"] = ["Choose at least one building, or tick All Buildings."]
+        if device.works_offline and offline_apartments.setdefault(device.apartment_id, index) != index:
+            problems["works_offline"] = ["An apartment has one indoor monitor that works offline."]
+        if problems:
+            errors[index] = problems
+    if offline_apartments:
+        for apartment_id in Device.objects.filter(
+            apartment_id__in=list(offline_apartments), works_offline=True
+        ).values_list("apartment_id", flat=True):
+            _add_error(
+                errors,
+                offline_apartments[apartment_id],
+                "works_offline",
+                "This apartment already has an indoor monitor that works offline.",
+            )
+    _mac_bulk_errors(community, devices, errors)
+    bulk.raise_errors(errors)
+    for device in devices:
+        device.model = model_for_firmware(device.firmware_version)  # what Device.save() sets
+    bulk.bulk_insert(Device, devices, audit=False)
+    relays: dict[int, list[Relay]] = {}
+    for device in devices:
+        built = []
+        for number, data in enumerate(default_relays(device), start=1):
+            relay = _relay(RelayKind.RELAY, number, data, f"relay{number}", {})
+            relay.device = device
+            built.append(relay)
+        relays[device.pk] = built
+    bulk.bulk_insert(Relay, [r for built in relays.values() for r in built], audit=False)
+    _count_devices(community.pk, len(devices))
+
+    def relay_changes(device):  # as `record_related` joins them to the "Created" entry
+        after = relay_summary(relays[device.pk])
+        return {"relays": [None, after]} if after else {}
+
+    audit.record_many(action=AuditAction.CREATE, instances=devices, related=relay_changes)
+    return devices
+
+
+@transaction.atomic
+def device_bulk_rename(*, actor, devices: list[Device]) -> list[Device]:
+    """Edit Device's Device Name for many devices (their new names set on them)."""
+    authz.get_many_for_actor(Device, actor, [d.pk for d in devices], roles.CHANGE)
+    errors = {}
+    for index, device in enumerate(devices):
+        device.name = (device.name or "").strip()
+        problems = model_field_errors(device, exclude=[], only=("name",))
+        if problems:
+            errors[index] = problems
+    bulk.raise_errors(errors)
+    if devices:
+        Device.objects.bulk_update(devices, ["name"], batch_size=1000)
+        audit.record_many(action=AuditAction.UPDATE, instances=devices)
+    return devices
+
+
 # --- third-party cameras -----------------------------------------------------------------------
 
 
@@ -656,3 +788,117 @@ def rotate_camera_passwords(*, batch_size: int = 500) -> int:
             ThirdPartyCamera.objects.bulk_update(stale, ["password_ciphertext"])
             changed += len(stale)
             last_pk = batch[-1].pk
+
+
+# --- what the residents app asks of its devices (registered in apps.py) ---------------------------
+
+INDOOR_MONITOR = "indoor_monitor"
+
+
+def indoor_monitor_requirement(community: Community) -> residents_hooks.Requirement | None:
+    """Basic: a new apartment comes with its indoor monitor."""
+    if not requires_indoor_monitor(community):
+        return None
+    return residents_hooks.Requirement(
+        key=INDOOR_MONITOR,
+        field="monitor_mac",
+        message=f"The feature plan of {community.name} needs an indoor monitor in every apartment: "
+        "add it with the APT.",
+    )
+
+
+@transaction.atomic
+def apartment_create_with_indoor_monitor(
+    *, actor, building: Building, apartment: dict, resident: dict | None, indoor_monitor: dict
+) -> Apartment:
+    """Add APT of a Basic community: `residents.services.apartment_create` and the apartment's
+    indoor monitor ({"mac", "fields", "relays"}) in one transaction. The apartment's and the
+    monitor's errors come back together, the monitor's keyed "monitor_<field>"."""
+    authz.require_role(actor, roles.ADD, Device)
+    errors: dict[str, list[str]] = {}
+    apt = None
+    try:
+        with transaction.atomic():
+            apt = residents_services.apartment_create(
+                actor=actor,
+                building=building,
+                apartment=apartment,
+                resident=resident,
+                provided={INDOOR_MONITOR},
+            )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    community = _lock_community(building.community_id)
+    monitor = prepare_device(
+        community=community,
+        place=Place.APARTMENT,
+        building=building,
+        apartment=apt,
+        mac=indoor_monitor.get("mac"),
+        fields={**indoor_monitor.get("fields", {}), "device_type": DeviceType.INDOOR_MONITOR},
+        relays=indoor_monitor.get("relays", []),
+    )
+    errors.update({f"monitor_{name}": messages for name, messages in monitor.errors.items()})
+    _raise(errors)
+    monitor.device.apartment = apt
+    save_prepared(monitor, created=True)
+    return apt
+
+
+def _create_with_monitor(*, actor, building, form) -> Apartment:
+    return apartment_create_with_indoor_monitor(
+        actor=actor,
+        building=building,
+        apartment=form.apartment_data(),
+        resident=form.resident_data() if form.adds_resident() else None,
+        indoor_monitor=form.indoor_monitor_data(),
+    )
+
+
+def apartment_add_dialog(community: Community) -> residents_hooks.ApartmentAdd | None:
+    """Basic: the Add APT dialog asks for the indoor monitor too."""
+    if not requires_indoor_monitor(community):
+        return None
+    from .forms import ApartmentWithMonitorForm
+
+    return residents_hooks.ApartmentAdd(form_class=ApartmentWithMonitorForm, create=_create_with_monitor)
+
+
+def apartment_panels(actor, apartment: Apartment) -> dict:
+    """The apartment page's Intercom Devices and Third Party Devices."""
+    from . import selectors
+
+    return {
+        "devices": selectors.apartment_devices(actor=actor, apartment=apartment),
+        "cameras": selectors.apartment_cameras(actor=actor, apartment=apartment),
+    }
+
+
+def apartment_deletion_summary(apartment: Apartment) -> list[str]:
+    summary = []
+    names = list(apartment.devices.order_by("name").values_list("name", flat=True))
+    if names:
+        summary.append(
+            f"{len(names)} intercom device(s): {', '.join(names)} (their MACs stay in the MAC library)"
+        )
+    cameras = apartment.cameras.count()
+    if cameras:
+        summary.append(f"{cameras} third-party camera(s)")
+    return summary
+
+
+def apartment_deleting(apartment: Apartment) -> None:
+    """Its devices go with it (the cascade): the community's Device Count follows."""
+    count = apartment.devices.count()
+    if count:
+        _count_devices(apartment.community_id, -count)
+
+
+def apartment_moved(apartment: Apartment) -> None:
+    """An apartment's devices and cameras store its building too: they move with it."""
+    audit.update(Device.objects.filter(apartment=apartment), building=apartment.building_id)
+    audit.update(ThirdPartyCamera.objects.filter(apartment=apartment), building=apartment.building_id)
+
+
+def community_recount(community_id: int) -> dict[str, int]:
+    return {"device_count": Device.objects.filter(community_id=community_id).count()}

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import import_views
 from .views import cameras, intercoms, maintenance
 
 app_name = "devices"
@@ -93,4 +94,22 @@ urlpatterns = [
     ),
     path("cameras/<int:pk>/edit/", cameras.CameraEditView.as_view(), name="camera_edit"),
     path("cameras/<int:pk>/delete/", cameras.CameraDeleteView.as_view(), name="camera_delete"),
+    # The residents and devices template (it creates devices: above the residents app).
+    path("template.xlsx", import_views.TemplateDownloadView.as_view(), name="template"),
+    path(
+        "communities/<int:community_pk>/import/",
+        import_views.CommunityImportView.as_view(),
+        name="community_import",
+    ),
+    path("imports/<int:pk>/", import_views.ResidentImportDetailView.as_view(), name="residentimport_detail"),
+    path(
+        "imports/<int:pk>/confirm/",
+        import_views.ResidentImportConfirmView.as_view(),
+        name="residentimport_confirm",
+    ),
+    path(
+        "imports/<int:pk>/errors.xlsx",
+        import_views.ResidentImportErrorsView.as_view(),
+        name="residentimport_errors",
+    ),
 ]

@@ -9,9 +9,6 @@ from django import forms
 from django_countries import countries
 
 from communities.models import Building
-from devices.choices import NetworkGroup
-from devices.models import Device, Relay
-from devices.services import requires_indoor_monitor
 from smartplus import phones
 from smartplus.forms import PortalForm
 
@@ -23,7 +20,6 @@ from .validators import apt_number_validator
 FLOOR_CHOICES = [(str(n), str(n)) for n in range(1, MAX_FLOOR + 1)]
 PHONE_FIELDS = ("mobile_number", "landline1", "landline2", "landline3")
 RESIDENT_REQUIRED = ("first_name", "last_name")
-MONITOR_RELAYS = (1, 2)
 
 
 def calling_codes_json() -> str:
@@ -50,44 +46,6 @@ def _resident_fields() -> dict[str, forms.Field]:
     return fields
 
 
-def _monitor_fields() -> dict[str, forms.Field]:
-    """The Add APT form's "Device" block of a Basic community: its indoor monitor (spec items 7-11)."""
-    fields: dict[str, forms.Field] = {
-        "monitor_mac": forms.CharField(
-            label="Device",
-            max_length=32,
-            help_text="The indoor monitor's MAC address, from your MAC library.",
-            widget=forms.TextInput(attrs={"placeholder": "MAC, e.g. 0C1105A1B2C3", "autocomplete": "off"}),
-        ),
-        "monitor_name": forms.CharField(
-            label="Device Name",
-            max_length=Device._meta.get_field("name").max_length,
-            help_text="Name the device to distinguish it from others.",
-        ),
-        "monitor_network_group": forms.TypedChoiceField(
-            label="Network Group",
-            choices=NetworkGroup.choices,
-            coerce=int,
-            initial=NetworkGroup.GROUP_1,
-            help_text="Devices in the same building need to be set up in the same network group.",
-        ),
-        "monitor_arming_function": forms.BooleanField(
-            label="Arming Function",
-            required=False,
-            help_text="Shows the arming icon in the SmartPlus app for arming and disarming.",
-        ),
-    }
-    for i in MONITOR_RELAYS:
-        fields[f"monitor_relay{i}_enabled"] = forms.BooleanField(label=f"Relay{i}", required=False)
-        fields[f"monitor_relay{i}_name"] = forms.CharField(
-            label="Relay Name",
-            max_length=Relay._meta.get_field("name").max_length,
-            required=False,
-            help_text="Required when the relay is On; e.g. the door it opens.",
-        )
-    return fields
-
-
 def _floors_in(value) -> list[str]:
     return [f for f in (value or "").split(",") if f]
 
@@ -111,7 +69,14 @@ class ResidentFieldsMixin:
 
 
 class ApartmentForm(ResidentFieldsMixin, PortalForm):
-    """The spec's Add APT / Edit APT dialog: Apartment, then Resident ("Add Resident Later")."""
+    """The spec's Add APT / Edit APT dialog: Apartment, then Resident ("Add Resident Later").
+    A subclass adds fields between the two (`added_fields`): the Basic plan's indoor monitor
+    (devices.forms.ApartmentWithMonitorForm, through `hooks.apartment_add_dialogs`)."""
+
+    asks_indoor_monitor = False
+
+    def added_fields(self) -> dict[str, forms.Field]:
+        return {}
 
     def __init__(self, *args, community, master: Resident | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,10 +114,7 @@ class ApartmentForm(ResidentFieldsMixin, PortalForm):
             fields["add_resident_later"] = forms.BooleanField(
                 label="Add Resident Later", required=False, initial=self.instance is not None
             )
-        # Basic plan: Add APT also adds the apartment's indoor monitor (Edit APT does not ask).
-        self.asks_indoor_monitor = self.instance is None and requires_indoor_monitor(community)
-        if self.asks_indoor_monitor:
-            fields.update(_monitor_fields())
+        fields.update(self.added_fields())
         fields.update(_resident_fields())
         self.fields = fields
         for name in RESIDENT_FIELDS:
@@ -195,33 +157,6 @@ class ApartmentForm(ResidentFieldsMixin, PortalForm):
 
     def apartment_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in APARTMENT_FIELDS}
-
-    @property
-    def monitor_field_names(self) -> list[str]:
-        return [n for n in ("monitor_mac", "monitor_name", "monitor_network_group") if n in self.fields]
-
-    def indoor_monitor_data(self) -> dict | None:
-        """The `indoor_monitor` argument of residents.services.apartment_create, or None."""
-        if not self.asks_indoor_monitor:
-            return None
-        data = self.cleaned_data
-        return {
-            "mac": data["monitor_mac"],
-            "fields": {
-                "name": data["monitor_name"],
-                "network_group": data["monitor_network_group"],
-                "arming_function": data["monitor_arming_function"],
-            },
-            "relays": [
-                {
-                    "enabled": data[f"monitor_relay{i}_enabled"],
-                    "name": data[f"monitor_relay{i}_name"],
-                    "dtmf_code": "",
-                    "access_methods": [],
-                }
-                for i in MONITOR_RELAYS
-            ],
-        }
 
 
 class FamilyMemberForm(ResidentFieldsMixin, PortalForm):

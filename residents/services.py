@@ -9,27 +9,32 @@
 - Deleting end users (also by a reset) needs, for a property manager, the assignment's Delete
   Account Permission: a predicate of `smartplus.authz` (residents/permissions.py).
 
-The UI, the xlsx import and the Rent Manager sync call these functions, so a rule lives once.
+The UI, the xlsx import (bulk services below) and the Rent Manager sync call these functions, so a
+rule lives once.
 Each multi-row write runs in one transaction.
 """
 
 from __future__ import annotations
 
+import secrets
 from functools import partial
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django_countries import countries
 
 from communities.models import Building, Community
-from devices.models import Device, ThirdPartyCamera
-from smartplus import audit, authz, deletion, phones, roles
+from smartplus import audit, authz, bulk, deletion, phones, roles
 from smartplus.authz import get_for_actor
+from smartplus.bulk import attach
 from smartplus.models import AuditAction, NumberSequence
 from smartplus.validators import model_field_errors
 
+from . import hooks
 from .choices import CredentialKind
 from .models import AccessCredential, Alarm, Apartment, CallHistory, DoorLog, Message, Resident
 
@@ -58,6 +63,7 @@ RESET_REMOVED_CREDENTIALS = (
 )
 RESET_REMOVED_LOGS = (DoorLog, CallHistory, Message, Alarm)
 FAMILY_SIP_START = 6_000_000_000
+FAMILY_SIP_SEQUENCE = "residents_family_sip_number"  # migration 0006
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -177,11 +183,9 @@ def _save_resident(resident: Resident) -> None:
         raise
 
 
-def _counts(community_id: int, *, apartments: int = 0, end_users: int = 0, devices: int = 0) -> None:
+def _counts(community_id: int, *, apartments: int = 0, end_users: int = 0) -> None:
     Community.objects.filter(pk=community_id).update(
-        apartment_count=F("apartment_count") + apartments,
-        end_user_count=F("end_user_count") + end_users,
-        device_count=F("device_count") + devices,
+        apartment_count=F("apartment_count") + apartments, end_user_count=F("end_user_count") + end_users
     )
 
 
@@ -194,50 +198,52 @@ def _lock_community(community_id: int) -> Community:
 
 
 def _new_app_account(resident: Resident) -> None:
-    """No usable app password until the account email delivers one (the worker makes it)."""
-    resident.app_password = make_password(None)
+    """No usable app password until the account email delivers one (the worker makes it).
+    What make_password(None) gives, without its 40 calls to secrets.choice: an import makes
+    thousands."""
+    resident.app_password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
     resident.app_registered_at = None
 
 
-def _send_account_email(resident: Resident) -> None:
-    if resident.email:
-        from .tasks import send_resident_account_email
+def _send_account_emails(residents) -> None:
+    """After the commit, each end user with an email gets its account email from the one task
+    that sends it; many are handed to the fan-out task, which queues that task for each."""
+    ids = [r.pk for r in residents if r.email]
+    if not ids:
+        return
+    from .tasks import send_resident_account_email, send_resident_account_emails
 
-        transaction.on_commit(partial(send_resident_account_email.delay, resident.pk))
+    if len(ids) == 1:
+        transaction.on_commit(partial(send_resident_account_email.delay, ids[0]))
+    else:
+        transaction.on_commit(partial(send_resident_account_emails.delay, ids))
+
+
+def _send_account_email(resident: Resident) -> None:
+    _send_account_emails([resident])
 
 
 # --- apartments ------------------------------------------------------------------------------
 
 
-def _prepare_indoor_monitor(*, actor, community, building, apartment, data: dict | None):
-    """Basic plan: the Add APT form's indoor monitor, validated with the devices' own rules."""
-    from devices import services as devices
-    from devices.choices import DeviceType, Place
-
-    # Whether the actor may add it is a predicate on the APT's ADD (devices/permissions.py).
-    if not devices.requires_indoor_monitor(community):
-        return None
-    data = data or {}
-    return devices.prepare_device(
-        community=community,
-        place=Place.APARTMENT,
-        building=building,
-        apartment=apartment,
-        mac=data.get("mac"),
-        fields={**data.get("fields", {}), "device_type": DeviceType.INDOOR_MONITOR},
-        relays=data.get("relays", []),
-    )
+def _requirement_errors(community: Community, provided) -> dict[str, list[str]]:
+    """What a new apartment of the community must come with and the caller does not add."""
+    errors: dict[str, list[str]] = {}
+    for requirement in hooks.requirements(community):
+        if requirement.key not in provided:
+            errors.setdefault(requirement.field, []).append(requirement.message)
+    return errors
 
 
 @transaction.atomic
 def apartment_create(
-    *, actor, building: Building, apartment: dict, resident: dict | None, indoor_monitor: dict | None = None
+    *, actor, building: Building, apartment: dict, resident: dict | None, provided=()
 ) -> Apartment:
     """Add APT (with its family master unless "Add Resident Later").
 
-    In a community whose feature plan needs an indoor monitor in every apartment (Basic),
-    `indoor_monitor` ({"mac", "fields", "relays"}) is required and added with the APT; its
-    errors come back keyed "monitor_<field>".
+    A community may require more with each new apartment (Basic: an indoor monitor, see
+    `hooks.apartment_requirements`); a caller that adds it in the same transaction names it in
+    `provided` (devices.services.apartment_create_with_indoor_monitor).
     """
     authz.authorize(actor, roles.ADD, Apartment, parent=building)
     community = _lock_community(building.community_id)
@@ -257,24 +263,15 @@ def apartment_create(
         master = Resident(community=community, apartment=apt)
         _set(master, resident, RESIDENT_FIELDS)
         errors.update(_resident_errors(master))
-    monitor = _prepare_indoor_monitor(
-        actor=actor, community=community, building=building, apartment=apt, data=indoor_monitor
-    )
-    if monitor is not None:
-        errors.update({f"monitor_{name}": messages for name, messages in monitor.errors.items()})
+    errors.update(_requirement_errors(community, provided))
     _raise(errors)
-    apt.family_sip_number = str(NumberSequence.allocate("family_sip", start=FAMILY_SIP_START)[0])
+    apt.family_sip_number = family_sip_numbers(1)[0]
     apt.save()
     if master is not None:
         master.apartment = apt
         _new_app_account(master)
         _save_resident(master)
         _send_account_email(master)
-    if monitor is not None:
-        from devices.services import save_prepared
-
-        monitor.device.apartment = apt
-        save_prepared(monitor, created=True)
     _counts(community.pk, apartments=1, end_users=1 if master else 0)
     return apt
 
@@ -309,9 +306,9 @@ def apartment_update(
     moved = apt.building_id != apartment.building_id
     apt.save()
     if moved:
-        # An apartment's devices and cameras store its building too: they move with it.
-        audit.update(Device.objects.filter(apartment=apt), building=apt.building_id)
-        audit.update(ThirdPartyCamera.objects.filter(apartment=apt), building=apt.building_id)
+        # What else stores the apartment's building (its devices and cameras) moves with it.
+        for hook in hooks.apartment_moved:
+            hook(apt)
     if resident is not None:
         if is_new:
             _new_app_account(master)
@@ -325,17 +322,17 @@ def apartment_update(
 
 @transaction.atomic
 def apartment_delete(*, actor, apartment: Apartment) -> None:
-    """Delete APT with its end users, devices, credentials and logs (audit logs stay).
-
-    The devices' MACs stay in the MAC library, unbound.
+    """Delete APT with its end users, credentials and logs, and what the apps above add to it
+    (`hooks.apartment_deleting`: its intercoms, whose MACs stay in the library); audit logs stay.
     """
     authz.authorize(actor, roles.DELETE, apartment)
     _lock_community(apartment.community_id)
+    for hook in hooks.apartment_deleting:
+        hook(apartment)
     # Set-based: one DELETE per kind of row, one audit change set with the APT's entry on top.
     removed = deletion.delete_cascade(Apartment.objects.filter(pk=apartment.pk))
     end_users = removed.get(str(Resident._meta.verbose_name_plural), 0)
-    devices = removed.get(str(Device._meta.verbose_name_plural), 0)
-    _counts(apartment.community_id, apartments=-1, end_users=-end_users, devices=-devices)
+    _counts(apartment.community_id, apartments=-1, end_users=-end_users)
 
 
 def apartment_deletion_summary(*, apartment: Apartment) -> list[str]:
@@ -344,14 +341,8 @@ def apartment_deletion_summary(*, apartment: Apartment) -> list[str]:
     if residents:
         names = ", ".join(r.display_name for r in residents)
         summary.append(f"{len(residents)} end user account(s): {names}")
-    devices = list(apartment.devices.order_by("name").values_list("name", flat=True))
-    if devices:
-        summary.append(
-            f"{len(devices)} intercom device(s): {', '.join(devices)} (their MACs stay in the MAC library)"
-        )
-    cameras = apartment.cameras.count()
-    if cameras:
-        summary.append(f"{cameras} third-party camera(s)")
+    for hook in hooks.apartment_deletion_summaries:
+        summary.extend(hook(apartment))
     summary.append("its access credentials, logs, messages and alarms (audit logs stay)")
     return summary
 
@@ -504,10 +495,202 @@ def resident_deletion_summary(*, resident: Resident) -> list[str]:
     return summary
 
 
+# --- bulk writes (imports, the Rent Manager sync) ---------------------------------------------
+#
+# The single-row services' rules, checked for many rows with one query per rule, and written
+# set-based. Errors come back per row (smartplus.bulk.BulkErrors); nothing is written then.
+
+
+def family_sip_numbers(count: int) -> list[str]:
+    """`count` new Family SIP Numbers, unique (and the column's unique constraint says so too).
+
+    PostgreSQL: the sequence of migration 0006, all `count` in one query and without a lock, so
+    concurrent imports into other communities never wait for each other's numbers. Other
+    databases (SQLite, the demo) count in a locked NumberSequence row.
+    """
+    if count <= 0:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [FAMILY_SIP_SEQUENCE, count])
+            return [str(n) for (n,) in cursor.fetchall()]
+    return [str(n) for n in NumberSequence.allocate("family_sip", start=FAMILY_SIP_START, count=count)]
+
+
+def _add_error(errors: dict, index: int, field: str, message: str) -> None:
+    errors.setdefault(index, {}).setdefault(field, []).append(message)
+
+
+@transaction.atomic
+def apartment_bulk_create(
+    *, actor, community: Community, apartments: list[Apartment], provided=()
+) -> list[Apartment]:
+    """Add APT for many apartments of one community (their family masters follow with
+    `family_master_bulk_create`). Each apartment comes with its (saved) building set;
+    `provided` as in `apartment_create`."""
+    authz.authorize(actor, roles.ADD, Apartment, parent=community)
+    community = _lock_community(community.pk)
+    errors: dict[int, dict] = {}
+    numbers: dict[str, int] = {}
+    room = community.number_of_apartments - community.apartment_count
+    for index, apt in enumerate(apartments):
+        building = apt.building  # perhaps created just before: its id is set from it here
+        if building.pk is None or building.community_id != community.pk:
+            raise authz.NotFound
+        attach(apt, community=community, building=building)
+        problems = apartment_field_errors(apt, only=APARTMENT_FIELDS)  # what a caller sets
+        if problems:
+            errors[index] = problems
+        elif numbers.setdefault(apt.number, index) != index:
+            _add_error(errors, index, "number", f"APT {apt.number} is given twice.")
+        if index == room:  # the first one over the Number of apartments
+            _add_error(errors, index, "__all__", capacity_message(community, len(apartments)))
+    if apartments:
+        for field, messages in _requirement_errors(community, provided).items():
+            errors.setdefault(0, {}).setdefault(field, []).extend(messages)
+    for clash in Apartment.objects.filter(community=community, number__in=list(numbers)).select_related(
+        "building"
+    ):
+        _add_error(
+            errors,
+            numbers[clash.number],
+            "number",
+            apartment_clash_message(clash.number, clash.building.name),
+        )
+    bulk.raise_errors(errors)
+    for apt, number in zip(apartments, family_sip_numbers(len(apartments)), strict=True):
+        apt.family_sip_number = number
+    bulk.bulk_insert(Apartment, apartments, audit=False)
+    _counts(community.pk, apartments=len(apartments))
+    audit.record_many(action=AuditAction.CREATE, instances=apartments)
+    return apartments
+
+
+def _resident_bulk_errors(residents: list[Resident], errors: dict) -> None:
+    """The end users' own fields, the Country / Region of each (one check per country), and
+    their emails' uniqueness (one query)."""
+    emails: dict[str, int] = {}
+    known_countries: dict[str, bool] = {}
+    for index, person in enumerate(residents):
+        # The fields a caller sets (the others are the services' own); the country once per code.
+        problems = resident_field_errors(person, check_country=False, only=RESIDENT_FIELDS)
+        code = person.__dict__["country"] if "country" in person.__dict__ else str(person.country)
+        if code and known_countries.setdefault(code, code in countries) is False:
+            problems.setdefault("country", []).append(
+                f"Select a valid choice. {code} is not one of the available choices."
+            )
+        email = person.email.lower()
+        if email and "email" not in problems and emails.setdefault(email, index) != index:
+            problems["email"] = [f"{person.email} is given twice."]
+        for field, messages in problems.items():
+            for message in messages:
+                _add_error(errors, index, field, message)
+    if emails:
+        pks = {index: residents[index].pk for index in emails.values()}
+        for email, pk in (
+            Resident.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=list(emails))
+            .values_list("email_lower", "pk")
+        ):
+            index = emails[email]
+            if pk != pks[index]:
+                _add_error(errors, index, "email", EMAIL_TAKEN)
+
+
+@transaction.atomic
+def family_master_bulk_create(*, actor, community: Community, residents: list[Resident]) -> list[Resident]:
+    """The resident (family master) of each of many apartments that have none: Add APT's
+    Resident part, or Edit APT adding one. Each comes with its (saved) apartment set."""
+    authz.authorize(actor, roles.ADD, Resident, parent=community)
+    errors: dict[int, dict] = {}
+    for person in residents:
+        apartment = person.apartment  # perhaps created just before: its id is set from it here
+        if apartment.pk is None or apartment.community_id != community.pk:
+            raise authz.NotFound
+        attach(person, community=community, apartment=apartment, family_master=None)
+    apartment_ids = [r.apartment_id for r in residents]
+    if len(set(apartment_ids)) != len(apartment_ids):
+        raise ValueError("each family master needs its own apartment")
+    _resident_bulk_errors(residents, errors)
+    taken = set(
+        Resident.objects.filter(apartment_id__in=apartment_ids, family_master__isnull=True).values_list(
+            "apartment_id", flat=True
+        )
+    )
+    for index, person in enumerate(residents):
+        if person.apartment_id in taken:
+            _add_error(errors, index, "__all__", f"APT {person.apartment.number} already has its resident.")
+    bulk.raise_errors(errors)
+    for person in residents:
+        _new_app_account(person)
+    try:
+        with transaction.atomic():
+            bulk.bulk_insert(Resident, residents, audit=False)
+    except IntegrityError as exc:  # a concurrent add of one of the emails
+        if "resident_email_unique" in str(exc):
+            raise ValidationError({"email": EMAIL_TAKEN}) from exc
+        raise
+    _counts(community.pk, end_users=len(residents))
+    audit.record_many(action=AuditAction.CREATE, instances=residents)
+    _send_account_emails(residents)
+    return residents
+
+
+@transaction.atomic
+def apartment_bulk_update(*, actor, apartments: list[Apartment], fields) -> list[Apartment]:
+    """Edit APT's apartment fields for many apartments: `fields` are the ones set on them."""
+    fields = sorted(fields)
+    if not set(fields) <= set(APARTMENT_FIELDS) - {"number"}:
+        raise ValueError(f"{fields} cannot be set here")
+    authz.get_many_for_actor(Apartment, actor, [a.pk for a in apartments], roles.CHANGE)
+    errors = {}
+    for index, apt in enumerate(apartments):
+        problems = apartment_field_errors(apt, only=fields)
+        if problems:
+            errors[index] = problems
+    bulk.raise_errors(errors)
+    if apartments and fields:
+        Apartment.objects.bulk_update(apartments, fields, batch_size=1000)
+        audit.record_many(action=AuditAction.UPDATE, instances=apartments)
+    return apartments
+
+
+@transaction.atomic
+def family_master_bulk_update(*, actor, residents: list[Resident], fields) -> list[Resident]:
+    """Edit APT's resident fields for many family masters; a changed email gets its account
+    email, as in `apartment_update`."""
+    fields = sorted(fields)
+    if not set(fields) <= set(RESIDENT_FIELDS):
+        raise ValueError(f"{fields} cannot be set here")
+    authz.get_many_for_actor(Resident, actor, [r.pk for r in residents], roles.CHANGE)
+    if any(not r.is_family_master for r in residents):
+        raise ValueError("Edit family members through family_member_update")
+    errors: dict[int, dict] = {}
+    _resident_bulk_errors(residents, errors)
+    bulk.raise_errors(errors)
+    if not residents or not fields:
+        return residents
+    new_email = [
+        r for r in residents if r.email and r.email.lower() != (r._audit_snapshot.get("email") or "").lower()
+    ]
+    try:
+        with transaction.atomic():
+            Resident.objects.bulk_update(residents, fields, batch_size=1000)
+    except IntegrityError as exc:
+        if "resident_email_unique" in str(exc):
+            raise ValidationError({"email": EMAIL_TAKEN}) from exc
+        raise
+    audit.record_many(action=AuditAction.UPDATE, instances=residents)
+    _send_account_emails(new_email)
+    return residents
+
+
 def community_recount(*, community_id: int) -> None:
     """Recompute the stored counters from the rows (an operator's repair tool)."""
-    Community.objects.filter(pk=community_id).update(
-        apartment_count=Apartment.objects.filter(community_id=community_id).count(),
-        end_user_count=Resident.objects.filter(community_id=community_id).count(),
-        device_count=Device.objects.filter(community_id=community_id).count(),
-    )
+    counters = {
+        "apartment_count": Apartment.objects.filter(community_id=community_id).count(),
+        "end_user_count": Resident.objects.filter(community_id=community_id).count(),
+    }
+    for hook in hooks.community_recounts:
+        counters.update(hook(community_id))
+    Community.objects.filter(pk=community_id).update(**counters)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import views
 
 app_name = "residents"
 
@@ -34,21 +34,4 @@ urlpatterns = [
     ),
     path("family-members/<int:pk>/edit/", views.FamilyMemberEditView.as_view(), name="familymember_edit"),
     path("end-users/<int:pk>/delete/", views.ResidentDeleteView.as_view(), name="resident_delete"),
-    path("template.xlsx", import_views.TemplateDownloadView.as_view(), name="template"),
-    path(
-        "communities/<int:community_pk>/import/",
-        import_views.CommunityImportView.as_view(),
-        name="community_import",
-    ),
-    path("imports/<int:pk>/", import_views.ResidentImportDetailView.as_view(), name="residentimport_detail"),
-    path(
-        "imports/<int:pk>/confirm/",
-        import_views.ResidentImportConfirmView.as_view(),
-        name="residentimport_confirm",
-    ),
-    path(
-        "imports/<int:pk>/errors.xlsx",
-        import_views.ResidentImportErrorsView.as_view(),
-        name="residentimport_errors",
-    ),
 ]

@@ -9,12 +9,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from communities.models import Building, Community
-from devices import selectors as device_selectors
 from smartplus import authz, roles
 from smartplus.pagination import FastPaginator
 from smartplus.views import generic
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .filters import ResidentFilterSet
 from .forms import ApartmentForm, FamilyMemberForm, calling_codes_json
 from .models import Apartment, Resident
@@ -163,7 +162,10 @@ class ApartmentEditView(generic.ObjectEditView):
         return apartment
 
     def get_form(self, data=None):
-        return ApartmentForm(
+        # Another dialog for some communities' Add APT (Basic: with the indoor monitor).
+        self.dialog = None if self.object is not None else hooks.apartment_add_dialog(self.building.community)
+        form_class = self.dialog.form_class if self.dialog is not None else ApartmentForm
+        return form_class(
             data=data,
             actor=self.request.actor,
             instance=self.object,
@@ -173,13 +175,14 @@ class ApartmentEditView(generic.ObjectEditView):
 
     def save(self, form):
         resident = form.resident_data() if form.adds_resident() else None
+        if self.object is None and self.dialog is not None:
+            return self.dialog.create(actor=self.request.actor, building=self.building, form=form)
         if self.object is None:
             return services.apartment_create(
                 actor=self.request.actor,
                 building=self.building,
                 apartment=form.apartment_data(),
                 resident=resident,
-                indoor_monitor=form.indoor_monitor_data(),
             )
         return services.apartment_update(
             actor=self.request.actor,
@@ -224,7 +227,11 @@ class ApartmentDetailView(CommunityPageMixin, generic.ObjectDetailView):
         actor = self.request.actor
         apt = self.object
         master, members = selectors.family_of(apartment=apt)
+        panels = {}
+        for hook in hooks.apartment_panels:  # its devices and cameras
+            panels.update(hook(actor, apt))
         return {
+            **panels,
             **self.page_context(apt.community, apt.building),
             "master": master,
             "members": members,
@@ -234,8 +241,6 @@ class ApartmentDetailView(CommunityPageMixin, generic.ObjectDetailView):
             "can_add_member": master is not None and roles.allows(actor, Resident, roles.ADD),
             "can_change_member": roles.allows(actor, Resident, roles.CHANGE),
             "can_delete_member": authz.can(actor, roles.DELETE, Resident, parent=apt.community),
-            "devices": device_selectors.apartment_devices(actor=actor, apartment=apt),
-            "cameras": device_selectors.apartment_cameras(actor=actor, apartment=apt),
         }
 
 

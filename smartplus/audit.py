@@ -15,7 +15,7 @@ import datetime
 import decimal
 import functools
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -144,6 +144,9 @@ def record(*, action: str, instance=None, installer_id=None, changes=None, obj_r
     )
 
 
+RECORD_BATCH = 2000
+
+
 def record_related(*, instance, created: bool, name: str, before, after) -> None:
     """Record a change of related rows (relays, many-to-many links) that sends no save signal.
 
@@ -205,6 +208,7 @@ def record_many(
     rows: Iterable[dict] | None = None,
     changes: dict | Sequence[dict] | None = None,
     installer_id: int | None = None,
+    related: Callable[[object], dict] | None = None,
 ) -> int:
     """Record many rows with one bulk insert, all in the current change set (or one new one).
 
@@ -216,7 +220,12 @@ def record_many(
     - `rows`: entries without an instance, dicts of `model` (the class), `object_id`,
       `object_repr` and optionally `installer_id` and `changes`.
     - `installer_id`: every entry's tenant, when the caller knows it (saves the lookup).
-    Returns the number of entries written.
+    - `related(instance)`: changes of related rows joined to an instance's entry (its relays), as
+      `record_related` does for a single save.
+    With `changes` None, "create" records every field and "update" what differs from the values
+    loaded (`_audit_snapshot`; an instance with nothing changed gets no entry): exactly what the
+    save signal records for one row. Each instance's snapshot is then renewed, so a later save
+    diffs against what was recorded. Returns the number of entries written.
     """
     from . import bulk
     from .models import AuditLog
@@ -226,10 +235,25 @@ def record_many(
         if len(changes) != len(instances):
             raise ValueError("changes: one dict per instance")
         per_instance = list(changes)
-    elif changes is None and action == "create":
-        per_instance = [{k: [None, v] for k, v in _values(i).items()} for i in instances]
+    elif changes is None and action in ("create", "update"):
+        per_instance = []
+        for instance in instances:
+            now = _values(instance)
+            if action == "create":
+                per_instance.append({k: [None, v] for k, v in now.items()})
+            else:
+                before = getattr(instance, "_audit_snapshot", None) or {}
+                per_instance.append(
+                    {k: [_plain(before.get(k)), v] for k, v in now.items() if _plain(before.get(k)) != v}
+                )
+            instance._audit_snapshot = now
     else:
         per_instance = [changes or {}] * len(instances)
+    if related is not None:
+        per_instance = [{**diff, **related(i)} for i, diff in zip(instances, per_instance, strict=True)]
+    if changes is None and action == "update":
+        kept = [(i, d) for i, d in zip(instances, per_instance, strict=True) if d]
+        instances, per_instance = [i for i, _ in kept], [d for _, d in kept]
     tenants = [installer_id] * len(instances) if installer_id is not None else _installer_ids(instances)
     ctx = audit_context.get()
     # What every entry shares, made once; each entry is filled in through the attnames, without
@@ -282,7 +306,8 @@ def record_many(
                 row.get("changes"),
             )
         )
-    bulk.bulk_insert(AuditLog, entries)
+    for start in range(0, len(entries), RECORD_BATCH):
+        bulk.bulk_insert(AuditLog, entries[start : start + RECORD_BATCH])
     return len(entries)
 
 

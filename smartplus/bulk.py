@@ -19,10 +19,29 @@ import operator
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
 
 from .models import AuditAction, AuditedModel
+
+
+class BulkErrors(ValidationError):
+    """What a bulk service refuses, per row: {index in the rows it was given: {field: [messages]}}.
+    The caller maps an index back to where the row came from (a file's row, a sync's record)."""
+
+    def __init__(self, rows: dict[int, dict[str, list[str]]]):
+        self.rows = rows
+        super().__init__(
+            [f"Row {i + 1}: {m}" for i, fields in sorted(rows.items()) for ms in fields.values() for m in ms]
+        )
+
+
+def raise_errors(rows: dict[int, dict[str, list[str]]]) -> None:
+    if rows:
+        raise BulkErrors(rows)
+
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -47,7 +66,9 @@ def _moment(value) -> str:
 def _converter(field):
     """How a column's values are written in COPY's text format."""
     if isinstance(field, models.JSONField):
-        return lambda value: "\\N" if value is None else _text(json.dumps(value, cls=field.encoder))
+        return lambda value: (
+            "\\N" if value is None else _text(json.dumps(value, cls=field.encoder or DjangoJSONEncoder))
+        )
     if isinstance(field, models.BooleanField):
         return _boolean
     if isinstance(field, models.DateField | models.TimeField):  # DateTimeField is a DateField

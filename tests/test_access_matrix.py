@@ -90,11 +90,11 @@ EXPECTED: dict[str, dict] = {
     # pm_a lacks the assignment's Delete Account Permission.
     "residents:resident_delete": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_none=404)),
     # --- residents and devices template: download, and a community's import ---
-    "residents:template": get_only(A_SHARED_ADD),
-    "residents:community_import": same(A_SHARED),
-    "residents:residentimport_detail": get_only(A_SHARED | {"root": OK}),
-    "residents:residentimport_confirm": post_only(A_SHARED),
-    "residents:residentimport_errors": get_only(A_SHARED | {"root": OK}),
+    "devices:template": get_only(A_SHARED_ADD),
+    "devices:community_import": same(A_SHARED),
+    "devices:residentimport_detail": get_only(A_SHARED | {"root": OK}),
+    "devices:residentimport_confirm": post_only(A_SHARED),
+    "devices:residentimport_errors": get_only(A_SHARED | {"root": OK}),
     # --- devices: intercom devices and third-party cameras (PMs see them, installers edit) ---
     "devices:community_devices": get_only(COMMUNITY_VIEW),
     "devices:community_cameras": get_only(COMMUNITY_VIEW),
@@ -309,7 +309,7 @@ def _firmware_objects(w: World) -> tuple[int, int]:
 
 
 def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
-    if name.startswith(("maclib:macimport", "residents:residentimport")):
+    if name.startswith(("maclib:macimport", "devices:residentimport")):
         mac_job, resident_job = _import_jobs(w)
         return {"pk": mac_job if name.startswith("maclib:") else resident_job}
     if name.startswith("firmware:") and "pk" in pattern.pattern.regex.groupindex:

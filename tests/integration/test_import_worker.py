@@ -18,11 +18,11 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook
 
+from devices import template_import
 from devices.choices import DeviceType, Place
 from devices.models import Device, Relay
 from maclib.models import MacAddress
 from residents import tasks as resident_tasks
-from residents import template_import
 from residents.models import Apartment, Resident, ResidentImport
 from smartplus import importing
 from smartplus.models import ImportStatus
@@ -102,17 +102,17 @@ def task_log():
 
 
 def upload(web: Client, world, content: bytes) -> ResidentImport:
-    url = reverse("residents:community_import", args=[world.community_a.pk])
+    url = reverse("devices:community_import", args=[world.community_a.pk])
     response = web.post(url, {"file": SimpleUploadedFile("residents.xlsx", content, content_type=XLSX)})
     assert response.status_code == 302, response.content.decode()[:2000]
     job = ResidentImport.objects.get()
-    assert response["Location"] == reverse("residents:residentimport_detail", args=[job.pk])
+    assert response["Location"] == reverse("devices:residentimport_detail", args=[job.pk])
     return job
 
 
 def status_block(web: Client, job: ResidentImport) -> str:
     """The import page's status block, as its htmx poll gets it."""
-    url = reverse("residents:residentimport_detail", args=[job.pk])
+    url = reverse("devices:residentimport_detail", args=[job.pk])
     response = web.get(f"{url}?status=1", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     return response.content.decode()
@@ -192,7 +192,7 @@ def test_large_import_is_checked_and_written_by_the_worker(
 
     # --- the import: confirmed, written by the worker, its progress on the page again ---
     gate = Gate(monkeypatch, "Checking the rows")  # the import checks every row again, under locks
-    response = web.post(reverse("residents:residentimport_confirm", args=[job.pk]))
+    response = web.post(reverse("devices:residentimport_confirm", args=[job.pk]))
     assert response.status_code == 302
     assert gate.reached.wait(30), "the worker did not start the import"
     html, seen = wait_for_progress(web, job, "Checking the rows")
@@ -269,11 +269,11 @@ def test_large_import_with_a_bad_row_is_rejected_by_the_worker_check(web, world,
     assert f"<td>{bad}</td><td>Device</td>" in html and 'data-testid="confirm-import"' not in html
 
     # Confirming it does nothing; nothing at all was written.
-    web.post(reverse("residents:residentimport_confirm", args=[job.pk]))
+    web.post(reverse("devices:residentimport_confirm", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == ImportStatus.REJECTED
     assert_nothing_written(world, before, buildings=1)
-    response = web.get(reverse("residents:residentimport_errors", args=[job.pk]))
+    response = web.get(reverse("devices:residentimport_errors", args=[job.pk]))
     assert response.status_code == 200 and response["Content-Type"].startswith(XLSX)
 
 
@@ -287,7 +287,7 @@ def test_row_gone_bad_after_the_check_rejects_the_workers_import(web, world, tas
 
     row = 2 + 2345
     MacAddress.objects.filter(mac=monitor_mac(2345)).delete()
-    web.post(reverse("residents:residentimport_confirm", args=[job.pk]))
+    web.post(reverse("devices:residentimport_confirm", args=[job.pk]))
     html = wait_for_status(web, job)
     assert job.status == ImportStatus.REJECTED
     assert [(r, c) for r, c, _ in job.errors] == [(row, "Device")]

@@ -84,7 +84,7 @@ def state(community: Community) -> tuple:
 def add_basic_apt(building, number="301", **monitor_fields):
     """A Basic apartment with its indoor monitor, through the service; returns (apartment, monitor)."""
     installer = building.community.installer
-    apt = services.apartment_create(
+    apt = devices.apartment_create_with_indoor_monitor(
         actor=installer,
         building=building,
         apartment={"number": number},
@@ -222,7 +222,7 @@ def test_monitor_errors_from_the_service_land_at_their_fields(client, world, bas
 
 def test_the_service_reports_a_blank_device_name_as_monitor_name(world, basic):
     with pytest.raises(ValidationError) as exc:
-        services.apartment_create(
+        devices.apartment_create_with_indoor_monitor(
             actor=world.installer_a,
             building=basic,
             apartment={"number": "201"},
@@ -247,13 +247,9 @@ def test_premium_needs_no_indoor_monitor(client, world):
     apt = Apartment.objects.get(community=world.community_a, number="201")
     assert not apt.devices.exists()
     assert state(world.community_a)[2] == before[2]
-    # Nor does the service ask, even when one is passed by mistake.
+    # Nor does the service ask.
     apt2 = services.apartment_create(
-        actor=world.installer_a,
-        building=world.building_a,
-        apartment={"number": "202"},
-        resident=None,
-        indoor_monitor={"mac": "", "fields": {}, "relays": []},
+        actor=world.installer_a, building=world.building_a, apartment={"number": "202"}, resident=None
     )
     assert not apt2.devices.exists()
 

@@ -1,4 +1,4 @@
-"""The residents and devices template import (residents.template_import) on the service level:
+"""The residents and devices template import (devices.template_import) on the service level:
 every rule with the "Row N, column X: reason" the user reads, updates of existing APTs, what is
 written, atomicity at check and at apply time, idempotent steps, and the 10,000-row file.
 
@@ -22,10 +22,10 @@ from communities.choices import FeaturePlan
 from communities.models import Building, Community
 from devices.choices import DeviceType, Place
 from devices.models import Device, Relay
+from devices.template_import import COLUMNS, TemplateImporter, apply_import, plan_import
 from maclib.models import MacAddress
 from residents import services as rules
 from residents.models import Apartment, Resident, ResidentImport
-from residents.template_import import COLUMNS, TemplateImporter, apply_import, plan_import
 from smartplus import importing
 from smartplus.models import AuditLog, ImportStatus
 from tests.factories import CommunityFactory, make_apartment, make_building, make_device, make_mac, next_mac
@@ -356,6 +356,23 @@ def test_an_apt_twice_in_the_file_is_refused_on_the_second_row(world):
         row(Building="Tower", Apt="13"),
         row(Building="Annex", Apt="12"),
     ) == ["Row 4, column Apt: APT 12 is already on row 2 of this file."]
+
+
+def test_a_refused_apt_still_reports_every_other_error_of_its_row(world):
+    unknown = next_mac()
+    assert check(
+        world.community_a,
+        row(Building="Tower", Apt="12"),
+        row(Building="Annex", Apt="12", FirstName="F" * 65, LastName="Lee", Device=f"Hall,2,{unknown}"),
+        row(Building="Alpha Block", Apt="101"),  # no error: the family master stays as it is
+        row(Apt="14", FirstName="G" * 65, LastName="Li"),
+    ) == [
+        "Row 3, column Apt: APT 12 is already on row 2 of this file.",
+        f"Row 3, column Device: “Hall,2,{unknown}”: {unknown} {NOT_IN_LIBRARY}",
+        "Row 3, column FirstName: Ensure this value has at most 64 characters (it has 65).",
+        "Row 5, column Building: Enter the building of the APT.",
+        "Row 5, column FirstName: Ensure this value has at most 64 characters (it has 65).",
+    ]
 
 
 def test_an_email_of_another_end_user_is_refused_in_any_case(world):
@@ -704,6 +721,14 @@ def test_a_formula_cell_is_refused_at_its_cell(world):
     assert errors_of(job) == ["Row 2, column AptName: the cell holds a formula; type the value itself."]
 
 
+def test_a_formula_in_a_required_cell_gets_only_the_formula_message(world):
+    job = analysed(
+        world, template_file(row(Building="Tower", Apt="12", FirstName='="A"&"nn"', LastName="Lee"))
+    )
+    assert job.status == ImportStatus.REJECTED
+    assert errors_of(job) == ["Row 2, column FirstName: the cell holds a formula; type the value itself."]
+
+
 def test_an_empty_file_is_an_error(world):
     job = analysed(world, template_file())
     assert job.status == ImportStatus.REJECTED
@@ -805,18 +830,17 @@ def test_apply_writes_every_kind_with_its_defaults_counters_and_one_audit_change
         "Reader": (Place.PUBLIC, None, None, DeviceType.ACCESS_CONTROL, macs[4], ["Relay1"]),
     }
     assert counters(w.community_a) == (before[0] + 1, before[1] + 1, before[2] + 5)
-    # A "Created" entry per row written (1 building, 1 APT, 1 resident, 5 devices) and the
-    # import's own on top, all one change set.
-    assert AuditLog.objects.count() == audit + 9
-    entry = AuditLog.objects.latest("pk")
-    assert (entry.installer_id, entry.object_repr) == (w.installer_a.pk, "Template import into Alpha Gardens")
-    assert set(entry.changes) == {"buildings", "apartments", "residents", "devices"}
-    rows = AuditLog.objects.filter(change_set=entry.change_set).exclude(pk=entry.pk)
-    assert sorted(e.object_type.model for e in rows) == ["apartment", "building"] + ["device"] * 5 + [
-        "resident"
-    ]
-    assert {(e.action, e.installer_id) for e in rows} == {("create", w.installer_a.pk)}
-    assert len(callbacks) == 1  # the account emails, after the commit
+    # The entries the dialogs' saves write: one "Created" per object, relays joined to their device.
+    entries = list(AuditLog.objects.order_by("pk")[audit:])
+    assert len({e.change_set for e in entries}) == 1  # one change set: the whole import
+    assert sorted((e.installer_id, e.action, e.object_repr) for e in entries) == sorted(
+        (w.installer_a.pk, "create", name)
+        for name in ("Tower", "APT 12", "Ann Lee", "Gate2", "Living Room", "Lobby", "Guard", "Reader")
+    )
+    gate = next(e for e in entries if e.object_repr == "Gate2")
+    assert gate.changes["relays"][1][0].startswith("Relay1: Relay1; DTMF -; SmartPlus Homepage")
+    assert "relays" not in next(e for e in entries if e.object_repr == "Guard").changes
+    assert len(callbacks) == 1  # the account email, after the commit
 
 
 def test_a_resident_without_an_email_queues_no_email(world, django_capture_on_commit_callbacks):
@@ -943,7 +967,7 @@ def test_an_unexpected_error_while_importing_fails_the_job_and_writes_nothing(wo
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("residents.template_import.bulk_insert", broken)
+    monkeypatch.setattr("smartplus.bulk.bulk_insert", broken)
     importing.confirm(job)
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED

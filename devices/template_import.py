@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import copy
 import io
-import secrets
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import NamedTuple
 
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -40,20 +39,19 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from communities.models import Building, Community
-from communities.services import building_field_errors
-from devices import services as device_rules
-from devices.choices import DOOR_PHONES, AccessMethod, DeviceType, NetworkGroup, Place, RelayKind
-from devices.models import Device, Relay
+from communities.services import building_bulk_create, building_field_errors
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
+from residents import services as rules
+from residents.choices import CallType
+from residents.models import Apartment, Resident
 from smartplus import audit, authz, importing, phones, roles
-from smartplus.bulk import attach, blank, bulk_insert, bulk_update
-from smartplus.models import AuditAction, NumberSequence
-from smartplus.xlsx import RowError
+from smartplus.bulk import BulkErrors, attach, blank
+from smartplus.xlsx import FORMULA, RowError
 
-from . import services as rules
-from .choices import CallType
-from .models import Apartment, Resident
+from . import services as device_rules
+from .choices import DeviceType, NetworkGroup, Place
+from .models import Device
 
 COLUMNS = (
     "Building",
@@ -97,10 +95,6 @@ APARTMENT_COLUMNS = {
 }
 DEVICE_FORMAT = "“Device name, Device type, Device MAC”, e.g. Living Room,2,0C11050893C6"
 TYPE_CODES = ", ".join(str(t.value) for t in DeviceType)
-# Imported door phones and access controls open their door with Relay1, as the Add Device form's
-# first relay does; indoor monitors and guard phones get their relays in the Edit dialog.
-DEFAULT_RELAY_TYPES = (*DOOR_PHONES, DeviceType.ACCESS_CONTROL)
-ALL_METHODS = ",".join(AccessMethod.values)
 
 
 # --- reading a row -------------------------------------------------------------------------------
@@ -192,8 +186,11 @@ def _building_name_errors(name: str) -> tuple[str, ...]:
     return tuple(building_field_errors(Building(name=name)).get("name", []))
 
 
-def read_line(row: int, values: dict, *, offline: bool, errors: list[RowError]) -> Line:
-    """A row's own checks: everything that needs no lookup. Problems go to `errors`."""
+def read_line(
+    row: int, values: dict, *, offline: bool, errors: list[RowError], field_checks: bool = True
+) -> Line:
+    """A row's own checks: everything that needs no lookup. Problems go to `errors`.
+    `field_checks=False`: not the apartment's field rules (the bulk services apply them)."""
     building, apt = _text(values.get("Building")), _text(values.get("Apt"))
     if building:
         errors.extend(RowError(row, "Building", m) for m in _building_name_errors(building))
@@ -212,6 +209,7 @@ def read_line(row: int, values: dict, *, offline: bool, errors: list[RowError]) 
         probe.number = apt
         for name, value in apartment.items():
             setattr(probe, name, value)
+    if probe is not None and field_checks:
         # Only the row's fields: the others are the model's defaults.
         for name, messages in rules.apartment_field_errors(probe, only=("number", *apartment)).items():
             errors.extend(RowError(row, APARTMENT_COLUMNS.get(name, "Apt"), m) for m in messages)
@@ -262,7 +260,8 @@ class Plan:
     changed_residents: list[Resident] = field(default_factory=list)
     new_devices: list[Device] = field(default_factory=list)
     renamed_devices: list[Device] = field(default_factory=list)
-    email_changed: list[Resident] = field(default_factory=list)
+    # Each object's row (by id()), to report a service's refusal where it came from.
+    row_of: dict[int, int] = field(default_factory=dict)
     # The fields the updates change: only these are written back.
     apartment_fields: set[str] = field(default_factory=set)
     resident_fields: set[str] = field(default_factory=set)
@@ -337,8 +336,9 @@ class Known:
 class Planner:
     """Walks the lines in row order and decides, for each, what is created, updated or wrong."""
 
-    def __init__(self, community: Community, known: Known, plan: Plan):
+    def __init__(self, community: Community, known: Known, plan: Plan, *, field_checks: bool = True):
         self.community, self.known, self.plan = community, known, plan
+        self.field_checks = field_checks
         self.basic = device_rules.requires_indoor_monitor(community)
         self.apt_rows: dict[str, int] = {}
         self.email_rows: dict[str, int] = {}
@@ -358,6 +358,7 @@ class Planner:
         if found is None:
             found = Building(community=self.community, name=line.building)
             self.plan.new_buildings[key] = found
+            self.plan.row_of[id(found)] = line.row
             self.plan.preview.add("buildings", "create", line.row, line.building)
         return found
 
@@ -378,6 +379,7 @@ class Planner:
                     setattr(existing, name, value)
                 self.plan.apartment_fields.update(changed)
                 self.plan.changed_apartments.append(existing)
+                self.plan.row_of[id(existing)] = line.row
                 self.plan.preview.add("apartments", "update", line.row, f"APT {line.apt} ({building.name})")
             return existing, False
         self.new_apartment_count += 1
@@ -386,6 +388,7 @@ class Planner:
         apt = line.new_apartment
         attach(apt, community=self.community, building=building)
         self.plan.new_apartments.append(apt)
+        self.plan.row_of[id(apt)] = line.row
         label = f"APT {line.apt} ({building.name})" + (f" “{apt.name}”" if apt.name else "")
         self.plan.preview.add("apartments", "create", line.row, label)
         return apt, True
@@ -408,11 +411,13 @@ class Planner:
                 setattr(person, name, value)
         else:
             person = master
-            old_email = master.email
             before = {name: getattr(master, name) for name in RESIDENT_COLUMNS}
             for name, value in given.items():
                 setattr(person, name, value)
-        problems = rules.resident_field_errors(person, check_country=False, only=RESIDENT_COLUMNS)
+        if master is None and not self.field_checks:
+            problems = {}  # family_master_bulk_create checks a new end user's fields
+        else:
+            problems = rules.resident_field_errors(person, check_country=False, only=RESIDENT_COLUMNS)
         if "country" not in given:
             # The row's phones were refused at TelephoneCallingCode (missing or bad) already; the
             # form's "Select the Country / Region" names a field the template does not have.
@@ -427,18 +432,21 @@ class Planner:
         if taken_by is not None and (master is None or taken_by != master.pk):
             self.error(line.row, "Email", rules.EMAIL_TAKEN)
             return
+        if apt is None:
+            return
         label = f"{person.display_name} (APT {line.apt})"
         if master is None:
             self.plan.new_residents.append(person)
+            self.plan.row_of[id(person)] = line.row
             self.plan.preview.add("residents", "create", line.row, label)
         elif changed := [name for name, value in before.items() if getattr(master, name) != value]:
             self.plan.resident_fields.update(changed)
             self.plan.changed_residents.append(master)
+            self.plan.row_of[id(master)] = line.row
             self.plan.preview.add("residents", "update", line.row, label)
-            if master.email and master.email.lower() != old_email.lower():
-                self.plan.email_changed.append(master)
 
     def devices(self, line: Line, building: Building | None, apt: Apartment | None, is_new_apt: bool) -> None:
+        refused = line.place == Place.APARTMENT and apt is None  # the row's APT: checked, not planned
         monitors = 0
         in_row: set[str] = set()
         for entry in line.devices:
@@ -468,22 +476,26 @@ class Planner:
                     )
                 else:
                     monitors += bound.device_type == DeviceType.INDOOR_MONITOR
-                    if bound.name != entry.name:
+                    if bound.name != entry.name and not refused:
                         bound.name = entry.name
                         self.plan.renamed_devices.append(bound)
+                        self.plan.row_of[id(bound)] = line.row
                         self.plan.preview.add("devices", "update", line.row, f"{entry.name} ({entry.mac})")
                 continue
             monitors += entry.device_type == DeviceType.INDOOR_MONITOR
+            if refused:
+                continue
             device = entry.device
             attach(device, community=self.community, building=building, apartment=apt)
             device.mac_address_id = library.pk
             self.plan.new_devices.append(device)
+            self.plan.row_of[id(device)] = line.row
             where = f"APT {line.apt}" if line.apt else line.building or "Public Area"
             kind = DeviceType(entry.device_type).label
             self.plan.preview.add(
                 "devices", "create", line.row, f"{entry.name} ({kind}, {entry.mac}) in {where}"
             )
-        if self.basic and is_new_apt and not monitors:
+        if self.basic and is_new_apt and not monitors and not refused:
             self.error(
                 line.row,
                 "Device",
@@ -507,10 +519,11 @@ class Planner:
             apt, is_new = (None, False)
             if line.apt and building is not None:
                 apt, is_new = self.apartment(line, building)
-                if apt is not None:
-                    self.resident(line, apt, is_new)
-            if line.place != Place.APARTMENT or apt is not None:
-                self.devices(line, building, apt, is_new)
+            # A refused APT (None) still has its resident and devices checked: every error of the
+            # row at once. Nothing of such a row is planned.
+            if line.apt:
+                self.resident(line, apt, is_new or apt is None)
+            self.devices(line, building, apt, is_new or apt is None)
             progress(done)
         if self.capacity_row:
             self.error(
@@ -524,20 +537,23 @@ def plan_import(
     rows: list[tuple[int, dict]],
     progress: Callable = lambda *a, **k: None,
     lock=False,
+    field_checks=True,
 ) -> Plan:
-    """Every rule for every row; nothing written. `lock` takes the MAC rows' locks (apply)."""
+    """Every rule for every row; nothing written. `lock` takes the MAC rows' locks (apply).
+    `field_checks=False` (apply, after the preview checked the same file): the new rows' own
+    field rules are left to the bulk services, which check them anyway."""
     plan = Plan(community=community)
     offline = device_rules.offline_solution_enabled(community)
     progress(0, phase="Reading the rows", total=len(rows))
     lines = []
     for done, (row, values) in enumerate(rows, start=1):
-        lines.append(read_line(row, values, offline=offline, errors=plan.errors))
+        lines.append(read_line(row, values, offline=offline, errors=plan.errors, field_checks=field_checks))
         progress(done)
     if not rows:
         plan.errors.append(RowError(2, "Building", "The file has no rows under the header."))
     known = Known.load(community, lines, lock=lock)
     plan.buildings = known.buildings
-    Planner(community, known, plan).walk(lines, progress)
+    Planner(community, known, plan, field_checks=field_checks).walk(lines, progress)
     plan.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else 99))
     return plan
 
@@ -545,12 +561,7 @@ def plan_import(
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _unusable_password() -> str:
-    # What make_password(None) gives, without its 40 calls to secrets.choice per row.
-    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
-
-
-@audit.change_set()  # every row's entry and the import's own, whoever calls
+@audit.change_set()  # every row's entry, whoever calls
 @transaction.atomic
 def apply_import(
     *, actor, community: Community, rows: list[tuple[int, dict]], progress=lambda *a, **k: None
@@ -563,76 +574,67 @@ def apply_import(
         .select_for_update(of=("self",))
         .get(pk=community.pk)
     )
-    plan = plan_import(community=community, rows=rows, progress=progress, lock=True)
+    plan = plan_import(community=community, rows=rows, progress=progress, lock=True, field_checks=False)
     if plan.errors:
         raise importing.ImportRejected(plan.errors)
     progress(0, phase="Writing", total=0)
     try:
         with transaction.atomic():
-            _write(plan)
-    except IntegrityError as exc:  # a concurrent add of one of the emails, APTs or buildings
+            _write(actor, plan)
+    except (IntegrityError, ValidationError) as exc:  # a concurrent add of an email, APT or building
+        if isinstance(exc, importing.ImportRejected):
+            raise
         raise importing.ImportRejected(
             [RowError(0, "", "Another user changed this community meanwhile; upload the file again.")]
         ) from exc
-    counts = plan.counts()
-    audit.record(
-        action=AuditAction.CREATE,
-        installer_id=community.installer_id,
-        obj_repr=f"Template import into {community.name}",
-        changes={kind: [None, entry] for kind, entry in plan.preview.summary.items() if entry["items"]},
-    )
-    return {kind: count for kind, count in counts.items() if count}
+    return {kind: count for kind, count in plan.counts().items() if count}
 
 
-def _write(plan: Plan) -> None:
-    """Bulk writes in dependency order. The plan's objects refer to each other (a new device to its
-    new apartment, ...): Django fills each foreign key from the object once that is saved."""
-    bulk_insert(Building, plan.new_buildings.values())
+@contextmanager
+def _at_rows(plan: Plan, objects: list, columns: dict[str, str], default: str):
+    """A service's refusal of some of `objects` as the errors of the rows they came from."""
+    try:
+        yield objects
+    except BulkErrors as exc:
+        errors = [
+            RowError(plan.row_of[id(objects[index])], columns.get(name, default), message)
+            for index, fields in exc.rows.items()
+            for name, messages in fields.items()
+            for message in messages
+        ]
+        raise importing.ImportRejected(sorted(errors, key=lambda e: e.row)) from exc
+
+
+def _write(actor, plan: Plan) -> None:
+    """The services' bulk writes in dependency order. The plan's objects refer to each other (a
+    new device to its new apartment, ...): each service takes the ids of what was saved before."""
+    community = plan.community
+    if plan.new_buildings:
+        with _at_rows(plan, list(plan.new_buildings.values()), {}, "Building") as buildings:
+            building_bulk_create(actor=actor, community=community, buildings=buildings)
     if plan.new_apartments:
-        numbers = NumberSequence.allocate(
-            "family_sip", start=rules.FAMILY_SIP_START, count=len(plan.new_apartments)
-        )
-        for apt, number in zip(plan.new_apartments, numbers, strict=True):
-            apt.family_sip_number = str(number)
-        bulk_insert(Apartment, plan.new_apartments)
-    if plan.changed_apartments:
-        bulk_update(Apartment, plan.changed_apartments, plan.apartment_fields)
-    for person in plan.new_residents:
-        person.app_password = _unusable_password()
-    bulk_insert(Resident, plan.new_residents)
-    if plan.changed_residents:
-        bulk_update(Resident, plan.changed_residents, plan.resident_fields)
-    for device in plan.new_devices:
-        device.model = ""  # bulk_create skips Device.save(): no firmware yet, so no model
-    bulk_insert(Device, plan.new_devices)
-    bulk_insert(
-        Relay,
-        [
-            Relay(
-                device=d,
-                kind=RelayKind.RELAY,
-                index=1,
-                enabled=True,
-                name="Relay1",
-                access_methods=ALL_METHODS,
+        with _at_rows(plan, plan.new_apartments, APARTMENT_COLUMNS, "Apt") as apartments:
+            rules.apartment_bulk_create(
+                actor=actor,
+                community=community,
+                apartments=apartments,
+                provided={device_rules.INDOOR_MONITOR},  # the plan gave each its monitor (Basic)
             )
-            for d in plan.new_devices
-            if d.device_type in DEFAULT_RELAY_TYPES
-        ],
-    )
+    if plan.changed_apartments:
+        with _at_rows(plan, plan.changed_apartments, APARTMENT_COLUMNS, "Apt") as apartments:
+            rules.apartment_bulk_update(actor=actor, apartments=apartments, fields=plan.apartment_fields)
+    if plan.new_residents:
+        with _at_rows(plan, plan.new_residents, RESIDENT_COLUMNS, "FirstName") as residents:
+            rules.family_master_bulk_create(actor=actor, community=community, residents=residents)
+    if plan.changed_residents:
+        with _at_rows(plan, plan.changed_residents, RESIDENT_COLUMNS, "FirstName") as residents:
+            rules.family_master_bulk_update(actor=actor, residents=residents, fields=plan.resident_fields)
+    if plan.new_devices:
+        with _at_rows(plan, plan.new_devices, {}, "Device") as devices:
+            device_rules.device_bulk_create(actor=actor, community=community, devices=devices)
     if plan.renamed_devices:
-        bulk_update(Device, plan.renamed_devices, ["name"])
-    rules._counts(
-        plan.community.pk,
-        apartments=len(plan.new_apartments),
-        end_users=len(plan.new_residents),
-        devices=len(plan.new_devices),
-    )
-    emails = [p.pk for p in plan.new_residents if p.email] + [p.pk for p in plan.email_changed]
-    if emails:
-        from .tasks import send_resident_account_emails
-
-        transaction.on_commit(partial(send_resident_account_emails.delay, emails))
+        with _at_rows(plan, plan.renamed_devices, {}, "Device") as devices:
+            device_rules.device_bulk_rename(actor=actor, devices=devices)
 
 
 # --- the importer the shared machinery runs ------------------------------------------------------
@@ -653,7 +655,10 @@ class TemplateImporter:
 
     def check(self, job, sheet, progress) -> importing.Checked:
         plan = plan_import(community=job.community, rows=sheet.rows, progress=progress)
-        return importing.Checked(summary=plan.preview.summary, errors=sheet.errors + plan.errors)
+        # A formula cell reads as empty: its own message says it all ("cannot be blank" would not).
+        formulas = {(e.row, e.column) for e in sheet.errors if e.reason == FORMULA}
+        errors = [e for e in plan.errors if (e.row, e.column) not in formulas]
+        return importing.Checked(summary=plan.preview.summary, errors=sheet.errors + errors)
 
     def apply(self, job, sheet, progress) -> dict:
         if sheet.errors:

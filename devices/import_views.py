@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 
 from communities.models import Community
+from residents.models import ResidentImport
 from smartplus import roles
 from smartplus.forms import TemplateImportForm
 from smartplus.views import generic
@@ -15,7 +16,6 @@ from smartplus.views import imports as imports_views
 from smartplus.xlsx import xlsx_response
 
 from . import template_import
-from .models import ResidentImport
 
 
 class ResidentImportForm(TemplateImportForm):
@@ -38,7 +38,7 @@ class CommunityImportView(imports_views.ImportUploadView):
 
     model = ResidentImport
     form_class = ResidentImportForm
-    detail_url_name = "residents:residentimport_detail"
+    detail_url_name = "devices:residentimport_detail"
     title = "Import residents and devices"
 
     @cached_property
@@ -58,7 +58,7 @@ class CommunityImportView(imports_views.ImportUploadView):
 
     @property
     def template_url(self):
-        return reverse("residents:template")
+        return reverse("devices:template")
 
     def get_queryset_for_recent(self):
         return super().get_queryset_for_recent().filter(community=self.community)
@@ -88,19 +88,19 @@ class ResidentImportMixin:
 
 
 class ResidentImportDetailView(ResidentImportMixin, imports_views.ImportJobView):
-    confirm_url_name = "residents:residentimport_confirm"
-    errors_url_name = "residents:residentimport_errors"
+    confirm_url_name = "devices:residentimport_confirm"
+    errors_url_name = "devices:residentimport_errors"
 
     def back_link(self):
         community = self.object.community
         return community.name, reverse("residents:community_residents", args=[community.pk])
 
     def upload_url(self) -> str:
-        return reverse("residents:community_import", args=[self.object.community_id])
+        return reverse("devices:community_import", args=[self.object.community_id])
 
 
 class ResidentImportConfirmView(ResidentImportMixin, imports_views.ImportConfirmView):
-    detail_url_name = "residents:residentimport_detail"
+    detail_url_name = "devices:residentimport_detail"
 
 
 class ResidentImportErrorsView(ResidentImportMixin, imports_views.ImportErrorsView):
