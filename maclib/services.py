@@ -160,6 +160,7 @@ def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
 def mac_delete_refusal(*, actor, mac: MacAddress) -> str | None:
     """Why the MAC cannot be removed (a device is bound to it), or None; the dialog and
     mac_delete both ask it. A distributor is not told which of the installer's devices it is."""
+    authz.authorize(actor, roles.VIEW, mac)  # another tenant's MAC: not found, nothing told
     # The device reached through the reverse one-to-one: maclib imports nothing of devices.
     entry = (
         MacAddress.objects.select_related("device__community", "device__building", "device__apartment")

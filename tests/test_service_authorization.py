@@ -27,19 +27,19 @@ from django.utils import timezone
 
 from accounts.models import BillingInformation, CustomerService, PropertyManagerAssignment, User
 from communities.models import Building, Community
-from devices.choices import Transport
+from devices.choices import Place, Transport
 from devices.models import Device, DeviceCommand, Relay, ThirdPartyCamera
+from devices.template_import import COLUMNS
 from firmware.choices import Timing
 from firmware.models import FirmwareUpgrade, UpgradeOperation
 from maclib.models import MacAddress
 from residents.models import Apartment, Resident
-from residents.template_import import COLUMNS
 from smartplus.models import AuditLog
-from tests.factories import SubInstallerFactory, build_world, make_mac, next_mac
+from tests.factories import SubInstallerFactory, build_world, make_apartment, make_mac, next_mac
 from tests.firmware.factories import make_firmware
 
 # Service modules beyond `<app>/services.py`.
-EXTRA_SERVICE_MODULES = ("devices.maintenance", "residents.template_import")
+EXTRA_SERVICE_MODULES = ("devices.maintenance", "devices.template_import")
 ATTACKERS = ("installer_b", "sub_b", "pm_unassigned", "distributor_no_grant", "distributor_other")
 REFUSALS = (PermissionDenied, Http404)
 COUNTED = (
@@ -96,6 +96,8 @@ def _world():
     w.distributor_no_grant = w.distributor_a
     w.empty_building_a = Building.objects.create(community=w.community_a, name="Empty Block")
     w.free_mac_a = make_mac(w.installer_a)
+    w.bare_apartment_a = make_apartment(w.building_a, "109")  # no family master yet
+    Resident.objects.filter(pk=w.resident_a.pk).update(email="lily.zheng@example.test")  # Reset Password
     PropertyManagerAssignment.objects.filter(pk=w.assignment_a.pk).update(app_enabled=True)
     w.assignment_a.refresh_from_db()
     w.firmware = make_firmware("29.30.2.900")
@@ -189,7 +191,52 @@ CASES: dict[str, Case] = {
         lambda w: {"member": w.member_a, "fields": {"first_name": "Jimmy"}}
     ),
     "residents.services.resident_delete": Case(lambda w: {"resident": w.member_a}),
-    "residents.template_import.apply_import": Case(
+    "residents.services.resident_app_password_reset": Case(lambda w: {"apartment_id": w.apartment_a.pk}),
+    # the bulk services the template import (and later the Rent Manager sync) writes through
+    "communities.services.building_bulk_create": Case(
+        lambda w: {"community": w.community_a, "buildings": [Building(name="Bulk Block")]}
+    ),
+    "residents.services.apartment_bulk_create": Case(
+        lambda w: {"community": w.community_a, "apartments": [Apartment(number="105", building=w.building_a)]}
+    ),
+    "residents.services.apartment_bulk_update": Case(
+        lambda w: {"apartments": [Apartment.objects.get(pk=w.apartment_a.pk)], "fields": ["name"]}
+    ),
+    "residents.services.family_master_bulk_create": Case(
+        lambda w: {
+            "community": w.community_a,
+            "residents": [Resident(apartment=w.bare_apartment_a, first_name="Al", last_name="Bo")],
+        }
+    ),
+    "residents.services.family_master_bulk_update": Case(
+        lambda w: {"residents": [Resident.objects.get(pk=w.resident_a.pk)], "fields": ["first_name"]}
+    ),
+    "devices.services.device_bulk_create": Case(
+        lambda w: {
+            "community": w.community_a,
+            "devices": [
+                Device(
+                    place=Place.BUILDING,
+                    building=w.building_a,
+                    mac_address_id=w.free_mac_a.pk,
+                    device_type=0,
+                    name="Bulk Gate",
+                )
+            ],
+        }
+    ),
+    "devices.services.device_bulk_rename": Case(
+        lambda w: {"devices": [Device.objects.get(pk=w.device_a.pk)]}
+    ),
+    "devices.services.apartment_create_with_indoor_monitor": Case(
+        lambda w: {
+            "building": w.building_a,
+            "apartment": {"number": "106"},
+            "resident": None,
+            "indoor_monitor": {"mac": w.free_mac_a.mac, "fields": {"name": "Monitor"}, "relays": []},
+        }
+    ),
+    "devices.template_import.apply_import": Case(
         lambda w: {"community": w.community_a, "rows": [(2, _import_row(Building="Alpha Block", Apt="104"))]}
     ),
     # maclib
@@ -200,6 +247,7 @@ CASES: dict[str, Case] = {
         lambda w: {"installer": w.installer_a, "rows": [(2, next_mac())]}, allowed=DISTRIBUTOR_MACS
     ),
     "maclib.services.mac_delete": Case(lambda w: {"mac": w.free_mac_a}, allowed=DISTRIBUTOR_MACS),
+    "maclib.services.mac_delete_refusal": Case(lambda w: {"mac": w.mac_a}, allowed=DISTRIBUTOR_MACS),
     # devices
     "devices.services.device_create": Case(
         lambda w: {
@@ -320,6 +368,7 @@ OWN_SCOPE: dict[str, tuple[str, object]] = {
 # Reads: nothing to refuse, but none of A's rows come back to an attacker.
 READS: dict[str, str] = {
     "maclib.services.installers_for": "the installers whose MAC library the actor may add to",
+    "devices.services.apartment_panels": "the apartment page's device lists, read through for_actor",
 }
 
 

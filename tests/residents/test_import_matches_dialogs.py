@@ -128,6 +128,9 @@ def _rows(community: Community) -> dict:
             Resident.objects.filter(community=community).select_related("apartment"),
             apartment=lambda o: o.apartment.number,
             email=lambda o: o.email.replace(".one@", "@").replace(".two@", "@"),
+            account_email_sent_to=lambda o: o.account_email_sent_to.replace(".one@", "@").replace(
+                ".two@", "@"
+            ),
             family_master=lambda o: o.family_master_id,
         ),
         "devices": values(devices, **where, mac=lambda o: o.mac_address_id is not None),
