@@ -8,21 +8,14 @@ from __future__ import annotations
 from django.urls import reverse
 
 from smartplus import roles
+from smartplus.context_processors import once_per_request
 
 from .models import Community
 from .selectors import SWITCHER_LIMIT, community_switcher
 
 
+@once_per_request
 def communities(request) -> dict:
-    # Computed once per request, as the portal context is: django-tables2 renders every
-    # TemplateColumn cell with the request's context processors.
-    cached = getattr(request, "_communities_context", None)
-    if cached is None:
-        cached = request._communities_context = _communities(request)
-    return cached
-
-
-def _communities(request) -> dict:
     actor = getattr(request, "actor", None)
     if actor is None or not actor.is_authenticated:
         return {}

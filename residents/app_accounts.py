@@ -19,6 +19,16 @@ def initial_password() -> str:
     return secrets.token_urlsafe(8)
 
 
+def _locked(resident_id: int) -> Resident | None:
+    """The end user's row, locked for the send (a duplicate job waits, then finds it done)."""
+    return (
+        Resident.objects.select_for_update(of=("self",))
+        .select_related("community", "apartment__building")
+        .filter(pk=resident_id)
+        .first()
+    )
+
+
 def app_account_email(*, resident_id: int, reset: bool = False) -> bool:
     """Give the end user a fresh initial password and email it with the account, once per address.
 
@@ -36,12 +46,7 @@ def app_account_email(*, resident_id: int, reset: bool = False) -> bool:
     if reset:
         return _app_password_reset_email(resident_id=resident_id)
     with transaction.atomic():
-        resident = (
-            Resident.objects.select_for_update(of=("self",))
-            .select_related("community", "apartment__building")
-            .filter(pk=resident_id)
-            .first()
-        )
+        resident = _locked(resident_id)
         if resident is None or not resident.email or resident.app_registered_at is not None:
             logger.info("app_account_email: nothing to send for end user %s", resident_id)
             return False
@@ -62,12 +67,7 @@ def _app_password_reset_email(*, resident_id: int) -> bool:
     """The new password of a Reset Password request, emailed while the row is locked: a failed send
     rolls the new password back and the retry sends again; a done request is not sent twice."""
     with transaction.atomic():
-        resident = (
-            Resident.objects.select_for_update(of=("self",))
-            .select_related("community", "apartment__building")
-            .filter(pk=resident_id)
-            .first()
-        )
+        resident = _locked(resident_id)
         if resident is None or not resident.email or resident.app_password_reset_requested_at is None:
             logger.info("app password reset: nothing to send for end user %s", resident_id)
             return False

@@ -10,16 +10,24 @@ from django.conf import settings
 from smartplus import roles
 
 
+def once_per_request(build):
+    """A context processor computed once per request: django-tables2 renders every
+    TemplateColumn cell with the request's context processors, which would otherwise repeat
+    their queries per row."""
+    attribute = f"_context_{build.__module__}.{build.__qualname__}"
+
+    def processor(request) -> dict:
+        cached = getattr(request, attribute, None)
+        if cached is None:
+            cached = build(request)
+            setattr(request, attribute, cached)
+        return cached
+
+    return processor
+
+
+@once_per_request
 def portal(request) -> dict:
-    # Computed once per request: django-tables2 renders every TemplateColumn cell with the
-    # request's context processors, which would otherwise repeat these queries per row.
-    cached = getattr(request, "_portal_context", None)
-    if cached is None:
-        cached = request._portal_context = _portal(request)
-    return cached
-
-
-def _portal(request) -> dict:
     actor = getattr(request, "actor", None)
     if actor is None or not actor.is_authenticated:
         return {"support_links": settings.SMARTPLUS_SUPPORT_LINKS}
