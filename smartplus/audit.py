@@ -292,23 +292,27 @@ def record_many(
         )
         return new
 
-    entries = [
-        entry(tenant, type(instance), instance.pk, instance, diff)
-        for instance, diff, tenant in zip(instances, per_instance, tenants, strict=True)
-    ]
-    for row in rows or ():
-        entries.append(
-            entry(
+    def entries():
+        for instance, diff, tenant in zip(instances, per_instance, tenants, strict=True):
+            yield entry(tenant, type(instance), instance.pk, instance, diff)
+        for row in rows or ():
+            yield entry(
                 row.get("installer_id", installer_id),
                 row.get("model"),
                 row.get("object_id", ""),
                 row.get("object_repr", ""),
                 row.get("changes"),
             )
-        )
-    for start in range(0, len(entries), RECORD_BATCH):
-        bulk.bulk_insert(AuditLog, entries[start : start + RECORD_BATCH])
-    return len(entries)
+
+    # Written in batches as they are made: an import's 30,000 entries are never all held at once.
+    written, batch = 0, []
+    for item in entries():
+        batch.append(item)
+        if len(batch) == RECORD_BATCH:
+            bulk.bulk_insert(AuditLog, batch)
+            written, batch = written + len(batch), []
+    bulk.bulk_insert(AuditLog, batch)
+    return written + len(batch)
 
 
 def _audited_attnames(model, names: Iterable[str]) -> list[str]:

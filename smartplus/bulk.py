@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import io
-import json
 import operator
 from collections.abc import Sequence
 from functools import cache, lru_cache
@@ -66,9 +65,8 @@ def _moment(value) -> str:
 def _converter(field):
     """How a column's values are written in COPY's text format."""
     if isinstance(field, models.JSONField):
-        return lambda value: (
-            "\\N" if value is None else _text(json.dumps(value, cls=field.encoder or DjangoJSONEncoder))
-        )
+        encode = (field.encoder or DjangoJSONEncoder)().encode  # one encoder for every row
+        return lambda value: "\\N" if value is None else _text(encode(value))
     if isinstance(field, models.BooleanField):
         return _boolean
     if isinstance(field, models.DateField | models.TimeField):  # DateTimeField is a DateField
