@@ -213,7 +213,7 @@ def building_bulk_create(*, actor, community: Community, buildings: list[Buildin
     taken = set(
         Building.objects.filter(community=community)
         .annotate(lower=Lower("name"))
-        .filter(lower__in=list(names))
+        .filter(lower__any_of=list(names))
         .values_list("lower", flat=True)
     )
     for name in taken:

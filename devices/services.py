@@ -39,7 +39,7 @@ from residents.models import Apartment
 from smartplus import audit, authz, bulk, crypto, roles
 from smartplus.bulk import attach
 from smartplus.models import AuditAction
-from smartplus.validators import model_field_errors
+from smartplus.validators import FieldChecks, model_field_errors
 
 from .choices import (
     DOOR_PHONE_MODELS,
@@ -248,10 +248,17 @@ def _normalise(device: Device, *, offline: bool) -> None:
         device.chosen_model = ""
 
 
-def device_field_errors(device: Device, *, offline: bool) -> dict[str, list[str]]:
+# The foreign keys are the caller's to check: validating them would query once each.
+DEVICE_UNCHECKED_FIELDS = ("community", "building", "apartment", "mac_address", "place")
+
+
+def device_field_errors(
+    device: Device, *, offline: bool, checks: FieldChecks | None = None
+) -> dict[str, list[str]]:
     """The rules of one device's own fields (type for its place, name, offline settings); no query.
 
     `offline`: whether the Doorphone Offline Solution is enabled (`offline_solution_enabled`).
+    `checks`: a `FieldChecks` of Device shared by many devices checked together.
     """
     errors: dict[str, list[str]] = {}
     if device.device_type not in PLACE_TYPES[device.place]:
@@ -269,10 +276,10 @@ def device_field_errors(device: Device, *, offline: bool) -> dict[str, list[str]
         errors["offline_ip"] = [
             "Enter the static IP address of the indoor monitor that transfers calls for this door phone."
         ]
-    # The foreign keys are the caller's to check: validating them would query once each.
-    for name, messages in model_field_errors(
-        device, exclude=["community", "building", "apartment", "mac_address", "place"]
-    ).items():
+    own = (
+        checks(device) if checks is not None else model_field_errors(device, exclude=DEVICE_UNCHECKED_FIELDS)
+    )
+    for name, messages in own.items():
         errors.setdefault(name, messages)
     return errors
 
@@ -558,7 +565,7 @@ def _mac_bulk_errors(community: Community, devices: list[Device], errors: dict) 
             _add_error(errors, index, "mac", "This MAC is given twice.")
     entries = dict(
         MacAddress.objects.select_for_update()
-        .filter(pk__in=list(wanted))
+        .filter(pk__any_of=list(wanted))
         .order_by("pk")
         .values_list("pk", "installer_id")
     )
@@ -570,7 +577,7 @@ def _mac_bulk_errors(community: Community, devices: list[Device], errors: dict) 
                 "mac",
                 "This MAC is not in your MAC library. Add it in the MAC Library module first.",
             )
-    for bound in Device.objects.filter(mac_address_id__in=list(wanted)).select_related(
+    for bound in Device.objects.filter(mac_address_id__any_of=list(wanted)).select_related(
         "community", "building", "apartment", "mac_address"
     ):
         index = wanted[bound.mac_address_id]
@@ -585,6 +592,7 @@ def device_bulk_create(*, actor, community: Community, devices: list[Device]) ->
     authz.authorize(actor, roles.ADD, Device, parent=community)
     community = _lock_community(community.pk)
     offline = offline_solution_enabled(community)
+    checks = FieldChecks(Device, exclude=DEVICE_UNCHECKED_FIELDS)
     errors: dict[int, dict] = {}
     offline_apartments: dict[int, int] = {}
     for index, device in enumerate(devices):
@@ -596,7 +604,7 @@ def device_bulk_create(*, actor, community: Community, devices: list[Device]) ->
         if apartment is not None and building != apartment.building:
             raise ValueError("an apartment's device is in the apartment's building")
         attach(device, community=community, building=building, apartment=apartment)
-        problems = device_field_errors(device, offline=offline)
+        problems = device_field_errors(device, offline=offline, checks=checks)
         if device.place == Place.PUBLIC and not device.all_buildings:
             problems["buildings"] = ["Choose at least one building, or tick All Buildings."]
         if device.works_offline and offline_apartments.setdefault(device.apartment_id, index) != index:
@@ -605,7 +613,7 @@ def device_bulk_create(*, actor, community: Community, devices: list[Device]) ->
             errors[index] = problems
     if offline_apartments:
         for apartment_id in Device.objects.filter(
-            apartment_id__in=list(offline_apartments), works_offline=True
+            apartment_id__any_of=list(offline_apartments), works_offline=True
         ).values_list("apartment_id", flat=True):
             _add_error(
                 errors,

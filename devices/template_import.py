@@ -23,7 +23,6 @@ and then writes every row, or raises `ImportRejected` and writes nothing.
 
 from __future__ import annotations
 
-import copy
 import io
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -46,7 +45,7 @@ from residents import services as rules
 from residents.choices import CallType
 from residents.models import Apartment, Resident
 from smartplus import audit, authz, importing, phones, roles
-from smartplus.bulk import BulkErrors, attach, blank
+from smartplus.bulk import BulkErrors, attach, blank, clone, full_collections_deferred
 from smartplus.xlsx import FORMULA, RowError
 
 from . import services as device_rules
@@ -175,7 +174,7 @@ def _device_entries(cell, place: str, offline: bool, row: int, errors: list[RowE
         if problems:
             errors.extend(RowError(row, "Device", f"“{text}”: {m}") for m in problems)
             continue
-        device = copy.copy(checked)
+        device = clone(checked)
         entries.append(DeviceEntry(name=device.name, device_type=device.device_type, mac=mac, device=device))
     return entries
 
@@ -299,11 +298,11 @@ class Known:
         numbers = {line.apt for line in lines if line.apt}
         emails = {line.resident["email"].lower() for line in lines if line.resident.get("email")}
         macs = {entry.mac for line in lines for entry in line.devices}
-        apartments = Apartment.objects.filter(community=community, number__in=numbers).select_related(
+        apartments = Apartment.objects.filter(community=community, number__any_of=numbers).select_related(
             "building"
         )
         masters = Resident.objects.filter(
-            apartment__community=community, apartment__number__in=numbers
+            apartment__community=community, apartment__number__any_of=numbers
         ).filter(family_master__isnull=True)
         if lock:  # rows the import may update: no edit in between is overwritten
             apartments = apartments.select_for_update(of=("self",)).order_by("pk")
@@ -312,10 +311,10 @@ class Known:
         masters = {r.apartment_id: r for r in masters}
         taken = dict(
             Resident.objects.annotate(email_lower=Lower("email"))
-            .filter(email_lower__in=emails)
+            .filter(email_lower__any_of=emails)
             .values_list("email_lower", "pk")
         )
-        entries = MacAddress.objects.filter(mac__in=macs).order_by("pk")
+        entries = MacAddress.objects.filter(mac__any_of=macs).order_by("pk")
         if lock:
             entries = entries.select_for_update()
         # Tuples, not model instances: a file may name 20,000 MACs.
@@ -323,9 +322,10 @@ class Known:
             mac: LibraryEntry(pk, installer)
             for mac, pk, installer in entries.values_list("mac", "pk", "installer_id")
         }
+        library_ids = [e.pk for e in entries.values()]
         bound = {
             d.mac_address_id: d
-            for d in Device.objects.filter(mac_address__in=[e.pk for e in entries.values()]).select_related(
+            for d in Device.objects.filter(mac_address_id__any_of=library_ids).select_related(
                 "community", "building", "apartment"
             )
         }
@@ -531,6 +531,7 @@ class Planner:
             )
 
 
+@full_collections_deferred()
 def plan_import(
     *,
     community: Community,
@@ -562,6 +563,7 @@ def plan_import(
 
 
 @audit.change_set()  # every row's entry, whoever calls
+@full_collections_deferred()
 @transaction.atomic
 def apply_import(
     *, actor, community: Community, rows: list[tuple[int, dict]], progress=lambda *a, **k: None

@@ -115,7 +115,7 @@ def mac_import_check(
     if not rows:
         errors.append(RowError(2, "MAC", "The file has no MAC under the MAC header."))
     existing = dict(
-        MacAddress.objects.filter(mac__in=[m for _, m in wanted]).values_list("mac", "installer_id")
+        MacAddress.objects.filter(mac__any_of=[m for _, m in wanted]).values_list("mac", "installer_id")
     )
     for row, mac in wanted:
         if mac in existing:

@@ -548,7 +548,7 @@ def apartment_bulk_create(
     if apartments:
         for field, messages in _requirement_errors(community, provided).items():
             errors.setdefault(0, {}).setdefault(field, []).extend(messages)
-    for clash in Apartment.objects.filter(community=community, number__in=list(numbers)).select_related(
+    for clash in Apartment.objects.filter(community=community, number__any_of=list(numbers)).select_related(
         "building"
     ):
         _add_error(
@@ -589,7 +589,7 @@ def _resident_bulk_errors(residents: list[Resident], errors: dict) -> None:
         pks = {index: residents[index].pk for index in emails.values()}
         for email, pk in (
             Resident.objects.annotate(email_lower=Lower("email"))
-            .filter(email_lower__in=list(emails))
+            .filter(email_lower__any_of=list(emails))
             .values_list("email_lower", "pk")
         ):
             index = emails[email]
@@ -613,7 +613,7 @@ def family_master_bulk_create(*, actor, community: Community, residents: list[Re
         raise ValueError("each family master needs its own apartment")
     _resident_bulk_errors(residents, errors)
     taken = set(
-        Resident.objects.filter(apartment_id__in=apartment_ids, family_master__isnull=True).values_list(
+        Resident.objects.filter(apartment_id__any_of=apartment_ids, family_master__isnull=True).values_list(
             "apartment_id", flat=True
         )
     )

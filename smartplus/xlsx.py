@@ -31,6 +31,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from .bulk import full_collections_deferred
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_ACCEPT = f".xlsx,{XLSX_CONTENT_TYPE}"
 
@@ -212,6 +214,7 @@ def _plain(value):
     return value
 
 
+@full_collections_deferred()
 def read_sheet(
     upload,
     *,

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
+from django.db import connection
+from django.db.models.functions import Lower
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from communities.models import Building
 from residents.models import Apartment, Resident
-from smartplus.bulk import attach, blank, bulk_insert
+from smartplus.bulk import attach, blank, bulk_insert, full_collections_deferred, insert_rows
 from smartplus.models import AuditLog
+from smartplus.validators import FieldChecks
 from tests.factories import build_world
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +93,70 @@ def test_blank_refuses_a_model_whose_default_is_computed():
     # A copy would share one value (a time, a dict) among all instances.
     with pytest.raises(TypeError, match="changes"):
         blank(AuditLog)
+
+
+def test_any_of_finds_what_in_finds(community):
+    tower = Building.objects.create(community=community, name="Tower")
+    flats = [
+        Apartment.objects.create(community=community, building=tower, number=n, family_sip_number=f"61{n}")
+        for n in ("7101", "7102", "7103")
+    ]
+    wanted = ["7101", "7103", "7999"]
+
+    found = set(Apartment.objects.filter(number__any_of=wanted))
+    assert found == set(Apartment.objects.filter(number__in=wanted))
+    assert {a.number for a in Apartment.objects.filter(number__any_of=wanted)} == {"7101", "7103"}
+    # A relation's id, an annotation and nothing at all.
+    assert set(Apartment.objects.filter(building_id__any_of=[tower.pk])) == set(flats)
+    lowered = Building.objects.annotate(lower=Lower("name")).filter(lower__any_of=["tower"])
+    assert list(lowered) == [tower]
+    assert list(Apartment.objects.filter(number__any_of=[])) == []
+
+
+def test_any_of_sends_one_parameter_however_many_values(community):
+    with CaptureQueriesContext(connection) as queries:
+        list(Apartment.objects.filter(number__any_of=[str(n) for n in range(5_000)]))
+    assert "= ANY(" in queries[0]["sql"] and " IN (" not in queries[0]["sql"]
+
+
+def test_full_collections_wait_for_the_last_of_nested_bulk_jobs():
+    thresholds = gc.get_threshold()
+    with full_collections_deferred():
+        with full_collections_deferred():
+            assert gc.get_threshold()[:2] == thresholds[:2]  # young collections go on
+            assert gc.get_threshold()[2] > 10**6
+        assert gc.get_threshold()[2] > 10**6
+    assert gc.get_threshold() == thresholds
+    with pytest.raises(RuntimeError), full_collections_deferred():
+        raise RuntimeError
+    assert gc.get_threshold() == thresholds
+
+
+def test_rows_inserted_without_instances_share_constants_and_get_ids_and_stamps(community):
+    started = timezone.now()
+    count = insert_rows(
+        AuditLog,
+        constants={"action": "create", "user_name": "importer", "change_set": None},
+        columns=("object_id", "object_repr", "changes"),
+        rows=[("1", "Tab\there", {"name": [None, "A\nB"]}), ("2", "Back\\slash", {})],
+        batch_size=1,
+    )
+
+    entries = list(AuditLog.objects.filter(user_name="importer").order_by("object_id"))
+    assert count == 2 and [e.object_repr for e in entries] == ["Tab\there", "Back\\slash"]
+    assert entries[0].changes == {"name": [None, "A\nB"]} and entries[1].changes == {}
+    assert all(e.pk and e.action == "create" and e.time >= started for e in entries)
+
+
+def test_field_checks_check_equal_values_once_and_keep_their_answers_apart():
+    checks = FieldChecks(Apartment, exclude=["community", "building", "family_sip_number"])
+    good, same, bad = (blank(Apartment) for _ in range(3))
+    good.number = same.number = "101"
+    bad.number = "x" * 40
+
+    assert checks(good) == {} and checks(same) == {}
+    first, second = checks(bad), checks(bad)
+    assert "number" in first and first == second
+    first["number"].append("changed by a caller")
+    assert checks(bad) == second  # each caller gets its own lists
+    assert len(checks.known) == 2
