@@ -16,6 +16,7 @@ import gc
 import io
 import itertools
 import operator
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -77,8 +78,15 @@ def full_collections_deferred():
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
 def _text(value) -> str:
-    return "\\N" if value is None else str(value).translate(_ESCAPES)
+    if value is None:
+        return "\\N"
+    text = str(value)
+    # Most values hold nothing to escape: a search is cheaper than a translated copy.
+    return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
 
 
 def _number(value) -> str:

@@ -1,5 +1,7 @@
 """Field validators shared by several apps (addresses and phone numbers)."""
 
+import functools
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
@@ -14,6 +16,14 @@ phone_validator = RegexValidator(
 )
 
 
+@functools.lru_cache(maxsize=256)  # a bulk service asks the same 10,000 times
+def _excluded(model, exclude: tuple, only: tuple | None) -> frozenset[str]:
+    skipped = set(exclude)
+    if only is not None:
+        skipped.update(f.name for f in model._meta.concrete_fields if f.name not in only)
+    return frozenset(skipped)
+
+
 def model_field_errors(instance, *, exclude=(), only=None) -> dict[str, list[str]]:
     """The model's own field checks as {field: messages}, for services that add their rules
     (uniqueness with a helpful message, cross-field rules) and raise everything at once.
@@ -24,11 +34,8 @@ def model_field_errors(instance, *, exclude=(), only=None) -> dict[str, list[str
     defaults, or values already saved): an import names the fields its file sets.
     """
     errors: dict[str, list[str]] = {}
-    exclude = set(exclude)
-    if only is not None:
-        exclude.update(f.name for f in instance._meta.concrete_fields if f.name not in only)
     try:
-        instance.clean_fields(exclude=exclude)
+        instance.clean_fields(exclude=_excluded(type(instance), tuple(exclude), only and tuple(only)))
     except ValidationError as exc:
         errors.update(exc.message_dict)
     try:
