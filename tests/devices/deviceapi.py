@@ -25,7 +25,9 @@ class FakeDevice:
         from devices import services
         from devices.models import Device
 
-        device = Device.objects.filter(mac_address__mac=self.mac).select_related("community__installer").first()
+        device = (
+            Device.objects.filter(mac_address__mac=self.mac).select_related("community__installer").first()
+        )
         return services.provisioning_code(actor=device.community.installer) if device else ""
 
     def auth(self, secret: str | None = None, mac: str | None = None) -> dict:

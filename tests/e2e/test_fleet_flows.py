@@ -9,6 +9,7 @@ import random
 import pytest
 from playwright.sync_api import Page, expect
 
+from devices.services import provisioning_code
 from devices.simulator import DeviceSpec, Simulator
 
 
@@ -24,7 +25,14 @@ def fleet(live_server, settings):
     started: list[Simulator] = []
 
     def _start(*devices) -> Simulator:
-        specs = [DeviceSpec(mac=d.mac_address.mac, firmware_version=d.firmware_version) for d in devices]
+        specs = [
+            DeviceSpec(
+                mac=d.mac_address.mac,
+                firmware_version=d.firmware_version,
+                provisioning_code=provisioning_code(actor=d.community.installer),
+            )
+            for d in devices
+        ]
         sim = Simulator(
             live_server.url, specs, interval=1, reboot_seconds=0.3, lan_network=lan_network(), lan_port=18481
         )
