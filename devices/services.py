@@ -783,19 +783,26 @@ def camera_password(camera: ThirdPartyCamera) -> str:
 
 
 def rotate_camera_passwords(*, batch_size: int = 500) -> int:
-    """Re-encrypt every camera password with the first key; returns how many changed."""
+    """Re-encrypt every camera password and every provisioning code with the first key; returns
+    how many changed."""
+    return _rotate(ThirdPartyCamera, "password_ciphertext", batch_size) + _rotate(
+        ProvisioningCode, "code_ciphertext", batch_size
+    )
+
+
+def _rotate(model, field_name: str, batch_size: int) -> int:
     changed = 0
-    queryset = ThirdPartyCamera.objects.order_by("pk").only("pk", "password_ciphertext")
+    queryset = model.objects.order_by("pk").only("pk", field_name)
     last_pk = 0
     while True:
         with transaction.atomic():
             batch = list(queryset.filter(pk__gt=last_pk).select_for_update()[:batch_size])
             if not batch:
                 return changed
-            stale = [c for c in batch if not crypto.is_current(c.password_ciphertext)]
-            for camera in stale:
-                camera.password_ciphertext = crypto.rotate(camera.password_ciphertext)
-            ThirdPartyCamera.objects.bulk_update(stale, ["password_ciphertext"])
+            stale = [row for row in batch if not crypto.is_current(getattr(row, field_name))]
+            for row in stale:
+                setattr(row, field_name, crypto.rotate(getattr(row, field_name)))
+            model.objects.bulk_update(stale, [field_name])
             changed += len(stale)
             last_pk = batch[-1].pk
 

@@ -6,6 +6,8 @@ provisioning code nor the claim token the real device made at first boot.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -188,3 +190,18 @@ def test_a_mac_with_separators_authenticates_as_it_does_elsewhere(world):
         "-".join(mac[i : i + 2] for i in range(0, 12, 2)),
     ):
         assert device.heartbeat(**device.auth(mac=written.lower())).status_code == 200
+
+
+def test_provisioning_codes_are_encrypted_and_rotated_with_the_field_keys(world, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from devices.models import ProvisioningCode
+
+    code = services.provisioning_code(actor=world.installer_a)
+    stored = ProvisioningCode.objects.get(installer=world.installer_a)
+    assert code not in stored.code_ciphertext and code not in stored.code_hash
+    settings.SMARTPLUS_FIELD_KEYS = [Fernet.generate_key().decode(), *settings.SMARTPLUS_FIELD_KEYS]
+    call_command("rotate_field_keys", stdout=io.StringIO())
+    settings.SMARTPLUS_FIELD_KEYS = settings.SMARTPLUS_FIELD_KEYS[:1]  # the old key dropped
+    assert services.provisioning_code(actor=world.installer_a) == code
