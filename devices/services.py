@@ -445,6 +445,7 @@ def device_update(
         raise ValidationError(GONE)
     was_indoor_monitor = current.device_type == DeviceType.INDOOR_MONITOR
     was_linkable = current.known_model == LINKABLE_MODEL
+    old_mac_id = current.mac_address_id
     prepared = prepare_device(
         community=community,
         place=current.place,
@@ -473,6 +474,12 @@ def device_update(
             f"Cameras are linked to this {LINKABLE_MODEL} ({names}). Unlink them before changing its model."
         )
     _raise(errors)
+    if current.mac_address_id != old_mac_id:
+        # Another MAC is another device: its registration opens, the old one's secret and
+        # liveness are not its.
+        current.api_secret_hash = current.claim_hash = ""
+        current.last_seen_at = current.lan_address = None
+        RegistrationRequest.objects.filter(device=current).delete()
     return save_prepared(prepared, created=False)
 
 

@@ -17,6 +17,7 @@ from devices.choices import DeviceStatus
 from devices.models import Device, RegistrationRequest
 from smartplus.authz import NotFound
 from tests.devices.deviceapi import FakeDevice
+from tests.factories import make_mac
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +206,21 @@ def test_provisioning_codes_are_encrypted_and_rotated_with_the_field_keys(world,
     call_command("rotate_field_keys", stdout=io.StringIO())
     settings.SMARTPLUS_FIELD_KEYS = settings.SMARTPLUS_FIELD_KEYS[:1]  # the old key dropped
     assert services.provisioning_code(actor=world.installer_a) == code
+
+
+def test_giving_a_device_another_mac_opens_its_registration(world):
+    old = FakeDevice(world.device_a.mac_address.mac)
+    old.register()
+    new = make_mac(world.installer_a)
+    services.device_update(
+        actor=world.installer_a,
+        device=world.device_a,
+        mac=new.mac,
+        fields={"device_type": world.device_a.device_type, "name": world.device_a.name},
+        relays=[{"enabled": True, "name": "Door", "dtmf_code": "1234", "access_methods": []}],
+    )
+    stored = Device.objects.get(pk=world.device_a.pk)
+    assert stored.registration_state == "open" and stored.status == DeviceStatus.OFFLINE
+    assert old.heartbeat().status_code == 401
+    assert old.heartbeat(**old.auth(mac=new.mac)).status_code == 401
+    assert FakeDevice(new.mac).register().status_code == 201
