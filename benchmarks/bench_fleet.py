@@ -53,6 +53,7 @@ from accounts.models import User
 from communities.models import Community
 from devices.choices import CommandStatus, DeviceType, Place
 from devices.models import Device, DeviceCommand
+from devices.services import provisioning_code
 from devices.simulator import specs_for
 from devices.simulator.spec import pick_roles
 from firmware import selectors, services
@@ -386,6 +387,8 @@ def _rollout_run(
         lan_network=f"127.{90 + index}.0.0/16",
         lan_port=fs.free_port(),
         seed=seed,
+        # The installer's code, as set on devices at installation: adopted at first contact.
+        provisioning_code=provisioning_code(actor=installer),
     )
     try:
         fs.wait_for_worker(processes, queue)

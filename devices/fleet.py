@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
 
 from . import autop, signals
 from .choices import CommandKind, CommandStatus
-from .models import Device, DeviceCommand, model_for_firmware
+from .models import Device, DeviceCommand, ProvisioningCode, RegistrationRequest, model_for_firmware
 
 
 class Refused(Exception):
@@ -35,8 +37,12 @@ class Refused(Exception):
 UNAUTHORIZED = Refused(401, "unauthorized", "Unknown device or wrong secret.")
 
 
-def _hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
+    """How secrets, claim tokens and provisioning codes are stored: SHA-256 (they are random)."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+_hash = secret_hash
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class DeviceAuth:
     lan_address: str | None
     lan_port: int
     has_queued: bool
+    claim_open: bool = False
 
 
 def stored_mac(raw: str) -> str:
@@ -59,38 +66,116 @@ def stored_mac(raw: str) -> str:
         return ""
 
 
-def register(*, mac: str, model: str = "", firmware_version: str = "") -> str:
-    """First contact of a MAC bound to a device: issue its secret (shown once, stored hashed)."""
-    normal = stored_mac(mac)
-    secret = secrets.token_urlsafe(32)
-    with transaction.atomic():
-        device = (
-            Device.objects.select_for_update()
-            .filter(mac_address__mac=normal)
-            .only("pk", "api_secret_hash")
-            .first()
-        )
-        if device is None:
-            raise Refused(404, "unknown_mac", "This MAC is not bound to a device in the portal.")
-        if device.api_secret_hash:
-            raise Refused(
-                409,
-                "already_registered",
-                "This device already has its secret. A factory reset from the portal issues a new one.",
-            )
-        version = str(firmware_version or "")[:32]
-        Device.objects.filter(pk=device.pk).update(
-            api_secret_hash=_hash(secret),
-            firmware_version=version,
-            model=model_for_firmware(version),
-            last_seen_at=timezone.now(),
-        )
-        # A device making first contact is new or factory-reset: it pulls its configuration.
-        if not DeviceCommand.objects.filter(
-            device=device, kind=CommandKind.AUTOP, status=CommandStatus.QUEUED
-        ).exists():
-            DeviceCommand.objects.create(device=device, kind=CommandKind.AUTOP)
+CLAIM_TOKEN_RE = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
+SECRET_SALT = "devices.fleet.device-secret"
+
+
+def _secret_for(device_pk: int, claim_hash: str) -> str:
+    """The secret of an adopted claim, derived (never stored): the same claim token gets the same
+    secret however often it asks, so a device whose reply was lost gets in by asking again."""
+    return salted_hmac(SECRET_SALT, f"{device_pk}:{claim_hash}", algorithm="sha256").hexdigest()
+
+
+def _code_matches(installer_id: int, code: str) -> bool:
+    stored = (
+        ProvisioningCode.objects.filter(installer_id=installer_id).values_list("code_hash", flat=True).first()
+    )
+    return bool(stored) and hmac.compare_digest(stored, _hash(code))
+
+
+def adopt(device_pk: int, claim_hash: str, firmware_version: str = "") -> str:
+    """Open the claim `claim_hash` on the device: its secret replaces any earlier one, the other
+    registration requests go, and the device is asked to pull its configuration. Inside the
+    caller's transaction, on a locked device row."""
+    secret = _secret_for(device_pk, claim_hash)
+    changes = {"api_secret_hash": _hash(secret), "claim_hash": claim_hash}
+    version = str(firmware_version or "")[:32]
+    if version:
+        changes.update(firmware_version=version, model=model_for_firmware(version))
+    Device.objects.filter(pk=device_pk).update(**changes)
+    RegistrationRequest.objects.filter(device_id=device_pk).delete()
+    # A device making first contact is new or factory-reset: it pulls its configuration.
+    if not DeviceCommand.objects.filter(
+        device_id=device_pk, kind=CommandKind.AUTOP, status=CommandStatus.QUEUED
+    ).exists():
+        DeviceCommand.objects.create(device_id=device_pk, kind=CommandKind.AUTOP)
     return secret
+
+
+def register(
+    *,
+    mac: str,
+    claim_token: str,
+    model: str = "",
+    firmware_version: str = "",
+    provisioning_code: str = "",
+    source_address: str | None = None,
+) -> str | None:
+    """First contact: the secret, or None for "pending" (one answer for an unknown or unbound
+    MAC, another device's claim, a claim not adopted yet or one already closed).
+
+    The secret goes to the claim the installer adopted (on the device page, or at once by the
+    provisioning code of the installer owning the device, while its registration is open: never
+    registered, factory-reset or re-added). Any other first contact of a bound MAC is recorded
+    as a registration request for the installer to adopt or reject."""
+    normal = stored_mac(mac)
+    claim = _hash(claim_token)
+    row = (
+        Device.objects.filter(mac_address__mac=normal)
+        .values_list("pk", "api_secret_hash", "claim_hash", "community__installer_id")
+        .first()
+    )
+    if row is None:
+        return None  # nothing stored for MACs the portal does not know
+    pk, secret_hash, claim_hash, installer_id = row
+    if claim_hash and hmac.compare_digest(claim_hash, claim):
+        secret = _secret_for(pk, claim)
+        if secret_hash != _hash(secret):  # SECRET_KEY rotated while the claim was open
+            Device.objects.filter(pk=pk, claim_hash=claim).update(api_secret_hash=_hash(secret))
+        return secret
+    if (
+        not secret_hash
+        and not claim_hash
+        and provisioning_code
+        and _code_matches(installer_id, provisioning_code)
+    ):
+        with transaction.atomic():
+            # Re-checked under the lock: of two first contacts at once, one claim wins.
+            if Device.objects.select_for_update().filter(pk=pk, api_secret_hash="", claim_hash="").exists():
+                return adopt(pk, claim, firmware_version)
+    _request(pk, claim, model, firmware_version, source_address)
+    return None
+
+
+def _request(pk: int, claim: str, model: str, firmware_version: str, source_address: str | None) -> None:
+    """Record (or refresh) the registration request of this claim; keep the most recent few."""
+    now = timezone.now()
+    values = {
+        "model": str(model or "")[:16],
+        "firmware_version": str(firmware_version or "")[:32],
+        "source_address": source_address,
+        "last_seen_at": now,
+    }
+    with transaction.atomic():
+        updated = RegistrationRequest.objects.filter(device_id=pk, claim_hash=claim).update(
+            attempts=F("attempts") + 1, **values
+        )
+        if updated:
+            return
+        try:
+            with transaction.atomic():
+                RegistrationRequest.objects.create(
+                    device_id=pk, claim_hash=claim, first_seen_at=now, **values
+                )
+        except IntegrityError:
+            return  # the same claim's other request just made it
+        stale = list(
+            RegistrationRequest.objects.filter(device_id=pk)
+            .order_by("-last_seen_at", "-pk")
+            .values_list("pk", flat=True)[RegistrationRequest.MAX_PER_DEVICE :]
+        )
+        if stale:
+            RegistrationRequest.objects.filter(pk__in=stale).delete()
 
 
 def _auth_sql() -> str:
@@ -99,7 +184,8 @@ def _auth_sql() -> str:
     device, mac, command = Device._meta.db_table, MacAddress._meta.db_table, DeviceCommand._meta.db_table
     return (
         f"SELECT d.id, d.api_secret_hash, d.firmware_version, d.lan_address, d.lan_port, "
-        f"EXISTS (SELECT 1 FROM {command} c WHERE c.device_id = d.id AND c.status = 'queued') "
+        f"EXISTS (SELECT 1 FROM {command} c WHERE c.device_id = d.id AND c.status = 'queued'), "
+        f"d.claim_hash <> '' "
         f"FROM {device} d JOIN {mac} m ON m.id = d.mac_address_id WHERE m.mac = %s"
     )
 
@@ -114,7 +200,7 @@ def authenticate(mac: str, secret: str) -> DeviceAuth:
         row = cursor.fetchone()
     if row is None or not row[1] or not hmac.compare_digest(row[1], _hash(secret)):
         raise UNAUTHORIZED
-    return DeviceAuth(row[0], normal, row[2], row[3], row[4], bool(row[5]))
+    return DeviceAuth(row[0], normal, row[2], row[3], row[4], bool(row[5]), bool(row[6]))
 
 
 def _record(pk: int, now, lan_address: str | None, lan_port: int) -> None:
@@ -138,6 +224,9 @@ def heartbeat(
     device: DeviceAuth, *, firmware_version: str, lan_address: str | None, lan_port: int
 ) -> list[dict]:
     """Record the heartbeat and hand over the queued commands (they become delivered)."""
+    if device.claim_open:
+        # The device holds its secret: its claim token gets nothing any more.
+        Device.objects.filter(pk=device.pk).update(claim_hash="")
     version = str(firmware_version or device.firmware_version)[:32]
     now = timezone.now()
     if version == device.firmware_version:
@@ -199,8 +288,9 @@ def command_result(
         command.finished_at = timezone.now()
         command.save(update_fields=["status", "message", "finished_at"])
         if command.kind == CommandKind.RESET and status == CommandStatus.DONE:
-            # The device forgot its secret: its next first contact issues a new one.
-            Device.objects.filter(pk=device.pk).update(api_secret_hash="")
+            # The device forgot its secret: registration is open again (a new claim is adopted by
+            # the installer's provisioning code or on the device page).
+            Device.objects.filter(pk=device.pk).update(api_secret_hash="", claim_hash="")
         # Firmware settles its upgrade operation here (the firmware version comes with the result).
         signals.command_reported.send(
             sender=DeviceCommand, command=command, firmware_version=firmware_version

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.urls import resolve
+from django.http import JsonResponse
+from django.urls import Resolver404, resolve
 
 DEVICE_PREFIXES = ("/device-api/", "/autop/")
 
@@ -19,6 +20,10 @@ class DeviceAPIMiddleware:
     def __call__(self, request):
         if not request.path_info.startswith(DEVICE_PREFIXES):
             return self.get_response(request)
-        match = resolve(request.path_info)  # no match: Django's 404, as for any other URL
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            # Devices read JSON: a path the API does not have is a JSON 404, not an HTML page.
+            return JsonResponse({"error": "not_found", "message": "No such device API call."}, status=404)
         request.resolver_match = match
         return match.func(request, *match.args, **match.kwargs)

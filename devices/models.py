@@ -131,6 +131,10 @@ class Device(PlacedModel):
     lan_port = models.PositiveIntegerField("LAN Port", default=80, editable=False)
     # SHA-256 of the secret issued at first contact (device API); blank until the device registers.
     api_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # SHA-256 of the claim token of the adopted registration while the claim is open (adopted, no
+    # authenticated heartbeat yet): a register with the same token gets the secret again, so a
+    # lost reply recovers. The first heartbeat closes the claim (blank).
+    claim_hash = models.CharField(max_length=64, blank=True, editable=False)
     # Remote maintenance ("Settings" dialog): rendered into the device's AutoP file.
     transport = models.PositiveSmallIntegerField(
         "Connection Type", choices=Transport.choices, default=Transport.TCP
@@ -139,7 +143,7 @@ class Device(PlacedModel):
         "Others", blank=True, help_text="AutoP commands, one per line: Config.Module.SECTION.Key = value"
     )
 
-    audit_exclude = ("api_secret_hash",)
+    audit_exclude = ("api_secret_hash", "claim_hash")
 
     class Meta:
         ordering = ["name", "pk"]
@@ -183,6 +187,14 @@ class Device(PlacedModel):
                 f"{self.chosen_model} chosen at Add Device: the reported model counts."
             )
         return ""
+
+    @property
+    def registration_state(self) -> str:
+        """First contact: "registered" (it holds its secret), "adopted" (a claim is adopted, the
+        device has not heartbeated with its secret yet) or "open" (waiting for first contact)."""
+        if self.claim_hash:
+            return "adopted"
+        return "registered" if self.api_secret_hash else "open"
 
     @property
     def is_door_phone(self) -> bool:
@@ -272,6 +284,57 @@ class ThirdPartyCamera(PlacedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RegistrationRequest(models.Model):
+    """A device's first contact waiting for the installer: shown on the device page (model,
+    firmware, source address, when) with Adopt and Reject. Only bound MACs get one, at most
+    `MAX_PER_DEVICE` per device (the most recently seen)."""
+
+    MAX_PER_DEVICE = 5
+
+    scope_root = "community"
+    scope_path = "device__community"
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="registration_requests")
+    claim_hash = models.CharField(max_length=64, editable=False)
+    model = models.CharField("Model", max_length=16, blank=True)
+    firmware_version = models.CharField("Firmware Version", max_length=32, blank=True)
+    source_address = models.GenericIPAddressField("Source Address", null=True, blank=True)
+    first_seen_at = models.DateTimeField("First Seen")
+    last_seen_at = models.DateTimeField("Last Seen")
+    attempts = models.PositiveIntegerField("Attempts", default=1)
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-last_seen_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "claim_hash"], name="registrationrequest_unique_claim")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device} from {self.source_address or 'unknown address'}"
+
+
+class ProvisioningCode(models.Model):
+    """An installer's provisioning code: part of the server settings the installer puts on devices.
+    A first contact carrying it is adopted at once when the MAC is bound to one of the installer's
+    devices whose registration is open. Stored encrypted (shown to the installer) and hashed
+    (looked up by the device API)."""
+
+    scope_root = "installer"
+    scope_path = "installer"
+
+    installer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provisioning_code"
+    )
+    code_ciphertext = models.TextField(editable=False)
+    code_hash = models.CharField(max_length=64, editable=False)
+    created = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Provisioning code of {self.installer}"
 
 
 class DeviceCommand(models.Model):

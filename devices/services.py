@@ -22,6 +22,7 @@ The UI, the xlsx import and the Add APT form of a Basic community call these fun
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,11 +37,12 @@ from maclib.validators import normalize_mac
 from residents import hooks as residents_hooks
 from residents import services as residents_services
 from residents.models import Apartment
-from smartplus import audit, authz, bulk, crypto, roles
+from smartplus import audit, authz, bulk, crypto, roles, scoping
 from smartplus.bulk import attach
 from smartplus.models import AuditAction
 from smartplus.validators import FieldChecks, model_field_errors
 
+from . import fleet
 from .choices import (
     DOOR_PHONE_MODELS,
     DOOR_PHONES,
@@ -51,7 +53,15 @@ from .choices import (
     Place,
     RelayKind,
 )
-from .models import MAX_RELAYS, Device, Relay, ThirdPartyCamera, model_for_firmware
+from .models import (
+    MAX_RELAYS,
+    Device,
+    ProvisioningCode,
+    RegistrationRequest,
+    Relay,
+    ThirdPartyCamera,
+    model_for_firmware,
+)
 
 DEVICE_FIELDS = (
     "device_type",
@@ -442,6 +452,7 @@ def device_update(
         raise ValidationError(GONE)
     was_indoor_monitor = current.device_type == DeviceType.INDOOR_MONITOR
     was_linkable = current.known_model == LINKABLE_MODEL
+    old_mac_id = current.mac_address_id
     prepared = prepare_device(
         community=community,
         place=current.place,
@@ -470,6 +481,12 @@ def device_update(
             f"Cameras are linked to this {LINKABLE_MODEL} ({names}). Unlink them before changing its model."
         )
     _raise(errors)
+    if current.mac_address_id != old_mac_id:
+        # Another MAC is another device: its registration opens, the old one's secret and
+        # liveness are not its.
+        current.api_secret_hash = current.claim_hash = ""
+        current.last_seen_at = current.lan_address = None
+        RegistrationRequest.objects.filter(device=current).delete()
     return save_prepared(prepared, created=False)
 
 
@@ -781,19 +798,26 @@ def camera_password(camera: ThirdPartyCamera) -> str:
 
 
 def rotate_camera_passwords(*, batch_size: int = 500) -> int:
-    """Re-encrypt every camera password with the first key; returns how many changed."""
+    """Re-encrypt every camera password and every provisioning code with the first key; returns
+    how many changed."""
+    return _rotate(ThirdPartyCamera, "password_ciphertext", batch_size) + _rotate(
+        ProvisioningCode, "code_ciphertext", batch_size
+    )
+
+
+def _rotate(model, field_name: str, batch_size: int) -> int:
     changed = 0
-    queryset = ThirdPartyCamera.objects.order_by("pk").only("pk", "password_ciphertext")
+    queryset = model.objects.order_by("pk").only("pk", field_name)
     last_pk = 0
     while True:
         with transaction.atomic():
             batch = list(queryset.filter(pk__gt=last_pk).select_for_update()[:batch_size])
             if not batch:
                 return changed
-            stale = [c for c in batch if not crypto.is_current(c.password_ciphertext)]
-            for camera in stale:
-                camera.password_ciphertext = crypto.rotate(camera.password_ciphertext)
-            ThirdPartyCamera.objects.bulk_update(stale, ["password_ciphertext"])
+            stale = [row for row in batch if not crypto.is_current(getattr(row, field_name))]
+            for row in stale:
+                setattr(row, field_name, crypto.rotate(getattr(row, field_name)))
+            model.objects.bulk_update(stale, [field_name])
             changed += len(stale)
             last_pk = batch[-1].pk
 
@@ -910,3 +934,78 @@ def apartment_moved(apartment: Apartment) -> None:
 
 def community_recount(community_id: int) -> dict[str, int]:
     return {"device_count": Device.objects.filter(community_id=community_id).count()}
+
+
+# --- First contact: adopting a registration, the provisioning code ---------------------------------
+
+
+@transaction.atomic
+def registration_adopt(*, actor, registration_request: RegistrationRequest) -> Device:
+    """Adopt a pending first contact: its device gets the secret of that claim (any earlier
+    secret stops working) and every other request of the device is dropped."""
+    request = authz.get_for_actor(
+        RegistrationRequest, actor, registration_request.pk, roles.CHANGE, lock=True
+    )
+    device = authz.get_for_actor(Device, actor, request.device_id, roles.CHANGE, lock=True)
+    fleet.adopt(device.pk, request.claim_hash, request.firmware_version)
+    audit.record(
+        action=AuditAction.UPDATE,
+        instance=device,
+        changes={"registration": [None, f"adopted from {request.source_address or 'unknown address'}"]},
+    )
+    return device
+
+
+@transaction.atomic
+def registration_reject(*, actor, registration_request: RegistrationRequest) -> None:
+    """Reject a pending first contact (a device asking again shows up again)."""
+    request = authz.get_for_actor(RegistrationRequest, actor, registration_request.pk, roles.DELETE)
+    authz.authorize(actor, roles.CHANGE, request.device)
+    request.delete()
+
+
+def _tenant_installer(actor) -> int:
+    installer_id = scoping.tenant_installer_id(actor)
+    if installer_id is None:
+        raise PermissionDenied("Provisioning codes belong to installers.")
+    return installer_id
+
+
+def _new_code() -> tuple[str, dict]:
+    code = secrets.token_urlsafe(18)
+    return code, {"code_ciphertext": crypto.encrypt(code), "code_hash": fleet.secret_hash(code)}
+
+
+def provisioning_code(*, actor) -> str:
+    """The tenant's provisioning code (made on first use), for the installer's device settings."""
+    authz.require_role(actor, roles.VIEW, ProvisioningCode)
+    installer_id = _tenant_installer(actor)
+    stored = ProvisioningCode.objects.filter(installer_id=installer_id).values_list(
+        "code_ciphertext", flat=True
+    )
+    ciphertext = stored.first()
+    if ciphertext is None:
+        code, fields = _new_code()
+        try:
+            with transaction.atomic():
+                ProvisioningCode.objects.create(installer_id=installer_id, **fields)
+            return code
+        except IntegrityError:  # made by a request at the same moment
+            ciphertext = stored.get()
+    return crypto.decrypt(ciphertext)
+
+
+@transaction.atomic
+def provisioning_code_regenerate(*, actor) -> str:
+    """A new provisioning code; the old one stops adopting devices at once."""
+    authz.require_role(actor, roles.CHANGE, ProvisioningCode)
+    installer_id = _tenant_installer(actor)
+    code, fields = _new_code()
+    ProvisioningCode.objects.update_or_create(installer_id=installer_id, defaults=fields)
+    audit.record(
+        action=AuditAction.UPDATE,
+        installer_id=installer_id,
+        obj_repr="Provisioning code",
+        changes={"provisioning_code": [None, "regenerated"]},
+    )
+    return code

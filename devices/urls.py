@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import import_views
-from .views import cameras, intercoms, maintenance
+from .views import cameras, intercoms, maintenance, registration
 
 app_name = "devices"
 
@@ -70,6 +70,23 @@ urlpatterns = [
     ),
     # One device or camera, wherever it is.
     path("devices/<int:pk>/", intercoms.DeviceDetailView.as_view(), name="device_detail"),
+    # First contact: a device's pending registrations, the installer's provisioning code.
+    path(
+        "registrations/<int:pk>/adopt/",
+        registration.RegistrationAdoptView.as_view(),
+        name="registrationrequest_adopt",
+    ),
+    path(
+        "registrations/<int:pk>/reject/",
+        registration.RegistrationRejectView.as_view(),
+        name="registrationrequest_reject",
+    ),
+    path("provisioning/", registration.ProvisioningCodeView.as_view(), name="provisioningcode_detail"),
+    path(
+        "provisioning/regenerate/",
+        registration.ProvisioningCodeRegenerateView.as_view(),
+        name="provisioningcode_regenerate",
+    ),
     path("devices/<int:pk>/edit/", intercoms.DeviceEditView.as_view(), name="device_edit"),
     path("devices/<int:pk>/delete/", intercoms.DeviceDeleteView.as_view(), name="device_delete"),
     # Remote maintenance: the Settings dialog and its buttons, and the relay to the device's web UI.

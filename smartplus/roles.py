@@ -27,6 +27,10 @@ _INSTALLER_DATA = {
     "devices.thirdpartycamera": CRUD,
     # Remote maintenance: queue reboot, reset, AutoP (add) and see their state (view).
     "devices.devicecommand": frozenset({VIEW, ADD}),
+    # First contact: see a device's pending registrations, adopt (change) or reject (delete) them;
+    # see and regenerate the tenant's provisioning code.
+    "devices.registrationrequest": frozenset({VIEW, CHANGE, DELETE}),
+    "devices.provisioningcode": frozenset({VIEW, CHANGE}),
     "firmware.firmware": frozenset({VIEW}),
     "firmware.firmwareupgrade": CRUD,
     "firmware.upgradeoperation": frozenset({VIEW}),

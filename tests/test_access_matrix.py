@@ -60,7 +60,7 @@ NOT_ALLOWED = row(405, anon=405)
 EXPECTED: dict[str, dict] = {
     "home": same(row(OK)),
     # --- the device API and AutoP files ---
-    "device_api:register": {"get": NOT_ALLOWED, "post": row(400, anon=400)},  # a form post is not JSON
+    "device_api:register": {"get": NOT_ALLOWED, "post": row(415, anon=415)},  # a form post is not JSON
     "device_api:heartbeat": {"get": NOT_ALLOWED, "post": DEVICE_AUTH},
     "device_api:command_result": {"get": NOT_ALLOWED, "post": DEVICE_AUTH},
     "device_api:autop": {"get": DEVICE_AUTH, "post": NOT_ALLOWED},
@@ -105,6 +105,11 @@ EXPECTED: dict[str, dict] = {
     "devices:building_device_add": same(A_SHARED),
     "devices:apartment_device_add": same(A_SHARED),
     "devices:device_edit": same(A_SHARED),
+    # First contact: adopt / reject a pending registration of A's device; the tenant's own code.
+    "devices:registrationrequest_adopt": post_only(A_SHARED),
+    "devices:registrationrequest_reject": post_only(A_SHARED),
+    "devices:provisioningcode_detail": get_only(A_SHARED_ADD),
+    "devices:provisioningcode_regenerate": post_only(A_SHARED_ADD),
     "devices:device_delete": same(A_SHARED),
     "devices:public_cameras": get_only(COMMUNITY_VIEW),
     "devices:building_cameras": get_only(COMMUNITY_VIEW),
@@ -312,6 +317,16 @@ def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
     if name.startswith(("maclib:macimport", "devices:residentimport")):
         mac_job, resident_job = _import_jobs(w)
         return {"pk": mac_job if name.startswith("maclib:") else resident_job}
+    if name.startswith("devices:registrationrequest"):
+        from django.utils import timezone
+
+        from devices.models import RegistrationRequest
+
+        now = timezone.now()
+        request = RegistrationRequest.objects.create(
+            device=w.device_a, claim_hash="0" * 64, first_seen_at=now, last_seen_at=now
+        )
+        return {"pk": request.pk}
     if name.startswith("firmware:") and "pk" in pattern.pattern.regex.groupindex:
         firmware, upgrade = _firmware_objects(w)
         return {"pk": firmware if name.startswith("firmware:firmware") else upgrade}

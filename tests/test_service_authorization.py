@@ -28,7 +28,14 @@ from django.utils import timezone
 from accounts.models import BillingInformation, CustomerService, PropertyManagerAssignment, User
 from communities.models import Building, Community
 from devices.choices import Place, Transport
-from devices.models import Device, DeviceCommand, Relay, ThirdPartyCamera
+from devices.models import (
+    Device,
+    DeviceCommand,
+    ProvisioningCode,
+    RegistrationRequest,
+    Relay,
+    ThirdPartyCamera,
+)
 from devices.template_import import COLUMNS
 from firmware.choices import Timing
 from firmware.models import FirmwareUpgrade, UpgradeOperation
@@ -53,6 +60,8 @@ COUNTED = (
     Relay,
     ThirdPartyCamera,
     DeviceCommand,
+    RegistrationRequest,
+    ProvisioningCode,
     MacAddress,
     FirmwareUpgrade,
     UpgradeOperation,
@@ -97,6 +106,10 @@ def _world():
     w.empty_building_a = Building.objects.create(community=w.community_a, name="Empty Block")
     w.free_mac_a = make_mac(w.installer_a)
     w.bare_apartment_a = make_apartment(w.building_a, "109")  # no family master yet
+    now = timezone.now()
+    w.registration_a = RegistrationRequest.objects.create(
+        device=w.device_a, claim_hash="0" * 64, first_seen_at=now, last_seen_at=now
+    )
     Resident.objects.filter(pk=w.resident_a.pk).update(email="lily.zheng@example.test")  # Reset Password
     PropertyManagerAssignment.objects.filter(pk=w.assignment_a.pk).update(app_enabled=True)
     w.assignment_a.refresh_from_db()
@@ -285,6 +298,8 @@ CASES: dict[str, Case] = {
         lambda w: {"device": w.device_a, "commands": "Config.Once.A.B = 1"}
     ),
     "devices.maintenance.device_reboot": Case(lambda w: {"device": w.device_a}),
+    "devices.services.registration_adopt": Case(lambda w: {"registration_request": w.registration_a}),
+    "devices.services.registration_reject": Case(lambda w: {"registration_request": w.registration_a}),
     "devices.maintenance.device_reset": Case(lambda w: {"device": w.device_a}),
     "devices.maintenance.recent_commands": Case(lambda w: {"device": w.device_a}),
     # The device is offline: A's installer passes authorization and is told why (ValidationError).
@@ -360,6 +375,14 @@ OWN_SCOPE: dict[str, tuple[str, object]] = {
         "the customer service contact of the actor's own installer",
         lambda w: {"phone": "+12025550123", "email": "help@example.test"},
     ),
+    "devices.services.provisioning_code": (
+        "the provisioning code of the actor's own installer",
+        lambda w: {},
+    ),
+    "devices.services.provisioning_code_regenerate": (
+        "a new provisioning code for the actor's own installer",
+        lambda w: {},
+    ),
     "communities.services.community_create": (
         "a community of the actor's own installer",
         lambda w: {"name": "Own Community", "country": "US", "city": "Springfield", "street": "1 Main"},
@@ -432,6 +455,12 @@ def _tenant_a_state(w, actor) -> dict:
         "audit": audit.count(),
         "installer_a": (a.time_zone, a.permission_granted, a.password, a.email),
         "installers_of_distributor_a": User.objects.filter(distributor_id=w.distributor_a.pk).count(),
+        "provisioning_code": list(
+            ProvisioningCode.objects.filter(installer_id=a.pk).values_list("code_hash")
+        ),
+        "device_a": Device.objects.filter(pk=w.device_a.pk)
+        .values_list("api_secret_hash", "claim_hash")
+        .get(),
     }
 
 

@@ -28,7 +28,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--slow-seconds", type=float, default=5.0, help="extra time per command when slow")
     parser.add_argument("--reboot-seconds", type=float, default=5.0, help="time offline per restart")
     parser.add_argument("--interval", type=float, help="heartbeat interval; default: what the portal says")
-    parser.add_argument("--state", help="JSON file {mac: secret} kept across runs")
+    parser.add_argument("--state", help="JSON file of the secrets and claim tokens, kept across runs")
+    parser.add_argument(
+        "--provisioning-code",
+        default="",
+        help="the installer's provisioning code (Device Provisioning page): devices are adopted at once",
+    )
     parser.add_argument("--lan-network", default="127.77.0.0/16", help="device i listens on host i+1")
     parser.add_argument("--lan-port", type=int, default=8480)
     parser.add_argument("--seed", type=int, default=0, help="picks the dead and slow devices")
@@ -59,6 +64,7 @@ async def run(args: argparse.Namespace) -> int:
         reboot_seconds=args.reboot_seconds,
         slow_seconds=args.slow_seconds,
         connection_limit=args.connections,
+        provisioning_code=args.provisioning_code,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -23,6 +23,11 @@ from .state import SecretStore
 log = logging.getLogger("devices.simulator")
 
 
+def _retry_after(reply: Reply) -> float:
+    value = reply.data.get("retry_after")
+    return float(value) if isinstance(value, int | float) and value > 0 else 1.0
+
+
 class LanControl(Protocol):
     """What a device needs of the LAN server: its listener opened and closed with its power."""
 
@@ -39,6 +44,9 @@ class Timing:
     reboot_seconds: float = 5.0
     slow_seconds: float = 5.0
     default_interval: float = 30.0  # until the portal says otherwise
+    # The installer's provisioning code, set on every device like the server URL (it survives a
+    # factory reset, as settings from the network's provisioning server do); "" for none.
+    provisioning_code: str = ""
 
 
 @dataclass
@@ -197,11 +205,18 @@ class Device:
             await self._wait(self.interval)
 
     async def _try_register(self) -> bool:
-        # A reset's "done" still owed (signed with the old secret) is what lets the portal clear
-        # that secret; without it every registration would be refused with 409.
+        # A reset's "done" still owed (signed with the old secret) is what opens the device's
+        # registration again in the portal.
         await self._send_pending()
+        claim_token = self.store.claim_token(self.mac)
         try:
-            reply = await self.portal.register(self.mac, self.model, self.firmware_version)
+            reply = await self.portal.register(
+                self.mac,
+                self.model,
+                self.firmware_version,
+                claim_token,
+                self.spec.provisioning_code or self.timing.provisioning_code,
+            )
         except PortalUnavailable as exc:
             self._problem("register failed", str(exc))
             return False
@@ -213,10 +228,13 @@ class Device:
             self.problems.resolved(self.mac)
             log.debug("%s registered", self.mac)  # a thousand lines at start say nothing; the CLI sums up
             return True
-        if reply.status == 409:
-            self._problem("register refused", "already registered and no secret stored; waiting for a reset")
-        elif reply.status == 404:
-            self._problem("register refused", "MAC not bound to any device")
+        if reply.status == 202:
+            # Unknown, or waiting for the installer to adopt it: the same answer. Ask again later
+            # with the same claim token (a lost reply is recovered the same way).
+            self._problem("register pending", "waiting for the installer to adopt the device")
+        elif reply.status == 429:
+            self._problem("register refused", "too many first contacts; backing off")
+            await asyncio.sleep(min(60.0, max(self.interval, _retry_after(reply))))
         else:
             self._problem("register failed", reply.describe())
         return False
@@ -239,7 +257,8 @@ class Device:
         if reply.status == 401:
             self.online = False
             self._problem("heartbeat refused", "secret not accepted; trying to register again")
-            # Keep the old secret unless the portal hands out a new one (a 409 means it still has one).
+            # Keep the old secret unless the portal hands out a new one (the installer adopts the
+            # device again, or a reset done opened its registration).
             if await self._try_register():
                 self._nudge.set()  # heartbeat with the new secret right away
             return False

@@ -51,6 +51,7 @@ class Fleet:
         slow_seconds: float = 5.0,
         connection_limit: int = CONNECTION_LIMIT,
         request_timeout: float = REQUEST_TIMEOUT,
+        provisioning_code: str = "",
     ) -> None:
         macs = [spec.mac for spec in devices]
         if len(set(macs)) != len(macs):
@@ -61,7 +62,12 @@ class Fleet:
         self.lan_port = lan_port
         self.addresses = lan_addresses(lan_network, len(devices))
         self.dead_indexes, self.slow_indexes = pick_roles(len(devices), dead_percent, slow_percent, seed)
-        self.timing = Timing(interval=interval, reboot_seconds=reboot_seconds, slow_seconds=slow_seconds)
+        self.timing = Timing(
+            interval=interval,
+            reboot_seconds=reboot_seconds,
+            slow_seconds=slow_seconds,
+            provisioning_code=provisioning_code,
+        )
         self.store = SecretStore(state_path)
         self.seed = seed
         self.connection_limit = connection_limit

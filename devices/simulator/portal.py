@@ -86,8 +86,12 @@ class PortalClient:
                 raise PortalUnavailable(f"HTTP {resp.status} with a body that is not a JSON object")
         return Reply(resp.status, data, text)
 
-    async def register(self, mac: str, model: str, firmware_version: str) -> Reply:
-        body = {"mac": mac, "model": model, "firmware_version": firmware_version}
+    async def register(
+        self, mac: str, model: str, firmware_version: str, claim_token: str, provisioning_code: str = ""
+    ) -> Reply:
+        body = {"mac": mac, "model": model, "firmware_version": firmware_version, "claim_token": claim_token}
+        if provisioning_code:
+            body["provisioning_code"] = provisioning_code
         return await self._json_call("POST", f"{API}/register", body=body)
 
     async def heartbeat(self, auth: str, body: dict) -> Reply:

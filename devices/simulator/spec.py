@@ -21,6 +21,8 @@ class DeviceSpec:
 
     mac: str
     firmware_version: str = DEFAULT_FIRMWARE
+    # The installer's provisioning code set on this device (else the fleet's --provisioning-code).
+    provisioning_code: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mac", normalise_mac(self.mac))
@@ -54,12 +56,17 @@ def specs_for(
 
 
 def load_devices_file(path: str | Path) -> list[DeviceSpec]:
-    """A JSON list of {"mac", "firmware_version"} objects (firmware_version optional)."""
+    """A JSON list of {"mac", "firmware_version", "provisioning_code"} objects (only "mac" is required)."""
     entries = json.loads(Path(path).read_text())
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a JSON list of devices")
     try:
-        return [DeviceSpec(e["mac"], e.get("firmware_version") or DEFAULT_FIRMWARE) for e in entries]
+        return [
+            DeviceSpec(
+                e["mac"], e.get("firmware_version") or DEFAULT_FIRMWARE, str(e.get("provisioning_code") or "")
+            )
+            for e in entries
+        ]
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f'{path}: each device must be an object with a "mac" ({exc!r})') from exc
 

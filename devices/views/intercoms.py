@@ -16,7 +16,7 @@ from .. import maintenance, selectors, services
 from ..choices import Place, RelayKind
 from ..filters import DeviceFilterSet
 from ..forms import DeviceForm
-from ..models import Device, DeviceCommand
+from ..models import Device, DeviceCommand, RegistrationRequest
 from ..tables import CommunityDeviceTable, DeviceTable
 from . import places
 from .places import BuildingNodeMixin, PublicNodeMixin
@@ -271,6 +271,20 @@ class DeviceDetailView(CommunityPageMixin, generic.ObjectDetailView):
             "commands": commands,
             "can_maintain_device": roles.allows(actor, DeviceCommand, roles.ADD)
             and roles.allows(actor, Device, roles.CHANGE),
+            **self._registration(device),
+        }
+
+    def _registration(self, device) -> dict:
+        """First contact: where the device's registration stands and who asks to register."""
+        actor = self.request.actor
+        if not roles.allows(actor, RegistrationRequest, roles.VIEW):
+            return {}
+        requests = list(RegistrationRequest.objects.for_actor(actor).filter(device=device))
+        return {
+            "registration_requests": requests,
+            "can_adopt": roles.allows(actor, RegistrationRequest, roles.CHANGE)
+            and roles.allows(actor, Device, roles.CHANGE),
+            "can_view_registration": True,
         }
 
 

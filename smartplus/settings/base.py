@@ -135,6 +135,11 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = env.str("SMARTPLUS_URL_SCHEME", default="http")
 # logins per client address per minute. Successful logins count toward neither (allauth's own
 # limit on every login request is off: behind a proxy it would have locked everybody out).
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": "30/m/ip,10/300s/key"}
+# Device first contacts that got no secret (pending, unknown MAC), per client address and per
+# MAC (devices/api.py): a guess at MACs or claim tokens runs into them; adopted devices never do.
+ACCOUNT_RATE_LIMITS["device_register"] = env.str(
+    "SMARTPLUS_DEVICE_REGISTER_RATE_LIMITS", default="300/m/ip,10/m/key"
+)
 # Reverse proxies in front of the portal that append to X-Forwarded-For (smartplus/http.py): the
 # client's address, which the login limits and the audit log use, is read from that header.
 # 0: clients connect directly and REMOTE_ADDR is theirs. Production requires it to be set.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 from urllib.parse import urlsplit
 
 from django.test import Client
@@ -16,6 +17,18 @@ class FakeDevice:
         self.mac, self.firmware_version = mac, firmware_version
         self.client = client or Client()
         self.secret = ""
+        self.claim_token = secrets.token_urlsafe(24)  # made at first boot, kept in flash
+
+    def installer_code(self) -> str:
+        """The provisioning code of the installer owning the device bound to this MAC, as an
+        installer sets it on the devices they install ("" when the MAC is not bound)."""
+        from devices import services
+        from devices.models import Device
+
+        device = (
+            Device.objects.filter(mac_address__mac=self.mac).select_related("community__installer").first()
+        )
+        return services.provisioning_code(actor=device.community.installer) if device else ""
 
     def auth(self, secret: str | None = None, mac: str | None = None) -> dict:
         token = base64.b64encode(
@@ -26,12 +39,18 @@ class FakeDevice:
     def post(self, path: str, data: dict, **auth):
         return self.client.post(path, json.dumps(data), content_type="application/json", **auth)
 
-    def register(self, *, configure: bool = True):
-        """First contact; then, as a device does at boot, collect and apply the AutoP command
-        the portal queues for a new (or factory-reset) device."""
-        response = self.post(
-            "/device-api/v1/register", {"mac": self.mac, "firmware_version": self.firmware_version}
-        )
+    def register(self, *, configure: bool = True, code: str | None = None, **extra):
+        """First contact (with the owning installer's provisioning code unless `code` says
+        otherwise); then, as a device does at boot, collect and apply the AutoP command the portal
+        queues for a new (or factory-reset) device."""
+        body = {
+            "mac": self.mac,
+            "firmware_version": self.firmware_version,
+            "claim_token": self.claim_token,
+            "provisioning_code": self.installer_code() if code is None else code,
+            **extra,
+        }
+        response = self.post("/device-api/v1/register", body)
         if response.status_code == 201:
             self.secret = response.json()["secret"]
             if configure:

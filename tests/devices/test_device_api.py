@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from devices import maintenance
 from devices.choices import CommandStatus, DeviceStatus
-from devices.models import Device
+from devices.models import Device, RegistrationRequest
 from firmware import links
 from tests.devices.deviceapi import FakeDevice
 from tests.factories import build_world, make_mac
@@ -21,18 +23,22 @@ def world():
     return build_world()
 
 
-def test_first_contact_issues_a_secret_once_and_stores_only_its_hash(world):
+def test_first_contact_with_the_installers_code_issues_a_secret_and_stores_only_its_hash(world):
     device = FakeDevice(world.device_a.mac_address.mac, "29.30.2.20")
-    response = device.register()
+    response = device.register(configure=False)
     assert response.status_code == 201
     secret = response.json()["secret"]
     assert len(secret) >= 40
     stored = Device.objects.get(pk=world.device_a.pk)
     assert stored.api_secret_hash and secret not in stored.api_secret_hash
+    assert device.claim_token not in stored.claim_hash
     assert stored.firmware_version == "29.30.2.20"
+    assert stored.registration_state == "adopted"
+    # Another claim on the same MAC, even with the code, gets "pending" and no secret.
     again = FakeDevice(world.device_a.mac_address.mac).register()
-    assert again.status_code == 409
-    assert again.json()["error"] == "already_registered"
+    assert again.status_code == 202
+    assert again.json()["status"] == "pending"
+    assert "secret" not in again.json()
 
 
 def test_first_contact_has_the_device_pull_its_configuration(world):
@@ -46,10 +52,24 @@ def test_first_contact_has_the_device_pull_its_configuration(world):
     assert device.commands() == []
 
 
-def test_a_mac_not_bound_to_a_device_is_refused_at_first_contact(world):
+def test_unknown_unbound_and_foreign_macs_get_the_same_pending_reply_and_store_nothing(world):
     unbound = make_mac(world.installer_a)
-    assert FakeDevice(unbound.mac).register().status_code == 404
-    assert FakeDevice("not-a-mac").register().status_code == 404
+    # Installer B's code on installer A's device, a wrong code, an unbound MAC, an unknown MAC.
+    code_b = FakeDevice(world.device_b.mac_address.mac).installer_code()
+    replies = [
+        FakeDevice(world.device_a.mac_address.mac).register(code=code_b),
+        FakeDevice(world.device_a.mac_address.mac).register(code="not-the-code"),
+        FakeDevice(unbound.mac).register(code=code_b),
+        FakeDevice("0C11FFFFFFF0").register(code=code_b),
+    ]
+    bodies = {json.dumps(r.json(), sort_keys=True) for r in replies}
+    assert [r.status_code for r in replies] == [202] * 4
+    assert len(bodies) == 1
+    assert not Device.objects.exclude(api_secret_hash="").exists()
+    # Only the bound MAC's requests are kept, for its installer to see.
+    assert RegistrationRequest.objects.filter(device=world.device_a).count() == 2
+    assert RegistrationRequest.objects.count() == 2
+    assert FakeDevice("not-a-mac").register().status_code == 400
 
 
 def test_unknown_macs_and_wrong_secrets_get_the_same_401(world):
@@ -143,6 +163,7 @@ def test_a_factory_reset_done_lets_the_device_register_again(world):
     assert command == {"id": reset.pk, "kind": "reset"}
     device.result(reset.pk, "done")
     assert device.heartbeat().status_code == 401  # the old secret is gone
+    device.claim_token = "a-new-claim-after-the-reset"  # the device forgot its claim too
     assert device.register().status_code == 201
     assert device.heartbeat().status_code == 200
 

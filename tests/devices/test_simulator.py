@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 
+from devices import services
 from devices.choices import CommandStatus, DeviceStatus
 from devices.models import Device, DeviceCommand
 from devices.simulator import DeviceSpec, Simulator, specs_for
@@ -66,10 +67,12 @@ def intercoms(world):
 
 
 @pytest.fixture
-def simulate(portal):
+def simulate(portal, world):
+    """Start simulated devices, set up with installer A's provisioning code unless told otherwise."""
     running: list[Simulator] = []
 
     def start(specs, **options) -> Simulator:
+        options.setdefault("provisioning_code", services.provisioning_code(actor=world.installer_a))
         sim = Simulator(
             portal, specs, lan_network=options.pop("lan_network", lan_network()), **{**FAST, **options}
         )
@@ -284,7 +287,7 @@ def test_a_restarted_simulator_keeps_its_secrets_in_the_state_file(intercoms, si
     first.stop()
     assert list(json.loads(state.read_text())) == [specs[0].mac]
 
-    # A second run does not register again (the portal would answer 409): it heartbeats at once.
+    # A second run does not register again (its claim is closed): it heartbeats at once.
     Device.objects.filter(pk=devices[0].pk).update(lan_address=None)
     simulate(specs[:1], state_path=state)
     wait_until(

@@ -9,6 +9,7 @@ import random
 import pytest
 from playwright.sync_api import Page, expect
 
+from devices.services import provisioning_code
 from devices.simulator import DeviceSpec, Simulator
 
 
@@ -24,7 +25,14 @@ def fleet(live_server, settings):
     started: list[Simulator] = []
 
     def _start(*devices) -> Simulator:
-        specs = [DeviceSpec(mac=d.mac_address.mac, firmware_version=d.firmware_version) for d in devices]
+        specs = [
+            DeviceSpec(
+                mac=d.mac_address.mac,
+                firmware_version=d.firmware_version,
+                provisioning_code=provisioning_code(actor=d.community.installer),
+            )
+            for d in devices
+        ]
         sim = Simulator(
             live_server.url, specs, interval=1, reboot_seconds=0.3, lan_network=lan_network(), lan_port=18481
         )
@@ -136,3 +144,55 @@ def test_schedule_an_upgrade_see_it_pending_edit_it_then_executed(
     screenshot(page, "upgrade-detail.png")
     truth = sim.truth()
     assert {known["firmware_version"] for known in truth.values()} == {"29.30.2.900"}
+
+
+def _device_call(url: str, body: dict, auth: str | None = None) -> tuple[int, dict]:
+    """A device's HTTP call to the live portal (urllib, as a device would, no test client)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json", **({"Authorization": auth} if auth else {})}
+    request = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_an_installer_adopts_a_pending_device_on_its_page(live_server, page: Page, world, log_in, screenshot):
+    import base64
+
+    mac = world.device_a.mac_address.mac
+    register = f"{live_server.url}/device-api/v1/register"
+    body = {
+        "mac": mac,
+        "claim_token": "claim-of-the-real-alpha-gate",
+        "model": "R29",
+        "firmware_version": "29.30.2.77",
+    }
+    assert _device_call(register, body)[0] == 202  # no provisioning code: pending
+    log_in("inst_a")
+    page.goto(f"{live_server.url}/devices/{world.device_a.pk}/")
+    expect(page.get_by_test_id("registration-state")).to_contain_text("Waiting for first contact")
+    request_row = page.get_by_test_id("registration-request")
+    expect(request_row).to_contain_text("29.30.2.77")
+    expect(request_row).to_contain_text("127.0.0.1")
+    screenshot(page, "device-registration-pending.png")
+    request_row.get_by_test_id("registration-adopt").click()
+    expect(page.get_by_text("Alpha Gate adopted")).to_be_visible()
+    expect(page.get_by_test_id("registration-state")).to_contain_text("Adopted")
+    status, reply = _device_call(register, body)
+    assert status == 201
+    auth = "Basic " + base64.b64encode(f"{mac}:{reply['secret']}".encode()).decode()
+    assert _device_call(f"{live_server.url}/device-api/v1/heartbeat", {}, auth)[0] == 200
+    page.reload()
+    expect(page.get_by_test_id("registration-state")).to_contain_text("Registered")
+    expect(page.get_by_test_id("device-status")).to_have_text("Online")
+    # The provisioning code is where installers look for device settings, with Regenerate.
+    page.get_by_test_id("nav-provisioning").click()
+    code = page.get_by_test_id("provisioning-code").inner_text()
+    page.get_by_test_id("provisioning-regenerate").click()
+    expect(page.get_by_text("New provisioning code made")).to_be_visible()
+    expect(page.get_by_test_id("provisioning-code")).not_to_have_text(code)

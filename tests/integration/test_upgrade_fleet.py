@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from devices import services as device_services
 from devices.models import Device
 from devices.simulator import Simulator, specs_for
 from firmware import services
@@ -77,6 +78,7 @@ def test_scheduled_upgrade_of_fifty_devices_with_ten_percent_dead(fleet_settings
         lan_port=18480,
         reboot_seconds=0.3,
         seed=7,
+        provisioning_code=device_services.provisioning_code(actor=w.installer_a),
     )
     beat = Beat(period=1.0)
     try:

@@ -19,8 +19,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import User
 from demo.seed import DEMO_LOGINS
 from devices.models import Device
+from devices.services import provisioning_code
 
 STOP_TIMEOUT = 10  # seconds a child gets to shut down after SIGTERM before SIGKILL
 
@@ -144,11 +146,16 @@ class Command(BaseCommand):
 
     def _simulator(self, port: int, run_dir: Path) -> list[str]:
         """The demo's devices as they are in the database; secrets persist in the run folder."""
+        # Each demo device is set up with its installer's provisioning code, so it is adopted at
+        # first contact as an installer's devices are.
+        rows = Device.objects.order_by("pk").values_list(
+            "mac_address__mac", "firmware_version", "community__installer_id"
+        )
+        installers = User.objects.in_bulk({installer_id for _, _, installer_id in rows})
+        codes = {pk: provisioning_code(actor=installer) for pk, installer in installers.items()}
         devices = [
-            {"mac": mac, "firmware_version": version}
-            for mac, version in Device.objects.order_by("pk").values_list(
-                "mac_address__mac", "firmware_version"
-            )
+            {"mac": mac, "firmware_version": version, "provisioning_code": codes[installer_id]}
+            for mac, version, installer_id in rows
         ]
         devices_file = run_dir / "simulator-devices.json"
         devices_file.write_text(json.dumps(devices))

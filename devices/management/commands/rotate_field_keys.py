@@ -10,7 +10,8 @@ from smartplus.crypto import UndecryptableError
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every third-party camera password with the first key of SMARTPLUS_FIELD_KEYS. "
+        "Re-encrypt every third-party camera password and provisioning code with the first key of "
+        "SMARTPLUS_FIELD_KEYS. "
         "Safe to run again: secrets already under the first key are left as they are."
     )
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             ) from exc
         self.stdout.write(
             self.style.SUCCESS(
-                f"Re-encrypted {changed} camera password(s) with the first key of SMARTPLUS_FIELD_KEYS."
+                f"Re-encrypted {changed} camera password(s) and provisioning code(s) with the first key of "
+                "SMARTPLUS_FIELD_KEYS."
             )
         )
