@@ -144,7 +144,7 @@ def test_schedule_an_upgrade_see_it_pending_edit_it_then_executed(
 def test_select_all_of_2500_matching_devices_saves_an_upgrade_of_2500(
     live_server, page: Page, world, log_in, rom_firmware
 ):
-    """"Select all" of more devices than Django takes form fields (1,000): the form posts the
+    """ "Select all" of more devices than Django takes form fields (1,000): the form posts the
     search, not the ids, and the service inserts every matching device."""
     from communities.models import Community
     from devices.choices import DeviceType, Place
