@@ -141,6 +141,14 @@ class UpgradeOperation(models.Model):
         ordering = ["device_name", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["upgrade", "device"], name="operation_one_per_device"),
+            # A device waits in at most one Pending upgrade: two would race to install two
+            # versions. The service names the devices; this refuses a concurrent save.
+            models.UniqueConstraint(
+                fields=["device"],
+                condition=Q(status="pending"),
+                name="operation_one_pending_per_device",
+                violation_error_message="This device already waits in another Pending upgrade.",
+            ),
         ]
         indexes = [
             models.Index(fields=["device"], condition=Q(status="in_progress"), name="operation_in_progress"),

@@ -9,23 +9,26 @@ Every step acts only on rows still in the state it expects, so running it twice 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from devices.choices import CommandKind, CommandStatus
 from devices.models import Device, DeviceCommand
+from maclib.models import MacAddress
 from smartplus import authz, roles
 from smartplus.scoping import tenant_installer_id
 
 from . import links, selectors
 from .choices import FINAL_OPERATION_STATUSES, OperationStatus, Timing, UpgradeStatus
 from .models import Firmware, FirmwareUpgrade, UpgradeOperation
+from .versions import is_downgrade
 
 CHUNK = 200  # operations started by one task
 FAILED_RETRY_BASE = 30  # seconds before a failed attempt is tried again (doubles, with jitter)
@@ -55,48 +58,138 @@ def _on_commit(task, *args, countdown: float | None = None) -> None:
 # --- Add / Edit / Delete -------------------------------------------------------------------------
 
 
-def _check(*, actor, firmware: Firmware, devices, timing: str, scheduled_at) -> tuple[list[Device], object]:
-    """The upgrade's rules; the firmware and devices are the actor's (`_authorize_targets`)."""
-    errors: dict[str, list[str]] = {}
-    if not firmware.model:
-        errors["firmware"] = ["This firmware names no known model."]
-    chosen = list({d.pk: d for d in devices}.values())
-    allowed = set(
-        selectors.upgrade_devices(actor=actor, model=firmware.model)
-        .filter(pk__in=[d.pk for d in chosen])
-        .values_list("pk", flat=True)
-    )
-    if not chosen:
-        errors["devices"] = ["Select at least one device."]
-    elif len(allowed) != len(chosen):
-        named = [d.name for d in chosen if d.pk not in allowed]
-        errors["devices"] = [f"Not a {firmware.model} of your communities: {', '.join(named[:5])}."]
+@dataclass(frozen=True)
+class DeviceMatch:
+    """ "Select all matching": every device of the firmware's model that the Add Upgrade page's
+    search finds, resolved by the service at save time (the form posts no id list). With
+    `kept_from`, an Edit keeps its upgrade's devices (those still the actor's, of the model)."""
+
+    search: str = ""
+    kept_from: int | None = None
+
+
+def _selection(*, actor, firmware: Firmware, devices, match: DeviceMatch | None):
+    """The chosen devices as a queryset of the actor's devices of the firmware's model.
+
+    Explicit devices are authorized one by one (another tenant's device is not found, never named
+    nor counted); "all matching" runs the page's filter again from `for_actor`."""
+    authz.authorize(actor, roles.VIEW, firmware)
+    if match is not None:
+        authz.require_role(actor, roles.CHANGE, Device)
+        selection = selectors.upgrade_devices(actor=actor, model=firmware.model, search=match.search)
+        if match.kept_from is not None:
+            selection = selection.filter(upgrade_operations__upgrade_id=match.kept_from)
+        return selection.order_by()
+    chosen = {d.pk: d for d in (devices or [])}
+    authz.get_many_for_actor(Device, actor, set(chosen))
+    selection = selectors.upgrade_devices(actor=actor, model=firmware.model).filter(pk__in=list(chosen))
+    found = set(selection.values_list("pk", flat=True))
+    if len(found) != len(chosen):
+        named = ", ".join([d.name for pk, d in chosen.items() if pk not in found][:5])
+        raise ValidationError({"devices": [f"Not a {firmware.model} of your communities: {named}."]})
+    return selection.order_by()
+
+
+def _when(timing: str, scheduled_at):
     now = timezone.now()
     if timing == Timing.NOW:
-        scheduled_at = now
-    elif scheduled_at is None:
-        errors["scheduled_at"] = ["Choose the date and time of the upgrade."]
-    elif scheduled_at <= now:
-        errors["scheduled_at"] = ["Choose a time in the future, or Upgrade now."]
+        return now
+    if scheduled_at is None:
+        raise ValidationError({"scheduled_at": ["Choose the date and time of the upgrade."]})
+    if scheduled_at <= now:
+        raise ValidationError({"scheduled_at": ["Choose a time in the future, or Upgrade now."]})
+    return scheduled_at
+
+
+def _targets(actor, firmware, devices, match, timing, scheduled_at):
+    """The selection and the time, their refusals reported together (one message per field)."""
+    errors: dict[str, list[str]] = {}
+    selection = when = None
+    try:
+        selection = _selection(actor=actor, firmware=firmware, devices=devices, match=match)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        when = _when(timing, scheduled_at)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    return chosen, scheduled_at
+    return selection, when
 
 
-def _authorize_targets(actor, firmware: Firmware, devices) -> list:
-    """The firmware is in the actor's catalogue and every device is the actor's: another
-    tenant's device is not found (never named nor counted)."""
-    authz.authorize(actor, roles.VIEW, firmware)
-    devices = list(devices)
-    authz.get_many_for_actor(Device, actor, {d.pk for d in devices})
-    return devices
+def downgrade_count(selection, firmware: Firmware) -> int:
+    """How many of the selected devices run a newer version than the firmware (one query)."""
+    versions = selection.values("firmware_version").annotate(n=Count("pk")).order_by()
+    return sum(row["n"] for row in versions if is_downgrade(row["firmware_version"], firmware.version))
 
 
-def _operations(upgrade: FirmwareUpgrade, devices: list[Device]) -> list[UpgradeOperation]:
-    return UpgradeOperation.objects.bulk_create(
-        UpgradeOperation(upgrade=upgrade, device=d, device_name=d.name, mac=d.mac_address.mac)
-        for d in devices
+def _check(*, firmware: Firmware, selection, allow_downgrade: bool, upgrade: FirmwareUpgrade | None) -> int:
+    """The upgrade's rules on its devices, in a fixed number of queries whatever their number.
+    Returns how many devices are selected."""
+    if not firmware.model:
+        raise ValidationError({"firmware": ["This firmware names no known model."]})
+    count = selection.count()
+    if not count:
+        raise ValidationError({"devices": ["Select at least one device."]})
+    pending = _pending_elsewhere(selection, upgrade)
+    if pending:
+        raise ValidationError({"devices": [pending]})
+    downgrades = downgrade_count(selection, firmware)
+    if downgrades and not allow_downgrade:
+        raise ValidationError(
+            {
+                "confirm_downgrade": [
+                    f"{downgrades} of the {count} selected device(s) run a newer version than "
+                    f"{firmware.version}: the upgrade would downgrade them. Tick the confirmation "
+                    "to downgrade them, or change the selection."
+                ]
+            },
+            code="downgrade",
+        )
+    return count
+
+
+def _pending_elsewhere(selection, upgrade: FirmwareUpgrade | None) -> str:
+    """Why some selected devices cannot be added: they wait in another Pending upgrade (a device is
+    in at most one Pending operation: the `operation_one_pending_per_device` constraint)."""
+    others = UpgradeOperation.objects.filter(
+        status=OperationStatus.PENDING, device_id__in=selection.values("pk")
+    ).select_related("upgrade__firmware")
+    if upgrade is not None:
+        others = others.exclude(upgrade_id=upgrade.pk)
+    first = list(others.order_by("device_name", "pk")[:5])
+    if not first:
+        return ""
+    total = others.count() if len(first) == 5 else len(first)
+    names = ", ".join(f"{op.device_name} ({op.upgrade.firmware.version})" for op in first)
+    more = f" and {total - len(first)} more" if total > len(first) else ""
+    return (
+        f"{total} selected device(s) already wait in another Pending upgrade: {names}{more}. "
+        "Remove them from that upgrade (or delete it) first, or leave them out."
     )
+
+
+def _insert_operations(upgrade: FirmwareUpgrade, selection) -> None:
+    """One INSERT … SELECT of the selected devices not yet in the upgrade: no row goes through
+    Python, so 10,000 devices cost what 10 do. The partial unique constraint refuses a device
+    that another save made Pending meanwhile; that is reported like the check above."""
+    op, device, mac = UpgradeOperation._meta.db_table, Device._meta.db_table, MacAddress._meta.db_table
+    chosen, params = selection.values("pk").query.sql_with_params()
+    sql = (
+        f"INSERT INTO {op} "
+        "(upgrade_id, device_id, device_name, mac, status, reason, version_before, attempts) "
+        f"SELECT %s, d.id, d.name, COALESCE(m.mac, ''), %s, '', '', 0 FROM {device} d "
+        f"LEFT JOIN {mac} m ON m.id = d.mac_address_id "
+        f"WHERE d.id IN ({chosen}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {op} o WHERE o.upgrade_id = %s AND o.device_id = d.id)"
+    )
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [upgrade.pk, OperationStatus.PENDING, *params, upgrade.pk])
+    except IntegrityError as exc:
+        reason = _pending_elsewhere(selection, upgrade) or "Another upgrade took some of these devices."
+        raise ValidationError({"devices": [reason]}) from exc
 
 
 def _dispatch_if_due(upgrade: FirmwareUpgrade) -> None:
@@ -108,14 +201,21 @@ def _dispatch_if_due(upgrade: FirmwareUpgrade) -> None:
 
 @transaction.atomic
 def upgrade_create(
-    *, actor, firmware: Firmware, devices, timing: str, scheduled_at=None, reset_after_upgrade: bool = False
+    *,
+    actor,
+    firmware: Firmware,
+    devices=None,
+    match: DeviceMatch | None = None,
+    timing: str,
+    scheduled_at=None,
+    reset_after_upgrade: bool = False,
+    allow_downgrade: bool = False,
 ) -> FirmwareUpgrade:
+    """Add Upgrade of explicit `devices`, or of every device the `match` finds."""
     # Created in the actor's own tenant: no tenant object but the firmware and devices is given.
     authz.require_role(actor, roles.ADD, FirmwareUpgrade)
-    devices = _authorize_targets(actor, firmware, devices)
-    chosen, when = _check(
-        actor=actor, firmware=firmware, devices=devices, timing=timing, scheduled_at=scheduled_at
-    )
+    selection, when = _targets(actor, firmware, devices, match, timing, scheduled_at)
+    _check(firmware=firmware, selection=selection, allow_downgrade=allow_downgrade, upgrade=None)
     upgrade = FirmwareUpgrade.objects.create(
         installer_id=tenant_installer_id(actor),
         firmware=firmware,
@@ -124,7 +224,7 @@ def upgrade_create(
         reset_after_upgrade=reset_after_upgrade,
         created_by=actor,
     )
-    _operations(upgrade, chosen)
+    _insert_operations(upgrade, selection)
     _dispatch_if_due(upgrade)
     return upgrade
 
@@ -135,26 +235,25 @@ def upgrade_update(
     actor,
     upgrade: FirmwareUpgrade,
     firmware: Firmware,
-    devices,
+    devices=None,
+    match: DeviceMatch | None = None,
     timing: str,
     scheduled_at=None,
     reset_after_upgrade: bool = False,
+    allow_downgrade: bool = False,
 ) -> FirmwareUpgrade:
     """Edit while Pending: the devices, firmware, timing and reset may all change."""
     upgrade = authz.get_for_actor(FirmwareUpgrade, actor, upgrade.pk, roles.CHANGE, lock=True)
-    devices = _authorize_targets(actor, firmware, devices)
     if upgrade.status != UpgradeStatus.PENDING:
+        authz.authorize(actor, roles.VIEW, firmware)
         raise ValidationError("This upgrade has started; only a Pending upgrade can be edited.")
-    chosen, when = _check(
-        actor=actor, firmware=firmware, devices=devices, timing=timing, scheduled_at=scheduled_at
-    )
+    selection, when = _targets(actor, firmware, devices, match, timing, scheduled_at)
+    _check(firmware=firmware, selection=selection, allow_downgrade=allow_downgrade, upgrade=upgrade)
     upgrade.firmware, upgrade.model = firmware, firmware.model
     upgrade.scheduled_at, upgrade.reset_after_upgrade = when, reset_after_upgrade
     upgrade.save()
-    keep = {d.pk for d in chosen}
-    upgrade.operations.exclude(device_id__in=keep).delete()
-    have = set(upgrade.operations.values_list("device_id", flat=True))
-    _operations(upgrade, [d for d in chosen if d.pk not in have])
+    upgrade.operations.exclude(device_id__in=selection.values("pk")).delete()
+    _insert_operations(upgrade, selection)
     _dispatch_if_due(upgrade)
     return upgrade
 
@@ -273,7 +372,7 @@ def _launch(ops: list[UpgradeOperation], now, *, starting: bool = False) -> None
     if not ops:
         return
     from devices import lan
-    from devices.tasks import device_nudge_task
+    from devices.tasks import devices_nudge_task, nudge_batches
     from smartplus.celery import fan_out
 
     from .tasks import operations_check_task
@@ -306,12 +405,16 @@ def _launch(ops: list[UpgradeOperation], now, *, starting: bool = False) -> None
         _on_commit(
             operations_check_task, [op.pk for op in batch], countdown=(deadline - now).total_seconds() + 1
         )
-    # Only where the portal may dial the device; the others collect at their next heartbeat.
+    # Only where the portal may dial the device; the others collect at their next heartbeat. The
+    # address goes with the task (a nudge per device read the device, and so opened a database
+    # connection per device in the worker); the batches dial a few devices at a time.
     nudge = [
-        (op.device_id,) for op in ops if op.device is not None and not lan.refusal(op.device.lan_address)
+        [op.device_id, op.device.lan_address, op.device.lan_port]
+        for op in ops
+        if op.device is not None and not lan.refusal(op.device.lan_address)
     ]
     if nudge:
-        transaction.on_commit(partial(fan_out, device_nudge_task, nudge))
+        transaction.on_commit(partial(fan_out, devices_nudge_task, nudge_batches(nudge)))
 
 
 def operations_start(*, operation_ids: list[int]) -> None:

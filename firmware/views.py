@@ -4,7 +4,7 @@ detail with every device's operation)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -16,7 +16,7 @@ from smartplus.views import generic
 from . import selectors, services
 from .choices import OperationStatus, UpgradeStatus
 from .filters import FirmwareFilterSet, UpgradeFilterSet
-from .forms import UpgradeForm
+from .forms import DEVICE_ROWS, UpgradeForm
 from .models import Firmware, FirmwareUpgrade, UpgradeOperation
 from .tables import FirmwareTable, UpgradeOperationTable, UpgradeTable, upgrade_badge
 
@@ -139,9 +139,18 @@ class UpgradeEditView(generic.ObjectEditView):
         default = self.object.model if self.object is not None else ""
         return source.get("model", default)
 
+    def search(self) -> str:
+        """The device search the page shows (a GET reload), posted back with the form."""
+        source = self.request.POST if self.request.method == "POST" else self.request.GET
+        return source.get("q", "")
+
     def get_form(self, data=None):
         return self.form_class(
-            data=data, actor=self.request.actor, instance=self.object, model=self.chosen_model()
+            data=data,
+            actor=self.request.actor,
+            instance=self.object,
+            model=self.chosen_model(),
+            search=self.search(),
         )
 
     def render_form(self, form, status=200):
@@ -150,9 +159,22 @@ class UpgradeEditView(generic.ObjectEditView):
 
     def get_extra_context(self) -> dict:
         form = self.form
+        devices, matching = [], 0
+        if form.chosen_model:
+            found = selectors.upgrade_devices(
+                actor=self.request.actor, model=form.chosen_model, search=form.search
+            )
+            matching = found.count()
+            if self.object is not None:
+                # An edit lists the upgrade's own devices first, so they are the ones shown ticked.
+                mine = UpgradeOperation.objects.filter(upgrade=self.object, device=OuterRef("pk"))
+                found = found.alias(mine=Exists(mine)).order_by("-mine", "community__name", "name", "pk")
+            devices = list(found[:DEVICE_ROWS])
         return {
-            "devices": list(form.fields["devices"].queryset) if form.chosen_model else [],
+            "devices": devices,
+            "matching_count": matching,
             "selected_devices": form.selected_device_ids(),
+            "selection": form.selection_mode(),
             "time_zone": timezone.get_current_timezone_name(),
             "cancel_url": _upgrade_list_url(self.request),
         }

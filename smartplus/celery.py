@@ -35,6 +35,19 @@ def _end_change_set(task_id=None, **kwargs):
         audit.end_change_set(token)
 
 
+# A worker's tasks share its connection as a web worker's requests do: closed when older than
+# CONN_MAX_AGE or unusable, checked again before reuse (CONN_HEALTH_CHECKS). Without this (and
+# CELERY_DB_REUSE_MAX), Celery's Django fixup opened a connection per task.
+@task_prerun.connect(dispatch_uid="database-connections-before-task")
+@task_postrun.connect(dispatch_uid="database-connections-after-task")
+def _close_old_connections(sender=None, **kwargs):
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return  # an eager task runs inside the caller's request or transaction
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 def enqueue(task, *args, countdown: float | None = None) -> None:
     """Send `task`. When tasks run eagerly (unit tests) there is no clock: a task meant for later
     is dropped and a retry is not waited for; tests drive deadlines by calling the check."""

@@ -42,7 +42,7 @@ from firmware.models import FirmwareUpgrade, UpgradeOperation
 from maclib.models import MacAddress
 from residents.models import Apartment, Resident
 from smartplus.models import AuditLog
-from tests.factories import SubInstallerFactory, build_world, make_apartment, make_mac, next_mac
+from tests.factories import SubInstallerFactory, build_world, make_apartment, make_device, make_mac, next_mac
 from tests.firmware.factories import make_firmware
 
 # Service modules beyond `<app>/services.py`.
@@ -114,6 +114,7 @@ def _world():
     PropertyManagerAssignment.objects.filter(pk=w.assignment_a.pk).update(app_enabled=True)
     w.assignment_a.refresh_from_db()
     w.firmware = make_firmware("29.30.2.900")
+    w.spare_r29_a = make_device(w.community_a, "Spare Gate", firmware_version=w.device_a.firmware_version)
     from firmware.services import upgrade_create
 
     w.upgrade_a = upgrade_create(
@@ -308,7 +309,8 @@ CASES: dict[str, Case] = {
     "firmware.services.upgrade_create": Case(
         lambda w: {
             "firmware": w.firmware,
-            "devices": [w.device_a],
+            # Not device_a: it waits in upgrade_a, and a device is in one Pending upgrade at most.
+            "devices": [w.spare_r29_a],
             "timing": Timing.SCHEDULED,
             "scheduled_at": _later(),
         }

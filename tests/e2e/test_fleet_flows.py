@@ -101,10 +101,13 @@ def test_schedule_an_upgrade_see_it_pending_edit_it_then_executed(
     page.get_by_test_id("nav-upgrade").click()
     page.get_by_test_id("add-upgrade").click()
     page.get_by_test_id("upgrade-model").select_option("R29")
-    page.get_by_test_id("upgrade-firmware").select_option(label="29.30.2.900")
+    # The search runs on the server (the page reloads with ?q=): search first, then choose.
     page.get_by_test_id("device-search").fill("Alpha Gate")
     page.get_by_test_id("device-search").press("Enter")
-    page.locator("[data-testid=device-checkbox]:visible").check()
+    expect(page.get_by_test_id("device-checkbox")).to_have_count(1)
+    page.get_by_test_id("upgrade-firmware").select_option(label="29.30.2.900")
+    page.get_by_test_id("device-checkbox").check()
+    expect(page.get_by_test_id("selected-count")).to_have_text("1")
     page.get_by_test_id("timing-scheduled").check()
     page.get_by_test_id("upgrade-time").fill("2099-06-01T09:30")
     screenshot(page, "upgrade-add.png")
@@ -118,8 +121,8 @@ def test_schedule_an_upgrade_see_it_pending_edit_it_then_executed(
 
     # Edit while Pending: both R29s, and now instead of next June.
     row.get_by_test_id("upgrade-edit").click()
-    page.get_by_test_id("device-search").fill("")
     page.get_by_test_id("select-all-devices").check()
+    expect(page.get_by_test_id("selected-count")).to_have_text("2")
     page.get_by_test_id("timing-now").check()
     page.get_by_test_id("upgrade-submit").click()
 
@@ -196,3 +199,58 @@ def test_an_installer_adopts_a_pending_device_on_its_page(live_server, page: Pag
     page.get_by_test_id("provisioning-regenerate").click()
     expect(page.get_by_text("New provisioning code made")).to_be_visible()
     expect(page.get_by_test_id("provisioning-code")).not_to_have_text(code)
+
+
+def test_select_all_of_2500_matching_devices_saves_an_upgrade_of_2500(
+    live_server, page: Page, world, log_in, rom_firmware
+):
+    """ "Select all" of more devices than Django takes form fields (1,000): the form posts the
+    search, not the ids, and the service inserts every matching device."""
+    from communities.models import Community
+    from devices.choices import DeviceType, Place
+    from devices.models import Device
+    from firmware.models import FirmwareUpgrade
+    from maclib.models import MacAddress
+
+    count = 2_500
+    macs = MacAddress.objects.bulk_create(
+        MacAddress(installer=world.installer_a, mac=f"0C11E5{i:06X}") for i in range(count)
+    )
+    Device.objects.bulk_create(
+        Device(
+            community=world.community_a,
+            mac_address=mac,
+            place=Place.PUBLIC,
+            device_type=DeviceType.MULTI_TENANT_DOOR_PHONE,
+            name=f"Fleet Door {i + 1:04d}",
+            firmware_version="29.30.2.14",
+            model="R29",
+        )
+        for i, mac in enumerate(macs)
+    )
+    Community.objects.filter(pk=world.community_a.pk).update(device_count=count + 1)
+    log_in("inst_a")
+    page.get_by_test_id("nav-upgrade").click()
+    page.get_by_test_id("add-upgrade").click()
+    page.get_by_test_id("upgrade-model").select_option("R29")
+    page.get_by_test_id("device-search").fill("Fleet Door")
+    page.get_by_test_id("device-search").press("Enter")
+    expect(page.get_by_test_id("shown-count")).to_contain_text(f"of {count:,}".replace(",", ""))
+    page.get_by_test_id("upgrade-firmware").select_option(label="29.30.2.900")
+    page.get_by_test_id("select-all-devices").check()
+    banner = page.get_by_test_id("select-all-banner")
+    expect(banner).to_be_visible()
+    banner.get_by_test_id("select-all-matching").click()
+    expect(page.get_by_test_id("selected-count")).to_have_text(str(count))
+    expect(banner.get_by_test_id("all-matching-count")).to_have_text(str(count))
+    page.get_by_test_id("timing-scheduled").check()
+    page.get_by_test_id("upgrade-time").fill("2099-06-01T09:30")
+    page.get_by_test_id("upgrade-submit").click()
+
+    row = page.get_by_test_id("upgrade-row").first
+    expect(row.get_by_test_id("upgrade-status")).to_have_text("Pending")
+    upgrade = FirmwareUpgrade.objects.get()
+    # Every matching device, and only those (Alpha Gate does not match "Fleet Door").
+    assert upgrade.operations.count() == count
+    assert not upgrade.operations.filter(device=world.device_a).exists()
+    assert set(upgrade.operations.values_list("status", flat=True)) == {"pending"}

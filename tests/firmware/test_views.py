@@ -242,7 +242,8 @@ def test_upgrade_list_shows_the_specs_columns_and_only_the_installers_upgrades(c
 
 
 def test_status_tabs_filter_the_list_and_count_each_status(client, fw):
-    pending = upgrade_of(fw)
+    # One device each: a device waits in at most one Pending upgrade.
+    pending = upgrade_of(fw, [fw.block_gate])
     processing = upgrade_of(fw, [fw.device_a])
     executed = upgrade_of(fw, [fw.gate2])
     FirmwareUpgrade.objects.filter(pk=processing.pk).update(status=UpgradeStatus.PROCESSING)
