@@ -14,6 +14,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from smartplus.http import client_address
+
 from . import fleet
 from .fleet import Refused
 
@@ -76,27 +78,6 @@ def register(request):
     return JsonResponse({"secret": secret, "heartbeat_interval": fleet.heartbeat_interval()}, status=201)
 
 
-def _port(value) -> int:
-    try:
-        port = int(value if value not in (None, "") else 80)
-    except (TypeError, ValueError) as exc:
-        raise Refused(400, "bad_port", "lan_port must be a number.") from exc
-    if not 0 < port < 65536:
-        raise Refused(400, "bad_port", "lan_port must be between 1 and 65535.")
-    return port
-
-
-def _address(value) -> str | None:
-    import ipaddress
-
-    if value in (None, ""):
-        return None
-    try:
-        return str(ipaddress.ip_address(str(value)))
-    except ValueError as exc:
-        raise Refused(400, "bad_address", "lan_address must be an IP address.") from exc
-
-
 @device_api
 @require_POST
 def heartbeat(request):
@@ -105,8 +86,9 @@ def heartbeat(request):
     commands = fleet.heartbeat(
         device,
         firmware_version=str(data.get("firmware_version") or ""),
-        lan_address=_address(data.get("lan_address")),
-        lan_port=_port(data.get("lan_port")),
+        # Where the connection came from, not what the body says: the only address the portal
+        # will dial the device at (docs/device-api.md, "Which address the portal dials").
+        lan_address=client_address(request),
     )
     return JsonResponse({"heartbeat_interval": fleet.heartbeat_interval(), "commands": commands})
 

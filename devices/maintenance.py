@@ -108,12 +108,17 @@ def recent_commands(*, actor, device: Device):
 
 
 def device_nudge(*, device_id: int) -> bool:
-    """Ask the device to heartbeat now. Only inside SMARTPLUS_DEVICE_NETWORKS (else a no-op: the
-    device collects its commands at its next heartbeat anyway). Raises DeviceUnreachable to retry."""
-    row = Device.objects.filter(pk=device_id).values_list("lan_address", "lan_port").first()
-    if row is None or lan.refusal(row[0]):
+    """Ask the device to heartbeat now, at the address its heartbeats come from and on the LAN API
+    port. Only inside SMARTPLUS_DEVICE_NETWORKS, else a no-op (the device collects its commands
+    at its next heartbeat anyway), as for firmware without the nudge. Raises DeviceUnreachable to
+    retry."""
+    address = Device.objects.filter(pk=device_id).values_list("lan_address", flat=True).first()
+    if not address or lan.refusal(address):
         return False
-    lan.call(row[0], row[1], "cloud", "poll")
+    try:
+        lan.nudge(address)
+    except lan.Unsupported:
+        return False
     return True
 
 
@@ -157,6 +162,9 @@ def remote_control_device(*, token: str, user) -> Device:
 
 
 def relay(*, device: Device, method: str, path: str, body: bytes, content_type: str) -> lan.Reply:
-    """One request to the device's web interface, on the address the device reported."""
+    """One request to the device's web interface: at the address its heartbeats come from, on the
+    LAN API port, without the portal's device credentials (the user logs in to the device)."""
     headers = {"Content-Type": content_type} if content_type else {}
-    return lan.request(device.lan_address, device.lan_port, method, path, body=body or None, headers=headers)
+    return lan.request(
+        device.lan_address, method, path, body=body or None, headers=headers, authenticate=False
+    )
