@@ -155,3 +155,39 @@ def test_behind_trusted_proxies_the_address_is_the_one_the_proxy_saw(settings, d
     assert Device.objects.get(pk=w.device_a.pk).lan_address == "10.0.0.2"
     assert maintenance.device_nudge(device_id=w.device_a.pk) is False  # outside the networks
     assert dialled == []
+
+
+@pytest.mark.django_db
+def test_firmware_without_the_nudge_is_asked_once_and_the_nudge_given_up(settings):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[tuple[str, str, str]] = []
+
+    class RealFirmware(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            seen.append((self.path, self.headers["Content-Type"], body))
+            reply = json.dumps({"retcode": -1, "action": "poll", "message": "No handlers for this request"})
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply.encode())
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RealFirmware)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.SMARTPLUS_DEVICE_NETWORKS = ["127.0.0.0/8"]
+        settings.SMARTPLUS_DEVICE_LAN_PORT = server.server_port
+        w = build_world()
+        Device.objects.filter(pk=w.device_a.pk).update(lan_address="127.0.0.1")
+        assert maintenance.device_nudge(device_id=w.device_a.pk) is False  # no retry either
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Akuvox's request shape: the target/action/data body as text/plain JSON.
+    assert seen == [("/api/cloud/poll", "text/plain", '{"target": "cloud", "action": "poll", "data": {}}')]
