@@ -12,6 +12,7 @@ import asyncio
 import http.client
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import pytest
@@ -241,7 +242,10 @@ async def _pylocal_style(url: str) -> tuple[dict, dict, dict]:
 def test_an_aiohttp_client_like_pylocal_akuvox_works_unchanged(intercoms, simulate):
     specs, _devices = intercoms
     sim = simulate(specs[:1], lan_auth="digest", lan_username=USER, lan_password=PASSWORD)
-    added, users, doors = asyncio.run(_pylocal_style(base_url(sim, specs[0].mac)))
+    url = base_url(sim, specs[0].mac)
+    # A thread of its own: other tests (Playwright) may leave an event loop on this one.
+    with ThreadPoolExecutor(1) as pool:
+        added, users, doors = pool.submit(lambda: asyncio.run(_pylocal_style(url))).result(timeout=30)
     assert added["retcode"] == 0 and added["action"] == "add"
     assert [(u["Name"], u["UserID"], u["ScheduleRelay"]) for u in users["data"]["item"]] == [
         ("Bob", "3001", "1001-1")
