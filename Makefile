@@ -63,7 +63,7 @@ demo: install
 	mkdir -p "$${SMARTPLUS_DATA_DIR:-var}/broker/queue" "$${SMARTPLUS_DATA_DIR:-var}/broker/processed"
 	$(DEV) $(PY) manage.py migrate --noinput
 	$(DEV) $(PY) manage.py seed_demo
-	$(DEV) $(PY) manage.py rundemo
+	$(DEV) $(PY) manage.py rundemo $(DEMO_ARGS)
 
 services:
 	bash scripts/ensure-services.sh

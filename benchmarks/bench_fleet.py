@@ -77,6 +77,7 @@ DISPATCH_GOAL = 10.0  # seconds
 DISPATCH_TIMEOUT = 120
 
 ROLLOUT_DEVICES = 1_000
+ROLLOUT_LAN_PORT = 18490
 ROLLOUT_DEAD_PERCENT = 10
 ROLLOUT_GOAL = 0.8
 ROLLOUT_WEB_WORKERS = 3
@@ -173,7 +174,7 @@ def upgrade_dispatch(report: Report, options: Options) -> None:
     installer, _community = seed_fleet("dispatch", DISPATCH_DEVICES + DISPATCH_EXTRA, "0C11D0")
     # The heavier case: every device reported a LAN address the portal may dial, so each one's
     # operation also queues a nudge (nothing listens there; the nudges are only counted).
-    Device.objects.update(lan_address="127.77.0.1", lan_port=9)
+    Device.objects.update(lan_address="127.77.0.1")  # and SMARTPLUS_DEVICE_LAN_PORT 9 (discard)
     settings.SMARTPLUS_DEVICE_NETWORKS = ["127.0.0.0/8"]
     firmware = Firmware.objects.create(
         version=NEW,
@@ -189,7 +190,9 @@ def upgrade_dispatch(report: Report, options: Options) -> None:
 
     with fs.Processes(report, "dispatch") as processes, fs.real_queue(queue):
         worker = fs.start_worker(
-            processes, queue, fs.portal_env(queue, SMARTPLUS_DEVICE_NETWORKS="127.0.0.0/8")
+            processes,
+            queue,
+            fs.portal_env(queue, SMARTPLUS_DEVICE_NETWORKS="127.0.0.0/8", SMARTPLUS_DEVICE_LAN_PORT="9"),
         )
         fs.wait_for_worker(processes, queue)
 
@@ -311,6 +314,7 @@ def rollout(report: Report, options: Options) -> None:
                 MEDIA_ROOT=media,
                 SMARTPLUS_BASE_URL=f"http://127.0.0.1:{port}",
                 SMARTPLUS_DEVICE_NETWORKS="127.0.0.0/8",
+                SMARTPLUS_DEVICE_LAN_PORT=ROLLOUT_LAN_PORT,
                 SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL=ROLLOUT_INTERVAL,
                 SMARTPLUS_UPGRADE_DEADLINE=ROLLOUT_DEADLINE,
                 SMARTPLUS_UPGRADE_ATTEMPTS=ROLLOUT_ATTEMPTS,
@@ -401,7 +405,7 @@ def _rollout_run(
         interval=ROLLOUT_INTERVAL,
         reboot_seconds=0.2,
         lan_network=f"127.{90 + index}.0.0/16",
-        lan_port=fs.free_port(),
+        lan_port=ROLLOUT_LAN_PORT,  # each run has its own addresses, so one port serves all
         seed=seed,
         # The installer's code, as set on devices at installation: adopted at first contact.
         provisioning_code=provisioning_code(actor=installer),
@@ -553,7 +557,8 @@ def heartbeats(report: Report, options: Options) -> None:
             singles={"load generator (this process)": os.getpid()},
         )
         processes.ensure_alive()
-        heard = Device.objects.filter(last_seen_at__gte=started, lan_address="127.77.0.1").count()
+        # The load generator connects from 127.0.0.1: the address each heartbeat records.
+        heard = Device.objects.filter(last_seen_at__gte=started, lan_address="127.0.0.1").count()
 
     failures = sum(result.other.values())
     report.add(

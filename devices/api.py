@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
 import re
 
@@ -237,31 +236,6 @@ def register(request):
 # --- calls of a registered device --------------------------------------------------------------
 
 
-def _port(value) -> int:
-    if value in (None, ""):
-        return 80
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise Refused(400, "bad_port", "lan_port must be a number.")
-    try:
-        port = int(value)
-    except ValueError as exc:
-        raise Refused(400, "bad_port", "lan_port must be a number.") from exc
-    if not 0 < port < 65536:
-        raise Refused(400, "bad_port", "lan_port must be between 1 and 65535.")
-    return port
-
-
-def _address(value) -> str | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str) or len(value) > 64:
-        raise Refused(400, "bad_address", "lan_address must be an IP address.")
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError as exc:
-        raise Refused(400, "bad_address", "lan_address must be an IP address.") from exc
-
-
 @device_api
 @require_POST
 def heartbeat(request):
@@ -273,8 +247,9 @@ def heartbeat(request):
     commands = fleet.heartbeat(
         device,
         firmware_version=firmware_version,
-        lan_address=_address(data.get("lan_address")),
-        lan_port=_port(data.get("lan_port")),
+        # Where the connection came from, not what the body says: the only address the portal
+        # will dial the device at (docs/device-api.md, "Which address the portal dials").
+        lan_address=client_address(request),
     )
     return JsonResponse({"heartbeat_interval": fleet.heartbeat_interval(), "commands": commands})
 

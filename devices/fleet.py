@@ -203,7 +203,7 @@ def authenticate(mac: str, secret: str) -> DeviceAuth:
     return DeviceAuth(row[0], normal, row[2], row[3], row[4], bool(row[5]), bool(row[6]))
 
 
-def _record(pk: int, now, lan_address: str | None, lan_port: int) -> None:
+def _record(pk: int, now, lan_address: str | None) -> None:
     """The heartbeat's one write. Liveness may be lost in a crash (the next heartbeat restores
     it), so on PostgreSQL this statement's commit does not wait for the disk."""
     table = Device._meta.db_table
@@ -214,28 +214,25 @@ def _record(pk: int, now, lan_address: str | None, lan_port: int) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last_seen_at = %s, lan_address = %s, lan_port = %s{asynchronous} "
-            "WHERE id = %s",
-            [connection.ops.adapt_datetimefield_value(now), lan_address, lan_port, pk],
+            f"UPDATE {table} SET last_seen_at = %s, lan_address = %s{asynchronous} WHERE id = %s",
+            [connection.ops.adapt_datetimefield_value(now), lan_address, pk],
         )
 
 
-def heartbeat(
-    device: DeviceAuth, *, firmware_version: str, lan_address: str | None, lan_port: int
-) -> list[dict]:
-    """Record the heartbeat and hand over the queued commands (they become delivered)."""
+def heartbeat(device: DeviceAuth, *, firmware_version: str, lan_address: str | None) -> list[dict]:
+    """Record the heartbeat and hand over the queued commands (they become delivered).
+    `lan_address` is the heartbeat's source address, the one address the portal dials."""
     if device.claim_open:
         # The device holds its secret: its claim token gets nothing any more.
         Device.objects.filter(pk=device.pk).update(claim_hash="")
     version = str(firmware_version or device.firmware_version)[:32]
     now = timezone.now()
     if version == device.firmware_version:
-        _record(device.pk, now, lan_address, lan_port)
+        _record(device.pk, now, lan_address)
     else:
         Device.objects.filter(pk=device.pk).update(
             last_seen_at=now,
             lan_address=lan_address,
-            lan_port=lan_port,
             firmware_version=version,
             model=model_for_firmware(version),
         )

@@ -108,12 +108,17 @@ def recent_commands(*, actor, device: Device):
 
 
 def device_nudge(*, device_id: int) -> bool:
-    """Ask the device to heartbeat now. Only inside SMARTPLUS_DEVICE_NETWORKS (else a no-op: the
-    device collects its commands at its next heartbeat anyway). Raises DeviceUnreachable to retry."""
-    row = Device.objects.filter(pk=device_id).values_list("lan_address", "lan_port").first()
-    if row is None or lan.refusal(row[0]):
+    """Ask the device to heartbeat now, at the address its heartbeats come from and on the LAN API
+    port. Only inside SMARTPLUS_DEVICE_NETWORKS, else a no-op (the device collects its commands
+    at its next heartbeat anyway), as for firmware without the nudge. Raises DeviceUnreachable to
+    retry."""
+    address = Device.objects.filter(pk=device_id).values_list("lan_address", flat=True).first()
+    if not address or lan.refusal(address):
         return False
-    lan.call(row[0], row[1], "cloud", "poll")
+    try:
+        lan.nudge(address)
+    except lan.Unsupported:
+        return False
     return True
 
 
@@ -122,19 +127,19 @@ NUDGE_THREADS = 16  # dials at once per task: a dead device holds one for the co
 
 def devices_nudge(*, targets: list) -> list:
     """Ask many devices to heartbeat now, dialling a few at a time; no database access, so a
-    rollout's nudges open no connection. `targets` are [device id, LAN address, port] as read
-    when their commands were queued (each address is checked against the allowlist again just
-    before it is dialled). Returns the targets that did not answer, to be tried again."""
+    rollout's nudges open no connection. `targets` are [device id, LAN address] as read when
+    their commands were queued (each address is checked against the allowlist again when it is
+    dialled, on the LAN API port). Returns the targets that did not answer, to be tried again."""
     from concurrent.futures import ThreadPoolExecutor
 
     def dial(target) -> bool:
-        _pk, address, port = target
+        _pk, address = target
         try:
-            lan.call(address, port, "cloud", "poll")
+            lan.nudge(address)
         except lan.DeviceUnreachable:
             return False
-        except lan.NotAllowed:
-            pass  # left its allowed network meanwhile: it collects at its next heartbeat
+        except (lan.NotAllowed, lan.Unsupported):
+            pass  # not to be dialled (any more), or no nudge in its firmware: it collects at its heartbeat
         return True
 
     if not targets:
@@ -184,6 +189,9 @@ def remote_control_device(*, token: str, user) -> Device:
 
 
 def relay(*, device: Device, method: str, path: str, body: bytes, content_type: str) -> lan.Reply:
-    """One request to the device's web interface, on the address the device reported."""
+    """One request to the device's web interface: at the address its heartbeats come from, on the
+    LAN API port, without the portal's device credentials (the user logs in to the device)."""
     headers = {"Content-Type": content_type} if content_type else {}
-    return lan.request(device.lan_address, device.lan_port, method, path, body=body or None, headers=headers)
+    return lan.request(
+        device.lan_address, method, path, body=body or None, headers=headers, authenticate=False
+    )

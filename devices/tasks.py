@@ -34,7 +34,7 @@ def device_nudge_task(device_id: int) -> None:
 # connect and read timeouts (7 s), so a batch of dead devices ends well inside the limit.
 @shared_task(soft_time_limit=120, time_limit=150)
 def devices_nudge_task(targets: list, attempt: int = 0) -> None:
-    """Nudge a rollout's devices: [device id, LAN address, port] each, so the task never reads the
+    """Nudge a rollout's devices: [device id, LAN address] each, so the task never reads the
     database (one task per device opened a connection each). Those that did not answer are tried
     again, together, after a capped backoff with jitter; nudging twice is harmless."""
     from smartplus.celery import enqueue

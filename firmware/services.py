@@ -409,7 +409,7 @@ def _launch(ops: list[UpgradeOperation], now, *, starting: bool = False) -> None
     # address goes with the task (a nudge per device read the device, and so opened a database
     # connection per device in the worker); the batches dial a few devices at a time.
     nudge = [
-        [op.device_id, op.device.lan_address, op.device.lan_port]
+        [op.device_id, op.device.lan_address]
         for op in ops
         if op.device is not None and not lan.refusal(op.device.lan_address)
     ]

@@ -42,6 +42,22 @@ def device_settings_check(app_configs=None, **kwargs) -> list[checks.CheckMessag
                     id="smartplus.E002",
                 )
             )
+    modes = ("none", "allowlist", "basic", "digest")  # devices.lan.AUTH_MODES (a higher layer)
+    mode = str(settings.SMARTPLUS_DEVICE_LAN_AUTH).lower()
+    if mode not in modes:
+        errors.append(
+            checks.Error(
+                f"SMARTPLUS_DEVICE_LAN_AUTH must be one of {', '.join(modes)}, not {mode!r}.",
+                id="smartplus.E005",
+            )
+        )
+    elif mode in ("basic", "digest") and not settings.SMARTPLUS_DEVICE_LAN_USERNAME:
+        errors.append(
+            checks.Error(
+                f"SMARTPLUS_DEVICE_LAN_AUTH is {mode}: set SMARTPLUS_DEVICE_LAN_USERNAME and _PASSWORD.",
+                id="smartplus.E006",
+            )
+        )
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
     deadline = settings.SMARTPLUS_UPGRADE_DEADLINE
     if deadline >= visibility:

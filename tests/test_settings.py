@@ -88,3 +88,15 @@ def test_device_settings_are_checked_at_start(settings):
     settings.SMARTPLUS_DEVICE_NETWORKS = ["10.20.0.0/16", "site-vpn"]
     settings.SMARTPLUS_UPGRADE_DEADLINE = 4000
     assert [e.id for e in device_settings_check()] == ["smartplus.E002", "smartplus.E003"]
+
+
+def test_the_device_lan_authentication_is_checked_at_start(settings):
+    from smartplus.checks import device_settings_check
+
+    settings.SMARTPLUS_DEVICE_LAN_AUTH = "digest"
+    settings.SMARTPLUS_DEVICE_LAN_USERNAME, settings.SMARTPLUS_DEVICE_LAN_PASSWORD = "api", "s3cret"
+    assert device_settings_check() == []
+    settings.SMARTPLUS_DEVICE_LAN_USERNAME = ""
+    assert [e.id for e in device_settings_check()] == ["smartplus.E006"]
+    settings.SMARTPLUS_DEVICE_LAN_AUTH = "token"
+    assert [e.id for e in device_settings_check()] == ["smartplus.E005"]

@@ -34,8 +34,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="",
         help="the installer's provisioning code (Device Provisioning page): devices are adopted at once",
     )
-    parser.add_argument("--lan-network", default="127.77.0.0/16", help="device i listens on host i+1")
-    parser.add_argument("--lan-port", type=int, default=8480)
+    parser.add_argument(
+        "--lan-network",
+        default="127.77.0.0/16",
+        help="device i listens on, and connects to the portal from, host i+1 of it (default %(default)s); "
+        "give each simulator or demo on one machine its own",
+    )
+    parser.add_argument(
+        "--lan-port",
+        type=int,
+        default=8480,
+        help="every device's LAN API port (default %(default)s; the portal's SMARTPLUS_DEVICE_LAN_PORT)",
+    )
+    parser.add_argument(
+        "--lan-auth",
+        choices=("none", "allowlist", "basic", "digest"),
+        default="none",
+        help="the devices' HTTP API authentication (default %(default)s)",
+    )
+    parser.add_argument("--lan-user", default="admin", help="basic/digest user (default %(default)s)")
+    parser.add_argument("--lan-password", default="admin", help="its password (default %(default)s)")
+    parser.add_argument(
+        "--lan-allow",
+        default="127.0.0.1",
+        help="comma-separated caller addresses the allowlist mode lets in (default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="picks the dead and slow devices")
     parser.add_argument("--connections", type=int, default=64, help="HTTP connections to the portal")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every retry")
@@ -65,6 +88,10 @@ async def run(args: argparse.Namespace) -> int:
         slow_seconds=args.slow_seconds,
         connection_limit=args.connections,
         provisioning_code=args.provisioning_code,
+        lan_auth=args.lan_auth,
+        lan_username=args.lan_user,
+        lan_password=args.lan_password,
+        lan_allow=tuple(a.strip() for a in args.lan_allow.split(",") if a.strip()),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

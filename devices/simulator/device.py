@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .lanapi import LocalData
 from .portal import PortalClient, PortalUnavailable, Reply, basic_auth
 from .problems import ProblemLog
 from .spec import DeviceSpec, model_for
@@ -83,6 +85,8 @@ class Device:
     settled: bool = False  # start-up finished: registered (live) or done with its one heartbeat (dead)
     busy: bool = False  # running a command
     interval: float = 0.0
+    booted_at: float = 0.0  # time.time() of the last power-on (the LAN API's uptime)
+    local: LocalData = field(default_factory=LocalData)  # users, schedules, logs of the LAN API
 
     def __post_init__(self) -> None:
         self.mac = self.spec.mac
@@ -93,6 +97,7 @@ class Device:
         self._seen: set = set()
         self._pending: list[PendingResult] = []
         self._nudge = asyncio.Event()
+        self._reboot_requested = False
 
     # -- public face -------------------------------------------------------------------------------
 
@@ -102,6 +107,11 @@ class Device:
 
     def nudge(self) -> None:
         """The LAN API's /api/cloud/poll: heartbeat now instead of at the next interval."""
+        self._nudge.set()
+
+    def request_reboot(self) -> None:
+        """The LAN API's /api/system/reboot: restart as soon as the reply has gone out."""
+        self._reboot_requested = True
         self._nudge.set()
 
     def truth(self) -> dict:
@@ -130,6 +140,9 @@ class Device:
             # Spread the fleet's first heartbeats over one interval instead of a burst.
             await self._wait(self.rng.uniform(0, self.interval))
             while True:
+                if self._reboot_requested:
+                    self._reboot_requested = False
+                    await self._restart()
                 await self._heartbeat()
                 await self._wait(self.interval)
         finally:
@@ -139,6 +152,7 @@ class Device:
 
     async def _power_on(self) -> None:
         self.up = True
+        self.booted_at = time.time()
         await self.lan.open(self)
 
     async def _power_off(self) -> None:
@@ -158,6 +172,7 @@ class Device:
         """Forget the secret and the configuration, restart, register again."""
         self.secret = None
         self.config.clear()
+        self.local = LocalData()
         self.store.forget(self.mac)
         await self._restart()
 

@@ -1,4 +1,9 @@
-"""A fleet: every simulated device of one run, sharing one HTTP connection pool and one LAN server."""
+"""A fleet: every simulated device of one run, sharing one LAN server and a cap on portal requests.
+
+Each device opens its portal connections from its own LAN address, as a real intercom does, so
+the portal tells the devices apart by the address their connections come from (the only address
+it will dial them at). On loopback that works without any setup: Linux routes all of 127/8.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import resource
 import aiohttp
 
 from .device import Device, Timing
-from .lan import LanServer
+from .lan import LanAuth, LanServer
 from .portal import PortalClient
 from .problems import ProblemLog
 from .spec import DeviceSpec, lan_addresses, pick_roles
@@ -22,6 +27,25 @@ log = logging.getLogger("devices.simulator")
 # Enough parallel requests to keep a portal busy, few enough not to exhaust its workers or our sockets.
 CONNECTION_LIMIT = 64
 REQUEST_TIMEOUT = 15.0
+
+
+class BoundedSession:
+    """One device's HTTP client (bound to its address), under the fleet's cap on requests in
+    flight: a thousand devices booting at once must not exhaust the portal's workers."""
+
+    def __init__(self, session: aiohttp.ClientSession, limit: asyncio.Semaphore) -> None:
+        self.session, self.limit = session, limit
+
+    @contextlib.asynccontextmanager
+    async def request(self, method: str, url: str, **kwargs):
+        async with self.limit, self.session.request(method, url, **kwargs) as response:
+            yield response
+
+    def get(self, url: str, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    async def close(self) -> None:
+        await self.session.close()
 
 
 def raise_open_files_limit() -> int:
@@ -52,6 +76,10 @@ class Fleet:
         connection_limit: int = CONNECTION_LIMIT,
         request_timeout: float = REQUEST_TIMEOUT,
         provisioning_code: str = "",
+        lan_auth: str = "none",
+        lan_username: str = "admin",
+        lan_password: str = "admin",
+        lan_allow: tuple[str, ...] = ("127.0.0.1",),
     ) -> None:
         macs = [spec.mac for spec in devices]
         if len(set(macs)) != len(macs):
@@ -72,8 +100,9 @@ class Fleet:
         self.seed = seed
         self.connection_limit = connection_limit
         self.request_timeout = request_timeout
+        self.lan_auth = LanAuth(lan_auth, lan_username, lan_password, tuple(lan_allow))
         self.devices: list[Device] = []
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions: list[BoundedSession] = []
         self._lan: LanServer | None = None
         self._tasks: list[asyncio.Task] = []
 
@@ -91,24 +120,29 @@ class Fleet:
         return (
             f"Simulating {len(self.specs)} devices ({len(self.dead_indexes)} dead, "
             f"{len(self.slow_indexes)} slow) against {self.portal_url}; "
-            f"LAN API on {span} port {self.lan_port}"
+            f"LAN API on {span} port {self.lan_port} (authentication: {self.lan_auth.mode})"
         )
 
     async def start(self) -> None:
         """Open the pool and the LAN server, power every device on; returns without waiting for them."""
         raise_open_files_limit()
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.connection_limit),
-            timeout=aiohttp.ClientTimeout(total=self.request_timeout),
-        )
-        self._lan = LanServer()
+        self._lan = LanServer(self.lan_auth)
         await self._lan.start()
-        portal = PortalClient(self.portal_url, self._session)
+        limit = asyncio.Semaphore(self.connection_limit)
         problems = ProblemLog()
         for i, spec in enumerate(self.specs):
+            session = BoundedSession(
+                aiohttp.ClientSession(
+                    # The device's connections come from its own LAN address.
+                    connector=aiohttp.TCPConnector(local_addr=(self.addresses[i], 0), limit=2),
+                    timeout=aiohttp.ClientTimeout(total=self.request_timeout),
+                ),
+                limit,
+            )
+            self._sessions.append(session)
             device = Device(
                 spec=spec,
-                portal=portal,
+                portal=PortalClient(self.portal_url, session),
                 store=self.store,
                 lan=self._lan,
                 lan_address=self.addresses[i],
@@ -156,9 +190,9 @@ class Fleet:
         if self._lan is not None:
             await self._lan.stop()
             self._lan = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in self._sessions:
+            await session.close()
+        self._sessions.clear()
         self.store.flush()
 
     def truth(self) -> dict[str, dict]:

@@ -18,7 +18,8 @@ class Simulator:
 
     def __init__(self, portal: str, devices: list[DeviceSpec], **options) -> None:
         """`options` are Fleet's, keyword-only: dead_percent, slow_percent, interval, lan_network,
-        lan_port, state_path, seed, reboot_seconds, slow_seconds, connection_limit, provisioning_code."""
+        lan_port, state_path, seed, reboot_seconds, slow_seconds, connection_limit, provisioning_code,
+        lan_auth ("none", "allowlist", "basic", "digest"), lan_username, lan_password, lan_allow."""
         self.fleet = Fleet(portal, devices, **options)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

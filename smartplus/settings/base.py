@@ -233,6 +233,13 @@ SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL = env.int("SMARTPLUS_DEVICE_HEARTBEAT_INTERV
 # Networks (CIDR) whose device LAN addresses the portal may dial: the nudge and Remote Control.
 # Empty: the portal never dials a device. Never put the cloud's own metadata range here.
 SMARTPLUS_DEVICE_NETWORKS = env.list("SMARTPLUS_DEVICE_NETWORKS", default=[])
+# The portal dials a device only at the address its heartbeats come from, and only on this port:
+# its LAN HTTP API (80 on Akuvox devices). How the devices' HTTP API authenticates the portal:
+# none (also for an allow-list of the portal's address), basic or digest, with these credentials.
+SMARTPLUS_DEVICE_LAN_PORT = env.int("SMARTPLUS_DEVICE_LAN_PORT", default=80)
+SMARTPLUS_DEVICE_LAN_AUTH = env.str("SMARTPLUS_DEVICE_LAN_AUTH", default="none")
+SMARTPLUS_DEVICE_LAN_USERNAME = env.str("SMARTPLUS_DEVICE_LAN_USERNAME", default="")
+SMARTPLUS_DEVICE_LAN_PASSWORD = env.str("SMARTPLUS_DEVICE_LAN_PASSWORD", default="")
 # Seconds a Remote Control link to a device's web interface stays valid.
 SMARTPLUS_REMOTE_CONTROL_TTL = env.int("SMARTPLUS_REMOTE_CONTROL_TTL", default=600)
 # --- Firmware upgrades ---

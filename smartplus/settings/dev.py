@@ -79,9 +79,12 @@ if not env.str("REDIS_URL", default=""):
         }
     }
 
-# The demo's simulated devices live on loopback (127.77.0.0/16): the portal may nudge them and
-# relay Remote Control to them. They heartbeat often so the demo reacts quickly.
+# The demo's simulated devices live on loopback (127.77.0.0/16, or rundemo --lan-network): the
+# portal may nudge them and relay Remote Control to them. They heartbeat often so the demo reacts
+# quickly.
 SMARTPLUS_DEVICE_NETWORKS = env.list("SMARTPLUS_DEVICE_NETWORKS", default=["127.0.0.0/8"])
+# The simulator's LAN API port (rundemo --lan-port passes its own to the web server and worker).
+SMARTPLUS_DEVICE_LAN_PORT = env.int("SMARTPLUS_DEVICE_LAN_PORT", default=8480)
 SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL = env.int("SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL", default=15)
 SMARTPLUS_UPGRADE_DEADLINE = env.int("SMARTPLUS_UPGRADE_DEADLINE", default=120)
 SMARTPLUS_UPGRADE_POLL_SECONDS = env.int("SMARTPLUS_UPGRADE_POLL_SECONDS", default=10)

@@ -52,11 +52,10 @@ def commands(device: Device, kind: str | None = None):
     return qs.filter(kind=kind) if kind else qs
 
 
-def reachable(device: Device, port: int, *, address: str = "127.0.0.1", seen=None) -> None:
-    """As a heartbeat records it: online, with the LAN address the device reported."""
-    Device.objects.filter(pk=device.pk).update(
-        lan_address=address, lan_port=port, last_seen_at=seen or timezone.now()
-    )
+def reachable(device: Device, *, address: str = "127.0.0.1", seen=None) -> None:
+    """As a heartbeat records it: online, with the address its heartbeats came from (the portal
+    dials it on SMARTPLUS_DEVICE_LAN_PORT, which `web_interface` points at its server)."""
+    Device.objects.filter(pk=device.pk).update(lan_address=address, last_seen_at=seen or timezone.now())
 
 
 @pytest.fixture
@@ -338,9 +337,10 @@ class FakeWebInterface(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def web_interface():
+def web_interface(settings):
     FakeWebInterface.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeWebInterface)
+    settings.SMARTPLUS_DEVICE_LAN_PORT = server.server_port
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -365,7 +365,7 @@ def open_remote(client, device) -> str:
 
 def test_remote_control_is_refused_while_the_device_is_offline(installer, world, lan):
     device = world.device_a
-    reachable(device, 80, seen=timezone.now() - timedelta(days=1))
+    reachable(device, seen=timezone.now() - timedelta(days=1))
     response = installer.post(url("device_remote_control", device), {"next": "/list/"})
     assert response.status_code == 302 and response["Location"] == "/list/"
     assert notices(response) == ["The device is offline: Remote Control needs a device that is online."]
@@ -376,7 +376,7 @@ def test_remote_control_is_refused_while_the_device_is_offline(installer, world,
 def test_remote_control_is_refused_outside_the_device_networks(installer, world, settings):
     settings.SMARTPLUS_DEVICE_NETWORKS = ["10.0.0.0/8"]
     device = world.device_a
-    reachable(device, 80, address="192.168.1.20")
+    reachable(device, address="192.168.1.20")
     response = installer.post(url("device_remote_control", device))
     assert response.status_code == 302 and response["Location"] == url("device_detail", device)
     assert notices(response) == [
@@ -386,7 +386,7 @@ def test_remote_control_is_refused_outside_the_device_networks(installer, world,
 
 def test_relay_passes_the_device_page_through(installer, world, lan, web_interface):
     device = world.device_a
-    reachable(device, web_interface.server_port)
+    reachable(device)
     remote = open_remote(installer, device)
 
     page = installer.get(remote)
@@ -411,7 +411,7 @@ def test_relay_passes_the_device_page_through(installer, world, lan, web_interfa
 
 def test_relay_passes_statuses_through_and_never_follows_redirects(installer, world, lan, web_interface):
     device = world.device_a
-    reachable(device, web_interface.server_port)
+    reachable(device)
     remote = open_remote(installer, device)
     redirect = installer.get(remote + "login")
     assert redirect.status_code == 302 and "Location" not in redirect
@@ -422,7 +422,7 @@ def test_relay_passes_statuses_through_and_never_follows_redirects(installer, wo
 
 def test_relay_says_so_when_the_device_does_not_answer(installer, world, lan, web_interface):
     device = world.device_a
-    reachable(device, web_interface.server_port)
+    reachable(device)
     remote = open_remote(installer, device)
     web_interface.shutdown()
     web_interface.server_close()
@@ -433,7 +433,7 @@ def test_relay_says_so_when_the_device_does_not_answer(installer, world, lan, we
 
 def test_relay_rechecks_the_device_on_every_request(installer, world, lan, web_interface):
     device = world.device_a
-    reachable(device, web_interface.server_port)
+    reachable(device)
     remote = open_remote(installer, device)
     Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now() - timedelta(days=1))
     response = installer.get(remote)
@@ -444,7 +444,7 @@ def test_relay_rechecks_the_device_on_every_request(installer, world, lan, web_i
 
 def test_relay_refuses_another_users_link(client, world, lan, web_interface):
     device = world.device_a
-    reachable(device, web_interface.server_port)
+    reachable(device)
     owner = Client()
     owner.force_login(world.installer_a)
     remote = open_remote(owner, device)
@@ -462,7 +462,7 @@ def test_relay_refuses_another_users_link(client, world, lan, web_interface):
 
 def test_relay_refuses_an_altered_link(installer, world, lan, web_interface):
     device = world.device_a
-    reachable(device, web_interface.server_port)
+    reachable(device)
     remote = open_remote(installer, device)
     response = installer.get(remote.replace("/remote/", "/remote/x"))
     assert response.status_code == 403 and "not valid" in response.content.decode()
@@ -470,7 +470,7 @@ def test_relay_refuses_an_altered_link(installer, world, lan, web_interface):
 
 def test_relay_post_needs_the_csrf_token(world, lan, web_interface):
     device = world.device_a
-    reachable(device, web_interface.server_port)
+    reachable(device)
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.installer_a)
     client.get(url("device_settings", device))  # sets the CSRF cookie

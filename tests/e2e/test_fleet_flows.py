@@ -22,6 +22,7 @@ def fleet(live_server, settings):
     """Start simulated devices for the given Device rows; stopped after the test."""
     settings.SMARTPLUS_BASE_URL = live_server.url
     settings.SMARTPLUS_DEVICE_NETWORKS = ["127.0.0.0/8"]
+    settings.SMARTPLUS_DEVICE_LAN_PORT = 18481  # the simulators' below
     started: list[Simulator] = []
 
     def _start(*devices) -> Simulator:

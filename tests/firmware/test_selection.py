@@ -278,7 +278,7 @@ def test_a_launch_nudges_its_devices_in_batches_carrying_their_address(
     settings.SMARTPLUS_DEVICE_NETWORKS = ["127.0.0.0/8"]
     monkeypatch.setattr(device_tasks, "NUDGE_BATCH", 2)
     doors = fleet(world, 5)
-    doors.update(lan_address="127.0.0.9", lan_port=8480)
+    doors.update(lan_address="127.0.0.9")
     Device.objects.filter(pk=doors.order_by("pk").first().pk).update(lan_address="10.1.2.3")  # not dialled
     sent = []
     monkeypatch.setattr(
@@ -297,7 +297,7 @@ def test_a_launch_nudges_its_devices_in_batches_carrying_their_address(
     nudges = [batch for task, batches in sent if task is device_tasks.devices_nudge_task for batch in batches]
     assert [len(targets) for (targets,) in nudges] == [2, 2]
     for (targets,) in nudges:
-        assert all(address == "127.0.0.9" and port == 8480 for _pk, address, port in targets)
+        assert all(address == "127.0.0.9" for _pk, address in targets)
 
 
 def test_the_batch_nudge_returns_the_devices_that_did_not_answer(settings, django_assert_num_queries):
@@ -307,6 +307,7 @@ def test_the_batch_nudge_returns_the_devices_that_did_not_answer(settings, djang
     with socket.socket() as s:  # a port nothing listens on: refused at once
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
-    targets = [[1, "127.0.0.1", closed], [2, "10.9.9.9", 80]]  # the second is outside the networks
+    settings.SMARTPLUS_DEVICE_LAN_PORT = closed
+    targets = [[1, "127.0.0.1"], [2, "10.9.9.9"]]  # the second is outside the networks
     with django_assert_num_queries(0):
-        assert maintenance.devices_nudge(targets=targets) == [[1, "127.0.0.1", closed]]
+        assert maintenance.devices_nudge(targets=targets) == [[1, "127.0.0.1"]]

@@ -59,6 +59,7 @@ class DeviceLan(ThreadingHTTPServer):
 def device_lan(settings):
     settings.SMARTPLUS_DEVICE_NETWORKS = ["127.0.0.0/8"]
     server = DeviceLan()
+    settings.SMARTPLUS_DEVICE_LAN_PORT = server.server_port
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -96,7 +97,7 @@ def test_a_rollouts_nudges_reuse_the_workers_connection(
     firmware = make_firmware("29.30.2.900")
     for i in range(DEVICES):
         make_device(w.community_a, f"Door {i:02}", firmware_version="29.30.2.14")
-    Device.objects.filter(model="R29").update(lan_address="127.0.0.1", lan_port=device_lan.server_port)
+    Device.objects.filter(model="R29").update(lan_address="127.0.0.1")
     log = TaskLog()
     try:
         upgrade = services.upgrade_create(

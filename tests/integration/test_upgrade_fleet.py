@@ -54,6 +54,7 @@ def fleet_settings(settings, live_server, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     settings.SMARTPLUS_BASE_URL = live_server.url
     settings.SMARTPLUS_DEVICE_NETWORKS = ["127.0.0.0/8"]
+    settings.SMARTPLUS_DEVICE_LAN_PORT = 18480  # the simulator's below
     settings.SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL = 2
     settings.SMARTPLUS_UPGRADE_DEADLINE = 4
     settings.SMARTPLUS_UPGRADE_ATTEMPTS = 2

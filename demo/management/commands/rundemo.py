@@ -55,8 +55,21 @@ class Command(BaseCommand):
             "--no-worker", action="store_true", help="start only the web server (no Celery worker or beat)"
         )
         parser.add_argument("--no-simulator", action="store_true", help="do not run the simulated devices")
+        # A second demo on the same machine needs its own device addresses (and web port).
+        parser.add_argument(
+            "--lan-network",
+            default="127.77.0.0/16",
+            help="loopback network of the simulated devices (default %(default)s)",
+        )
+        parser.add_argument(
+            "--lan-port",
+            type=int,
+            default=settings.SMARTPLUS_DEVICE_LAN_PORT,
+            help="their LAN API port, dialled by the portal (default %(default)s)",
+        )
 
     def handle(self, *args, port: int, no_worker: bool, no_simulator: bool, **options):
+        lan_network, lan_port = options["lan_network"], options["lan_port"]
         if _port_open(port):
             raise CommandError(f"Port {port} is already in use; stop that server or pass --port.")
 
@@ -77,6 +90,8 @@ class Command(BaseCommand):
             **os.environ,
             "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
             "PYTHONUNBUFFERED": "1",  # interleave the children's logs as they happen
+            # The web server and the worker dial the devices on the port the simulator serves.
+            "SMARTPLUS_DEVICE_LAN_PORT": str(lan_port),
         }
         bin_dir = Path(sys.executable).parent
         celery_exe = bin_dir / "celery"
@@ -109,7 +124,9 @@ class Command(BaseCommand):
             ]
 
         # The simulated devices start once the web server answers, so first contact succeeds.
-        later = {} if no_simulator else {"device simulator": self._simulator(port, run_dir)}
+        later = {}
+        if not no_simulator:
+            later["device simulator"] = self._simulator(port, run_dir, lan_network, lan_port)
 
         # Handle the signals ourselves: children run in their own process group, so a
         # terminal Ctrl-C reaches only us and we stop them in order, once.
@@ -144,7 +161,7 @@ class Command(BaseCommand):
         finally:
             self._stop(children)
 
-    def _simulator(self, port: int, run_dir: Path) -> list[str]:
+    def _simulator(self, port: int, run_dir: Path, lan_network: str, lan_port: int) -> list[str]:
         """The demo's devices as they are in the database; secrets persist in the run folder."""
         # Each demo device is set up with its installer's provisioning code, so it is adopted at
         # first contact as an installer's devices are.
@@ -171,6 +188,10 @@ class Command(BaseCommand):
             str(run_dir / "simulator-state.json"),
             "--reboot-seconds",
             "3",
+            "--lan-network",
+            lan_network,
+            "--lan-port",
+            str(lan_port),
         ]
 
     def _announce(self, port: int, names: list[str]) -> None:
