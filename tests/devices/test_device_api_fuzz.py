@@ -200,6 +200,9 @@ def test_register_answers_hostile_bodies_with_json_4xx_and_stores_nothing(regist
     _check_all(cases, world.device_a.pk)
 
 
+HEARTBEAT_IGNORES = {"object port", "unicode MAC", "bad address and port", "bad claim token"}
+
+
 def test_heartbeat_answers_hostile_bodies_and_headers_with_json_4xx_and_stores_nothing(registered, world):
     device, _command = registered
     client = Client()
@@ -208,6 +211,9 @@ def test_heartbeat_answers_hostile_bodies_and_headers_with_json_4xx_and_stores_n
     cases = [
         (f"body {what}", lambda b=body, t=ctype: _send(client, "post", path, b, t, good))
         for what, body, ctype in hostile_bodies(device.mac, device.claim_token)
+        # Bad only in fields a heartbeat does not read (the address is the connection's own, the
+        # MAC and claim token are register's): well-formed heartbeats.
+        if what not in HEARTBEAT_IGNORES
     ]
     cases += [
         (f"auth {what}", lambda a=auth: _send(client, "post", path, b"{}", JSON, a))
