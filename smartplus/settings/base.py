@@ -102,10 +102,17 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The demo's web, worker and beat share one SQLite file: take the write lock when a
-    # transaction starts and wait for it, instead of failing with "database is locked" when two
-    # read-then-write transactions meet.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
+    # The demo's web, worker and beat share one SQLite file. WAL: readers never wait for the
+    # writer nor it for them, and with synchronous=NORMAL a commit (every heartbeat is one) does
+    # not wait for the disk (a power cut may lose the last ones; an application crash loses
+    # nothing). IMMEDIATE takes the write lock when a transaction starts, so two read-then-write
+    # transactions queue instead of one failing with "database is locked"; `timeout` is the busy
+    # timeout, how long a writer waits for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
