@@ -19,7 +19,7 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    return JsonResponse({"error": "server_error", "message": "The portal failed; try again later."}, status=500)
+    return JsonResponse({"error": "server_error", "message": "The portal failed; try later."}, status=500)
 
 
 handler404 = not_found
