@@ -240,6 +240,11 @@ SMARTPLUS_UPGRADE_DEADLINE = env.int("SMARTPLUS_UPGRADE_DEADLINE", default=900)
 SMARTPLUS_UPGRADE_ATTEMPTS = env.int("SMARTPLUS_UPGRADE_ATTEMPTS", default=3)
 # Seconds the signed firmware download link of an upgrade command stays valid.
 SMARTPLUS_FIRMWARE_LINK_TTL = env.int("SMARTPLUS_FIRMWARE_LINK_TTL", default=86400)
+# How a firmware download is served (firmware/api.py, docs/deploy.md): a path prefix the reverse
+# proxy maps to MEDIA_ROOT for X-Accel-Redirect (nginx; empty: off), or a redirect to the storage's
+# URL (object storage with signed, expiring URLs). Neither: streamed from the storage.
+SMARTPLUS_FIRMWARE_ACCEL_REDIRECT = env.str("SMARTPLUS_FIRMWARE_ACCEL_REDIRECT", default="")
+SMARTPLUS_FIRMWARE_STORAGE_REDIRECT = env.bool("SMARTPLUS_FIRMWARE_STORAGE_REDIRECT", default=False)
 # How often beat looks for due upgrades.
 SMARTPLUS_UPGRADE_POLL_SECONDS = env.int("SMARTPLUS_UPGRADE_POLL_SECONDS", default=30)
 # django-celery-beat copies these into its database schedule when beat starts.
