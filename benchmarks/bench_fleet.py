@@ -21,7 +21,12 @@ heartbeats — 1,000 registered devices, gunicorn -w 3 (sync workers), and an as
 in this process: 32 connections, each a POST /device-api/v1/heartbeat (Basic auth, JSON body,
 Connection: close), 2 s warm-up, then 10 s measured. Only 200 replies count; any other reply is
 a failure of its own. Goal ≥ 1,000 heartbeats/s on 2 cores. The latency (connect to last byte) is
-mostly the wait in gunicorn's accept queue: 32 connections / the rate.
+mostly the wait in gunicorn's accept queue: 32 connections / the rate. Then the device API service
+as docker-compose.yml runs it (smartplus.device_wsgi on smartplus.settings.device_api, gunicorn
+gthread) against a bare Django view returning JSON on the same settings and command line
+(benchmarks/bare_wsgi.py), alternated twice, best run each: heartbeats/s, the bare view's
+requests/s, their ratio (goal ≥ 0.8) and the CPU per request (gunicorn + PostgreSQL backends), the
+figure docs/deploy.md sizes the service from.
 
 CPU use of every process group during the measured windows is read from /proc, so a noisy
 machine shows in the notes ("everything else" is what the rest of the machine used meanwhile).
