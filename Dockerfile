@@ -1,5 +1,6 @@
 # SmartPlus portal production image: gunicorn + whitenoise for the web, the same image
-# runs the Celery worker and beat (see docker-compose.yml and docs/deploy.md).
+# runs the device API service (smartplus.device_wsgi), the Celery worker and beat (see
+# docker-compose.yml and docs/deploy.md).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -40,7 +41,7 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/
     && chown -R smartplus:smartplus /data
 USER smartplus
 VOLUME ["/data"]
-EXPOSE 8000
+EXPOSE 8000 8001
 
 ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
 # --workers comes from WEB_CONCURRENCY; gunicorn also reads FORWARDED_ALLOW_IPS and

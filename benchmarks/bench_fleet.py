@@ -25,7 +25,12 @@ heartbeats — 1,000 registered devices, gunicorn -w 3 (sync workers), and an as
 in this process: 32 connections, each a POST /device-api/v1/heartbeat (Basic auth, JSON body,
 Connection: close), 2 s warm-up, then 10 s measured. Only 200 replies count; any other reply is
 a failure of its own. Goal ≥ 1,000 heartbeats/s on 2 cores. The latency (connect to last byte) is
-mostly the wait in gunicorn's accept queue: 32 connections / the rate.
+mostly the wait in gunicorn's accept queue: 32 connections / the rate. Then the device API service
+as docker-compose.yml runs it (smartplus.device_wsgi on smartplus.settings.device_api, gunicorn
+gthread) against a bare Django view returning JSON on the same settings and command line
+(benchmarks/bare_wsgi.py), alternated twice, best run each: heartbeats/s, the bare view's
+requests/s, their ratio (goal ≥ 0.8) and the CPU per request (gunicorn + PostgreSQL backends), the
+figure docs/deploy.md sizes the service from.
 
 CPU use of every process group during the measured windows is read from /proc, so a noisy
 machine shows in the notes ("everything else" is what the rest of the machine used meanwhile).
@@ -101,6 +106,9 @@ HEARTBEAT_WORKERS = 3
 HEARTBEAT_CONCURRENCY = 32
 HEARTBEAT_WARMUP, HEARTBEAT_SECONDS = 2.0, 10.0
 HEARTBEAT_GOAL = 1_000
+# The device API service against a bare view on the same server (goal: ≥ 0.8 of its rate).
+DEVICE_SERVICE_ROUNDS = 2
+DEVICE_SERVICE_GOAL = 0.8
 HEARTBEAT_BODY = b'{"firmware_version": "29.30.2.14", "lan_address": "127.77.0.1", "lan_port": 8480}'
 
 
@@ -592,6 +600,80 @@ def heartbeats(report: Report, options: Options) -> None:
     report.note(f"heartbeats: CPU during the {HEARTBEAT_SECONDS:g} s measured: {cpu}")
     _in_process(report, options, credentials)
     log(f"  {result.rate:,.0f} heartbeats/s, {failures} failures")
+    _device_service(report, credentials)
+
+
+def _device_service(report: Report, credentials: list[tuple[str, str]]) -> None:
+    """The device API service as compose runs it (smartplus.device_wsgi, settings.device_api,
+    gunicorn gthread) against a bare Django view returning JSON on the same settings and command
+    line: the heartbeat's own cost above the server's. Alternated, twice each, the best run kept,
+    so a load spike on the shared machine does not decide the ratio."""
+    runs: dict[str, list[tuple[fs.LoadResult, float]]] = {"device API": [], "bare view": []}
+    apps = {
+        "device API": "smartplus.device_wsgi:application",
+        "bare view": "benchmarks.bare_wsgi:application",
+    }
+    label = f"gunicorn -w {HEARTBEAT_WORKERS} {' '.join(fs.DEVICE_API_WORKER_ARGS)}"
+    for _round in range(DEVICE_SERVICE_ROUNDS):
+        for name, app in apps.items():
+            with fs.Processes(report, f"device-service-{name.replace(' ', '-')}") as processes:
+                port = fs.free_port()
+                env = fs.device_api_env(SMARTPLUS_BASE_URL=f"http://127.0.0.1:{port}")
+                web = fs.start_device_api(processes, port, HEARTBEAT_WORKERS, env, app)
+                requests = fs.heartbeat_requests(port, credentials, HEARTBEAT_BODY)
+                fs.wait_for(
+                    f"{name} answering on 127.0.0.1:{port}",
+                    lambda port=port, first=requests[0]: _answers(port, first),
+                    60,
+                    interval=0.3,
+                    processes=processes,
+                )
+                marks: list[fs.CpuMark] = []
+                log(f"  {name}: {HEARTBEAT_CONCURRENCY} connections against {label} ...")
+                result = fs.run_heartbeat_load(
+                    port,
+                    requests,
+                    concurrency=HEARTBEAT_CONCURRENCY,
+                    warmup=HEARTBEAT_WARMUP,
+                    seconds=HEARTBEAT_SECONDS,
+                    mark=lambda marks=marks: marks.append(fs.cpu_mark()),
+                )
+                cpu = fs.cpu_use(marks[0], marks[1], {"gunicorn": web.pid}, fs.database_processes())
+                processes.ensure_alive()
+                server = cpu.cores["gunicorn"] + cpu.cores["PostgreSQL backends"]
+                per_request = server / result.rate * 1000 if result.rate else float("nan")
+                runs[name].append((result, per_request))
+                log(f"    {result.rate:,.0f}/s, {per_request:.2f} ms CPU each")
+    best = {name: max(results, key=lambda r: r[0].rate) for name, results in runs.items()}
+    (service, service_cpu), (bare, bare_cpu) = best["device API"], best["bare view"]
+    failures = sum(service.other.values()) + sum(bare.other.values())
+    report.add(f"device API service, {label}: heartbeats/s", f"{service.rate:,.0f}/s")
+    report.add("bare JSON view, same settings and server: requests/s", f"{bare.rate:,.0f}/s")
+    ratio = service.rate / bare.rate if bare.rate else float("nan")
+    report.add(
+        "  heartbeats / bare view requests",
+        f"{ratio:.2f}",
+        f"≥ {DEVICE_SERVICE_GOAL}",
+        ratio >= DEVICE_SERVICE_GOAL,
+    )
+    report.add(
+        "  CPU per request (gunicorn + PostgreSQL backends): heartbeat, bare view",
+        f"{service_cpu:.2f} ms, {bare_cpu:.2f} ms",
+    )
+    report.add(
+        "  heartbeats/s per core of device API (gunicorn + PostgreSQL)",
+        f"{1000 / service_cpu:,.0f}/s" if service_cpu else "n/a",
+    )
+    report.add("  replies other than 200", str(failures), "0", failures == 0)
+
+
+def _answers(port: int, request: bytes) -> bool:
+    """One real heartbeat answered 200: the service has loaded Django and reached the database."""
+    try:
+        result = fs.run_heartbeat_load(port, [request], concurrency=1, warmup=0, seconds=0.3)
+    except OSError:
+        return False
+    return result.ok > 0
 
 
 def _check_heartbeat(port: int, credential: tuple[str, str]) -> None:

@@ -244,6 +244,50 @@ def start_gunicorn(processes: Processes, port: int, workers: int, env: dict[str,
     )
 
 
+# The compose file's device-api command line (docker-compose.yml), so the bench measures what runs.
+DEVICE_API_WORKER_ARGS = ["--worker-class", "gthread", "--threads", "4", "--keep-alive", "75"]
+
+
+def start_device_api(
+    processes: Processes,
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    app: str = "smartplus.device_wsgi:application",
+) -> Service:
+    """gunicorn as the compose `device-api` service runs it: `app` on smartplus.settings.device_api."""
+    return processes.start(
+        f"device API gunicorn ({app.split(':')[0]})",
+        [
+            str(VENV_BIN / "gunicorn"),
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            *DEVICE_API_WORKER_ARGS,
+            "--log-level",
+            "warning",
+            "--graceful-timeout",
+            "5",
+        ],
+        env,
+    )
+
+
+def device_api_env(**settings: object) -> dict[str, str]:
+    """The device API service's environment: its production-based settings on the bench database."""
+    env = portal_env("device-api-bench", **settings)
+    env.update(
+        DJANGO_SETTINGS_MODULE="smartplus.settings.device_api",
+        SECRET_KEY="bench-device-api-only-secret-key-" + "0" * 40,
+        SMARTPLUS_FIELD_KEYS="ZmFrZS10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=",
+        SECURE_SSL_REDIRECT="false",  # plain HTTP on loopback, as behind the TLS proxy
+        SMARTPLUS_TRUSTED_PROXIES="0",
+    )
+    return env
+
+
 def http_status(port: int, method: str, path: str, headers: dict | None = None, timeout: float = 3.0) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:

@@ -22,11 +22,12 @@ from communities.choices import (
 )
 from communities.models import Community
 from devices import services as device_services
-from devices.choices import DeviceType
+from devices.choices import DeviceType, Place
 from devices.models import Device
+from devices.simulator import specs_for
 from firmware.models import Firmware
 from maclib.models import MacAddress
-from maclib.services import mac_add
+from maclib.services import mac_add, mac_import
 from residents import services as resident_services
 from residents.models import Apartment, Resident
 
@@ -292,3 +293,43 @@ def seed_firmware() -> None:
         firmware.save()
         when = timezone.make_aware(datetime.fromisoformat(created), timezone.get_fixed_timezone(8 * 60))
         Firmware.objects.filter(pk=firmware.pk).update(created=when)
+
+
+# `seed_demo --devices N`: the demo's own devices plus this many public door phones in Akuvox-,
+# on the simulator's default MACs, so the demo shows a fleet of N (and `make demo` simulates it).
+FLEET_COMMUNITY = "Akuvox-"
+
+
+@transaction.atomic
+def seed_fleet(total: int) -> int:
+    """Public R29 door phones until the demo has `total` devices (never fewer than its own); returns
+    how many were added. The MACs are `python -m devices.simulator --count N`'s (0C1105000001, ...),
+    none of which is one of the demo's own."""
+    installer = User.objects.get(username="installer")
+    community = Community.objects.get(installer=installer, name=FLEET_COMMUNITY)
+    wanted = max(0, total - Device.objects.filter(community__installer=installer).count())
+    if not wanted:
+        return 0
+    taken = set(MacAddress.objects.values_list("mac", flat=True))
+    macs = []
+    for spec in specs_for(wanted + len(taken)):
+        if spec.mac not in taken:
+            macs.append(spec.mac)
+        if len(macs) == wanted:
+            break
+    mac_import(actor=installer, installer=installer, rows=list(enumerate(macs, start=2)))
+    entries = dict(MacAddress.objects.filter(mac__in=macs).values_list("mac", "pk"))
+    start = Device.objects.filter(community=community).count() + 1
+    devices = [
+        Device(
+            place=Place.PUBLIC,
+            device_type=DeviceType.MULTI_TENANT_DOOR_PHONE,
+            name=f"Fleet door phone {number:04d}",
+            mac_address_id=entries[mac],
+            firmware_version="29.30.2.14",
+            all_buildings=True,
+        )
+        for number, mac in enumerate(macs, start=start)
+    ]
+    device_services.device_bulk_create(actor=installer, community=community, devices=devices)
+    return len(devices)

@@ -102,10 +102,17 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The demo's web, worker and beat share one SQLite file: take the write lock when a
-    # transaction starts and wait for it, instead of failing with "database is locked" when two
-    # read-then-write transactions meet.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
+    # The demo's web, worker and beat share one SQLite file. WAL: readers never wait for the
+    # writer nor it for them, and with synchronous=NORMAL a commit (every heartbeat is one) does
+    # not wait for the disk (a power cut may lose the last ones; an application crash loses
+    # nothing). IMMEDIATE takes the write lock when a transaction starts, so two read-then-write
+    # transactions queue instead of one failing with "database is locked"; `timeout` is the busy
+    # timeout, how long a writer waits for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -249,6 +256,11 @@ SMARTPLUS_UPGRADE_DEADLINE = env.int("SMARTPLUS_UPGRADE_DEADLINE", default=900)
 SMARTPLUS_UPGRADE_ATTEMPTS = env.int("SMARTPLUS_UPGRADE_ATTEMPTS", default=3)
 # Seconds the signed firmware download link of an upgrade command stays valid.
 SMARTPLUS_FIRMWARE_LINK_TTL = env.int("SMARTPLUS_FIRMWARE_LINK_TTL", default=86400)
+# How a firmware download is served (firmware/api.py, docs/deploy.md): a path prefix the reverse
+# proxy maps to MEDIA_ROOT for X-Accel-Redirect (nginx; empty: off), or a redirect to the storage's
+# URL (object storage with signed, expiring URLs). Neither: streamed from the storage.
+SMARTPLUS_FIRMWARE_ACCEL_REDIRECT = env.str("SMARTPLUS_FIRMWARE_ACCEL_REDIRECT", default="")
+SMARTPLUS_FIRMWARE_STORAGE_REDIRECT = env.bool("SMARTPLUS_FIRMWARE_STORAGE_REDIRECT", default=False)
 # How often beat looks for due upgrades.
 SMARTPLUS_UPGRADE_POLL_SECONDS = env.int("SMARTPLUS_UPGRADE_POLL_SECONDS", default=30)
 # django-celery-beat copies these into its database schedule when beat starts.
