@@ -411,7 +411,8 @@ def queue_length(queue: str) -> int:
 def start_simulator(processes: Processes, port: int, **options: object) -> Service:
     args = [sys.executable, "-m", "devices.simulator", "--portal", f"http://127.0.0.1:{port}"]
     for key, value in options.items():
-        args += [f"--{key.replace('_', '-')}", str(value)]
+        # One argument each: a value may start with "-" (a provisioning code does, now and then).
+        args.append(f"--{key.replace('_', '-')}={value}")
     return processes.start("device simulator", args, os.environ.copy())
 
 
