@@ -239,13 +239,14 @@ def register(request):
 @device_api
 @require_POST
 def heartbeat(request):
-    device = _device(request)
+    mac, secret = _credentials(request)  # a malformed header is refused before the body is read
     data = parse_json(request)
     firmware_version = text_field(data, "firmware_version", 32)
     text_field(data, "model", 16)
     text_field(data, "status", 32)
     commands = fleet.heartbeat(
-        device,
+        mac,
+        secret,
         firmware_version=firmware_version,
         # Where the connection came from, not what the body says: the only address the portal
         # will dial the device at (docs/device-api.md, "Which address the portal dials").

@@ -203,39 +203,50 @@ def authenticate(mac: str, secret: str) -> DeviceAuth:
     return DeviceAuth(row[0], normal, row[2], row[3], row[4], bool(row[5]), bool(row[6]))
 
 
-def _record(pk: int, now, lan_address: str | None) -> None:
-    """The heartbeat's one write. Liveness may be lost in a crash (the next heartbeat restores
-    it), so on PostgreSQL this statement's commit does not wait for the disk."""
-    table = Device._meta.db_table
-    asynchronous = (
-        " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS quick"
+def _heartbeat_sql() -> str:
+    # Authentication and the heartbeat's write in one statement, one round trip: the secret's
+    # hash is compared in the WHERE (a hash of a random secret: no timing to learn from), and the
+    # row comes back only for the right secret. Liveness may be lost in a crash (the next
+    # heartbeat restores it), so on PostgreSQL this statement's commit does not wait for the disk.
+    device, mac, command = Device._meta.db_table, MacAddress._meta.db_table, DeviceCommand._meta.db_table
+    quick = (
+        ", (SELECT set_config('synchronous_commit', 'off', true)) AS quick"
         if connection.vendor == "postgresql"
         else ""
     )
+    return (
+        f"UPDATE {device} SET last_seen_at = %s, lan_address = %s FROM {mac} m{quick} "
+        f"WHERE m.id = {device}.mac_address_id AND m.mac = %s AND {device}.api_secret_hash = %s "
+        f"RETURNING {device}.id, {device}.firmware_version, {device}.lan_port, "
+        f"EXISTS (SELECT 1 FROM {command} c WHERE c.device_id = {device}.id AND c.status = 'queued'), "
+        f"{device}.claim_hash <> ''"
+    )
+
+
+def heartbeat(mac: str, secret: str, *, firmware_version: str, lan_address: str | None) -> list[dict]:
+    """Authenticate the device by MAC and secret, record the heartbeat and hand over the queued
+    commands (they become delivered). `lan_address` is the heartbeat's source address, the one
+    address the portal dials."""
+    normal = stored_mac(mac)
+    if not normal or not secret:
+        raise UNAUTHORIZED
+    now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last_seen_at = %s, lan_address = %s{asynchronous} WHERE id = %s",
-            [connection.ops.adapt_datetimefield_value(now), lan_address, pk],
+            _heartbeat_sql(),
+            [connection.ops.adapt_datetimefield_value(now), lan_address, normal, _hash(secret)],
         )
-
-
-def heartbeat(device: DeviceAuth, *, firmware_version: str, lan_address: str | None) -> list[dict]:
-    """Record the heartbeat and hand over the queued commands (they become delivered).
-    `lan_address` is the heartbeat's source address, the one address the portal dials."""
+        row = cursor.fetchone()
+    if row is None:
+        raise UNAUTHORIZED
+    device = DeviceAuth(row[0], normal, row[1], lan_address, row[2], bool(row[3]), bool(row[4]))
     if device.claim_open:
         # The device holds its secret: its claim token gets nothing any more.
         Device.objects.filter(pk=device.pk).update(claim_hash="")
     version = str(firmware_version or device.firmware_version)[:32]
-    now = timezone.now()
-    if version == device.firmware_version:
-        _record(device.pk, now, lan_address)
-    else:
-        Device.objects.filter(pk=device.pk).update(
-            last_seen_at=now,
-            lan_address=lan_address,
-            firmware_version=version,
-            model=model_for_firmware(version),
-        )
+    if version != device.firmware_version:
+        model = model_for_firmware(version)
+        Device.objects.filter(pk=device.pk).update(firmware_version=version, model=model)
         signals.firmware_version_reported.send(sender=Device, device_id=device.pk, version=version)
     if not device.has_queued:
         return []

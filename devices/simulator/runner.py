@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from .fleet import Fleet
 from .spec import DeviceSpec
+
+DRAIN_SECONDS = 0.3
 
 
 class SimulatorError(RuntimeError):
@@ -76,6 +79,9 @@ class Simulator:
                 self._thread.join(timeout=10)
             if not self._loop.is_running():
                 self._loop.close()
+            # A request sent just before the stop may still be running in the portal: a caller
+            # that empties the portal's tables next (a test's flush) would deadlock with it.
+            time.sleep(DRAIN_SECONDS)
 
     def _call(self, coro, timeout: float):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)

@@ -18,3 +18,7 @@ MIDDLEWARE = [
     "devices.middleware.DeviceAPIMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+# No `SELECT 1` before each request's first query: a heartbeat is one statement, and the check
+# would be a second round trip. A connection the database dropped fails one call (Django then
+# closes it; the device retries at its next interval) instead.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405

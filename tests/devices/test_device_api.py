@@ -121,14 +121,19 @@ def test_heartbeat_makes_the_device_online_and_records_what_it_reports(world, se
     assert stored.lan_address == "127.0.0.1"
 
 
-def test_a_heartbeat_with_nothing_queued_is_one_read_and_one_write(world):
+def test_a_heartbeat_with_nothing_queued_is_one_statement(world):
     device = FakeDevice(world.device_a.mac_address.mac, "29.30.2.14")
     device.register()
     device.heartbeat()
     with CaptureQueriesContext(connection) as queries:
         assert device.heartbeat().status_code == 200
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
-    assert statements == ["SELECT", "UPDATE"]
+    assert statements == ["UPDATE"]  # authenticates and records in one round trip
+    # A wrong secret is one statement too, and writes nothing.
+    seen = Device.objects.values_list("last_seen_at", flat=True).get(pk=world.device_a.pk)
+    device.secret = "0" * len(device.secret)
+    assert device.heartbeat().status_code == 401
+    assert Device.objects.values_list("last_seen_at", flat=True).get(pk=world.device_a.pk) == seen
 
 
 def test_bad_heartbeat_fields_are_refused_with_a_reason(world):

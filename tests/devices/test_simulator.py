@@ -97,8 +97,19 @@ def test_devices_register_and_show_online_with_their_firmware(intercoms, simulat
 
     def all_heartbeating():
         # Registration alone marks a device seen; only a heartbeat reports its LAN address.
-        rows = Device.objects.filter(pk__in=[d.pk for d in devices]).order_by("name")
-        return all(d.status == DeviceStatus.ONLINE and d.lan_address for d in rows) and list(rows)
+        rows = (
+            Device.objects.filter(pk__in=[d.pk for d in devices])
+            .select_related("mac_address")
+            .order_by("name")
+        )
+        versions = {spec.mac: spec.firmware_version for spec in specs}
+        # The heartbeat's firmware version lands just after its "seen" write (same request).
+        return all(
+            d.status == DeviceStatus.ONLINE
+            and d.lan_address
+            and d.firmware_version == versions[d.mac_address.mac]
+            for d in rows
+        ) and list(rows)
 
     rows = wait_until(all_heartbeating, what="every device online")
     truth = sim.truth()
