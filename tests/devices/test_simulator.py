@@ -103,11 +103,14 @@ def test_devices_register_and_show_online_with_their_firmware(intercoms, simulat
             .order_by("name")
         )
         versions = {spec.mac: spec.firmware_version for spec in specs}
-        # The heartbeat's firmware version lands just after its "seen" write (same request).
+        truth = sim.truth()
+        # The heartbeat's firmware version lands just after its "seen" write (same request), and
+        # the device counts itself online once the reply is back.
         return all(
             d.status == DeviceStatus.ONLINE
             and d.lan_address
             and d.firmware_version == versions[d.mac_address.mac]
+            and truth[d.mac_address.mac]["online"]
             for d in rows
         ) and list(rows)
 
