@@ -21,7 +21,7 @@ from django.utils.crypto import salted_hmac
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
 
-from . import autop, signals
+from . import autop, liveness, signals
 from .choices import CommandKind, CommandStatus
 from .models import Device, DeviceCommand, ProvisioningCode, RegistrationRequest, model_for_firmware
 
@@ -93,12 +93,14 @@ def adopt(device_pk: int, claim_hash: str, firmware_version: str = "") -> str:
     if version:
         changes.update(firmware_version=version, model=model_for_firmware(version))
     Device.objects.filter(pk=device_pk).update(**changes)
+    liveness.forget(devices=[device_pk])
     RegistrationRequest.objects.filter(device_id=device_pk).delete()
     # A device making first contact is new or factory-reset: it pulls its configuration.
     if not DeviceCommand.objects.filter(
         device_id=device_pk, kind=CommandKind.AUTOP, status=CommandStatus.QUEUED
     ).exists():
         DeviceCommand.objects.create(device_id=device_pk, kind=CommandKind.AUTOP)
+        liveness.commands_queued([device_pk])
     return secret
 
 
@@ -132,6 +134,7 @@ def register(
         secret = _secret_for(pk, claim)
         if secret_hash != _hash(secret):  # SECRET_KEY rotated while the claim was open
             Device.objects.filter(pk=pk, claim_hash=claim).update(api_secret_hash=_hash(secret))
+            liveness.forget(devices=[pk])
         return secret
     if (
         not secret_hash
@@ -226,15 +229,20 @@ def _heartbeat_sql() -> str:
 def heartbeat(mac: str, secret: str, *, firmware_version: str, lan_address: str | None) -> list[dict]:
     """Authenticate the device by MAC and secret, record the heartbeat and hand over the queued
     commands (they become delivered). `lan_address` is the heartbeat's source address, the one
-    address the portal dials."""
+    address the portal dials. A known device with nothing new is answered from Redis when the
+    liveness cache is on (devices.liveness); this is the database path."""
     normal = stored_mac(mac)
     if not normal or not secret:
         raise UNAUTHORIZED
     now = timezone.now()
+    presented = _hash(secret)
+    reported = str(firmware_version or "")[:32]
+    if liveness.heartbeat(normal, presented, reported, lan_address, now):
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             _heartbeat_sql(),
-            [connection.ops.adapt_datetimefield_value(now), lan_address, normal, _hash(secret)],
+            [connection.ops.adapt_datetimefield_value(now), lan_address, normal, presented],
         )
         row = cursor.fetchone()
     if row is None:
@@ -243,14 +251,14 @@ def heartbeat(mac: str, secret: str, *, firmware_version: str, lan_address: str 
     if device.claim_open:
         # The device holds its secret: its claim token gets nothing any more.
         Device.objects.filter(pk=device.pk).update(claim_hash="")
-    version = str(firmware_version or device.firmware_version)[:32]
+    version = reported or device.firmware_version
     if version != device.firmware_version:
         model = model_for_firmware(version)
         Device.objects.filter(pk=device.pk).update(firmware_version=version, model=model)
         signals.firmware_version_reported.send(sender=Device, device_id=device.pk, version=version)
-    if not device.has_queued:
-        return []
-    return _deliver(device, now)
+    commands = _deliver(device, now) if device.has_queued else []
+    liveness.remember(normal, device.pk, presented, version)
+    return commands
 
 
 def _deliver(device: DeviceAuth, now) -> list[dict]:
@@ -299,6 +307,7 @@ def command_result(
             # The device forgot its secret: registration is open again (a new claim is adopted by
             # the installer's provisioning code or on the device page).
             Device.objects.filter(pk=device.pk).update(api_secret_hash="", claim_hash="")
+            liveness.forget(devices=[device.pk])
         # Firmware settles its upgrade operation here (the firmware version comes with the result).
         signals.command_reported.send(
             sender=DeviceCommand, command=command, firmware_version=firmware_version

@@ -18,7 +18,7 @@ from django.db import transaction
 
 from smartplus import authz, roles
 
-from . import autop, lan
+from . import autop, lan, liveness
 from .choices import CommandKind, CommandStatus, DeviceStatus
 from .models import Device, DeviceCommand
 
@@ -40,6 +40,7 @@ def _queue(*, actor, device: Device, kind: str, payload: dict | None = None) -> 
     command = DeviceCommand.objects.create(
         device=device, kind=kind, payload=payload or {}, requested_by=actor
     )
+    liveness.commands_queued([device.pk])
     from smartplus.celery import enqueue
 
     from .tasks import device_nudge_task

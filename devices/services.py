@@ -42,7 +42,7 @@ from smartplus.bulk import attach
 from smartplus.models import AuditAction
 from smartplus.validators import FieldChecks, model_field_errors
 
-from . import fleet
+from . import fleet, liveness
 from .choices import (
     DOOR_PHONE_MODELS,
     DOOR_PHONES,
@@ -486,6 +486,7 @@ def device_update(
         # liveness are not its.
         current.api_secret_hash = current.claim_hash = ""
         current.last_seen_at = current.lan_address = None
+        liveness.forget(macs=[old_mac_id])
         RegistrationRequest.objects.filter(device=current).delete()
     return save_prepared(prepared, created=False)
 
@@ -536,6 +537,7 @@ def device_delete(*, actor, device: Device) -> None:
     if reason:
         raise ValidationError(reason)
     current.delete()
+    liveness.forget(macs=[current.mac_address_id])
     _count_devices(community.pk, -1)
 
 

@@ -50,3 +50,13 @@ def devices_nudge_task(targets: list, attempt: int = 0) -> None:
 def nudge_batches(targets: list) -> list[tuple]:
     """The argument lists of `devices_nudge_task` for many targets."""
     return [(targets[i : i + NUDGE_BATCH],) for i in range(0, len(targets), NUDGE_BATCH)]
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def liveness_task() -> None:
+    """Beat, every 30 s with the Redis liveness cache: buffered heartbeats to the database (the
+    heartbeats flush too, so this matters when devices go quiet) and waiting commands marked again."""
+    from . import liveness
+
+    liveness.flush()
+    liveness.reconcile()

@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
+from devices import liveness
 from devices.choices import CommandKind, CommandStatus
 from devices.models import Device, DeviceCommand
 from maclib.models import MacAddress
@@ -378,6 +379,7 @@ def _launch(ops: list[UpgradeOperation], now, *, starting: bool = False) -> None
     from .tasks import operations_check_task
 
     commands = DeviceCommand.objects.bulk_create([_command(op) for op in ops])
+    liveness.commands_queued(op.device_id for op in ops)
     for op, command in zip(ops, commands, strict=True):
         op.command, op.status = command, OperationStatus.IN_PROGRESS
     # Per row, the new command and the version before come from subqueries, not a CASE per row.
@@ -510,6 +512,7 @@ def _settle(op: UpgradeOperation, version: str, now) -> None:
         if op.upgrade.reset_after_upgrade:
             # The device factory-resets after the upgrade and registers again.
             Device.objects.filter(pk=op.device_id).update(api_secret_hash="")
+            liveness.forget(devices=[op.device_id])
     else:
         op.reason = f"The device reported {version or 'no version'} instead of {target}."
         _fail_attempt(op, now)

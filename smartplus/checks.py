@@ -58,6 +58,23 @@ def device_settings_check(app_configs=None, **kwargs) -> list[checks.CheckMessag
                 id="smartplus.E006",
             )
         )
+    liveness = settings.SMARTPLUS_DEVICE_LIVENESS
+    if liveness not in ("database", "redis"):
+        errors.append(
+            checks.Error(
+                f"SMARTPLUS_DEVICE_LIVENESS must be database or redis, not {liveness!r}.",
+                id="smartplus.E007",
+            )
+        )
+    elif liveness == "redis" and (
+        not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+    ):
+        errors.append(
+            checks.Error(
+                "SMARTPLUS_DEVICE_LIVENESS is redis: it needs REDIS_URL and PostgreSQL.",
+                id="smartplus.E008",
+            )
+        )
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
     deadline = settings.SMARTPLUS_UPGRADE_DEADLINE
     if deadline >= visibility:

@@ -100,3 +100,14 @@ def test_the_device_lan_authentication_is_checked_at_start(settings):
     assert [e.id for e in device_settings_check()] == ["smartplus.E006"]
     settings.SMARTPLUS_DEVICE_LAN_AUTH = "token"
     assert [e.id for e in device_settings_check()] == ["smartplus.E005"]
+
+
+def test_the_liveness_cache_is_checked_at_start(settings):
+    from smartplus.checks import device_settings_check
+
+    settings.SMARTPLUS_DEVICE_LIVENESS = "redis"
+    assert device_settings_check() == []  # the tests' Redis and PostgreSQL
+    settings.REDIS_URL = ""
+    assert [e.id for e in device_settings_check()] == ["smartplus.E008"]
+    settings.SMARTPLUS_DEVICE_LIVENESS = "memcached"
+    assert [e.id for e in device_settings_check()] == ["smartplus.E007"]

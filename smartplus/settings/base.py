@@ -237,6 +237,14 @@ SMARTPLUS_DEVICE_OFFLINE_AFTER = env.int("SMARTPLUS_DEVICE_OFFLINE_AFTER", defau
 # The interval the device API asks devices to heartbeat at (commands wait at most this long
 # unless the device can be nudged on its LAN).
 SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL = env.int("SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL", default=60)
+# Where heartbeats of known devices go first (devices/liveness.py): "database" writes each one;
+# "redis" answers a device with nothing new from Redis (REDIS_URL) and writes liveness to the
+# database in batches, at most every SMARTPLUS_DEVICE_LIVENESS_FLUSH seconds. A cached device is
+# checked against the database again after SMARTPLUS_DEVICE_LIVENESS_TTL seconds.
+SMARTPLUS_DEVICE_LIVENESS = env.str("SMARTPLUS_DEVICE_LIVENESS", default="database")
+SMARTPLUS_DEVICE_LIVENESS_FLUSH = env.float("SMARTPLUS_DEVICE_LIVENESS_FLUSH", default=2.0)
+SMARTPLUS_DEVICE_LIVENESS_TTL = env.int("SMARTPLUS_DEVICE_LIVENESS_TTL", default=300)
+SMARTPLUS_DEVICE_LIVENESS_PREFIX = env.str("SMARTPLUS_DEVICE_LIVENESS_PREFIX", default="smartplus:liveness:")
 # Networks (CIDR) whose device LAN addresses the portal may dial: the nudge and Remote Control.
 # Empty: the portal never dials a device. Never put the cloud's own metadata range here.
 SMARTPLUS_DEVICE_NETWORKS = env.list("SMARTPLUS_DEVICE_NETWORKS", default=[])
@@ -270,6 +278,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SMARTPLUS_UPGRADE_POLL_SECONDS),
     },
 }
+if SMARTPLUS_DEVICE_LIVENESS == "redis":
+    # Heartbeats buffered in Redis reach the database even when no device calls; lost marks of
+    # waiting commands come back.
+    CELERY_BEAT_SCHEDULE["devices-liveness"] = {"task": "devices.tasks.liveness_task", "schedule": 30.0}
 # Fernet keys (newest first) that encrypt secrets at rest, e.g. third-party camera passwords.
 # The first key encrypts; every key decrypts, so a new key can be put in front and
 # `manage.py rotate_field_keys` re-encrypts, after which the old key can be dropped.
