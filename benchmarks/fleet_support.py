@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,6 +278,8 @@ def start_device_api(
 
 def device_api_env(**settings: object) -> dict[str, str]:
     """The device API service's environment: its production-based settings on the bench database."""
+    from django.conf import settings as django_settings
+
     env = portal_env("device-api-bench", **settings)
     env.update(
         DJANGO_SETTINGS_MODULE="smartplus.settings.device_api",
@@ -284,7 +287,12 @@ def device_api_env(**settings: object) -> dict[str, str]:
         SMARTPLUS_FIELD_KEYS="ZmFrZS10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=",
         SECURE_SSL_REDIRECT="false",  # plain HTTP on loopback, as behind the TLS proxy
         SMARTPLUS_TRUSTED_PROXIES="0",
+        # As compose runs it: known devices answered from Redis, liveness written in batches.
+        SMARTPLUS_DEVICE_LIVENESS="redis",
+        SMARTPLUS_DEVICE_LIVENESS_PREFIX=f"bench-liveness-{os.getpid()}-{uuid.uuid4().hex[:8]}:",
+        REDIS_URL=django_settings.REDIS_URL,
     )
+    env.update({key: str(value) for key, value in settings.items()})
     return env
 
 
