@@ -144,6 +144,9 @@ class PropertyManagerAssignment(ScopedModel):
     delete_account_permission = models.BooleanField("Delete Account Permission", default=False)
     log_access_control = models.BooleanField("Log Access Control", default=False)
     app_password_reset_at = models.DateTimeField(null=True, blank=True)
+    # The property manager's SmartPlus app service, paid like an end user's (billing).
+    app_activated = models.BooleanField("App activated", default=False, editable=False)
+    app_expires_at = models.DateTimeField("App Expiration Time", null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -393,3 +393,18 @@ def billing_information_save(*, actor, **fields) -> BillingInformation:
 @transaction.atomic
 def customer_service_save(*, actor, **fields) -> CustomerService:
     return _installer_owned_save(CustomerService, actor=actor, action_model=CustomerService, **fields)
+
+
+def pm_app_subscriptions_extend(*, actor, assignment_ids, expires_at, activate: bool = False) -> int:
+    """Property manager apps paid for (billing's fulfilment): activated (an activation) and
+    expiring at `expires_at`, in one UPDATE. The actor is the paying order's installer."""
+    from smartplus import audit
+
+    authz.require_role(actor, roles.CHANGE, PropertyManagerAssignment)
+    rows = PropertyManagerAssignment.objects.for_actor(actor, roles.CHANGE).filter(
+        pk__any_of=(wanted := sorted(set(assignment_ids)))
+    )
+    if rows.count() != len(wanted):
+        raise authz.NotFound  # all or nothing: the caller passes ids that still exist
+    values = {"app_expires_at": expires_at, **({"app_activated": True} if activate else {})}
+    return audit.update(rows, **values)

@@ -15,3 +15,5 @@ class CommunitiesConfig(AppConfig):
 
         scoping.register_community_visibility(roles.INSTALLER, own_communities)
         scoping.register_community_visibility(roles.SUB_INSTALLER, own_communities)
+
+        from . import plans  # noqa: F401  (registers the Premium plan's predicate)

@@ -36,6 +36,10 @@ class Community(ScopedModel):
     feature_plan = models.CharField(
         "Feature Plan", max_length=16, choices=FeaturePlan.choices, default=FeaturePlan.PREMIUM
     )
+    # The Premium plan is paid per community (billing); its features hold until this time.
+    plan_expires_at = models.DateTimeField(
+        "Feature Plan Expiration Time", null=True, blank=True, editable=False
+    )
     country = CountryField("Country / Region")
     state = models.CharField("State/Province", max_length=64, blank=True)
     city = models.CharField("City", max_length=64)

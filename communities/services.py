@@ -19,6 +19,7 @@ from smartplus.models import AuditAction
 from smartplus.scoping import tenant_installer_id
 from smartplus.validators import model_field_errors
 
+from .choices import FeaturePlan
 from .models import Building, Community
 
 SETTINGS_FIELDS = (
@@ -282,3 +283,15 @@ def building_delete(*, actor, building: Building) -> None:
     if reason:
         raise ValidationError(reason)
     current.delete()
+
+
+def premium_plans_extend(*, actor, community_ids, expires_at) -> int:
+    """Premium feature plans paid for (billing's fulfilment): in force until `expires_at`, in one
+    UPDATE. The actor is the paying order's installer."""
+    authz.require_role(actor, roles.CHANGE, Community)
+    rows = Community.objects.for_actor(actor, roles.CHANGE).filter(
+        pk__any_of=(wanted := sorted(set(community_ids))), feature_plan=FeaturePlan.PREMIUM
+    )
+    if rows.count() != len(wanted):
+        raise authz.NotFound  # all or nothing: the caller passes ids that still exist
+    return audit.update(rows, plan_expires_at=expires_at)

@@ -694,3 +694,20 @@ def community_recount(*, community_id: int) -> None:
     for hook in hooks.community_recounts:
         counters.update(hook(community_id))
     Community.objects.filter(pk=community_id).update(**counters)
+
+
+# --- subscriptions (billing fills them) -------------------------------------------------------------
+
+
+def subscriptions_extend(*, actor, resident_ids, expires_at, activate: bool = False) -> int:
+    """Family masters paid for: activated (an activation) and expiring at `expires_at`, in one
+    UPDATE (the audit records it). The actor is the paying order's installer, so an id outside
+    its tenant changes nothing. Returns the number of accounts changed."""
+    authz.require_role(actor, roles.CHANGE, Resident)
+    rows = Resident.objects.for_actor(actor, roles.CHANGE).filter(
+        pk__any_of=(wanted := sorted(set(resident_ids))), family_master__isnull=True
+    )
+    if rows.count() != len(wanted):
+        raise authz.NotFound  # all or nothing: the caller passes ids that still exist
+    values = {"expires_at": expires_at, **({"activated": True} if activate else {})}
+    return audit.update(rows, **values)

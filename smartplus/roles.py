@@ -19,7 +19,8 @@ SUPER_MANAGER = "super_manager"
 
 # What the installer and its sub-installers share ("the data shown are exactly the same").
 _INSTALLER_DATA = {
-    "communities.community": CRUD,
+    # use_premium: the Premium plan's features, while the plan is in force (a predicate).
+    "communities.community": CRUD | {"use_premium"},
     "communities.building": CRUD,
     "residents.apartment": CRUD | {"reset"},
     "residents.resident": CRUD,
@@ -44,6 +45,10 @@ _INSTALLER_DATA = {
     "accounts.customerservice": frozenset({VIEW, CHANGE}),
     # The tenant's own installer account: whose MAC library the staff add to (scoping: itself).
     "accounts.user": frozenset({VIEW}),
+    # Subscriptions and Payments: create an order (add), pay it, delete (or hide) it; redeem
+    # coupons ("Exchange Coupon"). Who may pay which community's items is its Charge Mode's.
+    "billing.order": frozenset({VIEW, ADD, DELETE, "pay"}),
+    "billing.coupon": frozenset({VIEW, "redeem"}),
 }
 
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -56,7 +61,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     },
     SUB_INSTALLER: dict(_INSTALLER_DATA),
     PROPERTY_MANAGER: {
-        "communities.community": frozenset({VIEW}),
+        "communities.community": frozenset({VIEW, "use_premium"}),
         "communities.building": frozenset({VIEW}),
         # Residents are the property manager's daily work; deleting an end user (or a whole
         # apartment's accounts) also needs the assignment's "Delete Account Permission".
@@ -66,6 +71,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "devices.device": frozenset({VIEW}),
         "devices.thirdpartycamera": frozenset({VIEW}),
         "devices.devicecommand": frozenset({VIEW}),
+        # The orders of their "Pay By PM" communities (scoping: Order.assigned_scope_q).
+        "billing.order": frozenset({VIEW, ADD, DELETE, "pay"}),
     },
     DISTRIBUTOR: {
         "accounts.installer": frozenset({VIEW, ADD, CHANGE, "reset_password", "impersonate"}),
@@ -99,6 +106,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "accounts.subaccount": frozenset({VIEW}),
         "accounts.installer": frozenset({VIEW}),
         "smartplus.auditlog": frozenset({VIEW}),
+        "billing.order": frozenset({VIEW}),
+        "billing.coupon": frozenset({VIEW}),
     },
 }
 

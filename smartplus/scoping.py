@@ -83,6 +83,10 @@ def scope_q(actor, model) -> Q | None:
             # A distributor reaches its installers' rows only where roles.py grants it (MACs).
             return Q(**{_join(path, "distributor_id"): actor.pk}) if path else Q(distributor_id=actor.pk)
         installer_id = tenant_installer_id(actor)
+        if installer_id is None and role in roles.ASSIGNED_ROLES and hasattr(model, "assigned_scope_q"):
+            # Tenant rows that also belong to communities (orders): an assigned role sees those
+            # of its communities that the model says it may (`assigned_scope_q(community ids)`).
+            return model.assigned_scope_q(visible_community_ids(actor))
         return Q(**{_join(path, "pk") if path else "pk": installer_id}) if installer_id else Q(pk__in=[])
     if root == "global":
         return None

@@ -26,6 +26,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import BillingInformation, CustomerService, PropertyManagerAssignment, User
+from billing.models import Coupon, Order, OrderItem
+from billing.services import Item
 from communities.models import Building, Community
 from devices.choices import Place, Transport
 from devices.models import (
@@ -67,6 +69,9 @@ COUNTED = (
     UpgradeOperation,
     BillingInformation,
     CustomerService,
+    Order,
+    OrderItem,
+    Coupon,
     AuditLog,
 )
 
@@ -115,8 +120,27 @@ def _world():
     w.assignment_a.refresh_from_db()
     w.firmware = make_firmware("29.30.2.900")
     w.spare_r29_a = make_device(w.community_a, "Spare Gate", firmware_version=w.device_a.firmware_version)
+    from billing import services as billing
     from firmware.services import upgrade_create
 
+    w.coupon_a = Coupon.objects.create(
+        code="ALPHA-COUPON",
+        amount_off=500,
+        balance=500,
+        valid_from=timezone.now() - timedelta(days=1),
+        valid_until=timezone.now() + timedelta(days=30),
+        installer=w.installer_a,
+    )
+    w.free_coupon = Coupon.objects.create(
+        code="FREE-COUPON",
+        amount_off=500,
+        balance=500,
+        valid_from=timezone.now() - timedelta(days=1),
+        valid_until=timezone.now() + timedelta(days=30),
+    )
+    w.order_a = billing.order_create(
+        actor=w.installer_a, order_type="activation", items=[billing.Item("app", w.resident_a.pk)]
+    )
     w.upgrade_a = upgrade_create(
         actor=w.installer_a,
         firmware=w.firmware,
@@ -154,6 +178,22 @@ DISTRIBUTOR_INSTALLERS = {
 }
 
 CASES: dict[str, Case] = {
+    # billing
+    "billing.services.order_create": Case(
+        lambda w: {"order_type": "activation", "items": [Item("app", w.resident_a.pk)]}
+    ),
+    "billing.services.order_apply_coupon": Case(lambda w: {"order": w.order_a, "code": "ALPHA-COUPON"}),
+    "billing.services.order_drop_coupon": Case(lambda w: {"order": w.order_a}),
+    "billing.services.order_delete": Case(lambda w: {"order": w.order_a}),
+    "residents.services.subscriptions_extend": Case(
+        lambda w: {"resident_ids": [w.resident_a.pk], "expires_at": _later(), "activate": True}
+    ),
+    "accounts.services.pm_app_subscriptions_extend": Case(
+        lambda w: {"assignment_ids": [w.assignment_a.pk], "expires_at": _later(), "activate": True}
+    ),
+    "communities.services.premium_plans_extend": Case(
+        lambda w: {"community_ids": [w.community_a.pk], "expires_at": _later()}
+    ),
     # accounts
     "accounts.services.subaccount_update": Case(
         lambda w: {"subaccount": w.sub_a, "username": "helper_sam2", "email": "", "phone": ""}
@@ -384,6 +424,10 @@ OWN_SCOPE: dict[str, tuple[str, object]] = {
     "devices.services.provisioning_code_regenerate": (
         "a new provisioning code for the actor's own installer",
         lambda w: {},
+    ),
+    "billing.services.coupon_redeem": (
+        "a coupon redeemed for the actor's own installer",
+        lambda w: {"code": "FREE-COUPON"},
     ),
     "communities.services.community_create": (
         "a community of the actor's own installer",

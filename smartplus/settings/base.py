@@ -205,6 +205,20 @@ CELERY_TIMEZONE = "UTC"
 # Several portals (or benchmark runs) can share one Redis by giving each its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
+# --- Billing (docs/billing.md) ---
+# Prices are integer cents of this one currency (ISO 4217, lower case as Stripe writes it).
+SMARTPLUS_CURRENCY = env.str("SMARTPLUS_CURRENCY", default="usd").lower()
+SMARTPLUS_ORDER_MAX_ITEMS = 3000  # the spec: "3000 maximum at a time"
+SMARTPLUS_RENEW_MAX_YEARS = 5
+# A Stripe Checkout Session expires after this many minutes (Stripe allows 30 to 1,440): the
+# order then becomes "Time out" and its coupon is released.
+SMARTPLUS_CHECKOUT_EXPIRY_MINUTES = env.int("SMARTPLUS_CHECKOUT_EXPIRY_MINUTES", default=60)
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Where the Stripe SDK sends its requests: Stripe's own API unless set (the fake Stripe server
+# of the tests and the demo, docs/fake-stripe.md).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+
 # --- django-tables2 ---
 DJANGO_TABLES2_TEMPLATE = "generic/table.html"
 DJANGO_TABLES2_PAGE_RANGE = 7
