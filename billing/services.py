@@ -362,23 +362,33 @@ def advance(order: Order, status: str, **fields) -> bool:
     return True
 
 
-@transaction.atomic
 def order_delete(*, actor, order: Order) -> str:
     """Delete an order that did not succeed; a Succeed order is hidden from the list, its record
     stays. Returns "deleted" or "hidden". An order waiting for payment has its checkout closed
-    first, so it cannot be paid after it is gone."""
-    order = authz.get_for_actor(Order, actor, order.pk, roles.DELETE, lock=True)
-    if order.status == OrderStatus.SUCCEED:
-        order.hidden = True
-        order.save(update_fields=["hidden", "modified"])
-        return "hidden"
-    if order.status == OrderStatus.SYSTEM_PROCESSING:
-        raise ValidationError("This order's payment is being processed: it can be deleted once it is final.")
-    if order.status == OrderStatus.PROCESSING and order.stripe_session_id:
-        from . import checkout
+    first, so it cannot be paid after it is gone; if it was paid meanwhile it is fulfilled
+    instead (committed) and the ValidationError says so."""
+    from . import checkout
 
-        checkout.close_session(order)  # ValidationError if the payer has just paid
-    _release(order)
-    audit.record(action=AuditAction.DELETE, instance=order)
-    order.delete()
+    just_paid = None
+    with transaction.atomic():
+        order = authz.get_for_actor(Order, actor, order.pk, roles.DELETE, lock=True)
+        if order.status == OrderStatus.SUCCEED:
+            order.hidden = True
+            order.save(update_fields=["hidden", "modified"])
+            return "hidden"
+        if order.status == OrderStatus.SYSTEM_PROCESSING:
+            raise ValidationError(
+                "This order's payment is being processed: it can be deleted once it is final."
+            )
+        try:
+            if order.status == OrderStatus.PROCESSING and order.stripe_session_id:
+                checkout.close_session(order)
+        except checkout.JustPaid as exc:
+            just_paid = exc
+        else:
+            _release(order)
+            audit.record(action=AuditAction.DELETE, instance=order)
+            order.delete()
+    if just_paid is not None:
+        raise just_paid
     return "deleted"

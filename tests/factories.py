@@ -254,7 +254,19 @@ class World:
     device_b: Device
 
 
+def ensure_default_prices() -> None:
+    """The default price list is a data migration's row; a transactional test's flush removes it."""
+    import importlib
+
+    from billing.models import PriceList
+
+    defaults = importlib.import_module("billing.migrations.0002_default_price_list").DEFAULTS
+    if not PriceList.objects.filter(is_default=True).exists():
+        PriceList.objects.create(distributor=None, **defaults)
+
+
 def build_world(*, granted: bool = False) -> World:
+    ensure_default_prices()
     distributor_a = DistributorFactory(username="dist_a")
     distributor_other = DistributorFactory(username="dist_other")
     installer_a = InstallerFactory(

@@ -291,6 +291,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "firmware.tasks.upgrades_due_task",
         "schedule": float(SMARTPLUS_UPGRADE_POLL_SECONDS),
     },
+    # Orders still waiting for payment are checked against Stripe (a lost webhook, an expiry).
+    "billing-reconcile": {"task": "billing.tasks.reconcile_orders_task", "schedule": 300.0},
 }
 if SMARTPLUS_DEVICE_LIVENESS == "redis":
     # Heartbeats buffered in Redis reach the database even when no device calls; lost marks of

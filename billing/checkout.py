@@ -1,0 +1,196 @@
+"""Paying an order with Stripe Checkout (mode=payment), through the real stripe SDK.
+
+The session charges exactly the order's stored total, as one line "SmartPlus order <number>"
+(quantity 1): the amounts were fixed when the order was created and a coupon is already taken
+off, Stripe's negative lines do not exist and its 100-line limit would not hold 3,000 renewals
+of different prices. The order's number is the session's client_reference_id and
+metadata["order"], which is how a webhook finds its order.
+
+Nothing here trusts a redirect or an event's payload: `refresh` re-fetches the session from Stripe
+and billing.fulfilment applies what it says, under the order's row lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import UTC, datetime
+
+import stripe
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import BillingInformation
+from smartplus import authz
+
+from . import fulfilment, services, stripe_client
+from .choices import FINAL_STATUSES, OrderStatus
+from .models import Order
+
+log = logging.getLogger(__name__)
+
+BILLING_INFORMATION_MISSING = "Fill in your Billing Information before you pay."
+JUST_PAID = "This order has just been paid."
+# What a complete Billing Information has (Post Code and Fax are optional).
+BILLING_REQUIRED = ("company", "attn", "street", "city", "country", "tel", "email")
+
+
+class JustPaid(ValidationError):
+    """The payer paid while the portal was closing the checkout: the order was brought up to date
+    (fulfilled) instead, and the caller's transaction must still commit that."""
+
+    def __init__(self):
+        super().__init__(JUST_PAID)
+
+
+def _billing_information_complete(installer_id: int) -> bool:
+    info = BillingInformation.objects.filter(installer_id=installer_id).first()
+    return info is not None and all(str(getattr(info, name) or "").strip() for name in BILLING_REQUIRED)
+
+
+def _absolute(path: str) -> str:
+    return settings.SMARTPLUS_BASE_URL.rstrip("/") + path
+
+
+def _expires_at(now):
+    """The next whole minute plus the expiry setting: a retried create sends the same
+    parameters (Stripe refuses an Idempotency-Key reused with others) and Stripe's at least 30
+    minutes ahead still holds."""
+    minute = math.ceil(now.timestamp() / 60) * 60
+    return minute + settings.SMARTPLUS_CHECKOUT_EXPIRY_MINUTES * 60
+
+
+def session_params(order: Order, expires_at: int) -> dict:
+    return {
+        "mode": "payment",
+        "currency": order.currency,
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": order.total,
+                    "product_data": {
+                        "name": f"SmartPlus order {order.number}",
+                        "description": _description(order),
+                    },
+                },
+            }
+        ],
+        "client_reference_id": order.number,
+        "metadata": {"order": order.number},
+        "payment_intent_data": {"metadata": {"order": order.number}},
+        "expires_at": expires_at,
+        "success_url": _absolute(reverse("billing:order_return", args=[order.pk]))
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": _absolute(reverse("billing:order_cancelled", args=[order.pk])),
+    }
+
+
+def _description(order: Order) -> str:
+    text = f"{order.get_order_type_display()}: {order.item_count} item{'s' if order.item_count != 1 else ''}"
+    if order.coupon_amount:
+        text += f", coupon {order.coupon_code} applied"
+    return text
+
+
+def start_checkout(*, actor, order: Order) -> str:
+    """Where to send the payer: the order's Stripe Checkout page (created once; a second click
+    gets the same one). A fully discounted order skips Stripe: it is fulfilled at once and ""
+    is returned."""
+    with transaction.atomic():
+        order = services._payable(actor, order)
+        if not _billing_information_complete(order.installer_id):
+            raise ValidationError(BILLING_INFORMATION_MISSING)
+        if order.total == 0:
+            fulfilment.fulfil(order)
+            return ""
+        now = timezone.now()
+        if order.stripe_session_id:
+            if order.checkout_expires_at and order.checkout_expires_at > now:
+                return order.checkout_url  # the double click: the row lock made it wait for the first
+            _apply(order, stripe_client.sessions().retrieve(order.stripe_session_id))
+            if order.status != OrderStatus.PROCESSING:
+                raise ValidationError(f"This order is {order.get_status_display()}: it cannot be paid.")
+            return order.checkout_url  # still open at Stripe (its clock is the one that counts)
+        expires_at = _expires_at(now)
+        session = stripe_client.sessions().create(
+            session_params(order, expires_at),
+            options={"idempotency_key": f"smartplus-checkout-{order.number}-{order.total}-{expires_at}"},
+        )
+        order.stripe_session_id = session.id
+        order.checkout_url = session.url
+        order.checkout_expires_at = datetime.fromtimestamp(session.expires_at, tz=UTC)
+        order.save(update_fields=["stripe_session_id", "checkout_url", "checkout_expires_at", "modified"])
+        return order.checkout_url
+
+
+def _apply(order: Order, session, *, event_type: str = "", event_id: str = "") -> str:
+    outcome = fulfilment.apply_session(order, session, event_type=event_type, event_id=event_id)
+    log.info(
+        "order %s: session %s is %s/%s: %s",
+        order.number,
+        session.id,
+        session.status,
+        session.payment_status,
+        outcome,
+    )
+    return outcome
+
+
+def close_session(order: Order) -> None:
+    """Expire the locked order's open Checkout Session, so it cannot be paid any more. If Stripe
+    says it was paid meanwhile, the order is fulfilled instead and JustPaid is raised: the caller
+    catches it inside its transaction (so the fulfilment commits) and then re-raises it."""
+    sessions = stripe_client.sessions()
+    try:
+        session = sessions.expire(order.stripe_session_id)
+    except stripe.InvalidRequestError:
+        session = sessions.retrieve(order.stripe_session_id)  # not open: complete, or expired
+    if session.status == "complete":
+        _apply(order, session)
+        raise JustPaid
+
+
+def order_cancel(*, actor, order: Order) -> Order:
+    """The payer came back by Checkout's cancel link: the session is closed and the order is
+    Cancel (its coupon released). Raises JustPaid if it was paid meanwhile."""
+    just_paid = None
+    with transaction.atomic():
+        order = _cancellable(actor, order)
+        if order.status == OrderStatus.PROCESSING:
+            try:
+                if order.stripe_session_id:
+                    close_session(order)
+            except JustPaid as exc:
+                just_paid = exc
+            else:
+                services.advance(order, OrderStatus.CANCEL)
+    if just_paid is not None:
+        raise just_paid
+    return order
+
+
+def _cancellable(actor, order: Order) -> Order:
+    """The order, locked, if `actor` may pay it (whatever its status: cancelling twice is fine)."""
+    order = authz.get_for_actor(Order, actor, order.pk, "pay", lock=True)
+    refusal = services._payer_side_refusal(actor, order.community) if order.community_id else ""
+    if refusal:
+        raise ValidationError(refusal)
+    return order
+
+
+def refresh(order_id: int, *, event_type: str = "", event_id: str = "") -> str:
+    """Re-fetch the order's Checkout Session from Stripe and apply its state. For the webhook, the
+    reconcile task and the success page; no actor: Stripe's word is the authority."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or not order.stripe_session_id:
+            return fulfilment.UNCHANGED
+        if order.status in FINAL_STATUSES:  # nothing Stripe says can move it any more
+            return fulfilment.ALREADY if order.status == OrderStatus.SUCCEED else fulfilment.UNCHANGED
+        session = stripe_client.sessions().retrieve(order.stripe_session_id)
+        return _apply(order, session, event_type=event_type, event_id=event_id)
