@@ -48,7 +48,7 @@ from tests.factories import SubInstallerFactory, build_world, make_apartment, ma
 from tests.firmware.factories import make_firmware
 
 # Service modules beyond `<app>/services.py`.
-EXTRA_SERVICE_MODULES = ("devices.maintenance", "devices.template_import")
+EXTRA_SERVICE_MODULES = ("billing.checkout", "devices.maintenance", "devices.template_import")
 ATTACKERS = ("installer_b", "sub_b", "pm_unassigned", "distributor_no_grant", "distributor_other")
 REFUSALS = (PermissionDenied, Http404)
 COUNTED = (
@@ -185,6 +185,8 @@ CASES: dict[str, Case] = {
     "billing.services.order_apply_coupon": Case(lambda w: {"order": w.order_a, "code": "ALPHA-COUPON"}),
     "billing.services.order_drop_coupon": Case(lambda w: {"order": w.order_a}),
     "billing.services.order_delete": Case(lambda w: {"order": w.order_a}),
+    "billing.checkout.start_checkout": Case(lambda w: {"order": w.order_a}),
+    "billing.checkout.order_cancel": Case(lambda w: {"order": w.order_a}),
     "residents.services.subscriptions_extend": Case(
         lambda w: {"resident_ids": [w.resident_a.pk], "expires_at": _later(), "activate": True}
     ),
@@ -483,7 +485,10 @@ def test_service_refuses_other_tenants_and_roles(name):
 
 
 # The legitimate call of these is authorized and then refused by a business rule.
-AUTHORIZED_BUT_INVALID = {"devices.maintenance.remote_control_token"}  # the device is offline
+AUTHORIZED_BUT_INVALID = {
+    "devices.maintenance.remote_control_token",  # the device is offline
+    "billing.checkout.start_checkout",  # installer A has no Billing Information (and no Stripe here)
+}
 
 
 def _tenant_a_state(w, actor) -> dict:
