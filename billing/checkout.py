@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import stripe
 from django.conf import settings
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 BILLING_INFORMATION_MISSING = "Fill in your Billing Information before you pay."
 JUST_PAID = "This order has just been paid."
+STRIPE_UNREACHABLE = "The payment service could not be reached: try again in a moment."
+# A session still open this long after its expiry is expired by the portal (Stripe's own sweep
+# usually comes first).
+EXPIRY_GRACE = timedelta(minutes=5)
 # What a complete Billing Information has (Post Code and Fax are optional).
 BILLING_REQUIRED = ("company", "attn", "street", "city", "country", "tel", "email")
 
@@ -117,10 +121,14 @@ def start_checkout(*, actor, order: Order) -> str:
                 raise ValidationError(f"This order is {order.get_status_display()}: it cannot be paid.")
             return order.checkout_url  # still open at Stripe (its clock is the one that counts)
         expires_at = _expires_at(now)
-        session = stripe_client.sessions().create(
-            session_params(order, expires_at),
-            options={"idempotency_key": f"smartplus-checkout-{order.number}-{order.total}-{expires_at}"},
-        )
+        try:
+            session = stripe_client.sessions().create(
+                session_params(order, expires_at),
+                options={"idempotency_key": f"smartplus-checkout-{order.number}-{order.total}-{expires_at}"},
+            )
+        except stripe.StripeError as exc:  # nothing stored: the next click starts again
+            log.warning("order %s: Stripe refused the checkout: %s", order.number, exc)
+            raise ValidationError(STRIPE_UNREACHABLE) from exc
         order.stripe_session_id = session.id
         order.checkout_url = session.url
         order.checkout_expires_at = datetime.fromtimestamp(session.expires_at, tz=UTC)
@@ -141,15 +149,23 @@ def _apply(order: Order, session, *, event_type: str = "", event_id: str = "") -
     return outcome
 
 
+def _expire(session_id: str):
+    sessions = stripe_client.sessions()
+    try:
+        return sessions.expire(session_id)
+    except stripe.InvalidRequestError:
+        return sessions.retrieve(session_id)  # not open any more: complete, or expired
+
+
 def close_session(order: Order) -> None:
     """Expire the locked order's open Checkout Session, so it cannot be paid any more. If Stripe
     says it was paid meanwhile, the order is fulfilled instead and JustPaid is raised: the caller
     catches it inside its transaction (so the fulfilment commits) and then re-raises it."""
-    sessions = stripe_client.sessions()
     try:
-        session = sessions.expire(order.stripe_session_id)
-    except stripe.InvalidRequestError:
-        session = sessions.retrieve(order.stripe_session_id)  # not open: complete, or expired
+        session = _expire(order.stripe_session_id)
+    except stripe.StripeError as exc:  # the caller's transaction rolls back: nothing changes
+        log.warning("order %s: Stripe could not close the checkout: %s", order.number, exc)
+        raise ValidationError(STRIPE_UNREACHABLE) from exc
     if session.status == "complete":
         _apply(order, session)
         raise JustPaid
@@ -193,4 +209,7 @@ def refresh(order_id: int, *, event_type: str = "", event_id: str = "") -> str:
         if order.status in FINAL_STATUSES:  # nothing Stripe says can move it any more
             return fulfilment.ALREADY if order.status == OrderStatus.SUCCEED else fulfilment.UNCHANGED
         session = stripe_client.sessions().retrieve(order.stripe_session_id)
+        expired_at = order.checkout_expires_at
+        if session.status == "open" and expired_at and expired_at < timezone.now() - EXPIRY_GRACE:
+            session = _expire(order.stripe_session_id)  # past its expiry: nobody can pay it now
         return _apply(order, session, event_type=event_type, event_id=event_id)

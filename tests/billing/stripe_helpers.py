@@ -43,6 +43,12 @@ class StubSessions:
         self.by_key: dict[str, str] = {}
         self.calls: list[tuple[str, str]] = []
         self.lock = threading.Lock()
+        self.down = False  # every call fails as a refused connection does
+
+    def _call(self, name: str, arg) -> None:
+        self.calls.append((name, arg))
+        if self.down:
+            raise stripe.APIConnectionError("Connection refused")
 
     def _obj(self, sid: str):
         return stripe.StripeObject.construct_from(json.loads(json.dumps(self.sessions[sid])), "sk_test")
@@ -50,7 +56,7 @@ class StubSessions:
     def create(self, params=None, options=None):
         with self.lock:
             key = (options or {}).get("idempotency_key")
-            self.calls.append(("create", key))
+            self._call("create", key)
             if key in self.by_key:
                 return self._obj(self.by_key[key])
             sid = f"cs_test_{next(_ids):06d}"
@@ -75,14 +81,14 @@ class StubSessions:
 
     def retrieve(self, sid, params=None, options=None):
         with self.lock:
-            self.calls.append(("retrieve", sid))
+            self._call("retrieve", sid)
             if sid not in self.sessions:
                 raise stripe.InvalidRequestError(f"No such checkout.session: '{sid}'", "id")
             return self._obj(sid)
 
     def expire(self, sid, params=None, options=None):
         with self.lock:
-            self.calls.append(("expire", sid))
+            self._call("expire", sid)
             session = self.sessions[sid]
             if session["status"] != "open":
                 raise stripe.InvalidRequestError(

@@ -372,3 +372,30 @@ def test_reconcile_recovers_a_lost_webhook_and_an_expiry(billed, stub):
     assert Order.objects.get(pk=paid.pk).status == OrderStatus.SUCCEED
     assert Order.objects.get(pk=expired.pk).status == OrderStatus.TIME_OUT
     assert Order.objects.get(pk=young.pk).status == OrderStatus.PROCESSING  # left to its webhook
+
+
+def test_reconcile_expires_a_session_left_open_past_its_expiry(billed, stub):
+    order = activation(billed, [billed.resident_a])
+    checkout.start_checkout(actor=billed.installer_a, order=order)
+    Order.objects.filter(pk=order.pk).update(
+        created=timezone.now() - timedelta(hours=2), checkout_expires_at=timezone.now() - timedelta(minutes=6)
+    )
+    reconcile_orders_task.delay()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.TIME_OUT
+    assert stub.sessions[order.stripe_session_id]["status"] == "expired"
+
+
+def test_stripe_unreachable_changes_nothing(billed, stub):
+    order = activation(billed, [billed.resident_a])
+    stub.down = True
+    with pytest.raises(ValidationError, match="could not be reached"):
+        checkout.start_checkout(actor=billed.installer_a, order=order)
+    order.refresh_from_db()
+    assert order.stripe_session_id == "" and order.status == OrderStatus.PROCESSING
+    stub.down = False
+    checkout.start_checkout(actor=billed.installer_a, order=order)
+    stub.down = True
+    with pytest.raises(ValidationError, match="could not be reached"):
+        services.order_delete(actor=billed.installer_a, order=order)
+    assert Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING).exists()
