@@ -112,28 +112,37 @@ def start_checkout(*, actor, order: Order) -> str:
         if order.total == 0:
             fulfilment.fulfil(order)
             return ""
-        now = timezone.now()
-        if order.stripe_session_id:
-            if order.checkout_expires_at and order.checkout_expires_at > now:
-                return order.checkout_url  # the double click: the row lock made it wait for the first
-            _apply(order, stripe_client.sessions().retrieve(order.stripe_session_id))
-            if order.status != OrderStatus.PROCESSING:
-                raise ValidationError(f"This order is {order.get_status_display()}: it cannot be paid.")
-            return order.checkout_url  # still open at Stripe (its clock is the one that counts)
-        expires_at = _expires_at(now)
-        try:
-            session = stripe_client.sessions().create(
-                session_params(order, expires_at),
-                options={"idempotency_key": f"smartplus-checkout-{order.number}-{order.total}-{expires_at}"},
-            )
-        except stripe.StripeError as exc:  # nothing stored: the next click starts again
-            log.warning("order %s: Stripe refused the checkout: %s", order.number, exc)
-            raise ValidationError(STRIPE_UNREACHABLE) from exc
-        order.stripe_session_id = session.id
-        order.checkout_url = session.url
-        order.checkout_expires_at = datetime.fromtimestamp(session.expires_at, tz=UTC)
-        order.save(update_fields=["stripe_session_id", "checkout_url", "checkout_expires_at", "modified"])
-        return order.checkout_url
+        url = _existing_checkout(order) if order.stripe_session_id else _new_checkout(order)
+    if order.status != OrderStatus.PROCESSING:  # committed: Stripe's news about an old session
+        raise ValidationError(f"This order is {order.get_status_display()}: it cannot be paid.")
+    return url
+
+
+def _existing_checkout(order: Order) -> str:
+    if order.checkout_expires_at and order.checkout_expires_at > timezone.now():
+        return order.checkout_url  # the double click: the row lock made it wait for the first
+    try:  # past its expiry by our clock: Stripe's is the one that counts
+        _apply(order, stripe_client.sessions().retrieve(order.stripe_session_id))
+    except stripe.StripeError as exc:
+        raise ValidationError(STRIPE_UNREACHABLE) from exc
+    return order.checkout_url
+
+
+def _new_checkout(order: Order) -> str:
+    expires_at = _expires_at(timezone.now())
+    try:
+        session = stripe_client.sessions().create(
+            session_params(order, expires_at),
+            options={"idempotency_key": f"smartplus-checkout-{order.number}-{order.total}-{expires_at}"},
+        )
+    except stripe.StripeError as exc:  # nothing stored: the next click starts again
+        log.warning("order %s: Stripe refused the checkout: %s", order.number, exc)
+        raise ValidationError(STRIPE_UNREACHABLE) from exc
+    order.stripe_session_id = session.id
+    order.checkout_url = session.url
+    order.checkout_expires_at = datetime.fromtimestamp(session.expires_at, tz=UTC)
+    order.save(update_fields=["stripe_session_id", "checkout_url", "checkout_expires_at", "modified"])
+    return order.checkout_url
 
 
 def _apply(order: Order, session, *, event_type: str = "", event_id: str = "") -> str:

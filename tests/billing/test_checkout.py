@@ -399,3 +399,14 @@ def test_stripe_unreachable_changes_nothing(billed, stub):
     with pytest.raises(ValidationError, match="could not be reached"):
         services.order_delete(actor=billed.installer_a, order=order)
     assert Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING).exists()
+
+
+def test_paying_again_after_the_expiry_times_the_order_out(billed, stub):
+    order = activation(billed, [billed.resident_a])
+    checkout.start_checkout(actor=billed.installer_a, order=order)
+    order.refresh_from_db()
+    stub.time_out(order.stripe_session_id)
+    Order.objects.filter(pk=order.pk).update(checkout_expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(ValidationError, match="Time out: it cannot be paid"):
+        checkout.start_checkout(actor=billed.installer_a, order=order)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.TIME_OUT  # committed
