@@ -24,3 +24,8 @@ def client() -> stripe.StripeClient:
 def sessions():
     """The Checkout Session service: create, retrieve, expire."""
     return client().v1.checkout.sessions
+
+
+def events():
+    """The Event service: list (reconcile's undelivered events)."""
+    return client().v1.events

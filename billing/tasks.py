@@ -39,6 +39,14 @@ def orders_to_reconcile() -> list[int]:
 
 @shared_task(**LIMITS)
 def reconcile_orders_task() -> None:
+    import stripe
+
+    from .events import replay_undelivered
+
+    try:
+        replay_undelivered()  # first: an undelivered async_payment_failed decides its order
+    except stripe.StripeError as exc:
+        log.warning("reconcile: Stripe's undelivered events could not be listed: %s", exc)
     fan_out(refresh_order_task, [(pk,) for pk in orders_to_reconcile()])
 
 

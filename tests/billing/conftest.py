@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import BillingInformation
 from billing import stripe_client
-from tests.billing.stripe_helpers import WEBHOOK_SECRET, StubSessions
+from tests.billing.stripe_helpers import WEBHOOK_SECRET, StubEvents, StubSessions
 
 WEBHOOK = "/billing/stripe/webhook/"
 
@@ -16,6 +16,8 @@ WEBHOOK = "/billing/stripe/webhook/"
 def stub(monkeypatch, settings):
     sessions = StubSessions()
     monkeypatch.setattr(stripe_client, "sessions", lambda: sessions)
+    sessions.events = StubEvents()
+    monkeypatch.setattr(stripe_client, "events", lambda: sessions.events)
     settings.STRIPE_SECRET_KEY = "sk_test_stub"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.SMARTPLUS_BASE_URL = "https://portal.example.test"

@@ -117,3 +117,23 @@ class StubSessions:
         session = self.sessions[sid]
         session["status"] = "expired"
         return session
+
+
+class StubEvents:
+    """The Event service's list: the events Stripe could not deliver (a test puts them here)."""
+
+    def __init__(self):
+        self.undelivered: list[dict] = []
+        self.calls: list[dict] = []
+
+    def list(self, params=None, options=None):
+        self.calls.append(params)
+        objects = [
+            stripe.StripeObject.construct_from(json.loads(json.dumps(e)), "sk_test") for e in self.undelivered
+        ]
+
+        class _Page:
+            def auto_paging_iter(self):
+                return iter(objects)
+
+        return _Page()

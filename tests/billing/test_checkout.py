@@ -410,3 +410,20 @@ def test_paying_again_after_the_expiry_times_the_order_out(billed, stub):
     with pytest.raises(ValidationError, match="Time out: it cannot be paid"):
         checkout.start_checkout(actor=billed.installer_a, order=order)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.TIME_OUT  # committed
+
+
+def test_reconcile_replays_an_undelivered_payment_failure(billed, stub, client):
+    order, session = paid_order(billed, stub, asynchronous=True)
+    deliver(client, "checkout.session.completed", session)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SYSTEM_PROCESSING
+    # The async_payment_failed delivery was lost: the session alone (complete, unpaid) cannot tell.
+    stub.events.undelivered = [
+        json.loads(event("checkout.session.async_payment_failed", session, "evt_lost"))
+    ]
+    age(order)
+    reconcile_orders_task.delay()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.FAILED
+    assert StripeEvent.objects.filter(event_id="evt_lost", order=order).exists()
+    assert stub.events.calls[0]["delivery_success"] is False
+    reconcile_orders_task.delay()  # listed again: already processed, nothing happens
+    assert StripeEvent.objects.filter(event_id="evt_lost").count() == 1

@@ -16,7 +16,7 @@ from billing.services import Item
 from billing.tasks import reconcile_orders_task
 from residents.models import Resident
 from tests.billing.conftest import billing_information
-from tests.billing.stripe_helpers import StubSessions
+from tests.billing.stripe_helpers import StubEvents, StubSessions
 from tests.factories import make_apartment
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -36,6 +36,7 @@ def test_reconcile_on_a_worker_fulfils_a_paid_order_and_times_out_an_expired_one
 ):
     stub = StubSessions()  # the worker runs in this process: it sees the same Stripe
     monkeypatch.setattr(stripe_client, "sessions", lambda: stub)
+    monkeypatch.setattr(stripe_client, "events", StubEvents)
     settings.ROOT_URLCONF = "tests.billing.urls_webhook"
     billing_information(world.installer_a)
     residents = [world.resident_a]
