@@ -89,3 +89,14 @@ SMARTPLUS_DEVICE_HEARTBEAT_INTERVAL = env.int("SMARTPLUS_DEVICE_HEARTBEAT_INTERV
 SMARTPLUS_UPGRADE_DEADLINE = env.int("SMARTPLUS_UPGRADE_DEADLINE", default=120)
 SMARTPLUS_UPGRADE_POLL_SECONDS = env.int("SMARTPLUS_UPGRADE_POLL_SECONDS", default=10)
 CELERY_BEAT_SCHEDULE["firmware-upgrades-due"]["schedule"] = float(SMARTPLUS_UPGRADE_POLL_SECONDS)  # noqa: F405
+
+# Payments go to the fake Stripe server that rundemo runs next to the portal (billing/fakestripe,
+# docs/fake-stripe.md) unless the environment names a Stripe account. The fake listens on loopback
+# only and the webhook re-fetches every session from it, so these published test values let
+# nobody pay or forge anything.
+SMARTPLUS_FAKE_STRIPE = not env.str("STRIPE_SECRET_KEY", default="")
+SMARTPLUS_FAKE_STRIPE_PORT = env.int("SMARTPLUS_FAKE_STRIPE_PORT", default=12111)
+if SMARTPLUS_FAKE_STRIPE:
+    STRIPE_SECRET_KEY = "sk_test_smartplus_demo"
+    STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_smartplus_demo")
+    STRIPE_API_BASE = env.str("STRIPE_API_BASE", default=f"http://127.0.0.1:{SMARTPLUS_FAKE_STRIPE_PORT}")

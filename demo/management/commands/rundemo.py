@@ -1,5 +1,6 @@
-"""Run the whole demo from one terminal: web server, Celery worker, Celery beat and the device
-simulator (the demo's intercoms, heartbeating on loopback).
+"""Run the whole demo from one terminal: web server, Celery worker, Celery beat, the device
+simulator (the demo's intercoms, heartbeating on loopback) and the fake Stripe server that
+orders are paid on (its webhooks go to the portal).
 
 `make demo` calls this after `migrate` and `seed_demo`. The dev settings need no server
 (SQLite plus kombu's filesystem broker under var/), so these processes are all there is.
@@ -7,6 +8,7 @@ Ctrl-C (or SIGTERM) stops them all; if one of them dies, the others are stopped 
 """
 
 import contextlib
+import importlib.util
 import json
 import os
 import signal
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import NoReverseMatch, reverse
 
 from accounts.models import User
 from demo.seed import DEMO_LOGINS
@@ -55,6 +58,7 @@ class Command(BaseCommand):
             "--no-worker", action="store_true", help="start only the web server (no Celery worker or beat)"
         )
         parser.add_argument("--no-simulator", action="store_true", help="do not run the simulated devices")
+        parser.add_argument("--no-stripe", action="store_true", help="do not run the fake Stripe server")
         # A second demo on the same machine needs its own device addresses (and web port).
         parser.add_argument(
             "--lan-network",
@@ -72,6 +76,7 @@ class Command(BaseCommand):
         lan_network, lan_port = options["lan_network"], options["lan_port"]
         if _port_open(port):
             raise CommandError(f"Port {port} is already in use; stop that server or pass --port.")
+        fake_stripe = self._fake_stripe(port) if not options["no_stripe"] else None
 
         run_dir = Path(getattr(settings, "DATA_DIR", Path(settings.BASE_DIR) / "var")) / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -106,6 +111,8 @@ class Command(BaseCommand):
                 "--noreload",
             ],
         }
+        if fake_stripe:
+            commands["fake Stripe"] = fake_stripe  # its webhooks are retried until the portal answers
         if not no_worker:
             commands["celery worker"] = [*celery, "-A", "smartplus", "worker", "-l", "INFO", "-c", "1"]
             commands["celery beat"] = [
@@ -160,6 +167,39 @@ class Command(BaseCommand):
             self.stdout.write("\nStopping the demo...")
         finally:
             self._stop(children)
+
+    def _fake_stripe(self, port: int) -> list[str] | None:
+        """The fake Stripe server the dev settings point the portal at (none when the environment
+        names a real Stripe account, or the fake is not installed)."""
+        if not getattr(settings, "SMARTPLUS_FAKE_STRIPE", False):
+            return None
+        if importlib.util.find_spec("billing.fakestripe") is None:
+            return None
+        stripe_port = settings.SMARTPLUS_FAKE_STRIPE_PORT
+        if _port_open(stripe_port):
+            raise CommandError(
+                f"Port {stripe_port} (the fake Stripe server) is already in use; set "
+                "SMARTPLUS_FAKE_STRIPE_PORT or pass --no-stripe."
+            )
+        try:
+            webhook = reverse("billing:stripe_webhook")
+        except NoReverseMatch:
+            webhook = "/billing/stripe/webhook/"  # docs/billing.md
+        return [
+            sys.executable,
+            "-m",
+            "billing.fakestripe",
+            "--port",
+            str(stripe_port),
+            "--api-key",
+            settings.STRIPE_SECRET_KEY,
+            "--webhook-url",
+            f"http://127.0.0.1:{port}{webhook}",
+            "--webhook-secret",
+            settings.STRIPE_WEBHOOK_SECRET,
+            "--retries",
+            "8",
+        ]
 
     def _simulator(self, port: int, run_dir: Path, lan_network: str, lan_port: int) -> list[str]:
         """The demo's devices as they are in the database; secrets persist in the run folder."""
