@@ -5,6 +5,7 @@ No database: the fake is stdlib only and these tests talk to it over loopback HT
 
 from __future__ import annotations
 
+import base64
 import json
 import queue
 import socket
@@ -234,6 +235,69 @@ def test_idempotency_key_replays_and_refuses_other_params(fake, client):
     assert [event.type for event in client.v1.events.list().data] == ["checkout.session.completed"]
     # The SDK gives every POST its own key, so plain retries of create still make new sessions.
     assert client.v1.checkout.sessions.create(params=session_params()).id != first.id
+
+
+def test_one_key_sent_concurrently_makes_one_session(fake, client):
+    ids, errors = [], []
+
+    def create():
+        try:
+            ids.append(
+                client.v1.checkout.sessions.create(
+                    params=session_params(), options={"idempotency_key": "k"}
+                ).id
+            )
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == [] and len(ids) == 8 and len(set(ids)) == 1 and len(fake.store.sessions) == 1
+
+
+def test_raw_form_post_as_curl_sends_it(fake):
+    """The wire format itself: basic auth with the key as user, `key[]` arrays, nested brackets."""
+    form = [
+        ("mode", "payment"),
+        ("success_url", SUCCESS),
+        ("line_items[0][price_data][currency]", "USD"),
+        ("line_items[0][price_data][unit_amount]", "1234"),
+        ("line_items[0][price_data][product_data][name]", "Premium"),
+        ("line_items[0][quantity]", "2"),
+        ("metadata[order_id]", "7"),
+        ("expand[]", "line_items"),
+    ]
+    token = base64.b64encode(f"{API_KEY}:".encode()).decode()
+    request = urllib.request.Request(
+        f"{fake.url}/v1/checkout/sessions",
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"Authorization": f"Basic {token}", "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.headers["Request-Id"].startswith("req_")
+        session = json.loads(response.read())
+    assert session["currency"] == "usd" and session["amount_total"] == 2468
+    assert session["metadata"] == {"order_id": "7"}
+    assert session["line_items"]["data"][0]["quantity"] == 2
+    status, body = get(
+        f"{fake.url}/v1/checkout/sessions?status=open&limit=5", {"Authorization": f"Bearer {API_KEY}"}
+    )
+    assert status == 200 and [s["id"] for s in json.loads(body)["data"]] == [session["id"]]
+    status, body = get(f"{fake.url}/v1/nothing/here", {"Authorization": f"Bearer {API_KEY}"})
+    assert status == 404 and "Unrecognized request URL" in json.loads(body)["error"]["message"]
+
+
+def test_public_url_is_the_pages_base(make_fake):
+    fake = make_fake(public_url="http://stripe.demo.test:12111/")
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": fake.url})
+    session = client.v1.checkout.sessions.create(params=session_params())
+    assert session.url == f"http://stripe.demo.test:12111/pay/{session.id}"
+    assert [s.id for s in client.v1.checkout.sessions.list(params={"status": "open"}).data] == [session.id]
 
 
 def test_wrong_or_missing_key_is_refused(fake):
