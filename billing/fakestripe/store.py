@@ -119,7 +119,7 @@ class Store:
 
     # --- create ---
 
-    def create_session(self, params: dict, request: dict) -> dict:
+    def create_session(self, params: dict) -> dict:
         now = int(self.clock())
         for key in params:
             if key not in MODELLED and key not in ACCEPTED:

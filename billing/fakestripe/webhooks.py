@@ -45,10 +45,17 @@ class Switches:
     drop_percent: float = 0.0
 
     def update(self, values: dict) -> None:
-        known = {f.name: f.type for f in fields(self)}
+        """Set the given switches, all or (on a bad one) none."""
+        staged = Switches(**asdict(self))
+        staged._set(values)
+        for name, value in asdict(staged).items():
+            setattr(self, name, value)
+
+    def _set(self, values: dict) -> None:
+        known = {f.name for f in fields(self)}
         for name, value in values.items():
             if name not in known:
-                raise ValueError(f"unknown switch {name!r}; known: {', '.join(known)}")
+                raise ValueError(f"unknown switch {name!r}; known: {', '.join(sorted(known))}")
             if name in ("concurrent", "reorder"):
                 if isinstance(value, str):
                     value = value.lower() in ("1", "true", "yes", "on")

@@ -598,7 +598,9 @@ def test_http_controls(fake, client, receiver):
 
     status, switches = post("/_fake/switches", {"duplicate": 2})
     assert status == 200 and switches["duplicate"] == 2
-    assert post("/_fake/switches", {"nonsense": 1})[0] == 400
+    assert post("/_fake/switches", {"reorder": True, "nonsense": 1})[0] == 400
+    assert post("/_fake/switches", {"drop": -1})[0] == 400
+    assert fake.get_switches()["reorder"] is False  # a bad request changes nothing
     session = client.v1.checkout.sessions.create(params=session_params())
     status, paid = post(f"/_fake/sessions/{session.id}/pay")
     assert status == 200 and paid["payment_status"] == "paid"
