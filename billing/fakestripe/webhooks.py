@@ -220,9 +220,15 @@ class Dispatcher:
         for attempt in range(1, self.retries + 2):
             status, error = self._send(payload, url)
             ok = status is not None and 200 <= status < 300
+            if ok:  # before the record, so whoever waits for it sees pending_webhooks already counted
+                with self._changed:
+                    first = (event["id"], url) not in self._succeeded
+                    self._succeeded.add((event["id"], url))
+                if first:
+                    self._on_delivered(event["id"])
             self._record(event, url, copy, attempt=attempt, status=status, error=error, dropped=False)
             log.info(
-                "Delivered %s %s (copy %d, attempt %d) to %s: %s",
+                "Sent %s %s (copy %d, attempt %d) to %s: %s",
                 event["type"],
                 event["id"],
                 copy,
@@ -231,11 +237,6 @@ class Dispatcher:
                 status if status is not None else error,
             )
             if ok:
-                with self._changed:
-                    first = (event["id"], url) not in self._succeeded
-                    self._succeeded.add((event["id"], url))
-                if first:
-                    self._on_delivered(event["id"])
                 return
             if attempt <= self.retries and self._stop.wait(self.retry_backoff * 2 ** (attempt - 1)):
                 return

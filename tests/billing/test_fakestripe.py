@@ -393,6 +393,7 @@ def test_events_list_and_retrieve(fake, client):
     for session in sessions:
         fake.pay(session.id)
     client.v1.checkout.sessions.expire(client.v1.checkout.sessions.create(params=session_params()).id)
+    fake.wait_idle()  # else pending_webhooks may change between the list and the retrieve
 
     listed = client.v1.events.list()
     assert [event.type for event in listed.data] == ["checkout.session.expired"] + [
