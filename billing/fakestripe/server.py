@@ -250,9 +250,13 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         parts = urlsplit(self.path)
         path = parts.path.rstrip("/") or "/"
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._send(413, b"Request body too large\n", "text/plain")
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self.close_connection = True  # the unread body would be taken for the next request
+            self._send(413 if length > 0 else 400, b"Bad Content-Length\n", "text/plain")
             return
         body = self.rfile.read(length) if length else b""
         try:
