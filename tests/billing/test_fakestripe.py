@@ -50,6 +50,14 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+            def do_GET(self):  # the success and cancel pages a browser is sent to
+                body = b"<h1>back at the portal</h1>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def log_message(self, *args):
                 pass
 
@@ -454,6 +462,26 @@ def test_pay_on_hosted_page_redirects_and_sends_a_signed_webhook(fake, client, r
     # A completed session cannot be paid again.
     assert get(session.url)[0] == 409
     assert press(session.url, "pay")[0] == 409
+
+
+@pytest.mark.e2e
+def test_a_browser_pays_on_the_hosted_page(fake, client, receiver, page):
+    base = receiver.url.rsplit("/billing/", 1)[0]
+    session = client.v1.checkout.sessions.create(
+        params=session_params(
+            success_url=base + "/ok?session_id={CHECKOUT_SESSION_ID}", cancel_url=base + "/no"
+        )
+    )
+    page.goto(session.url)
+    assert page.locator("#total").inner_text() == "29.68 USD"
+    assert page.locator("tr.line-item").count() == 2
+    page.click("#cancel")
+    page.wait_for_url(base + "/no", timeout=10_000)
+    page.goto(session.url)
+    page.click("#pay")
+    page.wait_for_url(f"{base}/ok?session_id={session.id}", timeout=10_000)
+    (event,) = receiver.events(1)
+    assert event.type == "checkout.session.completed" and event.data.object.payment_status == "paid"
 
 
 def test_fail_completes_unpaid_then_async_payment_failed(fake, client, receiver):
