@@ -53,7 +53,6 @@ class DeviceAuth:
     mac: str
     firmware_version: str
     lan_address: str | None
-    lan_port: int
     has_queued: bool
     claim_open: bool = False
 
@@ -186,7 +185,7 @@ def _auth_sql() -> str:
     # than running it. Same columns and indexes as Device.objects.filter(mac_address__mac=...).
     device, mac, command = Device._meta.db_table, MacAddress._meta.db_table, DeviceCommand._meta.db_table
     return (
-        f"SELECT d.id, d.api_secret_hash, d.firmware_version, d.lan_address, d.lan_port, "
+        f"SELECT d.id, d.api_secret_hash, d.firmware_version, d.lan_address, "
         f"EXISTS (SELECT 1 FROM {command} c WHERE c.device_id = d.id AND c.status = 'queued'), "
         f"d.claim_hash <> '' "
         f"FROM {device} d JOIN {mac} m ON m.id = d.mac_address_id WHERE m.mac = %s"
@@ -203,7 +202,7 @@ def authenticate(mac: str, secret: str) -> DeviceAuth:
         row = cursor.fetchone()
     if row is None or not row[1] or not hmac.compare_digest(row[1], _hash(secret)):
         raise UNAUTHORIZED
-    return DeviceAuth(row[0], normal, row[2], row[3], row[4], bool(row[5]), bool(row[6]))
+    return DeviceAuth(row[0], normal, row[2], row[3], bool(row[4]), bool(row[5]))
 
 
 def _heartbeat_sql() -> str:
@@ -220,7 +219,7 @@ def _heartbeat_sql() -> str:
     return (
         f"UPDATE {device} SET last_seen_at = %s, lan_address = %s FROM {mac} m{quick} "
         f"WHERE m.id = {device}.mac_address_id AND m.mac = %s AND {device}.api_secret_hash = %s "
-        f"RETURNING {device}.id, {device}.firmware_version, {device}.lan_port, "
+        f"RETURNING {device}.id, {device}.firmware_version, "
         f"EXISTS (SELECT 1 FROM {command} c WHERE c.device_id = {device}.id AND c.status = 'queued'), "
         f"{device}.claim_hash <> ''"
     )
@@ -247,7 +246,7 @@ def heartbeat(mac: str, secret: str, *, firmware_version: str, lan_address: str 
         row = cursor.fetchone()
     if row is None:
         raise UNAUTHORIZED
-    device = DeviceAuth(row[0], normal, row[1], lan_address, row[2], bool(row[3]), bool(row[4]))
+    device = DeviceAuth(row[0], normal, row[1], lan_address, bool(row[2]), bool(row[3]))
     if device.claim_open:
         # The device holds its secret: its claim token gets nothing any more.
         Device.objects.filter(pk=device.pk).update(claim_hash="")

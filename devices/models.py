@@ -129,8 +129,6 @@ class Device(PlacedModel):
     last_seen_at = models.DateTimeField("Last Seen", null=True, blank=True, editable=False)
     # The source address of the device's latest heartbeat: the only address the portal dials it at.
     lan_address = models.GenericIPAddressField("LAN Address", null=True, blank=True, editable=False)
-    # No longer written: the portal dials SMARTPLUS_DEVICE_LAN_PORT (docs/architecture.md).
-    lan_port = models.PositiveIntegerField("LAN Port", default=80, editable=False)
     # SHA-256 of the secret issued at first contact (device API); blank until the device registers.
     api_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
     # SHA-256 of the claim token of the adopted registration while the claim is open (adopted, no

@@ -142,7 +142,6 @@ def snapshot(device_pk: int) -> dict:
             "model",
             "last_seen_at",
             "lan_address",
-            "lan_port",
             "api_secret_hash",
             "claim_hash",
         )
