@@ -208,9 +208,21 @@ def _cancellable(actor, order: Order) -> Order:
     return order
 
 
-def refresh(order_id: int, *, event_type: str = "", event_id: str = "") -> str:
+def refresh(order_id: int, *, event_type: str = "", event_id: str = "", quiet: bool = False) -> str:
     """Re-fetch the order's Checkout Session from Stripe and apply its state. For the webhook, the
-    reconcile task and the success page; no actor: Stripe's word is the authority."""
+    reconcile task and the success page; no actor: Stripe's word is the authority. Stripe
+    unreachable raises stripe.StripeError, or with `quiet` (a page showing the status) is logged
+    and changes nothing."""
+    try:
+        return _refresh(order_id, event_type=event_type, event_id=event_id)
+    except stripe.StripeError as exc:
+        if not quiet:
+            raise
+        log.warning("order %s: the Stripe session could not be fetched: %s", order_id, exc)
+        return fulfilment.UNCHANGED
+
+
+def _refresh(order_id: int, *, event_type: str, event_id: str) -> str:
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or not order.stripe_session_id:

@@ -427,3 +427,15 @@ def test_reconcile_replays_an_undelivered_payment_failure(billed, stub, client):
     assert stub.events.calls[0]["delivery_success"] is False
     reconcile_orders_task.delay()  # listed again: already processed, nothing happens
     assert StripeEvent.objects.filter(event_id="evt_lost").count() == 1
+
+
+def test_the_success_page_refresh_can_be_quiet_when_stripe_is_down(billed, stub):
+    order, _session = paid_order(billed, stub)
+    stub.down = True
+    assert checkout.refresh(order.pk, quiet=True) == "unchanged"
+    import stripe
+
+    with pytest.raises(stripe.APIConnectionError):
+        checkout.refresh(order.pk)
+    stub.down = False
+    assert checkout.refresh(order.pk) == "fulfilled"
