@@ -64,7 +64,9 @@ def _expires_at(now):
     parameters (Stripe refuses an Idempotency-Key reused with others) and Stripe's at least 30
     minutes ahead still holds."""
     minute = math.ceil(now.timestamp() / 60) * 60
-    return minute + settings.SMARTPLUS_CHECKOUT_EXPIRY_MINUTES * 60
+    # Stripe takes 30 minutes to 24 hours ahead; the rounding up may add up to a minute.
+    minutes = min(max(settings.SMARTPLUS_CHECKOUT_EXPIRY_MINUTES, 30), 24 * 60 - 1)
+    return minute + minutes * 60
 
 
 def session_params(order: Order, expires_at: int) -> dict:

@@ -105,6 +105,8 @@ def fulfil(order: Order, *, session=None, event_id: str = "") -> str:
                 f"Stripe was paid {amount} {currency.upper()}, the order is {order.total} "
                 f"{order.currency.upper()} (in cents): not fulfilled.",
             )
+    if order.order_type != OrderType.ACTIVATION and order.items.filter(expires_after__isnull=True).exists():
+        return _flag(order, "An item of this renewal has no Renew To: not fulfilled.")
     now = timezone.now()
     _extend(order, now)
     Fulfilment.objects.create(
