@@ -46,8 +46,8 @@ class JustPaid(ValidationError):
     """The payer paid while the portal was closing the checkout: the order was brought up to date
     (fulfilled) instead, and the caller's transaction must still commit that."""
 
-    def __init__(self):
-        super().__init__(JUST_PAID)
+    def __init__(self, message: str = JUST_PAID):
+        super().__init__(message)
 
 
 def _billing_information_complete(installer_id: int) -> bool:
@@ -179,6 +179,8 @@ def close_session(order: Order) -> None:
         raise ValidationError(STRIPE_UNREACHABLE) from exc
     if session.status == "complete":
         _apply(order, session)
+        if order.status == OrderStatus.SYSTEM_PROCESSING:  # a delayed payment on its way
+            raise JustPaid("This order's payment is being processed.")
         raise JustPaid
 
 
