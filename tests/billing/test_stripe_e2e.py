@@ -156,3 +156,15 @@ def test_reconcile_recovers_dropped_webhooks(shop, fake):
     assert status_of(paid) == OrderStatus.SUCCEED
     assert status_of(failed) == OrderStatus.FAILED  # told by the undelivered async_payment_failed
     assert Fulfilment.objects.filter(order=paid).count() == 1
+
+
+def test_two_hundred_concurrent_copies_from_the_fake_fulfil_once(shop, fake):
+    """The fake sends each event 200 times at the same moment, from its own threads; the portal
+    re-fetches the session from the fake with the real SDK."""
+    fake.set_switches(duplicate=200, concurrent=True)
+    order = checkout_order(shop, shop.masters)
+    fake.pay(order.stripe_session_id)
+    fake.wait_for_deliveries(200, timeout=60, ok=True)
+    assert status_of(order) == OrderStatus.SUCCEED
+    assert Fulfilment.objects.count() == 1 and StripeEvent.objects.count() == 1
+    assert Resident.objects.filter(pk__in=[r.pk for r in shop.masters], activated=True).count() == 4
