@@ -439,3 +439,8 @@ def test_the_success_page_refresh_can_be_quiet_when_stripe_is_down(billed, stub)
         checkout.refresh(order.pk)
     stub.down = False
     assert checkout.refresh(order.pk) == "fulfilled"
+
+
+def test_beat_reconciles_every_five_minutes(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["billing-reconcile"]
+    assert entry == {"task": "billing.tasks.reconcile_orders_task", "schedule": 300.0}
