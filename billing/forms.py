@@ -32,7 +32,7 @@ class SubscriptionForm(forms.Form):
         required=False,
         widget=forms.Select(attrs={"class": "form-select", "id": "filter-type", "data-filter": ""}),
     )
-    items = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-items": ""}))
+    keys = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-keys": ""}))
     select_all = forms.BooleanField(
         required=False, widget=forms.HiddenInput(attrs={"data-select-all-field": ""})
     )
@@ -55,9 +55,9 @@ class SubscriptionForm(forms.Form):
         community = data.get("community")
         return data.get("tab") or ACTIVATE, community.pk if community else None, data.get("type") or ""
 
-    def clean_items(self):
+    def clean_keys(self):
         try:
-            return parse_keys(self.cleaned_data.get("items", ""))
+            return parse_keys(self.cleaned_data.get("keys", ""))
         except ValueError:
             raise forms.ValidationError("The selection could not be read: select again.") from None
 
@@ -71,7 +71,7 @@ class SubscriptionForm(forms.Form):
             if count > limit:
                 raise forms.ValidationError(f"At most {limit:,} items at a time: {count:,} are selected.")
             return matching_items(self.actor, tab, community, item_type)
-        return self.cleaned_data["items"]
+        return self.cleaned_data["keys"]
 
 
 class CouponRedeemForm(forms.Form):

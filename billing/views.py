@@ -103,7 +103,7 @@ class SubscriptionView(generic.PortalView):
                 "max_items": settings.SMARTPLUS_ORDER_MAX_ITEMS,
                 "steps": STEPS,
                 "step": 1,
-                "errors": errors,
+                "errors": [*errors, *(e for errs in form.errors.values() for e in errs)],
                 "community": _community_of(self.request),
                 "sort": sort,
             },
@@ -146,7 +146,7 @@ class QuoteView(generic.PortalView):
         form = SubscriptionForm(request.POST, actor=request.actor)
         apartments = total = count = 0
         errors: list[str] = []
-        if form.is_valid() and (form.cleaned_data["items"] or form.cleaned_data.get("select_all")):
+        if form.is_valid() and (form.cleaned_data["keys"] or form.cleaned_data.get("select_all")):
             tab = form.cleaned_data["tab"]
             try:
                 items = form.selected_items()
