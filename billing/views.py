@@ -71,7 +71,12 @@ class SubscriptionView(generic.PortalView):
 
     def get_breadcrumbs(self):
         community = _community_of(self.request)
-        return [(community.name, None), (SUBSCRIPTIONS, None)] if community else [(SUBSCRIPTIONS, None)]
+        if community is None:
+            return [(SUBSCRIPTIONS, None)]
+        return [
+            (community.name, reverse("residents:community_residents", args=[community.pk])),
+            (SUBSCRIPTIONS, None),
+        ]
 
     def get_form(self, data):
         return SubscriptionForm(data, actor=self.request.actor)

@@ -441,3 +441,35 @@ def test_navigation_links(world):
     assert 'data-testid="menu-coupons"' in body
     body = client_for(world.distributor_a).get(reverse("accounts:installer_list")).content.decode()
     assert 'data-testid="nav-subscriptions"' not in body and 'data-testid="nav-payments"' not in body
+
+
+def test_sort_by_apt_keeps_the_filter(world, masters):
+    client = client_for(world.installer_a)
+    body = client.get(ADD, {"type": ItemType.APP, "sort": "-apt"}).content.decode()
+    assert body.index(listed(masters[2])) < body.index(listed(masters[0]))
+    assert "type=app" in body.split('data-testid="sort-apt"')[0].rsplit("<a ", 1)[1]
+
+
+def test_the_subscriptions_page_costs_the_same_queries_for_3_and_30_accounts(world, masters):
+    client = client_for(world.installer_a)
+    _, few = get_captured(client, ADD)
+    for number in range(200, 227):
+        make_apartment(
+            world.building_a, str(number), resident={"first_name": "Res", "last_name": str(number)}
+        )
+    response, many = get_captured(client, ADD)
+    assert (
+        response.content.decode().count('data-testid="item-row"') == 32
+    )  # 30 apps and the Premium Plans of A's two communities
+    assert len(few) == len(many)
+
+
+def test_a_communitys_payments_list_only_its_orders(world, masters):
+    order = make_order(world, masters[:1])
+    client = client_for(world.installer_a)
+    url = reverse("billing:order_list")
+    assert order.number in client.get(url, {"community": world.community_a.pk}).content.decode()
+    assert order.number not in client.get(url, {"community": world.community_a2.pk}).content.decode()
+    body = client.get(reverse("residents:community_residents", args=[world.community_a.pk])).content.decode()
+    assert f'href="{ADD}?community={world.community_a.pk}"' in body
+    assert f'href="{url}?community={world.community_a.pk}"' in body

@@ -68,6 +68,15 @@ def test_three_accounts_to_the_pending_order_with_a_coupon(
     screenshot(page, "subscriptions-pending-order.png")
     order.refresh_from_db()
     assert order.coupon_code == "WELCOME10" and order.total == 2600
+    # Payments lists it with Pay; Info shows its items and coupon.
+    page.get_by_test_id("nav-payments").click()
+    row = page.locator(f"[data-testid=order-row][data-number='{order.number}']")
+    expect(row.get_by_test_id("order-pay")).to_be_visible()
+    screenshot(page, "payments.png")
+    row.get_by_test_id("order-info").click()
+    expect(page.get_by_test_id("coupon-number")).to_have_text("WELCOME10")
+    expect(page.get_by_test_id("detail-final")).to_have_text("$26.00")
+    screenshot(page, "payment-info.png")
 
 
 def test_select_all_3000_accounts_of_a_filter(live_server, page: Page, world, log_in):
@@ -94,3 +103,22 @@ def test_select_all_3000_accounts_of_a_filter(live_server, page: Page, world, lo
     expect(page.get_by_test_id("item-count")).to_have_text("3000", timeout=30_000)
     order = Order.objects.get()
     assert order.item_count == 3000 and order.items.count() == 3000
+
+
+def test_renew_quotes_the_total_as_the_selection_changes(live_server, page: Page, world, log_in, screenshot):
+    now = timezone.now()
+    Resident.objects.filter(pk=world.resident_a.pk).update(activated=True, expires_at=now + timedelta(days=5))
+    log_in("inst_a")
+    page.goto(f"{live_server.url}/subscriptions/?tab=renew&community={world.community_a.pk}&type=app")
+    expect(page.get_by_test_id("item-row")).to_have_count(1)
+    page.get_by_test_id("item-checkbox").check()
+    # 365 days past the current expiry: a year of the monthly fee.
+    renew_to = (timezone.localtime(now) + timedelta(days=370)).date()
+    page.locator("#renew-to").fill(renew_to.isoformat())
+    page.locator("#renew-to").dispatch_event("change")
+    expect(page.get_by_test_id("renew-apartments")).to_have_text("1")
+    expect(page.get_by_test_id("renew-total")).to_have_text("$12.00")
+    screenshot(page, "subscriptions-renew.png")
+    page.get_by_test_id("order-next").click()
+    expect(page.get_by_test_id("total-price")).to_have_text("$12.00")
+    assert Order.objects.get().renew_to == renew_to
