@@ -51,7 +51,7 @@ class SubscriptionForm(forms.Form):
         self.fields["renew_to"].widget.attrs["min"] = (timezone.localdate()).isoformat()
 
     def filter_args(self) -> tuple[str, int | None, str]:
-        data = self.cleaned_data
+        data = getattr(self, "cleaned_data", {})
         community = data.get("community")
         return data.get("tab") or ACTIVATE, community.pk if community else None, data.get("type") or ""
 

@@ -15,8 +15,9 @@ from accounts.models import PropertyManagerAssignment
 from communities.choices import ChargeMode, FeaturePlan
 from communities.models import Community
 from residents.models import Resident
-from smartplus import roles
+from smartplus import roles, scoping
 
+from . import pricing
 from .choices import ItemType, ServiceType
 from .models import Order
 from .services import Item
@@ -57,6 +58,17 @@ def may_pay(actor, order: Order) -> bool:
     if not roles.allows(actor, Order, "pay"):
         return False
     return order.charge_mode == paid_charge_mode(actor)
+
+
+def fees(actor, mode: str) -> dict[str, int]:
+    """What each item type costs the actor's installer: Activate shows the activation price,
+    Renew the monthly fee (the renewal itself is pro rata to Renew To)."""
+    from accounts.models import User
+
+    prices = pricing.price_list_for(User.objects.get(pk=scoping.member_installer_id(actor)))
+    if mode == ACTIVATE:
+        return {kind: pricing.activation_price(prices, kind) for kind in ItemType.values}
+    return {kind: pricing.monthly_fee(prices, kind) for kind in ItemType.values}
 
 
 def payable_communities(actor):

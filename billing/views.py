@@ -83,20 +83,12 @@ class SubscriptionView(generic.PortalView):
 
     def page(self, form, status=200, errors=()):
         actor = self.request.actor
-        tab, community_id, item_type = form.filter_args() if form.is_valid() else (ACTIVATE, None, "")
+        form.is_valid()  # the filter's valid fields apply even when the selection is refused
+        tab, community_id, item_type = form.filter_args()
         sort = self.request.GET.get("sort", "")
         listed = selectors.rows(actor, tab, community_id, item_type, sort=sort, limit=SHOWN_ROWS)
         total = selectors.matching_count(actor, tab, community_id, item_type)
-        prices = services.pricing.price_list_for(services._installer_of(actor))
-        fees = {
-            "app": prices.activation_fee if tab == ACTIVATE else prices.monthly_fee,
-            "pm_app": services.pricing.activation_price(prices, "pm_app")
-            if tab == ACTIVATE
-            else prices.pm_app_monthly_fee,
-            "premium": services.pricing.activation_price(prices, "premium")
-            if tab == ACTIVATE
-            else prices.premium_monthly_fee,
-        }
+        fees = selectors.fees(actor, tab)
         return self.render(
             self.template_name,
             {

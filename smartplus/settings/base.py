@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "smartplus.context_processors.portal",
                 "communities.context_processors.communities",
+                "billing.context_processors.billing",
             ],
         },
     },

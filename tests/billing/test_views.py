@@ -196,8 +196,10 @@ def test_foreign_ids_in_the_post_are_refused(world, masters):
     response = client.post(ADD, {"tab": "active", "keys": f"{key(masters[0])},{key(foreign)}"})
     assert response.status_code == 422
     assert "no longer exist or are not yours" in response.content.decode()
-    response = client.post(ADD, {"tab": "active", "keys": "app:1;drop table"})
-    assert response.status_code == 422 and "could not be read" in response.content.decode()
+    response = client.post(ADD, {"tab": "renew", "keys": "app:1;drop table"})
+    body = response.content.decode()
+    assert response.status_code == 422 and "could not be read" in body
+    assert 'class="nav-link active" href="?tab=renew' in body  # the page stays on its tab
     assert Order.objects.count() == 0
 
 
@@ -473,3 +475,13 @@ def test_a_communitys_payments_list_only_its_orders(world, masters):
     body = client.get(reverse("residents:community_residents", args=[world.community_a.pk])).content.decode()
     assert f'href="{ADD}?community={world.community_a.pk}"' in body
     assert f'href="{url}?community={world.community_a.pk}"' in body
+
+
+def test_a_property_manager_has_the_billing_entries_only_with_a_pay_by_pm_community(world):
+    url = reverse("communities:dashboard")
+    body = client_for(world.pm_a).get(url).content.decode()
+    assert 'data-testid="nav-subscriptions"' not in body and 'data-testid="nav-payments"' not in body
+    Community.objects.filter(pk=world.community_a.pk).update(charge_mode=ChargeMode.PAY_BY_PM)
+    body = client_for(world.pm_a).get(url).content.decode()
+    assert 'data-testid="nav-subscriptions"' in body and 'data-testid="nav-payments"' in body
+    assert 'data-testid="nav-subscriptions"' not in client_for(world.pm_nothing).get(url).content.decode()
