@@ -7,7 +7,7 @@ from smartplus.tables import ActionsColumn, DateTimeColumn, PortalTable
 
 from .choices import CouponKind, OrderStatus
 from .formatting import money
-from .models import Coupon, Order
+from .models import Coupon, Order, OrderItem
 
 TIME_FORMAT = "Y-m-d H:i:s"
 STATUS_BADGE = {
@@ -62,6 +62,28 @@ class OrderTable(PortalTable):
 
     def value_status(self, record):
         return record.get_status_display()
+
+
+class OrderItemTable(PortalTable):
+    """An order's items as they were when it was created (Info)."""
+
+    item_type = tables.Column(verbose_name="Type", orderable=False)
+    community_name = tables.Column(verbose_name="Community", orderable=False)
+    apt = tables.Column(verbose_name="APT", orderable=False, default="--")
+    name = tables.Column(verbose_name="Name", orderable=False, default="--")
+    amount = tables.Column(verbose_name="Price", orderable=False)
+
+    class Meta(PortalTable.Meta):
+        model = OrderItem
+        fields = ("item_type", "community_name", "apt", "name", "amount")
+        attrs = {**PortalTable.Meta.attrs, "data-testid": "order-items"}
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def render_amount(self, value):
+        return money(value, self.currency)
 
 
 def coupon_value(coupon: Coupon) -> str:

@@ -28,7 +28,7 @@ from .filters import OrderFilterSet
 from .forms import CouponRedeemForm, SubscriptionForm
 from .models import Coupon, Order, OrderItem
 from .selectors import ACTIVATE, RENEW, may_pay
-from .tables import CouponTable, OrderTable, status_badge
+from .tables import CouponTable, OrderItemTable, OrderTable, status_badge
 
 SUBSCRIPTIONS, PAYMENTS, COUPONS = "Subscriptions", "Payments", "Coupon Details"
 SHOWN_ROWS = 500  # rows listed at once; "select all" of a filter reaches the rest
@@ -341,29 +341,8 @@ class OrderDetailView(generic.TablesMixin, generic.ObjectDetailView):
         return [(PAYMENTS, reverse("billing:order_list")), (self.object.number, None)]
 
     def get_extra_context(self) -> dict:
-        import django_tables2 as tables
-
-        from smartplus.tables import PortalTable
-
-        from .formatting import money
-
-        class ItemTable(PortalTable):
-            item_type = tables.Column(verbose_name="Type", orderable=False)
-            community_name = tables.Column(verbose_name="Community", orderable=False)
-            apt = tables.Column(verbose_name="APT", orderable=False, default="--")
-            name = tables.Column(verbose_name="Name", orderable=False, default="--")
-            amount = tables.Column(verbose_name="Price", orderable=False)
-
-            class Meta(PortalTable.Meta):
-                model = OrderItem
-                fields = ("item_type", "community_name", "apt", "name", "amount")
-                attrs = {**PortalTable.Meta.attrs, "data-testid": "order-items"}
-
-            def render_amount(self, value):
-                return money(value, order.currency)
-
         order = self.object
-        table = ItemTable(OrderItem.objects.filter(order=order).order_by("pk"))
+        table = OrderItemTable(OrderItem.objects.filter(order=order).order_by("pk"), currency=order.currency)
         self.configure(table, paginator_class=FastPaginator, count=order.item_count)
         actor = self.request.actor
         payable = may_pay(actor, order) and order.status == OrderStatus.PROCESSING

@@ -485,3 +485,20 @@ def test_a_property_manager_has_the_billing_entries_only_with_a_pay_by_pm_commun
     body = client_for(world.pm_a).get(url).content.decode()
     assert 'data-testid="nav-subscriptions"' in body and 'data-testid="nav-payments"' in body
     assert 'data-testid="nav-subscriptions"' not in client_for(world.pm_nothing).get(url).content.decode()
+
+
+def test_every_billing_post_needs_the_csrf_token(world, masters):
+    order = make_order(world, masters[:1])
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.installer_a)
+    for name, args in (
+        ("billing:order_add", []),
+        ("billing:order_quote", []),
+        ("billing:order_coupon", [order.pk]),
+        ("billing:order_pay", [order.pk]),
+        ("billing:order_delete", [order.pk]),
+        ("billing:coupon_redeem", []),
+    ):
+        response = client.post(reverse(name, args=args), {"tab": "active", "keys": key(masters[1])})
+        assert response.status_code == 403, name
+    assert Order.objects.count() == 1

@@ -77,6 +77,12 @@ def test_three_accounts_to_the_pending_order_with_a_coupon(
     expect(page.get_by_test_id("coupon-number")).to_have_text("WELCOME10")
     expect(page.get_by_test_id("detail-final")).to_have_text("$26.00")
     screenshot(page, "payment-info.png")
+    # Delete asks first (a dialog), then the order is gone and its coupon free again.
+    page.get_by_test_id("order-delete").click()
+    page.locator("#modal-content").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text(f"Order {order.number} deleted.")).to_be_visible()
+    assert not Order.objects.filter(pk=order.pk).exists()
+    assert Coupon.objects.get(code="WELCOME10").reserved_by is None
 
 
 def test_select_all_3000_accounts_of_a_filter(live_server, page: Page, world, log_in):
