@@ -40,6 +40,7 @@ def portal(request) -> dict:
             "dashboard": roles.allows(actor, "communities.community", "view"),
             "installers": roles.allows(actor, "accounts.installer", "view"),
             "audit_log": roles.allows(actor, "smartplus.auditlog", "view"),
+            "coupons": roles.allows(actor, "billing.coupon", "redeem"),
             "billing_information": roles.allows(actor, "accounts.billinginformation", "change"),
             "customer_service": roles.allows(actor, "accounts.customerservice", "change"),
             "account_setting": roles.allows(actor, "accounts.accountaccess", "change")

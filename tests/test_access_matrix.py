@@ -151,6 +151,27 @@ EXPECTED: dict[str, dict] = {
     "firmware:upgrade_detail": get_only(A_SHARED | {"root": OK}),
     "firmware:upgrade_edit": same(A_SHARED),
     "firmware:upgrade_delete": same(A_SHARED),
+    # --- billing: Subscriptions, Payments, Coupon Details ---
+    # Installer A's order of community A (Pay By Installer, Processing): property managers see
+    # only Pay By PM orders (404); the super manager only looks; a distributor has no orders.
+    # An empty POST to Next is a form error (422); Pay without Billing Information a message.
+    "billing:order_add": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, pm_a=OK, pm_none=OK)),
+    "billing:order_quote": post_only(
+        row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, pm_a=OK, pm_none=OK)
+    ),
+    "billing:order_pending": get_only(A_SHARED | {"pm_a": 404, "pm_none": 404}),
+    "billing:order_coupon": post_only(A_SHARED | {"pm_a": 404, "pm_none": 404}),
+    "billing:order_pay": post_only(A_SHARED | {"pm_a": 404, "pm_none": 404}),
+    "billing:order_return": get_only(A_SHARED | {"pm_a": 404, "pm_none": 404, "root": OK}),
+    "billing:order_cancelled": get_only(A_SHARED | {"pm_a": 404, "pm_none": 404}),
+    "billing:order_list": get_only(
+        row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, pm_a=OK, pm_none=OK, root=OK)
+    ),
+    "billing:order_detail": get_only(A_SHARED | {"pm_a": 404, "pm_none": 404, "root": OK}),
+    "billing:order_invoice": get_only(A_SHARED | {"pm_a": 404, "pm_none": 404, "root": OK}),
+    "billing:order_delete": same(A_SHARED | {"pm_a": 404, "pm_none": 404}),
+    "billing:coupon_list": get_only(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, root=OK)),
+    "billing:coupon_redeem": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)),
     # --- accounts: sub-accounts and property managers ---
     "accounts:subaccount_add": same(row(403, inst_a=OK, acting=OK, inst_b=OK)),
     "accounts:subaccount_edit": same(A_MAIN_ONLY),
@@ -327,6 +348,14 @@ def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
             device=w.device_a, claim_hash="0" * 64, first_seen_at=now, last_seen_at=now
         )
         return {"pk": request.pk}
+    if name.startswith("billing:order") and "pk" in pattern.pattern.regex.groupindex:
+        from billing.choices import ItemType, OrderType
+        from billing.services import Item, order_create
+
+        order = order_create(
+            actor=w.installer_a, order_type=OrderType.ACTIVATION, items=[Item(ItemType.APP, w.resident_a.pk)]
+        )
+        return {"pk": order.pk}
     if name.startswith("firmware:") and "pk" in pattern.pattern.regex.groupindex:
         firmware, upgrade = _firmware_objects(w)
         return {"pk": firmware if name.startswith("firmware:firmware") else upgrade}

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "smartplus.context_processors.portal",
                 "communities.context_processors.communities",
+                "billing.context_processors.billing",
             ],
         },
     },
@@ -210,6 +211,9 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 SMARTPLUS_CURRENCY = env.str("SMARTPLUS_CURRENCY", default="usd").lower()
 SMARTPLUS_ORDER_MAX_ITEMS = 3000  # the spec: "3000 maximum at a time"
 SMARTPLUS_RENEW_MAX_YEARS = 5
+# Who sells the service: the invoice's seller and the Pending Order's recipient notice.
+SMARTPLUS_SELLER_NAME = env.str("SMARTPLUS_SELLER_NAME", default="SMART-PLUS PTE. LTD.")
+SMARTPLUS_SELLER_ADDRESS = env.str("SMARTPLUS_SELLER_ADDRESS", default="Singapore")
 # A Stripe Checkout Session expires after this many minutes (Stripe allows 30 to 1,440): the
 # order then becomes "Time out" and its coupon is released.
 SMARTPLUS_CHECKOUT_EXPIRY_MINUTES = env.int("SMARTPLUS_CHECKOUT_EXPIRY_MINUTES", default=60)

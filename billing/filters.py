@@ -1,0 +1,33 @@
+"""Payments: Type, Status (All and the spec's six) and Order Number."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+from .choices import OrderStatus, OrderType
+from .models import Order
+
+
+class OrderFilterSet(django_filters.FilterSet):
+    order_type = django_filters.ChoiceFilter(
+        label="Type",
+        choices=OrderType.choices,
+        empty_label="All",
+        widget=forms.Select(attrs={"class": "form-select", "id": "filter-type"}),
+    )
+    status = django_filters.ChoiceFilter(
+        label="Status",
+        choices=OrderStatus.choices,
+        empty_label="All",
+        widget=forms.Select(attrs={"class": "form-select", "id": "filter-status"}),
+    )
+    number = django_filters.CharFilter(
+        label="Order Number",
+        lookup_expr="startswith",
+        widget=forms.TextInput(attrs={"class": "form-control", "id": "filter-number"}),
+    )
+
+    class Meta:
+        model = Order
+        fields = ["order_type", "status", "number"]
