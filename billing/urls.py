@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .webhooks import stripe_webhook
 
 app_name = "billing"
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("payments/<int:pk>/", views.OrderDetailView.as_view(), name="order_detail"),
     path("payments/<int:pk>/invoice/", views.OrderInvoiceView.as_view(), name="order_invoice"),
     path("payments/<int:pk>/delete/", views.OrderDeleteView.as_view(), name="order_delete"),
+    # --- Stripe's webhook: CSRF-exempt, every event signature-checked (billing/webhooks.py) ---
+    path("billing/stripe/webhook/", stripe_webhook, name="stripe_webhook"),
     # --- Coupon Details (account menu) ---
     path("coupons/", views.CouponListView.as_view(), name="coupon_list"),
     path("coupons/exchange/", views.CouponRedeemView.as_view(), name="coupon_redeem"),

@@ -252,27 +252,20 @@ class OrderPayView(PayableOrderMixin, generic.PortalView):
         return redirect(url or reverse("billing:order_return", args=[order.pk]))
 
 
-def _checkout_module():
-    """billing.checkout, or None where it is not installed (the pages still show the status)."""
-    try:
-        from billing import checkout
-    except ImportError:
-        return None
-    return checkout
-
-
 class OrderReturnView(generic.ObjectMixin, generic.PortalView):
     """Step 4, Confirmation: where Stripe sends the payer back. It shows the order's status and
-    never fulfils (the webhook does); a Processing order's status is fetched again once."""
+    never fulfils (the webhook does); a Processing order's status is fetched again once (quietly:
+    Stripe unreachable leaves it as it is)."""
 
     model = Order
     title = "Confirmation"
 
     def get(self, request, *args, **kwargs):
+        from billing import checkout
+
         order = self.get_object()
-        checkout = _checkout_module()
-        if checkout is not None and order.status == OrderStatus.PROCESSING and order.stripe_session_id:
-            checkout.refresh(order.pk)
+        if order.status == OrderStatus.PROCESSING and order.stripe_session_id:
+            checkout.refresh(order.pk, quiet=True)
             order.refresh_from_db()
         return self.render(
             "billing/order_return.html",
@@ -281,19 +274,28 @@ class OrderReturnView(generic.ObjectMixin, generic.PortalView):
 
 
 class OrderCancelledView(PayableOrderMixin, generic.PortalView):
-    """Where Stripe sends a payer who left the checkout: the order is cancelled, its coupon freed."""
+    """Where Stripe sends a payer who left the checkout. The page asks; only its POST cancels the
+    order and frees its coupon, so a link from another site cannot cancel a payer's order. An order
+    left alone can still be paid until its checkout expires (then it is Time out)."""
 
     title = "Confirmation"
 
     def get(self, request, *args, **kwargs):
+        return self._page(self.get_object())
+
+    def post(self, request, *args, **kwargs):
+        from billing import checkout
+
         order = self.get_object()
-        checkout = _checkout_module()
-        if checkout is not None and order.status == OrderStatus.PROCESSING:
+        if order.status == OrderStatus.PROCESSING:
             try:
                 checkout.order_cancel(actor=request.user, order=order)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             order.refresh_from_db()
+        return self._page(order)
+
+    def _page(self, order):
         return self.render(
             "billing/order_return.html",
             {"order": order, "badge": status_badge(order), "steps": STEPS, "step": 4, "cancelled": True},

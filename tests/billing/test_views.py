@@ -4,8 +4,6 @@ with a clear message and nothing written, the Charge Mode's read-only side, cons
 from __future__ import annotations
 
 import io
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -57,22 +55,17 @@ def masters(world):
 
 @pytest.fixture
 def checkout(monkeypatch):
-    """billing.checkout (the Stripe side, built elsewhere) with its functions replaced."""
-    import billing
+    """billing.checkout (the Stripe side, tested in test_checkout/test_webhooks) with its
+    functions replaced: these tests are about the pages."""
+    from billing import checkout as module
 
-    try:
-        from billing import checkout as module
-    except ImportError:
-        module = types.ModuleType("billing.checkout")
-        monkeypatch.setitem(sys.modules, "billing.checkout", module)
-        monkeypatch.setattr(billing, "checkout", module, raising=False)
     calls = []
 
     def start_checkout(*, actor, order):
         calls.append(("start", order.pk))
         return "https://checkout.stripe.test/c/pay/cs_test_1"
 
-    def refresh(pk):
+    def refresh(pk, quiet=False):
         calls.append(("refresh", pk))
 
     def order_cancel(*, actor, order):
@@ -84,7 +77,7 @@ def checkout(monkeypatch):
         ("refresh", refresh),
         ("order_cancel", order_cancel),
     ):
-        monkeypatch.setattr(module, name, fn, raising=False)
+        monkeypatch.setattr(module, name, fn)
     module.calls = calls
     return module
 
@@ -326,7 +319,10 @@ def test_return_and_cancel_pages(world, masters, checkout):
     body = client.get(reverse("billing:order_return", args=[order.pk])).content.decode()
     assert checkout.calls == [("refresh", order.pk)]
     assert "Confirmation" in body and order.number in body and 'data-status="processing"' in body
+    # Coming back from the checkout asks first: a GET (a link from anywhere) cancels nothing.
     body = client.get(reverse("billing:order_cancelled", args=[order.pk])).content.decode()
+    assert ("cancel", order.pk) not in checkout.calls and 'data-testid="cancel-order"' in body
+    body = client.post(reverse("billing:order_cancelled", args=[order.pk])).content.decode()
     assert ("cancel", order.pk) in checkout.calls and 'data-status="cancel"' in body
 
 
