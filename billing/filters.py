@@ -31,3 +31,8 @@ class OrderFilterSet(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = ["order_type", "status", "number"]
+
+    @property
+    def is_filtered(self) -> bool:
+        # An invalid form filters everything out, so it must not borrow the stored count either.
+        return self.is_bound and (not self.form.is_valid() or any(self.form.cleaned_data.values()))

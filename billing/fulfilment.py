@@ -22,6 +22,7 @@ from communities.services import premium_plans_extend
 from residents.models import Resident
 from residents.services import subscriptions_extend
 from smartplus import roles
+from smartplus.authz import NotFound
 
 from .choices import FINAL_STATUSES, ItemType, OrderStatus, OrderType
 from .models import Fulfilment, Order
@@ -119,44 +120,50 @@ def fulfil(order: Order, *, session=None, event_id: str = "") -> str:
 def _extend(order: Order, now) -> None:
     """One bulk write per (kind of account, new expiry): activation buys the item's months from
     now and activates; a renewal moves the expiry to the item's Renew To. Accounts deleted since
-    the order was created are skipped (the apps' services are all or nothing)."""
+    the order was created are skipped (the apps' services are all or nothing: when one refuses,
+    the ids still there are looked up and sent again)."""
     groups: dict[tuple[str, object], set[int]] = defaultdict(set)
-    wanted: dict[str, set[int]] = defaultdict(set)
     rows = order.items.values_list(
         "item_type", "resident_id", "assignment_id", "community_id", "months", "expires_after"
     )
+    activation = order.order_type == OrderType.ACTIVATION
+    until: dict[int, object] = {}  # months -> expiry, computed once per distinct length
     for item_type, resident_id, assignment_id, community_id, months, expires_after in rows:
         pk = {ItemType.APP: resident_id, ItemType.PM_APP: assignment_id, ItemType.PREMIUM: community_id}[
             item_type
         ]
         if pk is None:
             continue
-        if order.order_type == OrderType.ACTIVATION:
-            expires = now + relativedelta(months=months)
+        if activation:
+            if months not in until:
+                until[months] = now + relativedelta(months=months)
+            expires = until[months]
         else:
             expires = expires_after
         groups[(item_type, expires)].add(pk)
-        wanted[item_type].add(pk)
     installer = order.installer
-    existing = _still_there(installer, wanted)
-    activate = order.order_type == OrderType.ACTIVATION
     for (item_type, expires), pks in groups.items():
-        ids = sorted(pks & existing[item_type])
-        if not ids:
-            continue
-        if item_type == ItemType.APP:
-            subscriptions_extend(actor=installer, resident_ids=ids, expires_at=expires, activate=activate)
-        elif item_type == ItemType.PM_APP:
-            pm_app_subscriptions_extend(
-                actor=installer, assignment_ids=ids, expires_at=expires, activate=activate
-            )
-        else:
-            premium_plans_extend(actor=installer, community_ids=ids, expires_at=expires)
+        try:
+            _extend_group(installer, item_type, sorted(pks), expires, activation)
+        except NotFound:
+            there = sorted(pks & _still_there(installer, item_type, pks))
+            if there:
+                _extend_group(installer, item_type, there, expires, activation)
 
 
-def _still_there(installer, wanted: dict[str, set[int]]) -> dict[str, set[int]]:
-    """Of the ids wanted, those the apps' services will accept: one query per kind."""
-    found: dict[str, set[int]] = defaultdict(set)
+def _extend_group(installer, item_type: str, ids: list[int], expires, activate: bool) -> None:
+    if item_type == ItemType.APP:
+        subscriptions_extend(actor=installer, resident_ids=ids, expires_at=expires, activate=activate)
+    elif item_type == ItemType.PM_APP:
+        pm_app_subscriptions_extend(
+            actor=installer, assignment_ids=ids, expires_at=expires, activate=activate
+        )
+    else:
+        premium_plans_extend(actor=installer, community_ids=ids, expires_at=expires)
+
+
+def _still_there(installer, item_type: str, pks: set[int]) -> set[int]:
+    """Of the ids wanted, those the apps' services will accept."""
     querysets = {
         ItemType.APP: Resident.objects.for_actor(installer, roles.CHANGE).filter(family_master__isnull=True),
         ItemType.PM_APP: PropertyManagerAssignment.objects.for_actor(installer, roles.CHANGE),
@@ -164,6 +171,4 @@ def _still_there(installer, wanted: dict[str, set[int]]) -> dict[str, set[int]]:
             feature_plan=FeaturePlan.PREMIUM
         ),
     }
-    for item_type, pks in wanted.items():
-        found[item_type] = set(querysets[item_type].filter(pk__in=pks).values_list("pk", flat=True))
-    return found
+    return set(querysets[item_type].filter(pk__in=pks).values_list("pk", flat=True))

@@ -258,3 +258,31 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+
+class OrderCount(models.Model):
+    """How many listed (not hidden) orders an installer has, per community (empty: orders of
+    several communities) and Charge Mode: the Payments list's "N In All" without counting
+    100,000 rows. Kept by billing.services in the transaction of each create, delete and hide."""
+
+    installer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    charge_mode = models.CharField(max_length=10, choices=ChargeMode.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installer", "community", "charge_mode"], name="ordercount_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["installer", "charge_mode"],
+                condition=Q(community__isnull=True),
+                name="ordercount_unique_no_community",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} orders of {self.installer_id}"

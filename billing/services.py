@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts.models import PropertyManagerAssignment
@@ -34,7 +35,7 @@ from .choices import (
     OrderStatus,
     OrderType,
 )
-from .models import Coupon, Order, OrderItem
+from .models import Coupon, Order, OrderCount, OrderItem
 
 NOT_FOUND = "Some of the selected items no longer exist or are not yours: reload the list and select again."
 COUPON_INVALID = "This coupon number is not valid."
@@ -228,8 +229,42 @@ def order_create(*, actor, order_type: str, items: Sequence[Item], renew_to=None
         except IntegrityError:
             continue  # a number already taken: draw again
     OrderItem.objects.bulk_create(OrderItem(order=order, **r) for r in rows)
+    _tally(order, +1)
     audit.record(action=AuditAction.CREATE, instance=order)
     return order
+
+
+def _tally(order: Order, delta: int) -> None:
+    """Keep the Payments list's stored count (OrderCount) with the order's own write."""
+    key = {
+        "installer_id": order.installer_id,
+        "community_id": order.community_id,
+        "charge_mode": order.charge_mode,
+    }
+    if OrderCount.objects.filter(**key).update(count=F("count") + delta):
+        return
+    try:
+        with transaction.atomic():
+            OrderCount.objects.create(count=delta, **key)
+    except IntegrityError:  # made meanwhile by another order of the same key
+        OrderCount.objects.filter(**key).update(count=F("count") + delta)
+
+
+def listed_order_count(actor, community=None) -> int:
+    """The number of orders the Payments list shows the actor, unfiltered, from OrderCount."""
+    rows = OrderCount.objects.all()
+    installer_id = scoping.tenant_installer_id(actor)
+    if installer_id is not None:
+        rows = rows.filter(installer_id=installer_id)
+    elif roles.role_of(actor) in roles.ASSIGNED_ROLES:
+        rows = rows.filter(
+            community__in=scoping.visible_community_ids(actor), charge_mode=ChargeMode.PAY_BY_PM
+        )
+    elif roles.role_of(actor) != roles.SUPER_MANAGER:
+        return 0
+    if community is not None:
+        rows = rows.filter(community=community)
+    return rows.aggregate(total=Sum("count"))["total"] or 0
 
 
 # --- coupons -------------------------------------------------------------------------------------
@@ -373,8 +408,10 @@ def order_delete(*, actor, order: Order) -> str:
     with transaction.atomic():
         order = authz.get_for_actor(Order, actor, order.pk, roles.DELETE, lock=True)
         if order.status == OrderStatus.SUCCEED:
-            order.hidden = True
-            order.save(update_fields=["hidden", "modified"])
+            if not order.hidden:
+                order.hidden = True
+                order.save(update_fields=["hidden", "modified"])
+                _tally(order, -1)
             return "hidden"
         if order.status == OrderStatus.SYSTEM_PROCESSING:
             raise ValidationError(
@@ -388,6 +425,7 @@ def order_delete(*, actor, order: Order) -> str:
         else:
             _release(order)
             audit.record(action=AuditAction.DELETE, instance=order)
+            _tally(order, -1)
             order.delete()
     if just_paid is not None:
         raise just_paid

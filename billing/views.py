@@ -320,7 +320,11 @@ class OrderListView(generic.ObjectListView):
         return qs.filter(community=community) if community else qs
 
     def get_pagination(self, filterset) -> dict:
-        return {"paginator_class": FastPaginator}
+        # Unfiltered, "N In All" is the stored OrderCount: no COUNT(*) of 100,000 orders per page.
+        known = None
+        if not filterset.is_filtered:
+            known = services.listed_order_count(self.request.actor, _community_of(self.request))
+        return {"paginator_class": FastPaginator, "count": known}
 
     def get_extra_context(self) -> dict:
         return {

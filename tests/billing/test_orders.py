@@ -219,3 +219,26 @@ def test_status_only_moves_forward(world, apartments):
     c.refresh_from_db()
     assert order.status == OrderStatus.SUCCEED
     assert (c.balance, c.used_up, c.reserved_by) == (0, True, None)
+
+
+def test_the_payments_lists_stored_count_follows_creates_deletes_and_hides(world, apartments):
+    def listed(actor) -> int:
+        return Order.objects.for_actor(actor).filter(hidden=False).count()
+
+    orders = [
+        services.order_create(actor=world.installer_a, order_type=OrderType.ACTIVATION, items=[app(r)])
+        for r in apartments
+    ]
+    assert services.listed_order_count(world.installer_a) == listed(world.installer_a) == 3
+    assert services.listed_order_count(world.sub_a, world.community_a) == 3
+    services.order_delete(actor=world.installer_a, order=orders[0])
+    Order.objects.filter(pk=orders[1].pk).update(status=OrderStatus.SUCCEED)
+    services.order_delete(actor=world.installer_a, order=orders[1])  # hidden
+    services.order_delete(actor=world.installer_a, order=orders[1])  # hidden already: no change
+    assert services.listed_order_count(world.installer_a) == listed(world.installer_a) == 1
+    # Property managers count only their Pay By PM communities' orders; other tenants none.
+    assert services.listed_order_count(world.pm_a) == listed(world.pm_a) == 0
+    type(world.community_a).objects.filter(pk=world.community_a.pk).update(charge_mode=ChargeMode.PAY_BY_PM)
+    services.order_create(actor=world.pm_a, order_type=OrderType.ACTIVATION, items=[app(apartments[0])])
+    assert services.listed_order_count(world.pm_a) == listed(world.pm_a) == 1
+    assert services.listed_order_count(world.installer_b) == 0
