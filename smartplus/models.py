@@ -24,6 +24,9 @@ class AuditedModel(models.Model):
     """
 
     audit_exclude: tuple[str, ...] = ()
+    # The fields `str()` and `audit_installer_id` read, if a model declares them: `audit.update`
+    # then loads only those and the changed ones (None: whole rows).
+    audit_repr_fields: tuple[str, ...] | None = None
 
     class Meta:
         abstract = True

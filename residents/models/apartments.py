@@ -79,6 +79,7 @@ class Resident(ScopedModel):
     (the family master) and points to it for family members."""
 
     audit_exclude = ("account_email_sent_to",)  # delivery state, not a change anyone made
+    audit_repr_fields = ("first_name", "last_name", "community_id")
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="residents")
     apartment = models.ForeignKey(Apartment, on_delete=models.CASCADE, related_name="residents")
