@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import io
 import itertools
+import json
 import operator
 import re
 import threading
@@ -102,11 +103,22 @@ def _moment(value) -> str:
     return "\\N" if value is None else value.isoformat()
 
 
+class JSONText(str):
+    """A JSON column's value given as its JSON text already (`insert_rows` writes it as it is):
+    for callers that encode many values of one fixed shape faster than the encoder does."""
+
+
 def _converter(field):
     """How a column's values are written in COPY's text format."""
     if isinstance(field, models.JSONField):
         encode = (field.encoder or DjangoJSONEncoder)().encode  # one encoder for every row
-        return lambda value: "\\N" if value is None else _text(encode(value))
+
+        def convert(value):
+            if value is None:
+                return "\\N"
+            return _text(value if type(value) is JSONText else encode(value))
+
+        return convert
     if isinstance(field, models.BooleanField):
         return _boolean
     if isinstance(field, models.DateField | models.TimeField):  # DateTimeField is a DateField
@@ -268,7 +280,10 @@ def insert_rows(
             objs = []
             for values in batch:
                 obj = model(**constants)
-                obj.__dict__.update(zip(columns, values, strict=True))
+                obj.__dict__.update(
+                    (name, json.loads(value) if type(value) is JSONText else value)
+                    for name, value in zip(columns, values, strict=True)
+                )
                 objs.append(obj)
             model.objects.bulk_create(objs)
             written += len(objs)
