@@ -183,6 +183,20 @@ def _created(instance) -> tuple[dict, str | None]:
     return dict(zip(names, values, strict=True)), template % texts
 
 
+def _created_changes(instance, related: Callable[[object], dict] | None):
+    """A "Created" entry's changes: every audited field from None, and `related(instance)`'s
+    rows joined (as `record_related` does); JSON text already when it can be. Renews the
+    instance's snapshot."""
+    from .bulk import JSONText
+
+    now, text = _created(instance)
+    instance._audit_snapshot = now
+    extra = related(instance) if related is not None else None
+    if text is not None and not extra:
+        return JSONText(text)
+    return {**{k: [None, v] for k, v in now.items()}, **(extra or {})}
+
+
 def record(*, action: str, instance=None, installer_id=None, changes=None, obj_repr=None) -> None:
     from .models import AuditLog
 
@@ -292,26 +306,21 @@ def record_many(
     from .models import AuditLog
 
     instances = list(instances or ())
+    rows = list(rows or ())
     if isinstance(changes, Sequence) and not isinstance(changes, dict | str):
         if len(changes) != len(instances):
             raise ValueError("changes: one dict per instance")
         per_instance = list(changes)
-    elif changes is None and action in ("create", "update"):
+    elif changes is None and action == "create":
+        per_instance = [_created_changes(instance, related) for instance in instances]
+    elif changes is None and action == "update":
         per_instance = []
         for instance in instances:
-            if action == "create":
-                now, text = _created(instance)
-                extra = related(instance) if related is not None else None
-                if text is not None and not extra:
-                    per_instance.append(bulk.JSONText(text))
-                else:
-                    per_instance.append({**{k: [None, v] for k, v in now.items()}, **(extra or {})})
-            else:
-                now = _values(instance)
-                before = getattr(instance, "_audit_snapshot", None) or {}
-                per_instance.append(
-                    {k: [_plain(before.get(k)), v] for k, v in now.items() if _plain(before.get(k)) != v}
-                )
+            now = _values(instance)
+            before = getattr(instance, "_audit_snapshot", None) or {}
+            per_instance.append(
+                {k: [_plain(before.get(k)), v] for k, v in now.items() if _plain(before.get(k)) != v}
+            )
             instance._audit_snapshot = now
     else:
         per_instance = [changes or {}] * len(instances)
@@ -342,24 +351,27 @@ def record_many(
             types[model] = _content_type(model).pk
         return types[model]
 
-    def entries():
-        for instance, diff, tenant in zip(instances, per_instance, tenants, strict=True):
-            yield (tenant, type_id(type(instance)), str(instance.pk), str(instance)[:200], diff or {})
-        for row in rows or ():
-            yield (
-                row.get("installer_id", installer_id),
-                type_id(row.get("model")),
-                str(row.get("object_id", "")),
-                str(row.get("object_repr", ""))[:200],
-                row.get("changes") or {},
-            )
-
-    # Written in batches as they are made: an import's 30,000 entries are never all held at once.
+    # Everything that may query (content types, a __str__ reading a relation) is done before the
+    # COPY starts: COPY formats the entries as it streams them, and no query can run meanwhile.
+    heads = [
+        (tenant, type_id(type(instance)), str(instance.pk), str(instance)[:200])
+        for instance, tenant in zip(instances, tenants, strict=True)
+    ]
+    heads += [
+        (
+            row.get("installer_id", installer_id),
+            type_id(row.get("model")),
+            str(row.get("object_id", "")),
+            str(row.get("object_repr", ""))[:200],
+        )
+        for row in rows
+    ]
+    diffs = [*per_instance, *(row.get("changes") for row in rows)] if rows else per_instance
     return bulk.insert_rows(
         AuditLog,
         constants=constants,
         columns=("installer_id", "object_type_id", "object_id", "object_repr", "changes"),
-        rows=entries(),
+        rows=((*head, diff or {}) for head, diff in zip(heads, diffs, strict=True)),
         batch_size=RECORD_BATCH,
     )
 

@@ -13,7 +13,6 @@ written here in bulk instead (`smartplus.audit.record_many`), in the caller's ch
 from __future__ import annotations
 
 import gc
-import io
 import itertools
 import json
 import operator
@@ -250,6 +249,29 @@ def _batches(items: Iterable, size: int):
         yield batch
 
 
+_COPY_CHUNK = 64 * 1024
+
+
+class _CopyStream:
+    """COPY's input as a file that formats its lines as COPY reads them. PostgreSQL parses and
+    writes the rows sent while the next ones are formatted (its process and ours run at once),
+    instead of after all of them; and the text is never held whole."""
+
+    def __init__(self, lines: Iterable[str]):
+        self._lines = iter(lines)
+        self.lines = 0
+
+    def read(self, size: int = _COPY_CHUNK) -> str:
+        chunk, length = [], 0
+        for line in self._lines:
+            chunk.append(line)
+            length += len(line)
+            if length >= size:
+                break
+        self.lines += len(chunk)
+        return "".join(chunk)
+
+
 def insert_rows(
     model: type[models.Model],
     *,
@@ -262,7 +284,8 @@ def insert_rows(
     order, every row sharing `constants`; the other fields take their stamp (auto_now(_add)) or
     their default, ids the table's sequence. No ids come back and no signals are sent. For
     many rows that nothing refers to (audit entries): an import's 30,000 would otherwise be
-    built as instances and converted field by field. Returns the number of rows."""
+    built as instances and converted field by field. `rows` is read while the COPY streams
+    (`_CopyStream`): making a row must not query. Returns the number of rows."""
     meta = model._meta
     now = timezone.now()
     # Every other column: its stamp or its default, the same for every row.
@@ -294,18 +317,14 @@ def insert_rows(
     converters = [_converter(fields[name]) for name in columns]
     names = ", ".join(connection.ops.quote_name(fields[n].column) for n in (*constants, *columns))
     sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
-    written = 0
+    lines = (
+        prefix + "\t".join([convert(v) for convert, v in zip(converters, values, strict=True)]) + "\n"
+        for values in rows
+    )
+    stream = _CopyStream(lines)
     with connection.cursor() as cursor:
-        for batch in _batches(rows, batch_size):
-            buffer = io.StringIO()
-            buffer.writelines(
-                prefix + "\t".join([convert(v) for convert, v in zip(converters, values, strict=True)]) + "\n"
-                for values in batch
-            )
-            buffer.seek(0)
-            cursor.copy_expert(sql, buffer)
-            written += len(batch)
-    return written
+        cursor.copy_expert(sql, stream, size=_COPY_CHUNK)
+    return stream.lines
 
 
 def _insert(model, objs: list, batch_size: int) -> None:
@@ -328,17 +347,13 @@ def _insert(model, objs: list, batch_size: int) -> None:
         # skips descriptors (a CountryField's builds a Country object per read).
         values_of = operator.itemgetter(*[f.attname for f in fields])
         converters = [_converter(f) for f in fields]
-        buffer = io.StringIO()
-        write = buffer.write
-        for obj in objs:
-            write(
-                "\t".join(
-                    [convert(v) for convert, v in zip(converters, values_of(obj.__dict__), strict=True)]
-                )
-            )
-            write("\n")
-        buffer.seek(0)
-        cursor.copy_expert(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN", buffer)
+        lines = (
+            "\t".join([convert(v) for convert, v in zip(converters, values_of(obj.__dict__), strict=True)])
+            + "\n"
+            for obj in objs
+        )
+        sql = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
+        cursor.copy_expert(sql, _CopyStream(lines), size=_COPY_CHUNK)
     alias = connection.alias
     for obj in objs:
         obj._state.adding = False
