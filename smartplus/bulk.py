@@ -323,7 +323,7 @@ def insert_rows(
     )
     stream = _CopyStream(lines)
     with connection.cursor() as cursor:
-        cursor.copy_expert(sql, stream, size=_COPY_CHUNK)
+        cursor.copy_expert(sql, stream, _COPY_CHUNK)
     return stream.lines
 
 
@@ -353,7 +353,7 @@ def _insert(model, objs: list, batch_size: int) -> None:
             for obj in objs
         )
         sql = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
-        cursor.copy_expert(sql, _CopyStream(lines), size=_COPY_CHUNK)
+        cursor.copy_expert(sql, _CopyStream(lines), _COPY_CHUNK)
     alias = connection.alias
     for obj in objs:
         obj._state.adding = False
