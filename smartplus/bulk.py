@@ -260,16 +260,32 @@ class _CopyStream:
     def __init__(self, lines: Iterable[str]):
         self._lines = iter(lines)
         self.lines = 0
+        self.error: BaseException | None = None
 
     def read(self, size: int = _COPY_CHUNK) -> str:
         chunk, length = [], 0
-        for line in self._lines:
-            chunk.append(line)
-            length += len(line)
-            if length >= size:
-                break
+        try:
+            for line in self._lines:
+                chunk.append(line)
+                length += len(line)
+                if length >= size:
+                    break
+        except BaseException as exc:  # psycopg2 reports it as a cancelled COPY: kept for `copy`
+            self.error = exc
+            raise
         self.lines += len(chunk)
         return "".join(chunk)
+
+    def copy(self, cursor, sql: str) -> int:
+        """Run `sql` (COPY ... FROM STDIN) with these lines; the number of lines. A line that
+        failed to be made raises its own error, not the cancelled COPY's."""
+        try:
+            cursor.copy_expert(sql, self, _COPY_CHUNK)
+        except Exception as exc:
+            if self.error is not None:
+                raise self.error from exc
+            raise
+        return self.lines
 
 
 def insert_rows(
@@ -321,10 +337,8 @@ def insert_rows(
         prefix + "\t".join([convert(v) for convert, v in zip(converters, values, strict=True)]) + "\n"
         for values in rows
     )
-    stream = _CopyStream(lines)
     with connection.cursor() as cursor:
-        cursor.copy_expert(sql, stream, _COPY_CHUNK)
-    return stream.lines
+        return _CopyStream(lines).copy(cursor, sql)
 
 
 def _insert(model, objs: list, batch_size: int) -> None:
@@ -353,7 +367,7 @@ def _insert(model, objs: list, batch_size: int) -> None:
             for obj in objs
         )
         sql = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
-        cursor.copy_expert(sql, _CopyStream(lines), _COPY_CHUNK)
+        _CopyStream(lines).copy(cursor, sql)
     alias = connection.alias
     for obj in objs:
         obj._state.adding = False
