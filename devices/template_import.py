@@ -490,11 +490,12 @@ class Planner:
             device.mac_address_id = library.pk
             self.plan.new_devices.append(device)
             self.plan.row_of[id(device)] = line.row
-            where = f"APT {line.apt}" if line.apt else line.building or "Public Area"
-            kind = DeviceType(entry.device_type).label
-            self.plan.preview.add(
-                "devices", "create", line.row, f"{entry.name} ({kind}, {entry.mac}) in {where}"
-            )
+            text = ""
+            if self.plan.preview.shows("devices"):  # the label's type lookup costs more than the rest
+                where = f"APT {line.apt}" if line.apt else line.building or "Public Area"
+                kind = DeviceType(entry.device_type).label
+                text = f"{entry.name} ({kind}, {entry.mac}) in {where}"
+            self.plan.preview.add("devices", "create", line.row, text)
         if self.basic and is_new_apt and not monitors and not refused:
             self.error(
                 line.row,

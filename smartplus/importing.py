@@ -67,6 +67,10 @@ class Preview:
     def __init__(self, kinds: list[str]):
         self.summary = {kind: {"create": 0, "update": 0, "items": []} for kind in kinds}
 
+    def shows(self, kind: str) -> bool:
+        """Whether the next item of `kind` is listed (else only counted: its text may be "")."""
+        return len(self.summary[kind]["items"]) < PREVIEW_ITEMS
+
     def add(self, kind: str, action: str, row: int, text: str) -> None:
         entry = self.summary[kind]
         entry[action] += 1

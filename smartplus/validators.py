@@ -4,6 +4,8 @@ import functools
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.expressions import DatabaseDefault
 
 # Spec: "Post code should be letters from A-Z or a-z, or numbers from 0-9."
 post_code_validator = RegexValidator(
@@ -17,11 +19,64 @@ phone_validator = RegexValidator(
 
 
 @functools.lru_cache(maxsize=256)  # a bulk service asks the same 10,000 times
-def _excluded(model, exclude: tuple, only: tuple | None) -> frozenset[str]:
+def _checked_fields(model, exclude: tuple, only: tuple | None) -> tuple:
     skipped = set(exclude)
     if only is not None:
         skipped.update(f.name for f in model._meta.concrete_fields if f.name not in only)
-    return frozenset(skipped)
+    return tuple(f for f in model._meta.fields if f.name not in skipped and not f.generated)
+
+
+# Fields whose checks read nothing but the value (Django's own, no model instance, no query):
+# a value is checked once, and an import's thousands of "Living Room"s and call type 0s reuse it.
+_VALUE_ONLY_FIELDS = frozenset(
+    {
+        models.CharField,
+        models.EmailField,
+        models.TextField,
+        models.SlugField,
+        models.URLField,
+        models.IntegerField,
+        models.SmallIntegerField,
+        models.BigIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveSmallIntegerField,
+        models.PositiveBigIntegerField,
+        models.BooleanField,
+    }
+)
+
+
+@functools.lru_cache(maxsize=8192, typed=True)  # typed: True, 1 and "1" are cleaned apart
+def _cleaned(field, value):
+    """`field.clean(value)` of a field in _VALUE_ONLY_FIELDS: (the cleaned value, None) or (None,
+    its errors). Its validators are the project's pure ones (lengths, patterns)."""
+    try:
+        return field.clean(value, None), None
+    except ValidationError as exc:
+        return None, exc.error_list
+
+
+def _clean_fields(instance, fields) -> None:
+    """`Model.clean_fields` over `fields` only (not a loop over every field to skip the others)."""
+    errors = {}
+    for f in fields:
+        raw_value = getattr(instance, f.attname)
+        # Skip validation for empty fields with blank=True, or with a database default (as Django).
+        if (f.blank and raw_value in f.empty_values) or isinstance(raw_value, DatabaseDefault):
+            continue
+        if type(f) in _VALUE_ONLY_FIELDS and isinstance(raw_value, str | int):  # choices enums too
+            cleaned, problems = _cleaned(f, raw_value)
+            if problems is not None:
+                errors[f.name] = problems
+            else:
+                setattr(instance, f.attname, cleaned)
+            continue
+        try:
+            setattr(instance, f.attname, f.clean(raw_value, instance))
+        except ValidationError as e:
+            errors[f.name] = e.error_list
+    if errors:
+        raise ValidationError(errors)
 
 
 def model_field_errors(instance, *, exclude=(), only=None) -> dict[str, list[str]]:
@@ -34,8 +89,15 @@ def model_field_errors(instance, *, exclude=(), only=None) -> dict[str, list[str
     defaults, or values already saved): an import names the fields its file sets.
     """
     errors: dict[str, list[str]] = {}
+    model = type(instance)
     try:
-        instance.clean_fields(exclude=_excluded(type(instance), tuple(exclude), only and tuple(only)))
+        if model.clean_fields is models.Model.clean_fields:
+            _clean_fields(instance, _checked_fields(model, tuple(exclude), only and tuple(only)))
+        else:  # a model of its own field checks
+            skipped = {f.name for f in model._meta.fields} - {
+                f.name for f in _checked_fields(model, tuple(exclude), only and tuple(only))
+            }
+            instance.clean_fields(exclude=skipped)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     try:
@@ -59,7 +121,7 @@ class FieldChecks:
 
     def __call__(self, instance) -> dict[str, list[str]]:
         values = instance.__dict__
-        key = tuple(values.get(name) for name in self.attnames)
+        key = tuple(map(values.get, self.attnames))
         try:
             errors = self.known.get(key)
         except TypeError:  # an unhashable value (a list, a dict): checked on its own

@@ -30,6 +30,7 @@ from django.utils.http import content_disposition_header
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from .bulk import full_collections_deferred
 
@@ -199,6 +200,9 @@ def _check_inflated(package, info) -> None:
         raise ValidationError(TOO_MANY_ROWS, code="too_many")
 
 
+# What openpyxl reads an array or data table formula as (other formulas read as "=..." texts).
+_FORMULA_VALUES = (ArrayFormula, DataTableFormula)
+
 # A row record's start tag, <row ...> or <x:row ...> (not <rowBreaks>); a tag is this short.
 _ROW = re.compile(rb"<(?:\w+:)?row[\s/>]")
 _TAG_TAIL = 64
@@ -260,19 +264,50 @@ def _unreadable(exc: BaseException) -> ValidationError:
     return ValidationError(NOT_XLSX, code="not_xlsx")
 
 
+class _MaybeFormula(Exception):
+    """A value read without cell types could be a formula's (see `_read`)."""
+
+
 def _read(workbook, columns, required, max_rows, template, progress) -> Sheet:
     if not workbook.worksheets:
         raise ValidationError(NOT_XLSX, code="not_xlsx")
     sheet = workbook.worksheets[0]
     # The stored dimension is only a claim ("A1:XFD1048576" would mean a million padded rows).
     sheet.reset_dimensions()
+    # Values first: the cell objects and reading them cost a tenth of the read. A formula reads
+    # as its text ("=A1+1") or as an array formula, which a typed text can look like too; a value
+    # that could be one sends the sheet through the typed read, which tells them apart by type.
+    try:
+        return _read_rows(sheet, columns, required, max_rows, template, progress, typed=False)
+    except _MaybeFormula:
+        return _read_rows(sheet, columns, required, max_rows, template, progress, typed=True)
+
+
+def _typed_rows(sheet):
+    """Per row: its values and the indexes of its formula cells. openpyxl yields one tuple for
+    every missing row; each of those gets one entry too, so they are still skipped at once."""
+    empty_row = empty_entry = None
+    for row in sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS):
+        if row is empty_row:
+            yield empty_entry
+            continue
+        formulas = frozenset(i for i, cell in enumerate(row) if cell.data_type == "f")
+        entry = (tuple(cell.value for cell in row), formulas)
+        if all(cell.value is None for cell in row):
+            empty_row, empty_entry = row, entry
+        yield entry
+
+
+def _read_rows(sheet, columns, required, max_rows, template, progress, *, typed: bool) -> Sheet:
     # Read-only rows come one per Excel row from row 1 on, missing rows filled in as empty ones.
-    rows = enumerate(sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS), start=1)
-    _, header = next(rows, (1, ()))
+    rows = enumerate(_typed_rows(sheet), start=1) if typed else _values(sheet)
+    _, header = next(rows, (1, ((), frozenset()) if typed else ()))
+    if typed:
+        header = header[0]
     wanted = {header_key(c): c for c in columns}
     at: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        column = wanted.get(header_key(cell.value)) if cell.value is not None else None
+    for index, value in enumerate(header):
+        column = wanted.get(header_key(value)) if value is not None else None
         if column is not None and column not in at:
             at[column] = index
     missing = [c for c in required if c not in at]
@@ -286,31 +321,30 @@ def _read(workbook, columns, required, max_rows, template, progress) -> Sheet:
     positions = list(at.items())
     # The "Error" column of a downloaded error file: a row holding nothing else is no data.
     ignored = next(
-        (
-            i
-            for i, c in enumerate(header)
-            if c.value is not None and header_key(c.value) == header_key(ERROR_COLUMN)
-        ),
+        (i for i, v in enumerate(header) if v is not None and header_key(v) == header_key(ERROR_COLUMN)),
         None,
     )
     filler = None
-    for number, row in rows:
-        if row is filler:
+    for number, entry in rows:
+        if entry is filler:
             continue  # openpyxl repeats one tuple for the missing rows: skip those at once
-        if all(cell.value is None or cell.value == "" for i, cell in enumerate(row) if i != ignored):
-            if ignored is None or ignored >= len(row) or row[ignored].value is None:
-                filler = row
+        row, formulas = entry if typed else (entry, ())
+        data = row if ignored is None else row[:ignored] + row[ignored + 1 :]
+        # Any true value is data; else only a 0 or False is (the cheap test first).
+        if not any(data) and all(v is None or v == "" for v in data):
+            if ignored is None or ignored >= len(row) or row[ignored] is None:
+                filler = entry
             continue
         values = {}
         for column, index in positions:
-            cell = row[index] if index < len(row) else None
-            if cell is None:
-                values[column] = None
-            elif cell.data_type == "f":
-                result.errors.append(RowError(number, column, FORMULA))
-                values[column] = None
-            else:
-                values[column] = _plain(cell.value)
+            value = row[index] if index < len(row) else None
+            if typed:
+                if index in formulas:
+                    result.errors.append(RowError(number, column, FORMULA))
+                    value = None
+            elif (isinstance(value, str) and value.startswith("=")) or isinstance(value, _FORMULA_VALUES):
+                raise _MaybeFormula
+            values[column] = _plain(value)
         result.rows.append((number, values))
         if len(result.rows) > max_rows:
             raise ValidationError(

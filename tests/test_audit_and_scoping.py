@@ -148,3 +148,29 @@ def test_audit_log_lists_a_change_set_with_constant_queries(client, world):
     assert counted["small"] == counted["large"] == counted["all"], counted
     body = client.get(url, {"change_set": str(small)}).content.decode()
     assert f"?change_set={small}" in body and f"?change_set={large}" not in body
+
+
+def test_a_bulk_created_entry_records_what_the_save_signal_records():
+    # record_many writes "Created" changes from a template when the values are scalars (choices
+    # enums, None, booleans); they must read back as the saved row's entry does.
+    from residents.models import Apartment
+    from smartplus import audit, bulk
+    from tests.factories import build_world
+
+    community = build_world().community_a
+    building = community.buildings.create(name="Template tower")
+    saved = Apartment.objects.create(community=community, building=building, number="7001", name="Ann's")
+    made = Apartment(community=community, building=building, number="7002", name='Bob "B" \\ ü')
+    made.family_sip_number = "6190002"
+    bulk.bulk_insert(Apartment, [made], audit=False)
+    audit.record_many(action="create", instances=[made])
+
+    def changes(apartment):
+        entry = AuditLog.objects.get(object_id=str(apartment.pk), action="create", object_repr=str(apartment))
+        return entry.changes
+
+    signal, bulk_made = changes(saved), changes(made)
+    assert bulk_made.keys() == signal.keys()
+    assert bulk_made["name"] == [None, 'Bob "B" \\ ü'] and bulk_made["floor"] == [None, None]
+    assert bulk_made["call_type"] == signal["call_type"] and bulk_made["call_mode"] == signal["call_mode"]
+    assert made._audit_snapshot == audit._values(made)

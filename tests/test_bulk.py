@@ -5,14 +5,14 @@ from __future__ import annotations
 import gc
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from communities.models import Building
 from residents.models import Apartment, Resident
-from smartplus.bulk import attach, blank, bulk_insert, full_collections_deferred, insert_rows
+from smartplus.bulk import JSONText, attach, blank, bulk_insert, full_collections_deferred, insert_rows
 from smartplus.models import AuditLog
 from smartplus.validators import FieldChecks
 from tests.factories import build_world
@@ -146,6 +146,36 @@ def test_rows_inserted_without_instances_share_constants_and_get_ids_and_stamps(
     assert count == 2 and [e.object_repr for e in entries] == ["Tab\there", "Back\\slash"]
     assert entries[0].changes == {"name": [None, "A\nB"]} and entries[1].changes == {}
     assert all(e.pk and e.action == "create" and e.time >= started for e in entries)
+
+
+def test_json_text_is_written_as_it_is_and_many_rows_stream_through_one_copy(community):
+    text = '{"n": [null, %d], "t": [null, "a\\\\b"]}'  # a backslash, escaped twice
+    rows = [(str(i), f"Row {i}", JSONText(text.replace("%d", str(i)))) for i in range(3000)]
+    count = insert_rows(
+        AuditLog,
+        constants={"action": "create", "user_name": "streamed"},
+        columns=("object_id", "object_repr", "changes"),
+        rows=iter(rows),
+    )
+
+    assert count == 3000
+    entry = AuditLog.objects.get(user_name="streamed", object_id="2999")
+    assert entry.object_repr == "Row 2999" and entry.changes == {"n": [None, 2999], "t": [None, "a\\b"]}
+
+
+def test_a_row_that_fails_to_be_made_raises_its_own_error_and_nothing_is_written(community):
+    def rows():
+        yield ("1", "first", {})
+        raise LookupError("no such row")
+
+    with pytest.raises(LookupError, match="no such row"), transaction.atomic():
+        insert_rows(
+            AuditLog,
+            constants={"action": "create", "user_name": "broken"},
+            columns=("object_id", "object_repr", "changes"),
+            rows=rows(),
+        )
+    assert not AuditLog.objects.filter(user_name="broken").exists()
 
 
 def test_field_checks_check_equal_values_once_and_keep_their_answers_apart():

@@ -488,6 +488,34 @@ def test_a_formula_in_a_column_outside_the_template_is_ignored():
     assert read(workbook([["Name", "Apt", "Sum"], ["Ann", "101", "=1+1"]])).errors == []
 
 
+def test_a_text_that_starts_with_an_equals_sign_is_a_value_next_to_a_formula():
+    # Read by value first, both read "=..."; the cell types tell them apart.
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Apt"])
+    sheet.append(["=A1", "101"])
+    sheet["A2"].data_type = "s"  # typed text, as Excel keeps '=A1
+    sheet.append(["Bob", "=100+2"])
+    out = io.BytesIO()
+    book.save(out)
+    result = read(out.getvalue())
+    assert result.errors == [RowError(3, "Apt", xlsx.FORMULA)]
+    assert result.rows == [(2, {"Name": "=A1", "Apt": "101"}), (3, {"Name": "Bob", "Apt": None})]
+
+
+def test_an_array_formula_is_a_formula_too():
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Apt"])
+    sheet.append(["Ann", "101"])
+    sheet["B2"] = ArrayFormula("B2", "=SUM(1, 2)")
+    out = io.BytesIO()
+    book.save(out)
+    assert read(out.getvalue()).errors == [RowError(2, "Apt", xlsx.FORMULA)]
+
+
 # --- time and memory ------------------------------------------------------------------------------
 
 
