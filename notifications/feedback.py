@@ -18,7 +18,9 @@ def submit_feedback(*, resident, text: str) -> Notification | None:
     """Record the feedback as a row for the installer's Customer Service and send it (after the
     commit, by the worker). None when Receive Feedback is Off or there is no address."""
     community = resident.community
-    service = CustomerService.objects.filter(installer_id=community.installer_id, receive_feedback=True).first()
+    service = CustomerService.objects.filter(
+        installer_id=community.installer_id, receive_feedback=True
+    ).first()
     if service is None or not service.email:
         return None
     language = User.objects.filter(pk=community.installer_id).values_list("language", flat=True).first()

@@ -67,13 +67,12 @@ def order_renewed(order_id: int) -> int:
         )
     if not rows:
         return 0
-    created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    of_order = Notification.objects.filter(kind=Kind.RENEWAL, reference=order.pk)
+    before = of_order.count()
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    created = of_order.count() - before
     # ignore_conflicts gives no ids: the heads are this order's rows not sent yet.
-    heads = list(
-        Notification.objects.filter(kind=Kind.RENEWAL, reference=order.pk)
-        .exclude(status=Status.SENT)
-        .values_list("pk", flat=True)
-    )
+    heads = list(of_order.exclude(status=Status.SENT).values_list("pk", flat=True)) if created else []
     if heads:
         from smartplus.celery import fan_out
 
@@ -82,7 +81,7 @@ def order_renewed(order_id: int) -> int:
 
         chunks = [[heads[i : i + CHUNK]] for i in range(0, len(heads), CHUNK)]
         transaction.on_commit(lambda: fan_out(send_notifications, chunks))
-    return len(created)
+    return created
 
 
 def on_order_renewed(sender=None, order_id: int | None = None, **kwargs) -> None:

@@ -100,7 +100,9 @@ def test_installer_gets_one_email_per_community_and_day_listing_every_account(ma
     }
 
 
-@pytest.mark.parametrize(("charge_mode", "has_link"), [(ChargeMode.PAY_BY_PM, True), (ChargeMode.PAY_BY_INSTALLER, False)])
+@pytest.mark.parametrize(
+    ("charge_mode", "has_link"), [(ChargeMode.PAY_BY_PM, True), (ChargeMode.PAY_BY_INSTALLER, False)]
+)
 def test_property_manager_gets_the_renew_link_only_when_paying(mailoutbox, expired, charge_mode, has_link):
     site, _, _ = expired
     Community.objects.filter(pk=site.community.pk).update(charge_mode=charge_mode)
@@ -216,7 +218,9 @@ def test_every_email_in_english(mailoutbox, expired, kind, django_capture_on_com
 def template_msgids() -> set[str]:
     msgids = set()
     for path in TEMPLATES:
-        for literal in re.findall(r"gettext\(((?:u'(?:[^'\\]|\\.)*')|(?:u\"(?:[^\"\\]|\\.)*\"))\)", templatize(path.read_text())):
+        for literal in re.findall(
+            r"gettext\(((?:u'(?:[^'\\]|\\.)*')|(?:u\"(?:[^\"\\]|\\.)*\"))\)", templatize(path.read_text())
+        ):
             msgids.add(ast.literal_eval(literal))
     return msgids
 
