@@ -153,7 +153,7 @@ def test_the_link_opens_the_renew_page_with_only_the_recipients_accounts(client,
 
 
 def rendered(kind, language, mailoutbox, expired, capture):
-    site, old, fresh = expired
+    site, _old, fresh = expired
     Community.objects.filter(pk=site.community.pk).update(charge_mode=ChargeMode.PAY_BY_PM)
     if kind == "end_user":
         fresh.__class__.objects.filter(pk=fresh.pk).update(language=language)
