@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("devices.urls")),
     path("", include("maclib.urls")),
     path("", include("firmware.urls")),
+    path("", include("notifications.urls")),
 ]
