@@ -35,11 +35,19 @@ class Notification(models.Model):
     language = models.CharField(max_length=8, default="en")
     # The renewal order for renewal emails (one per order and account); 0 otherwise.
     reference = models.BigIntegerField(default=0)
+    # No database constraint on these two: a sweep writes thousands of rows at once and each FK
+    # check costs as much as the row (docs/notifications.md, the bench); Django's on_delete
+    # still applies when a community or installer is deleted through the ORM.
     community = models.ForeignKey(
-        "communities.Community", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "communities.Community",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     installer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False
     )
     # The community's calendar day the row fell due on; rows of one recipient, community, kind and
     # day are one email (an installer's digest lists every account).
@@ -84,3 +92,19 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient_email}"
+
+
+class SweepDay(models.Model):
+    """A community's calendar day the expiration sweep has written the rows of: a later sweep the
+    same day skips the community without reading its accounts. What changes during the day (an
+    expiry moved back, the switch turned On) is swept the next day, within the rules' catch-up."""
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    local_day = models.DateField()
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community", "local_day"], name="sweepday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} swept on {self.local_day}"

@@ -22,7 +22,7 @@ from communities.models import Community
 from residents.models import Resident
 
 from .choices import AccountType, Kind, Recipient, Status
-from .models import Notification
+from .models import Notification, SweepDay
 from .rules import CATCH_UP_DAYS, Rule, rules_for
 
 # Ids per send task: each task sends at most this many emails, so no task holds a whole sweep.
@@ -111,8 +111,8 @@ _RECIPIENT_JOINS = {
 
 
 def rule_sql(rule: Rule, account_type: str) -> str:
-    """The INSERT … SELECT of one rule for one account type; parameters %(now)s (the day) and
-    %(created)s (the sweep's clock)."""
+    """The INSERT … SELECT of one rule for one account type; parameters %(now)s (the day),
+    %(created)s (the sweep's clock) and %(communities)s (those not swept yet on their day)."""
     source = _ACCOUNTS[account_type]
     join, email, language = _RECIPIENT_JOINS[rule.recipient]
     email = email.format(**source)
@@ -135,6 +135,7 @@ def rule_sql(rule: Rule, account_type: str) -> str:
         {source["holder_join"]}
         {join}
         WHERE {source["where"]} {switch}
+          AND c.id = ANY(%(communities)s)
           AND {email} <> ''
           -- a bound the expiry index can use, wider than any time zone's day (DST included)
           AND {expiry} > %(now)s - interval '{last + 2} days'
@@ -149,12 +150,34 @@ def _statements() -> list[tuple[Rule, str]]:
     return [(rule, t) for rule in rules_for(switch_on=True) for t in rule.account_types]
 
 
+_UNSWEPT_SQL = f"""
+    SELECT c.id FROM {Community._meta.db_table} c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {SweepDay._meta.db_table} s
+        WHERE s.community_id = c.id AND s.local_day = (%(now)s AT TIME ZONE c.time_zone)::date)
+"""
+_MARK_SQL = f"""
+    INSERT INTO {SweepDay._meta.db_table} (community_id, local_day, created)
+    SELECT c.id, (%(now)s AT TIME ZONE c.time_zone)::date, %(created)s
+    FROM {Community._meta.db_table} c WHERE c.id = ANY(%(communities)s)
+    ON CONFLICT DO NOTHING
+"""
+
+
 def _insert_due_postgresql(now: datetime.datetime, started: datetime.datetime) -> int:
+    """The communities whose day is not swept yet, their due rows, then their day marked (after
+    the rows: a sweep that dies half-way leaves the day to the next one)."""
     created = 0
     with connection.cursor() as cursor:
+        cursor.execute(_UNSWEPT_SQL, {"now": now})
+        communities = [row[0] for row in cursor.fetchall()]
+        if not communities:
+            return 0
+        params = {"now": now, "created": started, "communities": communities}
         for rule, account_type in _statements():
-            cursor.execute(rule_sql(rule, account_type), {"now": now, "created": started})
+            cursor.execute(rule_sql(rule, account_type), params)
             created += cursor.rowcount
+        cursor.execute(_MARK_SQL, params)
     return created
 
 
@@ -196,18 +219,26 @@ def _insert_due_portable(now: datetime.datetime, started: datetime.datetime) -> 
     ).values_list("community_id", "property_manager__email", "property_manager__language"):
         managers.setdefault(community_id, []).append((email, language))
     rows: list[Notification] = []
+    marks: list[SweepDay] = []
+    swept = set(SweepDay.objects.values_list("community_id", "local_day"))
     for zone_name in sorted({c["time_zone"] for c in communities.values()}):
         try:
             zone = zoneinfo.ZoneInfo(zone_name or "UTC")
         except zoneinfo.ZoneInfoNotFoundError:
             zone = zoneinfo.ZoneInfo("UTC")
         today = now.astimezone(zone).date()
+        unswept = [
+            pk for pk, c in communities.items() if c["time_zone"] == zone_name and (pk, today) not in swept
+        ]
+        if not unswept:
+            continue
+        marks.extend(SweepDay(community_id=pk, local_day=today) for pk in unswept)
         for rule, account_type in _statements():
             last_expiry_day = today - datetime.timedelta(days=rule.offset_days)
             first_expiry_day = last_expiry_day - datetime.timedelta(days=CATCH_UP_DAYS - 1)
             field = _expiry_field(account_type)
             accounts = _accounts(account_type).filter(
-                community__time_zone=zone_name,
+                community__in=unswept,
                 **{
                     f"{field}__gte": _day_start(first_expiry_day, zone),
                     f"{field}__lt": _day_start(last_expiry_day + datetime.timedelta(days=1), zone),
@@ -250,4 +281,5 @@ def _insert_due_portable(now: datetime.datetime, started: datetime.datetime) -> 
                     )
     before = Notification.objects.count()
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    SweepDay.objects.bulk_create(marks, ignore_conflicts=True)
     return Notification.objects.count() - before

@@ -11,7 +11,7 @@ from django.db.models import Count
 from communities.models import Community
 from notifications import sweep as sweep_module
 from notifications.choices import Kind, Recipient
-from notifications.models import Notification
+from notifications.models import Notification, SweepDay
 from notifications.rules import CATCH_UP_DAYS, RULES, rules_for
 from notifications.sweep import sweep
 
@@ -81,12 +81,14 @@ def test_each_rule_starts_at_local_midnight_and_ends_after_its_catch_up_days(bac
         assert rows_for(resident, offset) == want, f"offset {offset} at its day"
     # Past the catch-up days a missed notice is not sent any more.
     Notification.objects.all().delete()
+    SweepDay.objects.all().delete()
     for offset in (1, 3, 5, 15):
         window_ends = local(zone, 2026, 3, 10) + datetime.timedelta(days=offset + CATCH_UP_DAYS)
         sweep(now=window_ends - SECOND, enqueue=False)
         want = set().union(*(expected(site, resident, rule) for rule in table.get(offset, [])))
         assert rows_for(resident, offset) == want
         Notification.objects.filter(offset_days=offset).delete()
+        SweepDay.objects.all().delete()
         sweep(now=window_ends, enqueue=False)
         assert rows_for(resident, offset) == set(), f"offset {offset} still due after its window"
 
@@ -142,3 +144,14 @@ def test_a_time_zone_change_between_sweeps_sends_each_notice_once(backend, first
         .annotate(n=Count("pk"))
     )
     assert counts == {3: 2, 5: 2}
+
+
+def test_a_day_swept_once_and_what_changed_during_it_the_next_day(backend, site):
+    site.account("101", local("UTC", 2026, 3, 10, 9))
+    assert sweep(now=local("UTC", 2026, 3, 13, 1), enqueue=False).created == 2
+    # An expiry moved back during the day: the community's day is swept, the next day sees it
+    # (still within the rule's catch-up days).
+    late = site.account("102", local("UTC", 2026, 3, 10, 9))
+    assert sweep(now=local("UTC", 2026, 3, 13, 22), enqueue=False).created == 0
+    assert sweep(now=local("UTC", 2026, 3, 14, 1), enqueue=False).created == 2
+    assert Notification.objects.filter(account_id=late.pk, offset_days=3).count() == 2
