@@ -42,22 +42,23 @@ def deliver(head_id: int) -> bool:
             return False
         ids = [row.pk for row in rows]
         now = timezone.now()
+        email = RENDERERS[rows[0].kind](rows)
+        if email is None:  # the accounts or community are gone: nothing to say any more
+            Notification.objects.filter(pk__in=ids).update(
+                status=Status.FAILED,
+                attempts=F("attempts") + 1,
+                last_error="Nothing to send: the account is gone.",
+                updated=now,
+            )
+            return False
         try:
-            email = RENDERERS[rows[0].kind](rows)
-            if email is None:  # the accounts or community are gone: nothing to say any more
-                Notification.objects.filter(pk__in=ids).update(
-                    status=Status.FAILED,
-                    attempts=F("attempts") + 1,
-                    last_error="Nothing to send: the account is gone.",
-                    updated=now,
-                )
-                return False
             email.message.send()
         except OSError as exc:  # smtplib.SMTPException included
             error = exc
             Notification.objects.filter(pk__in=ids).update(
                 status=Status.FAILED,
                 attempts=F("attempts") + 1,
+                subject=email.subject[:255],
                 last_error=f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH],
                 updated=now,
             )
