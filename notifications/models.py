@@ -45,14 +45,20 @@ class Notification(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     installer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the log's (installer, -created) index serves it
     )
     # The community's calendar day the row fell due on; rows of one recipient, community, kind and
     # day are one email (an installer's digest lists every account).
     local_day = models.DateField("Day", null=True, blank=True)
-    group_key = models.CharField(max_length=300, db_index=True)
+    group_key = models.CharField(max_length=300)
     subject = models.CharField("Subject", max_length=255, blank=True)
     status = models.CharField("Status", max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField("Attempts", default=0)
@@ -82,7 +88,10 @@ class Notification(models.Model):
                 name="notification_key_unique",
             )
         ]
+        # Each index costs the sweep a write per row: only those a query needs (a plain group_key
+        # index, not db_index's second, pattern-ops one for LIKE).
         indexes = [
+            models.Index(fields=["group_key"], name="notification_group"),
             models.Index(fields=["installer", "-created", "-id"], name="notification_installer_created"),
             # The sweep's pickup of what is not sent yet: small (sent rows leave it).
             models.Index(
