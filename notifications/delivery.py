@@ -43,11 +43,13 @@ def deliver(head_id: int) -> bool:
         ids = [row.pk for row in rows]
         now = timezone.now()
         email = RENDERERS[rows[0].kind](rows)
-        if email is None:  # the accounts or community are gone: nothing to say any more
+        if email is None:  # renewed or deleted since the sweep: nothing to say, never retried
+            from .sweep import MAX_ATTEMPTS
+
             Notification.objects.filter(pk__in=ids).update(
                 status=Status.FAILED,
-                attempts=F("attempts") + 1,
-                last_error="Nothing to send: the account is gone.",
+                attempts=MAX_ATTEMPTS,
+                last_error="Not sent: the accounts were renewed or deleted since.",
                 updated=now,
             )
             return False

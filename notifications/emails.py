@@ -69,6 +69,13 @@ def _accounts(rows, community) -> list[dict]:
             "id": row.account_id,
             "expiry": community_date(row.expires_at, community),
         }
+        current = None
+        if row.account_type == AccountType.APP and row.account_id in residents:
+            current = residents[row.account_id].expires_at
+        elif row.account_type == AccountType.PM_APP and row.account_id in assignments:
+            current = assignments[row.account_id].app_expires_at
+        if row.kind == Kind.EXPIRATION and current != row.expires_at:
+            continue  # renewed (or deleted) since the sweep: no longer expired
         if row.account_type == AccountType.APP and row.account_id in residents:
             resident = residents[row.account_id]
             line.update(
@@ -80,8 +87,6 @@ def _accounts(rows, community) -> list[dict]:
             line.update(
                 building="", apartment="", name=assignments[row.account_id].property_manager.display_name
             )
-        else:
-            continue  # the account was deleted since: nothing to renew
         lines.append(line)
     lines.sort(key=lambda line: (line["building"], line["apartment"], line["name"]))
     return lines

@@ -168,3 +168,22 @@ def test_a_failed_account_email_is_logged_with_its_reason(site, mailoutbox, monk
         send_account_email.run(site.pm.pk)
     row = Notification.objects.get(kind=Kind.ACCOUNT, recipient_email=site.pm.email)
     assert row.status == Status.FAILED and "No such user" in row.last_error
+
+
+def test_an_account_renewed_before_the_send_is_left_out(site, mailoutbox):
+    from residents.models import Resident
+
+    first, second = expired_site(site)
+    sweep(now=DAY3, enqueue=False)
+    Resident.objects.filter(pk=first.pk).update(expires_at=local("UTC", 2027, 3, 10, 9))
+    head = Notification.objects.filter(recipient_email=site.installer.email).order_by("pk").first()
+    assert delivery.deliver(head.pk)
+    [message] = mailoutbox
+    assert "APT 102" in message.body and "APT 101" not in message.body
+    # Both renewed: the PM's email is not sent, and not retried.
+    Resident.objects.filter(pk=second.pk).update(expires_at=local("UTC", 2027, 3, 10, 9))
+    pm_head = Notification.objects.filter(recipient_email=site.pm.email).order_by("pk").first()
+    assert delivery.deliver(pm_head.pk) is False
+    assert len(mailoutbox) == 1
+    Notification.objects.update(updated=timezone.now() - FAILED_RETRY_AFTER * 2)
+    assert sweep(now=DAY3, enqueue=False).enqueued == 0
