@@ -76,8 +76,26 @@ def account_email_deliver(*, user_id: int) -> bool:
         )
         if not claimed:
             return False
-        account_email_send(user=User.objects.get(pk=user_id))
+        user = User.objects.get(pk=user_id)
+        account_email_send(user=user)
+        announce_account_email(user)
     return True
+
+
+def announce_account_email(user, error: str = "") -> None:
+    """Tell the notification log (inside the claim's transaction when sent)."""
+    from smartplus.scoping import member_installer_id
+    from smartplus.signals import account_email_sent
+
+    account_email_sent.send(
+        sender=User,
+        recipient=user.email,
+        language=user.language or "en",
+        subject="SmartPlus portal account",
+        community_id=None,
+        installer_id=member_installer_id(user),
+        error=error,
+    )
 
 
 def _temporary_password() -> str:

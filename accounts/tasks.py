@@ -11,7 +11,16 @@ logger = logging.getLogger(__name__)
     autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, retry_jitter=True, max_retries=5
 )
 def send_account_email(user_id: int) -> None:
-    from .services import account_email_deliver
+    from .models import User
+    from .services import account_email_deliver, announce_account_email
 
-    if not account_email_deliver(user_id=user_id):
+    try:
+        delivered = account_email_deliver(user_id=user_id)
+    except OSError as exc:
+        # The claim rolled back; the log hears of the failure here, outside it.
+        user = User.objects.filter(pk=user_id).first()
+        if user is not None:
+            announce_account_email(user, error=f"{type(exc).__name__}: {exc}")
+        raise
+    if not delivered:
         logger.info("send_account_email: nothing to send for user %s (gone or already sent)", user_id)

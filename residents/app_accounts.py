@@ -9,6 +9,8 @@ import secrets
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from smartplus.signals import account_email_sent
+
 from .emails import resident_account_email_send
 from .models import Resident
 
@@ -60,7 +62,21 @@ def app_account_email(*, resident_id: int, reset: bool = False) -> bool:
             app_password=resident.app_password, account_email_sent_to=resident.account_email_sent_to
         )
         resident_account_email_send(resident=resident, password=password)
+        announce(resident)
     return True
+
+
+def announce(resident, error: str = "") -> None:
+    """Tell the notification log (inside the claim's transaction when sent)."""
+    account_email_sent.send(
+        sender=Resident,
+        recipient=resident.email,
+        language=resident.language or "en",
+        subject="SmartPlus app account",
+        community_id=resident.community_id,
+        installer_id=resident.community.installer_id,
+        error=error,
+    )
 
 
 def _app_password_reset_email(*, resident_id: int) -> bool:
@@ -77,4 +93,5 @@ def _app_password_reset_email(*, resident_id: int) -> bool:
             app_password_reset_requested_at=None,
         )
         resident_account_email_send(resident=resident, password=password, reset=True)
+        announce(resident)
     return True

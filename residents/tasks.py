@@ -11,9 +11,17 @@ logger = logging.getLogger(__name__)
     autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, retry_jitter=True, max_retries=5
 )
 def send_resident_account_email(resident_id: int, reset: bool = False) -> None:
-    from .app_accounts import app_account_email
+    from .app_accounts import announce, app_account_email
+    from .models import Resident
 
-    app_account_email(resident_id=resident_id, reset=reset)
+    try:
+        app_account_email(resident_id=resident_id, reset=reset)
+    except OSError as exc:
+        # The claim rolled back; the log hears of the failure here, outside it.
+        resident = Resident.objects.select_related("community").filter(pk=resident_id).first()
+        if resident is not None:
+            announce(resident, error=f"{type(exc).__name__}: {exc}")
+        raise
 
 
 # Each fan-out task enqueues this many one-email jobs, so no task loops over a whole import.

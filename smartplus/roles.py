@@ -49,6 +49,8 @@ _INSTALLER_DATA = {
     # coupons ("Exchange Coupon"). Who may pay which community's items is its Charge Mode's.
     "billing.order": frozenset({VIEW, ADD, DELETE, "pay"}),
     "billing.coupon": frozenset({VIEW, "redeem"}),
+    # The emails the portal sent the tenant's users (and their state): read only.
+    "notifications.notification": frozenset({VIEW}),
 }
 
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -108,6 +110,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "smartplus.auditlog": frozenset({VIEW}),
         "billing.order": frozenset({VIEW}),
         "billing.coupon": frozenset({VIEW}),
+        "notifications.notification": frozenset({VIEW}),
     },
 }
 

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("maclib.urls")),
     path("", include("firmware.urls")),
     path("", include("billing.urls")),
+    path("", include("notifications.urls")),
 ]

@@ -197,6 +197,9 @@ EXPECTED: dict[str, dict] = {
     "accounts:customer_service": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)),
     "accounts:account_setting": same(row(403, inst_a=OK, inst_b=OK)),
     "auditlog_list": get_only(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, root=OK)),
+    # --- notifications: the log, and the app's feedback (HTTP Basic as the app; no session) ---
+    "notifications:notification_list": get_only(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, root=OK)),
+    "notifications:feedback": {"get": NOT_ALLOWED, "post": row(401, anon=401)},
     # --- impersonation (the full grid is in test_impersonation.py) ---
     "hijack:acquire": {"get": row(400, anon=400), "post": row(403)},
     "hijack:release": {"get": row(403, anon=403, acting=405), "post": row(403, anon=403, acting=OK)},

@@ -134,6 +134,12 @@ class Resident(ScopedModel):
             models.Index(
                 fields=["community", "first_name", "last_name", "id"], name="resident_community_name"
             ),
+            # The expiration sweep reads family masters by expiry (notifications.sweep).
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(family_master__isnull=True, activated=True),
+                name="resident_master_expiry",
+            ),
         ]
 
     def __str__(self) -> str:

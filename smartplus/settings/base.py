@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "firmware",
     "billing",
     "maclib",
+    # Expiration, renewal and feedback emails, and the log of every email (above billing).
+    "notifications",
     # Top layer: the demo seeding (`seed_demo`, `rundemo`); it may import every app, none imports it.
     "demo",
 ]
@@ -297,6 +299,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Orders still waiting for payment are checked against Stripe (a lost webhook, an expiry).
     "billing-reconcile": {"task": "billing.tasks.reconcile_orders_task", "schedule": 300.0},
+}
+# The expiration sweep (notifications.sweep): hourly, so every community's day is swept soon
+# after its local midnight; a second run that hour finds nothing new.
+SMARTPLUS_EXPIRATION_SWEEP_SECONDS = env.int("SMARTPLUS_EXPIRATION_SWEEP_SECONDS", default=3600)
+CELERY_BEAT_SCHEDULE["notifications-expiration-sweep"] = {
+    "task": "notifications.tasks.expiration_sweep_task",
+    "schedule": float(SMARTPLUS_EXPIRATION_SWEEP_SECONDS),
 }
 if SMARTPLUS_DEVICE_LIVENESS == "redis":
     # Heartbeats buffered in Redis reach the database even when no device calls; lost marks of

@@ -1,0 +1,76 @@
+"""The notification log (installers, sub-installers, the super manager) and the app's feedback
+endpoint (docs/notifications.md)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from django.contrib.auth.hashers import check_password
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from residents.models import Resident
+from smartplus.views import generic
+
+from .feedback import MAX_LENGTH, submit_feedback
+from .filters import NotificationFilterSet
+from .models import Notification
+from .tables import NotificationTable
+
+
+class NotificationListView(generic.ObjectListView):
+    model = Notification
+    table_class = NotificationTable
+    filterset_class = NotificationFilterSet
+    title = "Notification Log"
+
+    def get_table_queryset(self):
+        return self.get_queryset().select_related("community")
+
+
+def _app_user(request) -> Resident | None:
+    """The end user the SmartPlus app signs in as: HTTP Basic with the account (email) and app
+    password the account email gave."""
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        email, _, password = base64.b64decode(encoded).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    resident = (
+        Resident.objects.select_related("community", "apartment__building")
+        .filter(email__iexact=email)
+        .exclude(email="")
+        .first()
+    )
+    if resident is None or not resident.app_password or not check_password(password, resident.app_password):
+        return None
+    return resident
+
+
+def _unauthorized() -> JsonResponse:
+    response = JsonResponse({"error": "Sign in with the app account and password."}, status=401)
+    response["WWW-Authenticate"] = 'Basic realm="SmartPlus app"'
+    return response
+
+
+@csrf_exempt
+@require_POST
+def feedback(request):
+    """POST /api/app/v1/feedback {"text": "..."}: 202 {"forwarded": bool}."""
+    resident = _app_user(request)
+    if resident is None:
+        return _unauthorized()
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"error": "The body must be JSON."}, status=400)
+    text = (body.get("text") or "").strip() if isinstance(body, dict) else ""
+    if not text or len(text) > MAX_LENGTH:
+        return JsonResponse({"error": f"Write 1 to {MAX_LENGTH} characters."}, status=400)
+    row = submit_feedback(resident=resident, text=text)
+    return JsonResponse({"forwarded": row is not None}, status=202)
