@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import PropertyManagerAssignment
@@ -24,6 +25,7 @@ from residents.services import subscriptions_extend
 from smartplus import roles
 from smartplus.authz import NotFound
 
+from . import signals
 from .choices import FINAL_STATUSES, ItemType, OrderStatus, OrderType
 from .models import Fulfilment, Order
 from .services import advance
@@ -114,6 +116,9 @@ def fulfil(order: Order, *, session=None, event_id: str = "") -> str:
         order=order, stripe_event_id=event_id, amount=amount, currency=currency, items=order.item_count
     )
     advance(order, OrderStatus.SUCCEED, paid_at=now, stripe_payment_intent=intent, flag="")
+    if order.order_type == OrderType.RENEW:
+        order_id = order.pk  # the renewal emails (notifications), once the extension is committed
+        transaction.on_commit(lambda: signals.order_renewed.send(sender=Order, order_id=order_id))
     return FULFILLED
 
 

@@ -89,7 +89,9 @@ def parse_keys(raw: str) -> list[Item]:
     return items
 
 
-def _querysets(actor, mode: str, community_id: int | None, item_type: str):
+def _querysets(actor, mode: str, community_id: int | None, item_type: str, only=None):
+    """The filter's querysets per item type; `only` (Items) narrows them to those items (an
+    email's link to the Renew step names the accounts it is about)."""
     communities = payable_communities(actor)
     if community_id:
         communities = communities.filter(pk=community_id)
@@ -108,27 +110,34 @@ def _querysets(actor, mode: str, community_id: int | None, item_type: str):
         out[ItemType.PREMIUM] = communities.filter(
             feature_plan=FeaturePlan.PREMIUM, plan_expires_at__isnull=not renew
         )
+    if only is not None:
+        wanted: dict[str, list[int]] = {}
+        for item in only:
+            wanted.setdefault(item.item_type, []).append(item.pk)
+        out = {kind: qs.filter(pk__in=wanted[kind]) for kind, qs in out.items() if kind in wanted}
     return out
 
 
-def matching_items(actor, mode: str, community_id=None, item_type: str = "") -> list[Item]:
+def matching_items(actor, mode: str, community_id=None, item_type: str = "", only=None) -> list[Item]:
     """Every item the filter matches (the "select all" of a filter), by id only."""
     items = []
-    for kind, qs in _querysets(actor, mode, community_id, item_type).items():
+    for kind, qs in _querysets(actor, mode, community_id, item_type, only).items():
         items.extend(Item(kind, pk) for pk in qs.order_by("pk").values_list("pk", flat=True))
     return items
 
 
-def matching_count(actor, mode: str, community_id=None, item_type: str = "") -> int:
-    return sum(qs.count() for qs in _querysets(actor, mode, community_id, item_type).values())
+def matching_count(actor, mode: str, community_id=None, item_type: str = "", only=None) -> int:
+    return sum(qs.count() for qs in _querysets(actor, mode, community_id, item_type, only).values())
 
 
 SORTS = {"apt": "apt", "-apt": "apt", "apt_name": "apt_name", "-apt_name": "apt_name"}
 
 
-def rows(actor, mode: str, community_id=None, item_type: str = "", sort: str = "", limit: int = 500):
+def rows(
+    actor, mode: str, community_id=None, item_type: str = "", sort: str = "", limit: int = 500, only=None
+):
     """Up to `limit` rows of the filter, family masters first in APT order (or `sort`)."""
-    found = _querysets(actor, mode, community_id, item_type)
+    found = _querysets(actor, mode, community_id, item_type, only)
     out: list[Row] = []
     if ItemType.APP in found:
         order = {

@@ -8,6 +8,7 @@ app_name = "billing"
 urlpatterns = [
     # --- Subscriptions: Activate / Renew, then the order's payment steps ---
     path("subscriptions/", views.SubscriptionView.as_view(), name="order_add"),
+    path("subscriptions/renew/", views.RenewView.as_view(), name="renew"),
     path("subscriptions/quote/", views.QuoteView.as_view(), name="order_quote"),
     path("orders/<int:pk>/pending/", views.OrderPendingView.as_view(), name="order_pending"),
     path("orders/<int:pk>/coupon/", views.OrderCouponView.as_view(), name="order_coupon"),

@@ -81,13 +81,21 @@ class SubscriptionView(generic.PortalView):
     def get_form(self, data):
         return SubscriptionForm(data, actor=self.request.actor)
 
+    def preselected(self) -> list | None:
+        """`?items=app:12,pm_app:3` (an expiration email's link): only those, ticked."""
+        try:
+            return selectors.parse_keys(self.request.GET["items"])
+        except (KeyError, ValueError):
+            return None
+
     def page(self, form, status=200, errors=()):
         actor = self.request.actor
         form.is_valid()  # the filter's valid fields apply even when the selection is refused
         tab, community_id, item_type = form.filter_args()
         sort = self.request.GET.get("sort", "")
-        listed = selectors.rows(actor, tab, community_id, item_type, sort=sort, limit=SHOWN_ROWS)
-        total = selectors.matching_count(actor, tab, community_id, item_type)
+        only = self.preselected() if self.request.method == "GET" else None
+        listed = selectors.rows(actor, tab, community_id, item_type, sort=sort, limit=SHOWN_ROWS, only=only)
+        total = selectors.matching_count(actor, tab, community_id, item_type, only=only)
         fees = selectors.fees(actor, tab)
         return self.render(
             self.template_name,
@@ -103,6 +111,7 @@ class SubscriptionView(generic.PortalView):
                 "errors": [*errors, *(e for errs in form.errors.values() for e in errs)],
                 "community": _community_of(self.request),
                 "sort": sort,
+                "ticked": {f"{i.item_type}:{i.pk}" for i in only or ()},
             },
             status=status,
         )
@@ -110,6 +119,16 @@ class SubscriptionView(generic.PortalView):
     def get(self, request, *args, **kwargs):
         data = request.GET.copy()
         data.setdefault("tab", ACTIVATE)
+        return self.page(self.get_form(data))
+
+
+class RenewView(SubscriptionView):
+    """The Renew step at its own address, where the expiration emails link (with `?community=`
+    and `?items=`): the accounts the email names, ticked."""
+
+    def get(self, request, *args, **kwargs):
+        data = request.GET.copy()
+        data["tab"] = RENEW
         return self.page(self.get_form(data))
 
     def post(self, request, *args, **kwargs):

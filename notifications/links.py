@@ -6,21 +6,15 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
-# Where billing's Renew page lives; used until its URL name exists in the URLconf (it is built
-# alongside this app: tests pin that the name, once there, reverses to this path).
-RENEW_URL_NAME = "billing:renew"
-RENEW_PATH = "/billing/renew/"
+RENEW_URL_NAME = "billing:renew"  # billing's Renew step, which reads ?community= and ?items=
 # A link longer than this would not survive every mail client: past it, the community alone.
 MAX_ITEMS_IN_LINK = 200
 
 
 def renew_path() -> str:
-    try:
-        return reverse(RENEW_URL_NAME)
-    except NoReverseMatch:
-        return RENEW_PATH
+    return reverse(RENEW_URL_NAME)
 
 
 def renew_url(community_id: int, items: list[tuple[str, int]]) -> str:

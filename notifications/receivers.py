@@ -37,10 +37,8 @@ def connect() -> None:
     from smartplus.signals import account_email_sent
 
     account_email_sent.connect(log_account_email, dispatch_uid="notifications-account-email-log")
-    try:  # billing's fulfilment announces Succeed renewals (billing/signals.py, built alongside)
-        from billing.signals import order_renewed
-    except ImportError:
-        return
+    from billing.signals import order_renewed  # a renewal order succeeded (billing's fulfilment)
+
     from .renewals import on_order_renewed
 
     order_renewed.connect(on_order_renewed, dispatch_uid="notifications-order-renewed")

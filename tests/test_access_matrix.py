@@ -156,6 +156,7 @@ EXPECTED: dict[str, dict] = {
     # only Pay By PM orders (404); the super manager only looks; a distributor has no orders.
     # An empty POST to Next is a form error (422); Pay without Billing Information a message.
     "billing:order_add": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, pm_a=OK, pm_none=OK)),
+    "billing:renew": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, pm_a=OK, pm_none=OK)),
     "billing:order_quote": post_only(
         row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, pm_a=OK, pm_none=OK)
     ),

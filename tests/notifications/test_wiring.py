@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 from django.conf import settings
-from django.dispatch import Signal
 
-from notifications import receivers
 from notifications.tasks import expiration_sweep_task
 
 
@@ -31,13 +26,32 @@ def test_the_beat_task_sweeps(site, mailoutbox):
     assert len(mailoutbox) == 2
 
 
-def test_billings_order_renewed_signal_calls_the_hook(monkeypatch):
-    """billing/signals.py (built alongside) defines `order_renewed`; once it exists, ready()
-    connects it to notifications.renewals.order_renewed."""
-    signal = Signal()
-    monkeypatch.setitem(sys.modules, "billing.signals", types.SimpleNamespace(order_renewed=signal))
-    called = []
-    monkeypatch.setattr("notifications.renewals.order_renewed", called.append)
-    receivers.connect()
-    signal.send(sender=None, order_id=42)
-    assert called == [42]
+@pytest.mark.django_db
+def test_a_fulfilled_renewal_sends_its_renewal_email_once(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from billing import fulfilment, services
+    from billing.models import Order
+    from communities.models import Community
+    from residents.models import Resident
+
+    Community.objects.filter(pk=world.community_a.pk).update(send_renew_email=True)
+    Resident.objects.filter(pk=world.resident_a.pk).update(
+        activated=True, expires_at=timezone.now() + timedelta(days=3), email="lily@example.test"
+    )
+    order = services.order_create(
+        actor=world.installer_a,
+        order_type="renew",
+        items=[services.Item("app", world.resident_a.pk)],
+        renew_to=(timezone.now() + timedelta(days=400)).date(),
+    )
+    for _attempt in range(2):  # a second delivery of the same payment
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            fulfilment.fulfil(locked)  # fully discounted: no Checkout Session
+    assert [m.to for m in mailoutbox] == [["lily@example.test"]]
