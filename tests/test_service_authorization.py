@@ -440,6 +440,7 @@ OWN_SCOPE: dict[str, tuple[str, object]] = {
 READS: dict[str, str] = {
     "maclib.services.installers_for": "the installers whose MAC library the actor may add to",
     "devices.services.apartment_panels": "the apartment page's device lists, read through for_actor",
+    "billing.services.listed_order_count": "the Payments list's stored count of the actor's own orders",
 }
 
 
@@ -566,6 +567,12 @@ def test_reads_return_none_of_tenant_a_to_attackers():
             continue  # A's distributor registers MACs for A (DISTRIBUTOR_MACS)
         assert w.installer_a not in installers_for(getattr(w, who))
     assert list(installers_for(w.installer_a)) == [w.installer_a]
+    from billing.services import listed_order_count
+
+    assert listed_order_count(w.installer_a) == 1  # its order (w.order_a)
+    for who in ATTACKERS:
+        assert listed_order_count(getattr(w, who)) == 0, who
+    assert listed_order_count(w.installer_a, w.community_b) == 0
 
 
 # --- foreign ids sent along with the actor's own objects -----------------------------------------
