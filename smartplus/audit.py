@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models.base import ModelState
 from django.db.models.signals import post_delete, post_save
 
 
@@ -397,20 +398,27 @@ def update(queryset, **values) -> int:
     audited = _audited_attnames(model, values)
     if not audited:
         return queryset.update(**values)
-    with transaction.atomic(using=queryset.db):
-        locked = queryset.select_for_update(of=("self",)).order_by("pk")
-        light = getattr(model, "audit_repr_fields", None)
-        if light is not None:
-            # Only what the entries need: the changed fields, and what the row's name and tenant
-            # are made of (a fulfilment updates 3,000 residents; whole rows were most of it).
-            locked = locked.only(*audited, *light)
-        before = list(locked)
-        if not before:
-            return 0
-        pks = [row.pk for row in before]
-        count = model._base_manager.filter(pk__any_of=pks).update(**values)
-        written = model._base_manager.filter(pk__any_of=pks).values_list("pk", *audited)
-        after = {pk: rest for pk, *rest in written}
+    from . import bulk
+
+    light = getattr(model, "audit_repr_fields", None)
+    # Thousands of instances made at once: no full collection walking them half-way.
+    with bulk.full_collections_deferred(), transaction.atomic(using=queryset.db):
+        returned = _update_returning(queryset, values, audited, light)
+        if returned is not None:
+            count, before, after = returned
+        else:
+            locked = queryset.select_for_update(of=("self",)).order_by("pk")
+            if light is not None:
+                # Only what the entries need: the changed fields, and what the row's name and
+                # tenant are made of (a fulfilment updates 3,000 residents; whole rows were most).
+                locked = locked.only(*audited, *light)
+            before = list(locked)
+            if not before:
+                return 0
+            pks = [row.pk for row in before]
+            count = model._base_manager.filter(pk__any_of=pks).update(**values)
+            written = model._base_manager.filter(pk__any_of=pks).values_list("pk", *audited)
+            after = {pk: rest for pk, *rest in written}
         changed, diffs = [], []
         for row in before:
             diff = {}
@@ -425,6 +433,60 @@ def update(queryset, **values) -> int:
         if changed:
             record_many(action="update", instances=changed, changes=diffs)
     return count
+
+
+def _update_returning(queryset, values: dict, audited: list[str], light):
+    """`update`'s lock, read, write and re-read as one statement, where that is plain to do:
+    PostgreSQL, constant values, and a model that names the fields its entries need. The locked
+    old rows come from a sub-select the UPDATE joins, and RETURNING gives them with the new
+    values as stored. (count, old instances, {pk: new audited values}), or None."""
+    from django.db import connections
+
+    model = queryset.model
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql" or light is None:
+        return None
+    opts = model._meta
+    set_fields = [opts.get_field(name) for name in values]
+    if any(
+        hasattr(value, "resolve_expression") or isinstance(value, models.Model) or not f.concrete
+        for f, value in zip(set_fields, values.values(), strict=True)
+    ):
+        return None
+    wanted = {"pk", opts.pk.attname, *audited, *light}
+    fields = [f for f in opts.concrete_fields if f.attname in wanted or f.name in wanted]
+    if any(hasattr(f, "from_db_value") for f in fields):
+        return None  # values that need converting on the way out: the ORM path does it
+    qn = connection.ops.quote_name
+    table, pk = qn(opts.db_table), qn(opts.pk.column)
+    inner, inner_params = queryset.order_by().values_list("pk").query.sql_with_params()
+    columns = ", ".join(qn(f.column) for f in fields)
+    new_columns = [opts.get_field(name) for name in audited]
+    sql = (
+        f"UPDATE {table} AS t SET {', '.join(f'{qn(f.column)} = %s' for f in set_fields)} "
+        f"FROM (SELECT {columns} FROM {table} WHERE {pk} IN ({inner}) ORDER BY {pk} FOR UPDATE) AS old "
+        f"WHERE t.{pk} = old.{pk} "
+        f"RETURNING {', '.join(f'old.{qn(f.column)}' for f in fields)}, "
+        f"{', '.join(f't.{qn(f.column)}' for f in new_columns)}"
+    )
+    params = [
+        f.get_db_prep_save(value, connection) for f, value in zip(set_fields, values.values(), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *inner_params])
+        rows = cursor.fetchall()
+    names, width = [f.attname for f in fields], len(fields)
+    at = names.index(opts.pk.attname)
+    rows.sort(key=lambda row: row[at])
+    before = []
+    for row in rows:  # what from_db makes, without its per-row overhead (no snapshot: the diff is made here)
+        obj = model.__new__(model)
+        state = ModelState()
+        state.db, state.adding = queryset.db, False
+        obj.__dict__.update(zip(names, row[:width], strict=True), _state=state)
+        before.append(obj)
+    after = {row[at]: row[width:] for row in rows}
+    return len(rows), before, after
 
 
 def update_diffs(instances: Sequence, fields: Iterable[str]) -> list[dict]:

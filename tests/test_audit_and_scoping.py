@@ -174,3 +174,33 @@ def test_a_bulk_created_entry_records_what_the_save_signal_records():
     assert bulk_made["name"] == [None, 'Bob "B" \\ ü'] and bulk_made["floor"] == [None, None]
     assert bulk_made["call_type"] == signal["call_type"] and bulk_made["call_mode"] == signal["call_mode"]
     assert made._audit_snapshot == audit._values(made)
+
+
+@pytest.mark.django_db
+def test_audit_update_in_one_statement_records_what_the_orm_path_records(world, monkeypatch):
+    """audit.update's single UPDATE ... RETURNING (PostgreSQL, constant values, a model naming
+    its entry's fields) writes the same entries as the lock-read-write-read path."""
+    from datetime import UTC, datetime
+
+    from residents.models import Resident
+    from smartplus import audit
+    from smartplus.models import AuditLog
+
+    residents = Resident.objects.filter(pk__in=[world.resident_a.pk, world.member_a.pk])
+    when = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+    def entries():
+        rows = AuditLog.objects.filter(action="update").order_by("object_id")
+        return [(e.object_id, e.object_repr, e.installer_id, e.changes) for e in rows]
+
+    Resident.objects.update(activated=False, expires_at=None)
+    assert audit.update(residents, activated=True, expires_at=when) == 2
+    fast = entries()
+    AuditLog.objects.all().delete()
+    Resident.objects.update(activated=False, expires_at=None)
+    monkeypatch.setattr(audit, "_update_returning", lambda *args: None)
+    assert audit.update(residents, activated=True, expires_at=when) == 2
+    assert entries() == fast and len(fast) == 2
+    assert fast[0][3] == {"activated": [False, True], "expires_at": [None, when.isoformat()]}
+    assert audit.update(residents, activated=True, expires_at=when) == 2  # nothing changes
+    assert len(entries()) == 2
