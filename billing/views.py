@@ -121,16 +121,6 @@ class SubscriptionView(generic.PortalView):
         data.setdefault("tab", ACTIVATE)
         return self.page(self.get_form(data))
 
-
-class RenewView(SubscriptionView):
-    """The Renew step at its own address, where the expiration emails link (with `?community=`
-    and `?items=`): the accounts the email names, ticked."""
-
-    def get(self, request, *args, **kwargs):
-        data = request.GET.copy()
-        data["tab"] = RENEW
-        return self.page(self.get_form(data))
-
     def post(self, request, *args, **kwargs):
         form = self.get_form(request.POST)
         if not form.is_valid():
@@ -149,6 +139,16 @@ class RenewView(SubscriptionView):
         except (ValidationError, authz.NotFound) as exc:
             return self.page(form, status=422, errors=_errors(exc))
         return redirect("billing:order_pending", order.pk)
+
+
+class RenewView(SubscriptionView):
+    """The Renew step at its own address, where the expiration emails link (with `?community=`
+    and `?items=`): the accounts the email names, ticked."""
+
+    def get(self, request, *args, **kwargs):
+        data = request.GET.copy()
+        data["tab"] = RENEW
+        return self.page(self.get_form(data))
 
 
 class QuoteView(generic.PortalView):
