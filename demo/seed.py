@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.choices import Role
-from accounts.models import PropertyManager, PropertyManagerAssignment, User
+from accounts.models import BillingInformation, PropertyManager, PropertyManagerAssignment, User
+from billing.choices import CouponKind
+from billing.models import Coupon
 from communities import services as community_services
 from communities.choices import (
     AccessControlPermission,
@@ -148,6 +150,39 @@ def seed() -> None:
         property_manager=PropertyManager.objects.get(pk=pm.pk),
         defaults={"app_enabled": True, "log_access_control": True},
     )
+    seed_billing(installer=installer)
+
+
+DEMO_COUPON = "DEMO-WELCOME-10"
+
+
+def seed_billing(*, installer) -> None:
+    """What paying needs in the demo: the installer's Billing Information (Pay asks for it) and a
+    $10 coupon to redeem with Exchange Coupon. Prices are the default list (billing 0002)."""
+    BillingInformation.objects.get_or_create(
+        installer=installer,
+        defaults={
+            "company": "Chen Intercoms LLC",
+            "attn": "Ryan Chen",
+            "street": "1 Main Street",
+            "city": "Springfield",
+            "post_code": "12345",
+            "country": "US",
+            "tel": "+12025550123",
+            "email": "billing@demo.smartplus.test",
+        },
+    )
+    now = timezone.now()
+    Coupon.objects.get_or_create(
+        code=DEMO_COUPON,
+        defaults={
+            "kind": CouponKind.AMOUNT,
+            "amount_off": 1000,
+            "balance": 1000,
+            "valid_from": now - timedelta(days=1),
+            "valid_until": now + timedelta(days=365),
+        },
+    )
 
 
 DEMO_APARTMENTS = [
@@ -156,6 +191,9 @@ DEMO_APARTMENTS = [
     ("Building1", "102", 1, "", ("Ryan", "Chen", ""), "registered"),
     ("Building1", "2#203", 2, "", None, ""),
     ("Building2", "1203", 12, "Penthouse", ("Ela", "Zheng", "ela.zheng@demo.smartplus.test"), "expired"),
+    # Not activated yet: what Subscriptions offers to activate (and pay on the fake Stripe page).
+    ("Building2", "1204", 12, "", ("Noah", "Kim", "noah.kim@demo.smartplus.test"), ""),
+    ("Building2", "1205", 12, "", ("Mia", "Rossi", "mia.rossi@demo.smartplus.test"), ""),
 ]
 
 
