@@ -51,3 +51,13 @@ class TaskLog:
 
     def close(self) -> None:
         signals.task_prerun.disconnect(self._record)
+
+
+def wait_until(predicate, timeout: float = 20) -> bool:
+    """Whether `predicate()` came true within `timeout` seconds (polled every 0.1 s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False

@@ -38,6 +38,27 @@ def billing_information(installer) -> BillingInformation:
     )
 
 
+def coupon(world, code="SAVE5", **fields):
+    """A $5 amount coupon, redeemed by installer A unless `installer=` says otherwise."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.choices import CouponKind
+    from billing.models import Coupon
+
+    now = timezone.now()
+    values = {
+        "kind": CouponKind.AMOUNT,
+        "amount_off": 500,
+        "balance": 500,
+        "valid_from": now - timedelta(days=1),
+        "valid_until": now + timedelta(days=30),
+        "installer": world.installer_a,
+    } | fields
+    return Coupon.objects.create(code=code, **values)
+
+
 @pytest.fixture
 def billed(world):
     billing_information(world.installer_a)

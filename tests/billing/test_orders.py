@@ -10,12 +10,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from billing import pricing, services
-from billing.choices import CouponKind, CouponScope, ItemType, OrderStatus, OrderType
-from billing.models import Coupon, Order, OrderItem, PriceList
+from billing.choices import CouponScope, ItemType, OrderStatus, OrderType
+from billing.models import Order, OrderItem, PriceList
 from billing.services import Item
 from communities.choices import ChargeMode
 from residents.models import Resident
 from smartplus.authz import NotFound
+from tests.billing.conftest import coupon
 from tests.factories import make_apartment
 
 pytestmark = pytest.mark.django_db
@@ -33,19 +34,6 @@ def apartments(world):
         apt = make_apartment(world.building_a, number, resident={"first_name": "Res", "last_name": number})
         masters.append(apt.residents.get(family_master__isnull=True))
     return masters
-
-
-def coupon(world, code="SAVE5", **fields) -> Coupon:
-    now = timezone.now()
-    values = {
-        "kind": CouponKind.AMOUNT,
-        "amount_off": 500,
-        "balance": 500,
-        "valid_from": now - timedelta(days=1),
-        "valid_until": now + timedelta(days=30),
-        "installer": world.installer_a,
-    } | fields
-    return Coupon.objects.create(code=code, **values)
 
 
 def test_an_activation_order_is_priced_from_the_default_list(world, apartments):

@@ -6,7 +6,6 @@ times out; a young order is not re-fetched, but its undelivered event is replaye
 from __future__ import annotations
 
 import socket
-import time
 from datetime import timedelta
 
 import pytest
@@ -21,17 +20,9 @@ from billing.tasks import reconcile_orders_task
 from residents.models import Resident
 from tests.billing.conftest import billing_information
 from tests.factories import make_apartment
+from tests.workers import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def wait_until(predicate, timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _closed_port() -> int:

@@ -3,7 +3,6 @@ database when no heartbeat takes the flush, and waiting commands lost from Redis
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -12,17 +11,9 @@ from devices import liveness, maintenance
 from devices.models import Device
 from devices.tasks import liveness_task
 from tests.devices.deviceapi import FakeDevice
+from tests.workers import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def wait_until(predicate, timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_the_beat_task_flushes_buffered_heartbeats_and_marks_waiting_commands(
