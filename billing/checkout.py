@@ -50,7 +50,9 @@ class JustPaid(ValidationError):
         super().__init__(message)
 
 
-def _billing_information_complete(installer_id: int) -> bool:
+def billing_information_complete(installer_id: int) -> bool:
+    """The installer's Billing Information is there with every field Pay needs (the one rule:
+    the Pending Order page and Pay ask it too)."""
     info = BillingInformation.objects.filter(installer_id=installer_id).first()
     return info is not None and all(str(getattr(info, name) or "").strip() for name in BILLING_REQUIRED)
 
@@ -109,7 +111,7 @@ def start_checkout(*, actor, order: Order) -> str:
     is returned."""
     with transaction.atomic():
         order = services._payable(actor, order)
-        if not _billing_information_complete(order.installer_id):
+        if not billing_information_complete(order.installer_id):
             raise ValidationError(BILLING_INFORMATION_MISSING)
         if order.total == 0:
             fulfilment.fulfil(order)

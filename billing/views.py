@@ -17,16 +17,15 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import BillingInformation
 from smartplus import authz, roles
 from smartplus.pagination import FastPaginator
 from smartplus.views import generic
 
-from . import invoice, selectors, services
+from . import checkout, invoice, selectors, services
 from .choices import OrderStatus, OrderType
 from .filters import OrderFilterSet
 from .forms import CouponRedeemForm, SubscriptionForm
-from .models import Coupon, Order, OrderItem
+from .models import Coupon, Order
 from .selectors import ACTIVATE, RENEW, may_pay
 from .tables import CouponTable, OrderItemTable, OrderTable, status_badge
 
@@ -221,9 +220,7 @@ class OrderPendingView(PayableOrderMixin, generic.PortalView):
                 "order": order,
                 "coupons": _usable_coupons(request.actor, order),
                 "can_use_coupons": roles.allows(request.actor, Coupon, "redeem"),
-                "billing_missing": not BillingInformation.objects.filter(
-                    installer=order.installer_id
-                ).exists(),
+                "billing_missing": not checkout.billing_information_complete(order.installer_id),
                 "can_edit_billing": roles.allows(request.actor, "accounts.billinginformation", roles.CHANGE),
                 "seller": settings.SMARTPLUS_SELLER_NAME,
                 "steps": STEPS,
@@ -258,13 +255,12 @@ class OrderPayView(PayableOrderMixin, generic.PortalView):
 
     def post(self, request, *args, **kwargs):
         order = self.get_object()
-        if not BillingInformation.objects.filter(installer=order.installer_id).exists():
+        if not checkout.billing_information_complete(order.installer_id):
             messages.error(request, "Fill in your Billing Information before you pay.")
             return redirect("billing:order_pending", order.pk)
-        from billing import checkout
 
         try:
-            url = checkout.start_checkout(actor=request.user, order=order)
+            url = checkout.start_checkout(actor=request.actor, order=order)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("billing:order_pending", order.pk)
@@ -280,7 +276,6 @@ class OrderReturnView(generic.ObjectMixin, generic.PortalView):
     title = "Confirmation"
 
     def get(self, request, *args, **kwargs):
-        from billing import checkout
 
         order = self.get_object()
         if order.status == OrderStatus.PROCESSING and order.stripe_session_id:
@@ -303,12 +298,11 @@ class OrderCancelledView(PayableOrderMixin, generic.PortalView):
         return self._page(self.get_object())
 
     def post(self, request, *args, **kwargs):
-        from billing import checkout
 
         order = self.get_object()
         if order.status == OrderStatus.PROCESSING:
             try:
-                checkout.order_cancel(actor=request.user, order=order)
+                checkout.order_cancel(actor=request.actor, order=order)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             order.refresh_from_db()
@@ -367,7 +361,7 @@ class OrderDetailView(generic.TablesMixin, generic.ObjectDetailView):
 
     def get_extra_context(self) -> dict:
         order = self.object
-        table = OrderItemTable(OrderItem.objects.filter(order=order).order_by("pk"), currency=order.currency)
+        table = OrderItemTable(order.items.order_by("pk"), currency=order.currency)
         self.configure(table, paginator_class=FastPaginator, count=order.item_count)
         actor = self.request.actor
         payable = may_pay(actor, order) and order.status == OrderStatus.PROCESSING

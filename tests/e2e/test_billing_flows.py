@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from billing.choices import CouponKind
 from billing.models import Coupon, Order
 from residents.models import Apartment, Resident
+from tests.billing.conftest import coupon
 from tests.factories import make_apartment, make_building
 
 
@@ -32,15 +32,7 @@ def test_three_accounts_to_the_pending_order_with_a_coupon(
 ):
     for number in ("102", "103"):
         make_apartment(world.building_a, number, resident={"first_name": "Res", "last_name": number})
-    now = timezone.now()
-    Coupon.objects.create(
-        code="WELCOME10",
-        kind=CouponKind.AMOUNT,
-        amount_off=1000,
-        balance=1000,
-        valid_from=now - timedelta(days=1),
-        valid_until=now + timedelta(days=30),
-    )
+    coupon(world, "WELCOME10", amount_off=1000, balance=1000, installer=None)  # to exchange
     log_in("inst_a")
     page.get_by_test_id("dashboard-subscriptions").click()
     page.locator("#filter-type").select_option("app")

@@ -18,11 +18,11 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from billing.choices import CouponKind, OrderStatus, OrderType
+from billing.choices import OrderStatus, OrderType
 from billing.fakestripe import FakeStripe
 from billing.models import Coupon, Fulfilment, Order
 from residents.models import Resident
-from tests.billing.conftest import billing_information
+from tests.billing.conftest import billing_information, coupon
 from tests.factories import make_apartment
 
 API_KEY, SECRET = "sk_test_browser_flow", "whsec_browser_flow"
@@ -81,15 +81,7 @@ def test_activate_with_a_coupon_pay_on_stripe_then_renew_two_years(
     type(world.community_a).objects.filter(pk=world.community_a.pk).update(time_zone="Pacific/Auckland")
     world.community_a.refresh_from_db()
     billing_information(world.installer_a)
-    now = timezone.now()
-    Coupon.objects.create(
-        code="WELCOME10",
-        kind=CouponKind.AMOUNT,
-        amount_off=1000,
-        balance=1000,
-        valid_from=now - timedelta(days=1),
-        valid_until=now + timedelta(days=30),
-    )
+    coupon(world, "WELCOME10", amount_off=1000, balance=1000, installer=None)  # to exchange
     log_in("inst_a")
 
     # Activate: three accounts, the coupon, Stripe.
@@ -114,8 +106,8 @@ def test_activate_with_a_coupon_pay_on_stripe_then_renew_two_years(
     for master in masters:
         assert master.activated and master.active_status == "normal"
         assert abs(master.expires_at - (paid_from + relativedelta(months=12))) < timedelta(minutes=5)
-    coupon = Coupon.objects.get(code="WELCOME10")
-    assert (coupon.balance, coupon.used_up, coupon.reserved_by) == (0, True, None)
+    spent = Coupon.objects.get(code="WELCOME10")
+    assert (spent.balance, spent.used_up, spent.reserved_by) == (0, True, None)
 
     # Payments and Info show it; the invoice holds the order, its lines and totals.
     page.get_by_test_id("nav-payments").click()
