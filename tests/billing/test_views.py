@@ -472,3 +472,16 @@ def test_every_billing_post_needs_the_csrf_token(world, masters):
         response = client.post(reverse(name, args=args), {"tab": "active", "keys": key(masters[1])})
         assert response.status_code == 403, name
     assert Order.objects.count() == 1
+
+
+def test_coupon_details_cost_the_same_queries_for_3_and_30_coupons(world):
+    client = client_for(world.installer_a)
+    url = reverse("billing:coupon_list")
+    for i in range(3):
+        coupon(world, f"FEW{i}")
+    _, few = get_captured(client, url)
+    for i in range(27):
+        coupon(world, f"MANY{i}")
+    response, many = get_captured(client, url)
+    assert len(response.context["table"].page.object_list) == 10
+    assert len(few) == len(many)

@@ -161,3 +161,17 @@ def test_a_portal_session_is_no_app_credential(client, site, app_user):
     client.force_login(site.installer)
     response = client.post(reverse("notifications:feedback"), {"text": "x"})
     assert response.status_code == 401
+
+
+def test_the_log_costs_the_same_queries_for_3_and_30_emails(client, two_tenants):
+    from tests.querycounts import get_captured
+
+    a, _ = two_tenants
+    client.force_login(a.installer)
+    url = reverse("notifications:notification_list")
+    _, few = get_captured(client, url)
+    for i in range(27):
+        log_row(a, recipient_email=f"more{i}@example.test", status=Status.FAILED if i % 3 else Status.SENT)
+    response, many = get_captured(client, url)
+    assert len(response.context["table"].page.object_list) == 10
+    assert len(few) == len(many)
