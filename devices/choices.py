@@ -96,13 +96,16 @@ class Transport(models.IntegerChoices):
 
 
 class CommandKind(models.TextChoices):
-    """What a device command asks the device to do (remote maintenance and firmware upgrade)."""
+    """What a device command asks the device to do (remote maintenance, firmware upgrade, and what
+    the apps above devices send: access credentials, weather)."""
 
     REBOOT = "reboot", "Reboot"
     RESET = "reset", "Reset"
     AUTOP = "autop", "AutoP"
     ONE_TIME_AUTOP = "one_time_autop", "One-Time AutoP"
     UPGRADE = "upgrade", "Firmware upgrade"
+    USERS = "users", "Access credentials"
+    WEATHER = "weather", "Weather"
 
 
 class CommandStatus(models.TextChoices):

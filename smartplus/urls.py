@@ -22,4 +22,9 @@ urlpatterns = [
     path("", include("firmware.urls")),
     path("", include("billing.urls")),
     path("", include("notifications.urls")),
+    path("", include("access.urls")),
+    path("", include("logs.urls")),
+    path("", include("weather.urls")),
+    path("", include("rentmanager.urls")),
+    path("", include("pmportal.urls")),
 ]

@@ -51,6 +51,13 @@ INSTALLED_APPS = [
     "maclib",
     # Expiration, renewal and feedback emails, and the log of every email (above billing).
     "notifications",
+    # The second half's apps (layers in pyproject.toml): credentials, device events, weather,
+    # the Rent Manager sync and the property manager's portal.
+    "access",
+    "logs",
+    "weather",
+    "rentmanager",
+    "pmportal",
     # Top layer: the demo seeding (`seed_demo`, `rundemo`); it may import every app, none imports it.
     "demo",
 ]

@@ -1,0 +1,1 @@
+"""PIN codes and RF cards of residents, delivered to the door devices that they open."""

@@ -1,0 +1,1 @@
+"""The property manager's portal and the fleet overview on the dashboards."""

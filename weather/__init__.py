@@ -1,0 +1,1 @@
+"""Current weather for communities with an address, sent to eligible indoor monitors."""
