@@ -45,7 +45,7 @@ def _queue(*, actor, device: Device, kind: str, payload: dict | None = None) -> 
 
     from .tasks import device_nudge_task
 
-    transaction.on_commit(partial(enqueue, device_nudge_task, device.pk))
+    transaction.on_commit(partial(enqueue, device_nudge_task, device.pk, countdown=liveness.nudge_delay()))
     return command
 
 

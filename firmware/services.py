@@ -416,7 +416,9 @@ def _launch(ops: list[UpgradeOperation], now, *, starting: bool = False) -> None
         if op.device is not None and not lan.refusal(op.device.lan_address)
     ]
     if nudge:
-        transaction.on_commit(partial(fan_out, devices_nudge_task, nudge_batches(nudge)))
+        transaction.on_commit(
+            partial(fan_out, devices_nudge_task, nudge_batches(nudge), countdown=liveness.nudge_delay())
+        )
 
 
 def operations_start(*, operation_ids: list[int]) -> None:

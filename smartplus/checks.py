@@ -75,6 +75,15 @@ def device_settings_check(app_configs=None, **kwargs) -> list[checks.CheckMessag
                 id="smartplus.E008",
             )
         )
+    period = settings.SMARTPLUS_DEVICE_LIVENESS_LOCAL
+    if not 0 <= period <= 5:
+        errors.append(
+            checks.Error(
+                f"SMARTPLUS_DEVICE_LIVENESS_LOCAL is {period}: seconds between 0 (off) and 5 (commands "
+                "queued elsewhere would wait that long for a heartbeat).",
+                id="smartplus.E009",
+            )
+        )
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
     deadline = settings.SMARTPLUS_UPGRADE_DEADLINE
     if deadline >= visibility:

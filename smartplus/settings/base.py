@@ -272,6 +272,10 @@ SMARTPLUS_DEVICE_LIVENESS = env.str("SMARTPLUS_DEVICE_LIVENESS", default="databa
 SMARTPLUS_DEVICE_LIVENESS_FLUSH = env.float("SMARTPLUS_DEVICE_LIVENESS_FLUSH", default=2.0)
 SMARTPLUS_DEVICE_LIVENESS_TTL = env.int("SMARTPLUS_DEVICE_LIVENESS_TTL", default=300)
 SMARTPLUS_DEVICE_LIVENESS_PREFIX = env.str("SMARTPLUS_DEVICE_LIVENESS_PREFIX", default="smartplus:liveness:")
+# With "redis": each device API process also answers the devices it knows from its own memory and
+# meets Redis once per this many seconds (0: every heartbeat asks Redis). Commands queued
+# elsewhere reach its heartbeats within one period; the LAN nudge waits that long.
+SMARTPLUS_DEVICE_LIVENESS_LOCAL = env.float("SMARTPLUS_DEVICE_LIVENESS_LOCAL", default=0.5)
 # Networks (CIDR) whose device LAN addresses the portal may dial: the nudge and Remote Control.
 # Empty: the portal never dials a device. Never put the cloud's own metadata range here.
 SMARTPLUS_DEVICE_NETWORKS = env.list("SMARTPLUS_DEVICE_NETWORKS", default=[])

@@ -7,6 +7,7 @@ marks written after commit are written as in production.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -25,6 +26,8 @@ NEW = "29.30.2.900"
 @pytest.fixture
 def cached(settings):
     settings.SMARTPLUS_DEVICE_LIVENESS = "redis"
+    # These tests watch Redis itself: the process's own front is off (tests at the end turn it on).
+    settings.SMARTPLUS_DEVICE_LIVENESS_LOCAL = 0
     settings.SMARTPLUS_DEVICE_LIVENESS_PREFIX = prefix = f"test-liveness-{uuid.uuid4().hex}:"
     client = liveness._client()
     # The flush lock held: heartbeats leave their liveness buffered, the tests flush by hand.
@@ -156,3 +159,92 @@ def test_a_deleted_device_is_forgotten(world, cached, settings):
     services.device_delete(actor=world.installer_a, device=world.device_a)
     assert not cached.exists(key)
     assert device.heartbeat().status_code == 401
+
+
+# --- the process's own front (SMARTPLUS_DEVICE_LIVENESS_LOCAL) ---------------------------------------
+
+
+@pytest.fixture
+def front(cached, settings):
+    settings.SMARTPLUS_DEVICE_LIVENESS_LOCAL = PERIOD
+    liveness._front.reset("")
+    yield cached
+    liveness._front.reset("")
+
+
+PERIOD = 0.2
+
+
+def redis_commands(client) -> int:
+    return int(client.info("stats")["total_commands_processed"])
+
+
+def another_process_queues(client, settings, device_id: int) -> None:
+    """What `commands_queued` does from a web or worker process: this process hears of it only
+    through Redis."""
+    prefix = settings.SMARTPLUS_DEVICE_LIVENESS_PREFIX
+    client.sadd(prefix + "queued", device_id)
+    client.incr(prefix + "queued_gen")
+
+
+def test_a_known_device_is_answered_from_the_process_without_redis_or_the_database(
+    world, front, django_assert_num_queries
+):
+    device = settled(world)
+    assert device.heartbeat().status_code == 200  # syncs once: the front now knows the marks
+    before = redis_commands(front)
+    with django_assert_num_queries(0):
+        for _ in range(20):
+            assert device.heartbeat().json() == {"heartbeat_interval": 60, "commands": []}
+    # Only the counter read of INFO itself (and at most one sync, if the period ended meanwhile).
+    assert redis_commands(front) - before <= 1 + 5
+    started = stored(world).last_seen_at
+    assert liveness.flush() == 1  # the process hands its buffer over first
+    assert stored(world).last_seen_at > started
+
+
+def test_a_command_queued_in_another_process_is_collected_within_one_period(world, front, settings):
+    device = settled(world)
+    assert device.heartbeat().status_code == 200
+    command = maintenance.device_reboot(actor=world.installer_a, device=world.device_a)
+    liveness._front.queued.discard(world.device_a.pk)  # as if queued by a web process
+    another_process_queues(front, settings, world.device_a.pk)
+    time.sleep(PERIOD * 1.2)  # what the nudge waits (liveness.nudge_delay)
+    assert [c["id"] for c in device.commands()] == [command.pk]
+    assert device.commands() == []
+
+
+def test_a_command_queued_in_this_process_is_collected_at_once(world, front):
+    device = settled(world)
+    assert device.heartbeat().status_code == 200
+    command = maintenance.device_reboot(actor=world.installer_a, device=world.device_a)
+    assert [c["id"] for c in device.commands()] == [command.pk]
+
+
+def test_a_device_forgotten_in_another_process_is_refused_within_one_period(world, front, settings):
+    device = settled(world)
+    assert device.heartbeat().status_code == 200
+    # A reset elsewhere: the stored secret changes, the cache entry goes, `forget_gen` rises.
+    Device.objects.filter(pk=world.device_a.pk).update(api_secret_hash=secret_hash("another secret"))
+    prefix = settings.SMARTPLUS_DEVICE_LIVENESS_PREFIX
+    front.delete(prefix + f"auth:{device.mac}")
+    front.incr(prefix + "forget_gen")
+    time.sleep(PERIOD * 1.2)
+    assert device.heartbeat().status_code == 401
+
+
+def test_the_nudge_waits_one_period_only_with_the_front_on(settings, front):
+    assert liveness.nudge_delay() == pytest.approx(PERIOD * 1.2)
+    settings.SMARTPLUS_DEVICE_LIVENESS_LOCAL = 0
+    assert liveness.nudge_delay() is None
+    settings.SMARTPLUS_DEVICE_LIVENESS = "database"
+    settings.SMARTPLUS_DEVICE_LIVENESS_LOCAL = PERIOD
+    assert liveness.nudge_delay() is None
+
+
+def test_new_firmware_bypasses_the_front(world, front):
+    device = settled(world)
+    assert device.heartbeat().status_code == 200
+    device.firmware_version = NEW
+    assert device.heartbeat().status_code == 200
+    assert stored(world).firmware_version == NEW
