@@ -7,7 +7,9 @@ import base64
 import binascii
 import json
 
+from allauth.core import ratelimit
 from django.contrib.auth.hashers import check_password
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -31,9 +33,22 @@ class NotificationListView(generic.ObjectListView):
         return self.get_queryset().select_related("community")
 
 
+class _Limited(Exception):
+    """Too many failed sign-ins from this address or for this account, or too much feedback."""
+
+
+def _consume(request, action: str, key: str, *, dry_run: bool = False) -> bool:
+    try:
+        return ratelimit.consume(request, action=action, key=key, dry_run=dry_run)
+    except PermissionDenied:  # no client address at all
+        return False
+
+
 def _app_user(request) -> Resident | None:
     """The end user the SmartPlus app signs in as: HTTP Basic with the account (email) and app
-    password the account email gave."""
+    password the account email gave. Failed sign-ins count per client address and per account
+    (ACCOUNT_RATE_LIMITS["app_login_failed"]), as the portal's login does: a guessed password
+    runs into the limit, the right one afterwards is refused too until it passes."""
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -41,6 +56,9 @@ def _app_user(request) -> Resident | None:
         email, _, password = base64.b64decode(encoded).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
+    key = email.strip().lower()
+    if not _consume(request, "app_login_failed", key, dry_run=True):
+        raise _Limited
     resident = (
         Resident.objects.select_related("community", "apartment__building")
         .filter(email__iexact=email)
@@ -48,6 +66,7 @@ def _app_user(request) -> Resident | None:
         .first()
     )
     if resident is None or not resident.app_password or not check_password(password, resident.app_password):
+        _consume(request, "app_login_failed", key)
         return None
     return resident
 
@@ -58,11 +77,20 @@ def _unauthorized() -> JsonResponse:
     return response
 
 
+def _too_many() -> JsonResponse:
+    response = JsonResponse({"error": "Too many requests; try again later."}, status=429)
+    response["Retry-After"] = "300"
+    return response
+
+
 @csrf_exempt
 @require_POST
 def feedback(request):
     """POST /api/app/v1/feedback {"text": "..."}: 202 {"forwarded": bool}."""
-    resident = _app_user(request)
+    try:
+        resident = _app_user(request)
+    except _Limited:
+        return _too_many()
     if resident is None:
         return _unauthorized()
     try:
@@ -72,5 +100,8 @@ def feedback(request):
     text = (body.get("text") or "").strip() if isinstance(body, dict) else ""
     if not text or len(text) > MAX_LENGTH:
         return JsonResponse({"error": f"Write 1 to {MAX_LENGTH} characters."}, status=400)
+    # Each message is an email to the installer: an end user cannot flood their inbox.
+    if not _consume(request, "app_feedback", str(resident.pk)):
+        return _too_many()
     row = submit_feedback(resident=resident, text=text)
     return JsonResponse({"forwarded": row is not None}, status=202)

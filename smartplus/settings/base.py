@@ -157,6 +157,12 @@ ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": "30/m/ip,10/300s/key"}
 ACCOUNT_RATE_LIMITS["device_register"] = env.str(
     "SMARTPLUS_DEVICE_REGISTER_RATE_LIMITS", default="300/m/ip,10/m/key"
 )
+# The SmartPlus app's calls (notifications/views.py): failed sign-ins per client address and per
+# account, and feedback messages (each an email to the installer) per end user.
+ACCOUNT_RATE_LIMITS["app_login_failed"] = env.str(
+    "SMARTPLUS_APP_LOGIN_RATE_LIMITS", default="30/m/ip,10/300s/key"
+)
+ACCOUNT_RATE_LIMITS["app_feedback"] = env.str("SMARTPLUS_APP_FEEDBACK_RATE_LIMITS", default="10/h/key")
 # Reverse proxies in front of the portal that append to X-Forwarded-For (smartplus/http.py): the
 # client's address, which the login limits and the audit log use, is read from that header.
 # 0: clients connect directly and REMOTE_ADDR is theirs. Production requires it to be set.

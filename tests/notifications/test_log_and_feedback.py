@@ -175,3 +175,21 @@ def test_the_log_costs_the_same_queries_for_3_and_30_emails(client, two_tenants)
     response, many = get_captured(client, url)
     assert len(response.context["table"].page.object_list) == 10
     assert len(few) == len(many)
+
+
+def test_guessing_the_app_password_runs_into_the_limit(client, app_user, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "app_login_failed": "100/m/ip,3/300s/key"}
+    for _ in range(3):
+        assert post_feedback(client, {"text": "x"}, password="guess").status_code == 401
+    refused = post_feedback(client, {"text": "x"})  # now even the right password waits
+    assert refused.status_code == 429 and refused["Retry-After"] == "300"
+    assert not Notification.objects.exists()
+
+
+def test_an_end_user_cannot_flood_the_installer_with_feedback(client, site, app_user, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "app_feedback": "2/h/key"}
+    CustomerService.objects.create(
+        installer=site.installer, phone="+1 555 0100", email="help@example.test", receive_feedback=True
+    )
+    assert [post_feedback(client, {"text": f"Note {i}"}).status_code for i in range(3)] == [202, 202, 429]
+    assert Notification.objects.filter(kind=Kind.FEEDBACK).count() == 2
