@@ -13,10 +13,11 @@ back. Real tables, not TEMP ones: their indexes, unique checks and foreign keys 
 import of these rows must do, and TEMP tables would skip the WAL the import writes. A second
 floor adds the import's audit entries (one per object, as the dialogs write them), COPYed alike.
 
-Goals: import / floor ≤ 2.5 per size; rejection of the 10,000-row file with one bad row near the
-end (row 9,999: a MAC not in the library) / the valid import ≤ 1.2; peak memory of the 10,000-row
-import (tracemalloc in process, RSS growth in a fresh subprocess) ≤ 200 MB. The preview step
-(read + `plan_import`) is informational.
+Goals: import / floor with audit entries ≤ 2.5 per size (that floor writes every row the import
+writes; the rows-only ratio is printed beside it without a goal); rejection of the 10,000-row
+file with one bad row near the end (row 9,999: a MAC not in the library) / the valid import
+≤ 1.2; peak memory of the 10,000-row import (tracemalloc in process, RSS growth in a fresh
+subprocess) ≤ 200 MB. The preview step (read + `plan_import`) is informational.
 """
 
 from __future__ import annotations
@@ -375,7 +376,7 @@ def build_world() -> World:
 
 @benchmark("imports")
 def imports_bench(report: Report, options: Options) -> None:
-    """Template import of 3,000 / 10,000 rows vs its floor (goal ≤ 2.5); one bad row (≤ 1.2); memory."""
+    """Template import of 3,000 / 10,000 rows vs its floor with audit (≤ 2.5); one bad row (≤ 1.2); memory."""
     world = build_world()
     contents, jobs, bad_job = world.contents, world.jobs, world.bad_job
 
@@ -419,11 +420,11 @@ def imports_bench(report: Report, options: Options) -> None:
             " / ".join(ms(statistics.median(timed[phase][-runs:])) for phase in ("read", "apply")),
         )
         report.add(f"floor {size:,} rows (openpyxl parse + COPY)", timings[f"floor {size}"].figure)
-        report.ratio(
-            f"ratio import / floor, {size:,} rows",
-            timings[f"import {size}"],
-            timings[f"floor {size}"],
-            FLOOR_GOAL,
+        # Informational: this floor skips the audit entries the import must write (one per object).
+        rows_only = timings[f"import {size}"].median / timings[f"floor {size}"].median
+        report.add(
+            f"  import / rows-only floor, {size:,} rows (no goal: fewer rows than written)",
+            f"{rows_only:.2f}",
         )
         entries = copied[size][AUDIT_TABLE].count(b"\n")
         report.add(f"floor with its {entries:,} audit entries", timings[f"floor+audit {size}"].figure)
