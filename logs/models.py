@@ -6,11 +6,12 @@ desc, id desc) so a page costs the same at 10,000 rows as at 5,000,000 (docs/log
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
@@ -21,15 +22,24 @@ from smartplus.scoping import ScopedManager
 from .choices import DoorMethod, DoorResult
 
 
-class _PrivateStorage(LazyObject):
-    """Captured images live outside MEDIA_ROOT and have no URL: only logs.views serves them,
-    after authorizing the reader."""
+class PrivateStorage(FileSystemStorage):
+    """Captured images live outside MEDIA_ROOT, in SMARTPLUS_LOG_IMAGE_ROOT (read at each use, so
+    tests may point it elsewhere), and have no URL: only logs.views serves them, after
+    authorizing the reader."""
 
-    def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.SMARTPLUS_LOG_IMAGE_ROOT, base_url=None)
+    @property
+    def base_location(self):
+        return settings.SMARTPLUS_LOG_IMAGE_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Captured images have no public URL; link logs:capturedimage_file.")
 
 
-private_storage = _PrivateStorage()
+private_storage = PrivateStorage()
 
 
 def _private_storage():

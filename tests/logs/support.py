@@ -69,3 +69,41 @@ def post_image(fake: FakeDevice, kind: str, event_id: str, content: bytes = JPEG
     return fake.client.post(
         f"/device-api/v1/events/{kind}/{event_id}/image", content, content_type=content_type, **fake.auth()
     )
+
+
+def make_door_event(device, event_id: str = "e1", *, minutes_ago: int = 1, **fields):
+    from logs.models import DoorEvent
+
+    values = {
+        "community_id": device.community_id,
+        "device": device,
+        "device_name": device.name,
+        "apartment_id": device.apartment_id,
+        "occurred_at": timezone.now() - dt.timedelta(minutes=minutes_ago),
+        "event_id": event_id,
+        "method": "pin",
+        "result": "success",
+        "relay": 1,
+        "credential": "1234",
+    } | fields
+    return DoorEvent.objects.create(**values)
+
+
+def make_image(device, event_id: str = "img1", content: bytes = JPEG, **fields):
+    """A door event of `device` with its captured JPEG in the private storage."""
+    from django.core.files.base import ContentFile
+
+    from logs.models import CapturedImage, private_storage
+
+    event = make_door_event(device, event_id, **fields)
+    name = private_storage.save(f"test/{device.pk}-{event.pk}.jpg", ContentFile(content))
+    return CapturedImage.objects.create(
+        community_id=event.community_id,
+        device=device,
+        device_name=device.name,
+        apartment_id=event.apartment_id,
+        door_event=event,
+        image=name,
+        size=len(content),
+        occurred_at=event.occurred_at,
+    )
