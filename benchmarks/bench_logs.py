@@ -289,4 +289,11 @@ def event_ingestion(report: Report, options: Options) -> None:
     other = ", ".join(f"{k}: {n}" for k, n in sorted(result.other.items())) or "0"
     report.add("  replies other than 200", other, "0", failures == 0)
     report.add("  events stored (warm-up included)", f"{stored:,}")
+    # What a noisy machine cannot hide: the CPU each event costs, whoever else used the cores.
+    used = cpu.cores["gunicorn"] + cpu.cores["PostgreSQL backends"]
+    if rate and used:
+        report.add("  CPU per event: gunicorn + PostgreSQL backends", f"{used / rate * 1000:.3f} ms")
+        report.add(
+            f"  ceiling on {cpu.total:.0f} cores at that CPU per event", f"{cpu.total * rate / used:,.0f}/s"
+        )
     report.note(f"event_ingestion: CPU during the {INGEST_SECONDS:g} s measured: {cpu}")
