@@ -232,7 +232,9 @@ def event_image_store(
 def _delete_images(queryset) -> int:
     """Delete image rows and, once committed, their files."""
     names = list(queryset.values_list("image", flat=True))
-    count = queryset._raw_delete(queryset.db) if names else 0
+    if not names:
+        return 0
+    count = queryset._raw_delete(queryset.db)
     transaction.on_commit(partial(_remove_files, names))
     return count
 
