@@ -243,3 +243,18 @@ def test_retention_purges_old_events_in_batches(world, settings, django_capture_
 
 def test_beat_schedules_the_retention_purge(settings):
     assert settings.CELERY_BEAT_SCHEDULE["logs-retention"]["task"] == "logs.tasks.retention_purge_task"
+
+
+def test_log_access_control_governs_every_log_model(world):
+    from smartplus import authz, roles
+
+    for model in (DoorEvent, CallEvent, CapturedImage):
+        assert authz.can(world.installer_a, roles.VIEW, model, parent=world.community_a)
+        assert authz.can(world.sub_a, roles.VIEW, model, parent=world.community_a)
+        assert not authz.can(world.pm_a, roles.VIEW, model, parent=world.community_a)
+        assert not authz.can(world.installer_b, roles.VIEW, model, parent=world.community_a)
+        assert not authz.can(world.distributor_a, roles.VIEW, model, parent=world.community_a)
+    _grant(world)
+    for model in (DoorEvent, CallEvent, CapturedImage):
+        assert authz.can(world.pm_a, roles.VIEW, model, parent=world.community_a)
+        assert not authz.can(world.pm_a, roles.VIEW, model, parent=world.community_a2)
