@@ -147,6 +147,8 @@ class CapturedImage(models.Model):
         CallEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="image"
     )
     image = models.FileField(storage=_private_storage, upload_to="%Y/%m/%d/", max_length=200)
+    # A small JPEG for the list (made at upload), so a page of 50 does not load 50 full captures.
+    thumbnail = models.FileField(storage=_private_storage, upload_to="%Y/%m/%d/", max_length=200, blank=True)
     size = models.PositiveIntegerField(default=0)
     occurred_at = models.DateTimeField(_("Time"))
     received_at = models.DateTimeField(auto_now_add=True)

@@ -7,6 +7,7 @@ services store only that device's events, in its community. No portal user write
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 from functools import partial
 
@@ -186,6 +187,27 @@ def events_ingest(*, sender: Sender, events) -> dict[str, int]:
     return {"door": len(doors), "call": len(calls)}
 
 
+THUMBNAIL_SIZE = (320, 240)
+MAX_PIXELS = 40_000_000  # a 1 MB JPEG claiming more is a decompression bomb, not a photo
+
+
+def _thumbnail(content: bytes) -> bytes:
+    """A small JPEG of the capture; decoding it whole also proves the upload is a JPEG."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            if image.format != "JPEG" or image.width * image.height > MAX_PIXELS:
+                raise Refused(415, "not_jpeg", "The image must be a JPEG photo.")
+            image.load()
+            image.thumbnail(THUMBNAIL_SIZE)
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=80)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise Refused(415, "not_jpeg", "The image must be a JPEG that can be read.") from exc
+
+
 def event_image_store(
     *, sender: Sender, kind: str, event_id: str, content: bytes
 ) -> tuple[CapturedImage, bool]:
@@ -205,9 +227,10 @@ def event_image_store(
     existing = CapturedImage.objects.filter(**link).first()
     if existing is not None:
         return existing, False
-    name = private_storage.save(
-        f"{event.occurred_at:%Y/%m/%d}/{sender.pk}-{kind}-{event.pk}.jpg", ContentFile(content)
-    )
+    small = _thumbnail(content)
+    stem = f"{event.occurred_at:%Y/%m/%d}/{sender.pk}-{kind}-{event.pk}"
+    name = private_storage.save(f"{stem}.jpg", ContentFile(content))
+    thumbnail = private_storage.save(f"{stem}-thumb.jpg", ContentFile(small))
     try:
         with transaction.atomic():
             image = CapturedImage.objects.create(
@@ -217,11 +240,12 @@ def event_image_store(
                 apartment_id=event.apartment_id,
                 occurred_at=event.occurred_at,
                 image=name,
+                thumbnail=thumbnail,
                 size=len(content),
                 **link,
             )
     except IntegrityError:  # the same image arrived twice at once: the other one stays
-        private_storage.delete(name)
+        _remove_files([name, thumbnail])
         return CapturedImage.objects.get(**link), False
     return image, True
 
@@ -231,7 +255,7 @@ def event_image_store(
 
 def _delete_images(queryset) -> int:
     """Delete image rows and, once committed, their files."""
-    names = list(queryset.values_list("image", flat=True))
+    names = [name for pair in queryset.values_list("image", "thumbnail") for name in pair if name]
     if not names:
         return 0
     count = queryset._raw_delete(queryset.db)

@@ -168,8 +168,10 @@ class CapturedImageFileView(PortalView):
         image = get_object_or_404(
             CapturedImage.objects.for_actor(request.actor).filter(community_id=community.pk), pk=pk
         )
+        # ?thumb=1: the list's small copy (older rows without one get the capture itself).
+        wanted = image.thumbnail if request.GET.get("thumb") and image.thumbnail else image.image
         try:
-            handle = image.image.open("rb")
+            handle = wanted.open("rb")
         except FileNotFoundError as exc:
             raise Http404 from exc
         response = FileResponse(handle, content_type="image/jpeg")

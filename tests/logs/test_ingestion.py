@@ -176,3 +176,31 @@ def test_the_device_service_urlconf_answers_events(world, settings):
     fake = registered(world.device_a)
     response = post_events(fake, [door("d1")])
     assert response.status_code == 200 and json.loads(response.content)["ok"] is True
+
+
+def test_an_image_gets_a_thumbnail_and_a_fake_jpeg_is_refused(world, client):
+    import io
+
+    from PIL import Image
+
+    fake = registered(world.device_a)
+    post_events(fake, [door("d1"), door("d2")])
+    photo = io.BytesIO()
+    Image.new("RGB", (1280, 960), "teal").save(photo, "JPEG")
+    assert post_image(fake, "door", "d1", photo.getvalue()).status_code == 201
+    image = CapturedImage.objects.get(door_event__event_id="d1")
+    with image.thumbnail.open("rb") as handle:
+        small = Image.open(io.BytesIO(handle.read()))
+        assert small.format == "JPEG" and max(small.size) <= 320
+    # The markers alone are not a JPEG: nothing is stored.
+    forged = b"\xff\xd8\xff" + b"<script>alert(1)</script>" * 10 + b"\xff\xd9"
+    response = post_image(fake, "door", "d2", forged)
+    assert response.status_code == 415 and response.json()["error"] == "not_jpeg"
+    assert CapturedImage.objects.count() == 1
+    client.force_login(world.installer_a)
+    from django.urls import reverse
+
+    url = reverse("logs:capturedimage_file", args=[world.community_a.pk, image.pk])
+    thumb = b"".join(client.get(url, {"thumb": "1"}).streaming_content)
+    full = b"".join(client.get(url).streaming_content)
+    assert len(thumb) < len(full) and full == photo.getvalue()
