@@ -89,25 +89,26 @@ def _clean_text(value) -> None:
             _clean_text(item)
 
 
-def _body(request) -> bytes:
-    """The request body, read at most MAX_BODY bytes far (a larger one is a JSON 413, never
+def _body(request, max_body: int = MAX_BODY) -> bytes:
+    """The request body, read at most `max_body` bytes far (a larger one is a JSON 413, never
     Django's HTML 400 for DATA_UPLOAD_MAX_MEMORY_SIZE)."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    if declared > MAX_BODY:
-        raise Refused(413, "too_large", f"The request body is larger than {MAX_BODY} bytes.")
-    body = request.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise Refused(413, "too_large", f"The request body is larger than {MAX_BODY} bytes.")
+    if declared > max_body:
+        raise Refused(413, "too_large", f"The request body is larger than {max_body} bytes.")
+    body = request.read(max_body + 1)
+    if len(body) > max_body:
+        raise Refused(413, "too_large", f"The request body is larger than {max_body} bytes.")
     return body
 
 
-def parse_json(request) -> dict:
-    """The one parser of device request bodies: a JSON object of at most MAX_BODY bytes and
-    MAX_DEPTH levels, UTF-8, no NUL, no NaN or Infinity. An empty body is {}."""
-    body = _body(request)
+def parse_json(request, *, max_body: int = MAX_BODY) -> dict:
+    """The one parser of device request bodies: a JSON object of at most MAX_BODY bytes (a batch
+    of events passes its own cap) and MAX_DEPTH levels, UTF-8, no NUL, no NaN or Infinity. An
+    empty body is {}."""
+    body = _body(request, max_body)
     if not body.strip():
         return {}
     content_type = request.META.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
@@ -153,6 +154,17 @@ def _credentials(request) -> tuple[str, str]:
     if "\x00" in decoded:
         raise fleet.UNAUTHORIZED
     return mac, secret
+
+
+def read_body(request, max_body: int) -> bytes:
+    """A raw (non-JSON) body, such as a captured JPEG, of at most `max_body` bytes."""
+    return _body(request, max_body)
+
+
+def authenticated_device(request) -> fleet.DeviceAuth:
+    """The device calling, by HTTP Basic (MAC, secret), or Refused 401: for other apps' device
+    API views (logs' events)."""
+    return _device(request)
 
 
 def _device(request) -> fleet.DeviceAuth:

@@ -42,6 +42,9 @@ apartment_deletion_summaries: list[Callable] = []
 apartment_deleting: list[Callable] = []
 # (apartment) -> None, inside the transaction after the apartment moved to another building
 apartment_moved: list[Callable] = []
+# (apartment) -> dict of "what" -> rows removed, inside a reset's transaction: the apps above
+# remove the APT's logs and histories that they own (the audit log stays)
+apartment_resetting: list[Callable] = []
 # (community_id) -> dict of Community counter fields to their recounted values
 community_recounts: list[Callable] = []
 

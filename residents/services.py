@@ -382,6 +382,9 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
     removed["access credentials"] = sum(deletion.delete_cascade(credentials, summarize=False).values())
     for log in RESET_REMOVED_LOGS:
         removed[str(log._meta.verbose_name_plural)] = log.objects.filter(apartment=apartment).delete()[0]
+    for hook in hooks.apartment_resetting:
+        for what, count in hook(apartment).items():
+            removed[what] = removed.get(what, 0) + count
     _counts(apartment.community_id, end_users=-removed["family members"])
     # The audit log shows counts as "before → after" (the family master's fields log themselves).
     changes = {what: [count, 0] for what, count in removed.items() if count}

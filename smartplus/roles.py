@@ -51,6 +51,10 @@ _INSTALLER_DATA = {
     "billing.coupon": frozenset({VIEW, "redeem"}),
     # The emails the portal sent the tenant's users (and their state): read only.
     "notifications.notification": frozenset({VIEW}),
+    # Door Log, Call History, Captured Images: what the devices reported, read only.
+    "logs.doorevent": frozenset({VIEW}),
+    "logs.callevent": frozenset({VIEW}),
+    "logs.capturedimage": frozenset({VIEW}),
 }
 
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -75,6 +79,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "devices.devicecommand": frozenset({VIEW}),
         # The orders of their "Pay By PM" communities (scoping: Order.assigned_scope_q).
         "billing.order": frozenset({VIEW, ADD, DELETE, "pay"}),
+        # Logs, where the assignment has Log Access Control (a predicate, logs/permissions.py).
+        "logs.doorevent": frozenset({VIEW}),
+        "logs.callevent": frozenset({VIEW}),
+        "logs.capturedimage": frozenset({VIEW}),
     },
     DISTRIBUTOR: {
         "accounts.installer": frozenset({VIEW, ADD, CHANGE, "reset_password", "impersonate"}),
@@ -111,6 +119,9 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "billing.order": frozenset({VIEW}),
         "billing.coupon": frozenset({VIEW}),
         "notifications.notification": frozenset({VIEW}),
+        "logs.doorevent": frozenset({VIEW}),
+        "logs.callevent": frozenset({VIEW}),
+        "logs.capturedimage": frozenset({VIEW}),
     },
 }
 

@@ -50,6 +50,8 @@ COMMUNITY_CHANGE = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, root=OK)
 RESIDENTS_CHANGE = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_a=OK, pm_none=404)
 MAC_LIBRARY = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, dist_a=OK, dist_other=OK)
 A_MAC_IMPORT = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, dist_a=OK, dist_other=404)
+# Logs: installers' staff and the super manager; a PM only with Log Access Control.
+LOGS_VIEW = row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=404, pm_a=404, pm_none=404, root=OK)
 AUTHED = row(ANY, acting=ANY)
 AUTHED_PERSONAL = row(ANY, acting=403)  # credentials: never while acting as someone else
 
@@ -65,6 +67,13 @@ EXPECTED: dict[str, dict] = {
     "device_api:command_result": {"get": NOT_ALLOWED, "post": DEVICE_AUTH},
     "device_api:autop": {"get": DEVICE_AUTH, "post": NOT_ALLOWED},
     "firmware_api:download": {"get": row(403, anon=403), "post": NOT_ALLOWED},  # "x" is no link
+    "logs_api:events": {"get": NOT_ALLOWED, "post": DEVICE_AUTH},
+    "logs_api:event_image": {"get": NOT_ALLOWED, "post": DEVICE_AUTH},
+    # --- logs: Door Log, Call History, Captured Images (pm_a lacks Log Access Control: 404) ---
+    **{
+        name: get_only(LOGS_VIEW)
+        for name in ("logs:door_log", "logs:call_history", "logs:captured_images", "logs:capturedimage_file")
+    },
     # --- communities ---
     "communities:dashboard": get_only(row(OK, dist_a=403, dist_other=403)),
     "communities:community_add": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)),
@@ -362,6 +371,10 @@ def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
             actor=w.installer_a, order_type=OrderType.ACTIVATION, items=[Item(ItemType.APP, w.resident_a.pk)]
         )
         return {"pk": order.pk}
+    if name == "logs:capturedimage_file":
+        from tests.logs.support import make_image
+
+        return {"community_pk": w.community_a.pk, "pk": make_image(w.device_a).pk}
     if name.startswith("firmware:") and "pk" in pattern.pattern.regex.groupindex:
         firmware, upgrade = _firmware_objects(w)
         return {"pk": firmware if name.startswith("firmware:firmware") else upgrade}
@@ -393,6 +406,8 @@ def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
             kwargs[key] = parents[key]
         elif key == "mac":
             kwargs[key] = w.device_a.mac_address.mac
+        elif key == "kind":
+            kwargs[key] = "door"
         elif key == "app_label":
             kwargs[key] = "communities"
         elif key in ("object_id", "content_type_id") or key == "uidb36":

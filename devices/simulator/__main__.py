@@ -59,6 +59,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="127.0.0.1",
         help="comma-separated caller addresses the allowlist mode lets in (default %(default)s)",
     )
+    parser.add_argument(
+        "--events-per-minute",
+        type=float,
+        default=0.0,
+        help="synthetic door and call events per device and minute, posted in batches (default: none; "
+        "what a device's own door log records is posted anyway)",
+    )
+    parser.add_argument(
+        "--image-percent", type=float, default=5.0, help="events that come with a captured JPEG (default 5)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="picks the dead and slow devices")
     parser.add_argument("--connections", type=int, default=64, help="HTTP connections to the portal")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every retry")
@@ -92,6 +102,8 @@ async def run(args: argparse.Namespace) -> int:
         lan_username=args.lan_user,
         lan_password=args.lan_password,
         lan_allow=tuple(a.strip() for a in args.lan_allow.split(",") if a.strip()),
+        events_per_minute=args.events_per_minute,
+        image_percent=args.image_percent,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -16,6 +16,7 @@ import resource
 import aiohttp
 
 from .device import Device, Timing
+from .events import EventUploader
 from .lan import LanAuth, LanServer
 from .portal import PortalClient
 from .problems import ProblemLog
@@ -80,6 +81,8 @@ class Fleet:
         lan_username: str = "admin",
         lan_password: str = "admin",
         lan_allow: tuple[str, ...] = ("127.0.0.1",),
+        events_per_minute: float = 0.0,
+        image_percent: float = 5.0,
     ) -> None:
         macs = [spec.mac for spec in devices]
         if len(set(macs)) != len(macs):
@@ -105,6 +108,11 @@ class Fleet:
         self._sessions: list[BoundedSession] = []
         self._lan: LanServer | None = None
         self._tasks: list[asyncio.Task] = []
+        # Door and call events (devices.simulator.events): made per device at this rate, plus
+        # what each device's own door log records; buffered while offline.
+        self.events_per_minute = events_per_minute
+        self.image_percent = image_percent
+        self.uploaders: dict[str, EventUploader] = {}
 
     @property
     def dead_macs(self) -> set[str]:
@@ -159,6 +167,13 @@ class Fleet:
             await self._lan.open(device)
         for device in self.devices:
             self._tasks.append(asyncio.create_task(self._supervise(device), name=f"device-{device.mac}"))
+        for device in self.devices:
+            if device.dead:
+                continue
+            uploader = self.uploaders[device.mac] = EventUploader(device)
+            rng = random.Random(f"{self.seed}:{device.mac}:events")
+            task = uploader.run(self.events_per_minute, rng, image_percent=self.image_percent)
+            self._tasks.append(asyncio.create_task(task, name=f"events-{device.mac}"))
 
     async def _supervise(self, device: Device) -> None:
         """A bug in one device must not take the fleet down: log it and power the device on again."""

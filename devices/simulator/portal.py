@@ -100,6 +100,24 @@ class PortalClient:
     async def report(self, auth: str, command_id, body: dict) -> Reply:
         return await self._json_call("POST", f"{API}/commands/{command_id}/result", auth=auth, body=body)
 
+    async def events(self, auth: str, events: list[dict]) -> Reply:
+        return await self._json_call("POST", f"{API}/events", auth=auth, body={"events": events})
+
+    async def event_image(self, auth: str, kind: str, event_id: str, jpeg: bytes) -> Reply:
+        """A captured JPEG of one of the device's events (sent after the event)."""
+        headers = {"Authorization": auth, "Content-Type": "image/jpeg"}
+        try:
+            url = self.url(f"{API}/events/{kind}/{event_id}/image")
+            async with self.session.request("POST", url, data=jpeg, headers=headers) as resp:
+                text = await resp.text()
+        except (TimeoutError, aiohttp.ClientError, UnicodeDecodeError) as exc:
+            raise _failure(exc) from exc
+        try:
+            data = json.loads(text) if text.strip() else {}
+        except ValueError:
+            data = {}
+        return Reply(resp.status, data if isinstance(data, dict) else {}, text)
+
     async def fetch_text(self, url: str, auth: str) -> Reply:
         """An AutoP file: plain text, read with the device's credentials."""
         try:

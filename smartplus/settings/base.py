@@ -324,6 +324,19 @@ CELERY_BEAT_SCHEDULE["notifications-expiration-sweep"] = {
     "task": "notifications.tasks.expiration_sweep_task",
     "schedule": float(SMARTPLUS_EXPIRATION_SWEEP_SECONDS),
 }
+# --- Logs: door log, call history, captured images (logs/) ---
+# Captured JPEGs live here, outside MEDIA_ROOT: no URL serves them but logs' authorized view.
+SMARTPLUS_LOG_IMAGE_ROOT = Path(
+    env.str("SMARTPLUS_LOG_IMAGE_ROOT", default=str(DATA_DIR / "private" / "captures"))
+)
+# Events older than this many days are purged (in batches, by beat); 0 keeps them forever.
+SMARTPLUS_LOG_RETENTION_DAYS = env.int("SMARTPLUS_LOG_RETENTION_DAYS", default=365)
+# A device's batch of events: at most this many events, and this many bytes of JSON.
+SMARTPLUS_EVENT_BATCH_MAX = env.int("SMARTPLUS_EVENT_BATCH_MAX", default=200)
+SMARTPLUS_EVENT_BODY_MAX = env.int("SMARTPLUS_EVENT_BODY_MAX", default=256 * 1024)
+# A captured image (JPEG) at most this many bytes.
+SMARTPLUS_CAPTURE_MAX_BYTES = env.int("SMARTPLUS_CAPTURE_MAX_BYTES", default=1024 * 1024)
+CELERY_BEAT_SCHEDULE["logs-retention"] = {"task": "logs.tasks.retention_purge_task", "schedule": 3600.0}
 if SMARTPLUS_DEVICE_LIVENESS == "redis":
     # Heartbeats buffered in Redis reach the database even when no device calls; lost marks of
     # waiting commands come back.

@@ -1,5 +1,8 @@
 """Test settings: the real local PostgreSQL and Redis (see ECOSYSTEM.md), fast password hashing."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -30,3 +33,5 @@ STORAGES = {
 SMARTPLUS_FIELD_KEYS = env.list(
     "SMARTPLUS_FIELD_KEYS", default=["ZmFrZS10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE="]
 )
+# Captured images (logs) of the tests: outside the worktree.
+SMARTPLUS_LOG_IMAGE_ROOT = Path(tempfile.gettempdir()) / "smartplus-test-captures"

@@ -232,6 +232,9 @@ class Command(BaseCommand):
             lan_network,
             "--lan-port",
             str(lan_port),
+            # Door and call events for the Logs pages (a few per device and minute, some images).
+            "--events-per-minute",
+            "2",
         ]
 
     def _announce(self, port: int, names: list[str]) -> None:
