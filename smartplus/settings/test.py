@@ -30,3 +30,7 @@ STORAGES = {
 SMARTPLUS_FIELD_KEYS = env.list(
     "SMARTPLUS_FIELD_KEYS", default=["ZmFrZS10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE="]
 )
+# No weather calls from other apps' tests (a community created there would geocode); the
+# weather tests turn it on against the fake provider.
+SMARTPLUS_WEATHER_ENABLED = False
+SMARTPLUS_WEATHER_GEOCODING_URL = SMARTPLUS_WEATHER_FORECAST_URL = "http://127.0.0.1:9/"
