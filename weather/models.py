@@ -46,6 +46,9 @@ class CommunityWeather(models.Model):
     address_key = models.CharField(max_length=320, blank=True)
     linked_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"{self.community_id} -> {self.location_id}"
+
 
 class Observation(models.Model):
     """The current weather of a Location: the last good value stays when a fetch fails; the
@@ -64,6 +67,9 @@ class Observation(models.Model):
     class Meta:
         indexes = [models.Index(fields=["next_attempt_at"], name="weather_obs_next_attempt")]
 
+    def __str__(self) -> str:
+        return f"{self.location_id}: {self.temperature_c} °C, code {self.weather_code}"
+
     @property
     def has_value(self) -> bool:
         return self.temperature_c is not None
@@ -81,3 +87,6 @@ class WeatherDelivery(models.Model):
         "devices.DeviceCommand", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.device_id}: {self.temperature} °{self.unit}, code {self.weather_code}"

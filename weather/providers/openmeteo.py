@@ -6,6 +6,7 @@ goes only into query parameters of those URLs, never into a URL of its own.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 import requests
@@ -34,10 +35,8 @@ class OpenMeteo:
             raise ProviderError(f"cannot reach the provider: {exc.__class__.__name__}") from exc
         if response.status_code != 200:
             reason = ""
-            try:
+            with contextlib.suppress(ValueError):
                 reason = str(response.json().get("reason", ""))[:120]
-            except ValueError:
-                pass
             raise ProviderError(f"HTTP {response.status_code}{': ' + reason if reason else ''}")
         try:
             data = response.json()
@@ -80,10 +79,8 @@ class OpenMeteo:
         if temperature is None or code is None:
             raise ProviderError("the answer has no temperature or weather code")
         observed = None
-        try:
+        with contextlib.suppress(ValueError):
             observed = datetime.fromisoformat(str(current.get("time"))).replace(tzinfo=UTC)
-        except ValueError:
-            pass
         return Current(temperature_c=temperature, weather_code=int(code), observed_at=observed)
 
 
