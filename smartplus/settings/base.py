@@ -329,7 +329,9 @@ CELERY_BEAT_SCHEDULE["notifications-expiration-sweep"] = {
 # distinct place is fetched once per refresh period; a failure is retried with backoff up to
 # SMARTPLUS_WEATHER_RETRY_MAX seconds apart, keeping the last good value.
 SMARTPLUS_WEATHER_ENABLED = env.bool("SMARTPLUS_WEATHER_ENABLED", default=True)
-SMARTPLUS_WEATHER_PROVIDER = env.str("SMARTPLUS_WEATHER_PROVIDER", default="weather.providers.openmeteo.OpenMeteo")
+SMARTPLUS_WEATHER_PROVIDER = env.str(
+    "SMARTPLUS_WEATHER_PROVIDER", default="weather.providers.openmeteo.OpenMeteo"
+)
 SMARTPLUS_WEATHER_GEOCODING_URL = env.str(
     "SMARTPLUS_WEATHER_GEOCODING_URL", default="https://geocoding-api.open-meteo.com/v1/search"
 )
