@@ -35,7 +35,9 @@ WEATHER_MIN_FIRMWARE = (119, 30, 10, 203)
 CLAIM_SECONDS = 120
 # Communities never located (made before weather existed, or by a path without the hook) that
 # one refresh locates; the rest follow at the next refresh.
-BACKFILL_PER_REFRESH = 500
+BACKFILL_PER_REFRESH = 5000
+LOCATE_BATCH = 250  # communities per locate task of the backfill
+ADDRESS_ONLY = ("pk", "country", "state", "city", "post_code")
 
 
 # --- addresses --------------------------------------------------------------------------------
@@ -94,35 +96,67 @@ def community_locate(*, community_id: int) -> Location | None:
     """Link the community to the Location of its address, geocoding an address no community had
     before (once: the Location is shared and kept). Running it again changes nothing. Raises
     ProviderError when the geocoder failed (the task retries; the old link stays meanwhile)."""
-    community = Community.objects.filter(pk=community_id).first()
-    if community is None:
-        return None
-    key = address_key(community)
-    link = CommunityWeather.objects.filter(community_id=community_id).first()
-    if link is not None and link.address_key == key:
-        return link.location  # the street changed, or this ran twice
-    if not key:
-        CommunityWeather.objects.filter(community_id=community_id).delete()
-        return None
-    location, _ = Location.objects.get_or_create(key=key)
-    if location.geocoded_at is None:
-        location = _geocode(location.pk, _address(community))
-    with transaction.atomic():
-        # The community may have moved again meanwhile: only the address still current is linked.
-        current = Community.objects.select_for_update().filter(pk=community_id).first()
-        if current is None or address_key(current) != key:
-            return None
-        CommunityWeather.objects.update_or_create(
-            community_id=community_id, defaults={"location": location, "address_key": key}
+    communities_locate(community_ids=[community_id], raise_errors=True)
+    link = CommunityWeather.objects.select_related("location").filter(community_id=community_id).first()
+    return link.location if link else None
+
+
+def communities_locate(*, community_ids, raise_errors: bool = False) -> int:
+    """Link many communities to their Locations: one geocoding call per address key not seen
+    before, the links written in one statement. A community whose address did not change is left
+    alone; one whose key failed to geocode stays as it was (raised with `raise_errors`, else
+    logged and tried at the next refresh). Returns the number of links written."""
+    rows = list(Community.objects.filter(pk__in=list(community_ids)).only(*ADDRESS_ONLY))
+    linked = dict(
+        CommunityWeather.objects.filter(community_id__in=[c.pk for c in rows]).values_list(
+            "community_id", "address_key"
         )
-    if location.has_coordinates:
-        # Its monitors get the Location's weather now: fetched if stale, else the cached value.
-        from smartplus.celery import enqueue
+    )
+    keys = {c.pk: address_key(c) for c in rows}
+    changed = [c for c in rows if linked.get(c.pk) != keys[c.pk]]  # the street changed, or this ran twice
+    gone = [c.pk for c in changed if not keys[c.pk]]
+    if gone:
+        CommunityWeather.objects.filter(community_id__in=gone).delete()
+    changed = [c for c in changed if keys[c.pk]]
+    if not changed:
+        return 0
+    wanted = {keys[c.pk]: c for c in changed}
+    Location.objects.bulk_create([Location(key=k) for k in wanted], ignore_conflicts=True)
+    locations = {loc.key: loc for loc in Location.objects.filter(key__in=wanted)}
+    failed: set[str] = set()
+    for key, location in locations.items():
+        if location.geocoded_at is None:
+            try:
+                locations[key] = _geocode(location.pk, _address(wanted[key]))
+            except ProviderError:
+                if raise_errors:
+                    raise
+                failed.add(key)
+    links = [
+        CommunityWeather(community_id=c.pk, location=locations[keys[c.pk]], address_key=keys[c.pk])
+        for c in changed
+        if keys[c.pk] not in failed
+    ]
+    with transaction.atomic():
+        # A community edited again meanwhile keeps its newer key's link (its own task is queued).
+        locked = Community.objects.select_for_update().filter(pk__in=[link.community_id for link in links])
+        still = {c.pk for c in locked.only(*ADDRESS_ONLY) if address_key(c) == keys[c.pk]}
+        links = [link for link in links if link.community_id in still]
+        CommunityWeather.objects.bulk_create(
+            links,
+            update_conflicts=True,
+            unique_fields=["community"],
+            update_fields=["location", "address_key", "linked_at"],
+        )
+    located = {link.location.pk for link in links if link.location.has_coordinates}
+    if located:
+        # Their monitors get the Location's weather now: fetched if stale, else the cached value.
+        from smartplus.celery import fan_out
 
         from .tasks import location_refresh_task
 
-        transaction.on_commit(partial(enqueue, location_refresh_task, location.pk))
-    return location
+        transaction.on_commit(partial(fan_out, location_refresh_task, [(pk,) for pk in sorted(located)]))
+    return len(links)
 
 
 def _geocode(location_id: int, address: Address) -> Location:

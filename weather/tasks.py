@@ -30,6 +30,14 @@ def community_locate_task(community_id: int) -> None:
     community_locate(community_id=community_id)
 
 
+@shared_task(soft_time_limit=300, time_limit=330)
+def communities_locate_task(community_ids: list[int]) -> None:
+    """The beat's backfill: communities never located, in one batch (a call per new address)."""
+    from .services import communities_locate
+
+    communities_locate(community_ids=community_ids)
+
+
 @shared_task(soft_time_limit=60, time_limit=90)
 def location_refresh_task(location_id: int) -> None:
     """One Location: fetch unless fresh or backing off, then deliver. A failure schedules the
@@ -52,12 +60,13 @@ def location_refresh_task(location_id: int) -> None:
 
 @shared_task(soft_time_limit=120, time_limit=150)
 def weather_refresh_task() -> None:
-    """Beat `weather-refresh`: select what is due and fan out one task per community to locate
-    and per distinct Location to refresh."""
+    """Beat `weather-refresh`: select what is due and fan out a task per batch of communities to
+    locate and one per distinct Location to refresh."""
     from smartplus.celery import fan_out
 
-    from .services import refresh_plan
+    from .services import LOCATE_BATCH, refresh_plan
 
     unlocated, due = refresh_plan()
-    fan_out(community_locate_task, [(pk,) for pk in unlocated])
+    batches = [(unlocated[i : i + LOCATE_BATCH],) for i in range(0, len(unlocated), LOCATE_BATCH)]
+    fan_out(communities_locate_task, batches)
     fan_out(location_refresh_task, [(pk,) for pk in due])
