@@ -19,6 +19,7 @@ from smartplus.models import AuditAction
 from smartplus.scoping import tenant_installer_id
 from smartplus.validators import model_field_errors
 
+from . import hooks
 from .choices import FeaturePlan
 from .models import Building, Community
 
@@ -96,6 +97,7 @@ def community_create(*, actor, **fields) -> Community:
     community = Community(installer_id=installer_id, **fields)
     _validate(actor=actor, community=community, before=None)
     community.save()
+    hooks.announce_address_changed(community.pk)
     return community
 
 
@@ -110,6 +112,8 @@ def community_update(*, actor, community: Community, **fields) -> Community:
         setattr(current, name, value)
     _validate(actor=actor, community=current, before=before)
     current.save()
+    if any(getattr(current, name) != before[name] for name in hooks.ADDRESS_FIELDS):
+        hooks.announce_address_changed(current.pk)  # weather finds the new place
     return current
 
 

@@ -13,7 +13,7 @@ from accounts.services import pm_assignments_set
 from smartplus import roles
 from smartplus.views import generic
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .filters import CommunityFilterSet
 from .forms import BuildingForm, CommunityDeleteForm, CommunityForm, PropertyManagerAssignmentForm
 from .models import Building, Community
@@ -60,7 +60,8 @@ class CommunityDetailView(generic.ObjectDetailView):
 
     def get_extra_context(self) -> dict:
         assignments = self.object.pm_assignments.select_related("property_manager")
-        return {"assignments": assignments}
+        # Panels of the apps above communities (the weather its indoor monitors get).
+        return {"assignments": assignments, "panels": hooks.panels(self.request.actor, self.object)}
 
 
 class CommunityEditView(generic.ObjectEditView):

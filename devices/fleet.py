@@ -283,6 +283,8 @@ def describe(command: DeviceCommand, mac: str) -> dict:
         return {"id": command.pk, "kind": "autop", "url": autop_url(mac)}
     if command.kind == CommandKind.UPGRADE:
         return {"id": command.pk, "kind": "upgrade", **command.payload}
+    if command.kind == CommandKind.WEATHER:
+        return {"id": command.pk, "kind": "weather", "weather": command.payload}
     return {"id": command.pk, "kind": command.kind}
 
 

@@ -1,3 +1,5 @@
+"""Current weather for communities with an address, sent to eligible indoor monitors."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,11 @@ class WeatherConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "weather"
     verbose_name = "Weather"
+
+    def ready(self) -> None:
+        from communities import hooks
+
+        from . import selectors, services
+
+        hooks.register(hooks.address_changed, services.community_address_changed)
+        hooks.register(hooks.community_panels, selectors.community_weather_panel)

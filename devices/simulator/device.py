@@ -124,6 +124,7 @@ class Device:
             "online": self.online,
             "config": [f"{key} = {value}" for key, value in self.config.items()],
             "commands": [list(entry) for entry in self.commands],
+            "weather": dict(self.local.weather),
             "lan_address": self.lan_address,
             "lan_port": self.lan_port,
         }
@@ -336,6 +337,7 @@ class Device:
             "reset": self._reset,
             "autop": self._autop,
             "upgrade": self._upgrade,
+            "weather": self._weather,
         }.get(kind)
         if handler is None:
             await self._report(command_id, kind, "failed", f"Unknown command: {kind}")
@@ -349,6 +351,16 @@ class Device:
     async def _reset(self, command_id, command: dict) -> None:
         await self._report(command_id, "reset", "done", "Factory reset")
         await self._factory_reset()
+
+    async def _weather(self, command_id, command: dict) -> None:
+        """What a C319 shows on its home screen (the LAN API's /api/weather/get)."""
+        weather = command.get("weather")
+        if not isinstance(weather, dict) or "temperature" not in weather:
+            await self._report(command_id, "weather", "failed", "Weather command without a temperature")
+            return
+        self.local.weather = {**weather, "received_at": int(time.time())}
+        shown = f"{weather.get('temperature')} °{weather.get('unit', 'C')}, {weather.get('condition', '')}"
+        await self._report(command_id, "weather", "done", f"Showing {shown}")
 
     async def _autop(self, command_id, command: dict) -> None:
         url = command.get("url")

@@ -68,6 +68,7 @@ class LocalData:
     door_log: list[dict] = field(default_factory=list)
     call_log: list[dict] = field(default_factory=list)
     relays: dict[int, bool] = field(default_factory=dict)  # relay number -> open
+    weather: dict = field(default_factory=dict)  # the last weather command, on the home screen
     next_user: int = 1
     next_schedule: int = 1
     next_log: int = 1
@@ -144,6 +145,10 @@ class LanApi:
 
     def _system_reboot(self, data, query) -> None:
         self.device.request_reboot()  # after this reply has gone out
+
+    def _weather_get(self, data, query) -> dict:
+        """What the home screen shows: the last weather the portal sent ({} before any)."""
+        return dict(self.local.weather)
 
     def _cloud_poll(self, data, query) -> None:
         """Not Akuvox's: the portal's "heartbeat now" (docs/device-api.md)."""

@@ -337,6 +337,31 @@ SMARTPLUS_EVENT_BODY_MAX = env.int("SMARTPLUS_EVENT_BODY_MAX", default=256 * 102
 # A captured image (JPEG) at most this many bytes.
 SMARTPLUS_CAPTURE_MAX_BYTES = env.int("SMARTPLUS_CAPTURE_MAX_BYTES", default=1024 * 1024)
 CELERY_BEAT_SCHEDULE["logs-retention"] = {"task": "logs.tasks.retention_purge_task", "schedule": 3600.0}
+
+# Weather on indoor monitors (docs/weather.md): Open-Meteo's geocoding and forecast APIs (any
+# server speaking them, e.g. the fake provider), an optional API key, timeouts in seconds. Every
+# distinct place is fetched once per refresh period; a failure is retried with backoff up to
+# SMARTPLUS_WEATHER_RETRY_MAX seconds apart, keeping the last good value.
+SMARTPLUS_WEATHER_ENABLED = env.bool("SMARTPLUS_WEATHER_ENABLED", default=True)
+SMARTPLUS_WEATHER_PROVIDER = env.str(
+    "SMARTPLUS_WEATHER_PROVIDER", default="weather.providers.openmeteo.OpenMeteo"
+)
+SMARTPLUS_WEATHER_GEOCODING_URL = env.str(
+    "SMARTPLUS_WEATHER_GEOCODING_URL", default="https://geocoding-api.open-meteo.com/v1/search"
+)
+SMARTPLUS_WEATHER_FORECAST_URL = env.str(
+    "SMARTPLUS_WEATHER_FORECAST_URL", default="https://api.open-meteo.com/v1/forecast"
+)
+SMARTPLUS_WEATHER_API_KEY = env.str("SMARTPLUS_WEATHER_API_KEY", default="")
+SMARTPLUS_WEATHER_CONNECT_TIMEOUT = env.float("SMARTPLUS_WEATHER_CONNECT_TIMEOUT", default=3.0)
+SMARTPLUS_WEATHER_READ_TIMEOUT = env.float("SMARTPLUS_WEATHER_READ_TIMEOUT", default=10.0)
+SMARTPLUS_WEATHER_REFRESH_SECONDS = env.int("SMARTPLUS_WEATHER_REFRESH_SECONDS", default=1800)
+SMARTPLUS_WEATHER_RETRY_BASE = env.int("SMARTPLUS_WEATHER_RETRY_BASE", default=60)
+SMARTPLUS_WEATHER_RETRY_MAX = env.int("SMARTPLUS_WEATHER_RETRY_MAX", default=1800)
+CELERY_BEAT_SCHEDULE["weather-refresh"] = {
+    "task": "weather.tasks.weather_refresh_task",
+    "schedule": float(SMARTPLUS_WEATHER_REFRESH_SECONDS),
+}
 if SMARTPLUS_DEVICE_LIVENESS == "redis":
     # Heartbeats buffered in Redis reach the database even when no device calls; lost marks of
     # waiting commands come back.

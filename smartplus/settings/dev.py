@@ -100,3 +100,14 @@ if SMARTPLUS_FAKE_STRIPE:
     STRIPE_SECRET_KEY = "sk_test_smartplus_demo"
     STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_smartplus_demo")
     STRIPE_API_BASE = env.str("STRIPE_API_BASE", default=f"http://127.0.0.1:{SMARTPLUS_FAKE_STRIPE_PORT}")
+
+# Weather comes from the fake provider that rundemo runs next to the portal (weather/fakeprovider,
+# docs/weather.md) unless SMARTPLUS_FAKE_WEATHER=false (then Open-Meteo, or the URLs given), and
+# is refreshed every five minutes so the demo's monitors show it soon.
+SMARTPLUS_FAKE_WEATHER = env.bool("SMARTPLUS_FAKE_WEATHER", default=True)
+SMARTPLUS_FAKE_WEATHER_PORT = env.int("SMARTPLUS_FAKE_WEATHER_PORT", default=12112)
+if SMARTPLUS_FAKE_WEATHER:
+    SMARTPLUS_WEATHER_GEOCODING_URL = f"http://127.0.0.1:{SMARTPLUS_FAKE_WEATHER_PORT}/v1/search"
+    SMARTPLUS_WEATHER_FORECAST_URL = f"http://127.0.0.1:{SMARTPLUS_FAKE_WEATHER_PORT}/v1/forecast"
+SMARTPLUS_WEATHER_REFRESH_SECONDS = env.int("SMARTPLUS_WEATHER_REFRESH_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["weather-refresh"]["schedule"] = float(SMARTPLUS_WEATHER_REFRESH_SECONDS)  # noqa: F405

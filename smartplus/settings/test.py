@@ -35,3 +35,8 @@ SMARTPLUS_FIELD_KEYS = env.list(
 )
 # Captured images (logs) of the tests: outside the worktree.
 SMARTPLUS_LOG_IMAGE_ROOT = Path(tempfile.gettempdir()) / "smartplus-test-captures"
+
+# No weather calls from other apps' tests (a community created there would geocode); the
+# weather tests turn it on against the fake provider.
+SMARTPLUS_WEATHER_ENABLED = False
+SMARTPLUS_WEATHER_GEOCODING_URL = SMARTPLUS_WEATHER_FORECAST_URL = "http://127.0.0.1:9/"

@@ -1,6 +1,6 @@
 """Run the whole demo from one terminal: web server, Celery worker, Celery beat, the device
-simulator (the demo's intercoms, heartbeating on loopback) and the fake Stripe server that
-orders are paid on (its webhooks go to the portal).
+simulator (the demo's intercoms, heartbeating on loopback), the fake Stripe server that
+orders are paid on (its webhooks go to the portal) and the fake weather provider.
 
 `make demo` calls this after `migrate` and `seed_demo`. The dev settings need no server
 (SQLite plus kombu's filesystem broker under var/), so these processes are all there is.
@@ -59,6 +59,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-simulator", action="store_true", help="do not run the simulated devices")
         parser.add_argument("--no-stripe", action="store_true", help="do not run the fake Stripe server")
+        parser.add_argument("--no-weather", action="store_true", help="do not run the fake weather provider")
         # A second demo on the same machine needs its own device addresses (and web port).
         parser.add_argument(
             "--lan-network",
@@ -77,6 +78,7 @@ class Command(BaseCommand):
         if _port_open(port):
             raise CommandError(f"Port {port} is already in use; stop that server or pass --port.")
         fake_stripe = self._fake_stripe(port) if not options["no_stripe"] else None
+        fake_weather = self._fake_weather() if not options["no_weather"] else None
 
         run_dir = Path(getattr(settings, "DATA_DIR", Path(settings.BASE_DIR) / "var")) / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -113,6 +115,8 @@ class Command(BaseCommand):
         }
         if fake_stripe:
             commands["fake Stripe"] = fake_stripe  # its webhooks are retried until the portal answers
+        if fake_weather:
+            commands["fake weather provider"] = fake_weather
         if not no_worker:
             commands["celery worker"] = [*celery, "-A", "smartplus", "worker", "-l", "INFO", "-c", "1"]
             commands["celery beat"] = [
@@ -200,6 +204,21 @@ class Command(BaseCommand):
             "--retries",
             "8",
         ]
+
+    def _fake_weather(self) -> list[str] | None:
+        """The fake weather provider the dev settings point the portal at (none when they name
+        another provider)."""
+        if not getattr(settings, "SMARTPLUS_FAKE_WEATHER", False):
+            return None
+        if importlib.util.find_spec("weather.fakeprovider") is None:
+            return None
+        weather_port = settings.SMARTPLUS_FAKE_WEATHER_PORT
+        if _port_open(weather_port):
+            raise CommandError(
+                f"Port {weather_port} (the fake weather provider) is already in use; set "
+                "SMARTPLUS_FAKE_WEATHER_PORT or pass --no-weather."
+            )
+        return [sys.executable, "-m", "weather.fakeprovider", "--port", str(weather_port)]
 
     def _simulator(self, port: int, run_dir: Path, lan_network: str, lan_port: int) -> list[str]:
         """The demo's devices as they are in the database; secrets persist in the run folder."""
