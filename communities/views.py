@@ -13,7 +13,7 @@ from accounts.services import pm_assignments_set
 from smartplus import roles
 from smartplus.views import generic
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .filters import CommunityFilterSet
 from .forms import BuildingForm, CommunityDeleteForm, CommunityForm, PropertyManagerAssignmentForm
 from .models import Building, Community
@@ -36,7 +36,8 @@ class DashboardView(generic.ObjectListView):
 
     def get_extra_context(self) -> dict:
         actor = self.request.actor
-        context = {}
+        # What the apps above add: pmportal's community cards and fleet overview.
+        context = {"panels": hooks.panels(actor)}
         # The residents and devices template download (its model by label: communities sits below residents).
         if roles.allows(actor, "residents.residentimport", roles.ADD):
             context["template_url"] = reverse("devices:template")
