@@ -14,7 +14,7 @@ INSTALLER_ROLES = frozenset({roles.INSTALLER, roles.SUB_INSTALLER})
 def dashboard_panel(actor) -> Panel | None:
     role = roles.role_of(actor)
     if role == roles.PROPERTY_MANAGER:
-        return Panel("pmportal/_pm_cards.html", {"overview": fleet_overview(actor=actor, firmware=False)})
+        return Panel("pmportal/_pm_cards.html", {"overview": fleet_overview(actor=actor, per_community=True)})
     if role in INSTALLER_ROLES:
         return Panel("pmportal/_fleet_overview.html", {"overview": fleet_overview(actor=actor)})
     return None

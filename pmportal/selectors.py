@@ -4,6 +4,7 @@ few queries whatever the number of communities."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,6 +24,7 @@ from .models import PremiumControl
 
 EXPIRING_DAYS = 30
 EXPIRY_BUCKETS = 5  # the chart's bars: days 1-7, 8-14, 15-21, 22-28, 29-30
+ATTENTION_ROWS = 10
 BUCKET_LABELS = ("1-7", "8-14", "15-21", "22-28", "29-30")
 BAR_HEIGHT = 32
 NO_RIGHT = _("Only the community's installer and its property managers switch these.")
@@ -59,11 +61,13 @@ def _online_cutoff(now):
 
 @dataclass
 class Card:
-    """One community of the dashboard."""
+    """One community of the dashboard (`community` is loaded for a property manager's cards)."""
 
-    community: Community
-    apartments: int
-    end_users: int
+    pk: int
+    name: str
+    community: Community | None = None
+    apartments: int = 0
+    end_users: int = 0
     online: int = 0
     offline: int = 0
     expiring: int = 0
@@ -116,52 +120,68 @@ class Overview:
     def expiring(self) -> int:
         return sum(c.expiring for c in self.cards)
 
+    @property
+    def attention(self) -> list[Card]:
+        """The communities to look at first: offline devices, then accounts expiring soon."""
+        flagged = [c for c in self.cards if c.offline or c.expiring]
+        flagged.sort(key=lambda c: (-c.offline, -c.expiring, c.name, c.pk))
+        return flagged[:ATTENTION_ROWS]
 
-def fleet_overview(*, actor, firmware: bool = True) -> Overview:
-    """Per community of the actor: apartments, end users, devices online / offline and family
-    masters whose app subscription ends within 30 days (by week); and over all of them, the
-    firmware versions per model. Four queries, whatever the number of communities."""
+
+def fleet_overview(*, actor, per_community: bool = False) -> Overview:
+    """Over the actor's communities: devices online / offline and their firmware versions per
+    model, and family masters whose app subscription ends within 30 days (by week), per
+    community. `per_community` (a property manager's cards) also loads each community, with
+    its apartment and end-user counters, and lists the ones without devices too. Two queries
+    (three with `per_community`), whatever the number of communities."""
     now = timezone.now()
-    communities = list(Community.objects.for_actor(actor).order_by("name", "pk"))
-    cards = {
-        c.pk: Card(c, c.apartment_count, c.end_user_count, premium_refusal=plan_refusal(c, now))
-        for c in communities
-    }
+    cards: dict[int, Card] = {}
+    if per_community:
+        for c in Community.objects.for_actor(actor).order_by("name", "pk"):
+            cards[c.pk] = Card(
+                c.pk, c.name, c, c.apartment_count, c.end_user_count, premium_refusal=plan_refusal(c, now)
+            )
+
+    def card_of(pk: int, name: str) -> Card:
+        if pk not in cards:
+            cards[pk] = Card(pk, name)
+        return cards[pk]
+
     cutoff = _online_cutoff(now)
-    devices = Device.objects.for_actor(actor).filter(community__in=list(cards))
-    for row in devices.values("community_id").annotate(
-        total=Count("pk"), online=Count("pk", filter=Q(last_seen_at__gte=cutoff))
-    ):
-        card = cards[row["community_id"]]
-        card.online, card.offline = row["online"], row["total"] - row["online"]
+    versions: dict[tuple[str, str], int] = defaultdict(int)
+    rows = (
+        Device.objects.for_actor(actor)
+        .values("community_id", "community__name", "model", "firmware_version")
+        .annotate(total=Count("pk"), online=Count("pk", filter=Q(last_seen_at__gte=cutoff)))
+        .order_by()
+    )
+    for row in rows:
+        card = card_of(row["community_id"], row["community__name"])
+        card.online += row["online"]
+        card.offline += row["total"] - row["online"]
+        if row["firmware_version"]:
+            versions[(row["model"] or "?", row["firmware_version"])] += row["total"]
     soon = (
         Resident.objects.for_actor(actor)
         .filter(
-            community__in=list(cards),
             family_master__isnull=True,
             activated=True,
             expires_at__gt=now,
             expires_at__lte=now + timedelta(days=EXPIRING_DAYS),
         )
         .annotate(day=TruncDate("expires_at"))
-        .values("community_id", "day")
+        .values("community_id", "community__name", "day")
         .annotate(n=Count("pk"))
+        .order_by()
     )
     today = now.date()
     for row in soon:
-        card = cards[row["community_id"]]
+        card = card_of(row["community_id"], row["community__name"])
         card.expiring += row["n"]
         bucket = min(max((row["day"] - today).days - 1, 0) // 7, EXPIRY_BUCKETS - 1)
         card.expiry_buckets[bucket] += row["n"]
-    versions: list[dict] = []
-    if firmware:
-        rows = (
-            devices.exclude(firmware_version="")
-            .values("model", "firmware_version")
-            .annotate(n=Count("pk"))
-            .order_by("model", "firmware_version")
-        )
-        versions = [
-            {"model": r["model"] or "?", "version": r["firmware_version"], "count": r["n"]} for r in rows
-        ]
-    return Overview(cards=list(cards.values()), firmware=versions)
+    firmware = [{"model": m, "version": v, "count": n} for (m, v), n in sorted(versions.items())]
+    ordered = (
+        sorted(cards.values(), key=lambda c: (c.name, c.pk)) if not per_community else list(cards.values())
+    )
+    return Overview(cards=ordered, firmware=firmware)
