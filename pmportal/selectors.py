@@ -185,3 +185,23 @@ def fleet_overview(*, actor, per_community: bool = False) -> Overview:
         sorted(cards.values(), key=lambda c: (c.name, c.pk)) if not per_community else list(cards.values())
     )
     return Overview(cards=ordered, firmware=firmware)
+
+
+def app_community_settings(*, resident) -> dict:
+    """What the SmartPlus app of `resident` (an authenticated end user, not an actor) reads of
+    its community's Premium controls. Under Basic, or without Premium in force, end users cannot
+    watch the public area's third-party cameras (the spec); the other switches keep their state."""
+    community = resident.community
+    row = PremiumControl.objects.filter(community_id=community.pk).first() or PremiumControl(
+        community=community
+    )
+    in_force = plan_refusal(community) is None
+    flags = {c.key: getattr(row, c.key) for c in CONTROLS}
+    if not in_force:
+        flags["public_camera_viewing"] = False
+    return {
+        "community": community.name,
+        "feature_plan": community.feature_plan,
+        "premium_in_force": in_force,
+        **flags,
+    }

@@ -204,6 +204,7 @@ EXPECTED: dict[str, dict] = {
     # --- pmportal: the Premium controls (community A has no Premium plan in force here, so a
     # switch is refused at the service with 403 even for its installer and property manager) ---
     "pmportal:premium_controls": get_only(COMMUNITY_VIEW),
+    "pmportal:app_community_settings": {"get": row(401, anon=401), "post": NOT_ALLOWED},
     "pmportal:premium_control_set": {
         "get": row(405, dist_a=403, dist_other=403, root=403),
         "post": row(403, inst_b=404, pm_none=404),
