@@ -1,18 +1,30 @@
 """What the apps above communities add to its pages and writes, filled in their AppConfig.ready().
 
-communities names no app above it (weather, devices, ...): they register here instead.
+communities names no app above it (weather, pmportal, devices, ...): they register here instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 ADDRESS_FIELDS = ("country", "state", "city", "post_code", "street")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A block of the dashboard: `template` rendered with `context` (plus the page's own)."""
+
+    template: str
+    context: dict
+
 
 # (community_id) -> None, inside the transaction of a create or an edit that changed the address
 address_changed: list[Callable] = []
 # (actor, community) -> dict | None: a panel of the community page, {"template": ..., **context}
 community_panels: list[Callable] = []
+# (actor) -> Panel | None: a block of the dashboard (pmportal's cards, the fleet overview)
+dashboard_panels: list[Callable] = []
 
 
 def register(registry: list[Callable], hook: Callable) -> Callable:
@@ -28,4 +40,10 @@ def announce_address_changed(community_id: int) -> None:
 
 
 def panels(actor, community) -> list[dict]:
+    """The community page's panels."""
     return [p for hook in community_panels if (p := hook(actor, community))]
+
+
+def dashboard(actor) -> list[Panel]:
+    """The dashboard's blocks."""
+    return [p for hook in dashboard_panels if (p := hook(actor)) is not None]

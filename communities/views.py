@@ -36,7 +36,8 @@ class DashboardView(generic.ObjectListView):
 
     def get_extra_context(self) -> dict:
         actor = self.request.actor
-        context = {}
+        # What the apps above add: pmportal's community cards and fleet overview.
+        context = {"panels": hooks.dashboard(actor)}
         # The residents and devices template download (its model by label: communities sits below residents).
         if roles.allows(actor, "residents.residentimport", roles.ADD):
             context["template_url"] = reverse("devices:template")

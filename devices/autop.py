@@ -7,6 +7,7 @@ checks them line by line and renders the file a device pulls from /autop/<MAC>.c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,18 @@ MAX_LINES = 500
 MAX_LINE_LENGTH = 512
 EXAMPLE = "Config.Module.SECTION.Key = value"
 RELAY_LETTERS = "ABCD"
+
+# (device) -> list[Command]: the lines the apps above devices configure (pmportal: the Premium
+# controls of the device's community), filled in their AppConfig.ready(). They come after the
+# portal's own lines; the installer's commands still win on the same key.
+line_providers: list[Callable] = []
+
+
+def register_lines(provider: Callable) -> Callable:
+    """Add `provider` once (ready() may run twice in tests)."""
+    if provider not in line_providers:
+        line_providers.append(provider)
+    return provider
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,8 @@ def render(device, relays, one_time: list[str]) -> str:
     key), then pending one-time commands. Each key appears once, except that a one-time command
     may set a key again: it is applied last, once."""
     ordered: dict[str, Command] = {c.key: c for c in device_lines(device, relays)}
+    for provider in line_providers:
+        ordered.update((c.key, c) for c in provider(device))
     for command in parse(device.autop_commands):
         ordered.pop(command.key, None)
         ordered[command.key] = command

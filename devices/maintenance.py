@@ -105,6 +105,16 @@ def recent_commands(*, actor, device: Device):
     )
 
 
+def autop_refresh(*, device_ids, requested_by=None) -> list[DeviceCommand]:
+    """Have these devices pull their AutoP file again: what an app above devices calls after a
+    change their file renders (pmportal's Premium controls). The caller authorized the change
+    and holds the transaction; a device with an AutoP already waiting is not queued twice."""
+    return [
+        _queue(actor=requested_by, device=device, kind=CommandKind.AUTOP)
+        for device in Device.objects.filter(pk__in=list(device_ids)).order_by("pk")
+    ]
+
+
 # --- the LAN nudge -----------------------------------------------------------------------------
 
 

@@ -132,3 +132,23 @@ def recent_door_events(actor, communities, limit: int = 10) -> list[DoorEvent]:
     if allowed is not None:
         qs = qs.filter(community_id__in=allowed)
     return list(qs.order_by("-occurred_at", "-pk")[:limit])
+
+
+def recent_door_events_by_community(actor, community_ids, per: int = 3) -> dict[int, list[DoorEvent]]:
+    """The latest `per` door events of each community the actor may read, in one query: a UNION
+    ALL of one index range per community (never a window over every event)."""
+    ids = list(dict.fromkeys(community_ids))
+    found: dict[int, list[DoorEvent]] = {pk: [] for pk in ids}
+    if not ids:
+        return found
+    base = DoorEvent.objects.for_actor(actor)
+    allowed = log_access_community_ids(actor)
+    if allowed is not None:
+        base = base.filter(community_id__in=allowed)
+    parts = [base.filter(community_id=pk).order_by("-occurred_at", "-pk")[:per] for pk in ids]
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    for event in rows:
+        found[event.community_id].append(event)
+    for events in found.values():
+        events.sort(key=lambda e: (e.occurred_at, e.pk), reverse=True)
+    return found

@@ -210,6 +210,14 @@ EXPECTED: dict[str, dict] = {
     # --- notifications: the log, and the app's feedback (HTTP Basic as the app; no session) ---
     "notifications:notification_list": get_only(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, root=OK)),
     "notifications:feedback": {"get": NOT_ALLOWED, "post": row(401, anon=401)},
+    # --- pmportal: the Premium controls (community A has no Premium plan in force here, so a
+    # switch is refused at the service with 403 even for its installer and property manager) ---
+    "pmportal:premium_controls": get_only(COMMUNITY_VIEW),
+    "pmportal:app_community_settings": {"get": row(401, anon=401), "post": NOT_ALLOWED},
+    "pmportal:premium_control_set": {
+        "get": row(405, dist_a=403, dist_other=403, root=403),
+        "post": row(403, inst_b=404, pm_none=404),
+    },
     # --- impersonation (the full grid is in test_impersonation.py) ---
     "hijack:acquire": {"get": row(400, anon=400), "post": row(403)},
     "hijack:release": {"get": row(403, anon=403, acting=405), "post": row(403, anon=403, acting=OK)},

@@ -155,6 +155,12 @@ def _later():
     return timezone.now() + timedelta(days=2)
 
 
+def _premium_in_force(community):
+    Community.objects.filter(pk=community.pk).update(feature_plan="premium", plan_expires_at=_later())
+    community.refresh_from_db()
+    return community
+
+
 def _import_row(**cells) -> dict:
     return {column: cells.get(column) for column in COLUMNS}
 
@@ -195,6 +201,14 @@ CASES: dict[str, Case] = {
     ),
     "communities.services.premium_plans_extend": Case(
         lambda w: {"community_ids": [w.community_a.pk], "expires_at": _later()}
+    ),
+    # pmportal: community A's Premium plan in force, so the refusals are the actors', not the plan's.
+    "pmportal.services.premium_control_set": Case(
+        lambda w: {
+            "community": _premium_in_force(w.community_a),
+            "control": "package_notification",
+            "enabled": True,
+        }
     ),
     # accounts
     "accounts.services.subaccount_update": Case(
