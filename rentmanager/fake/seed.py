@@ -1,7 +1,8 @@
 """Seed data for the fake Rent Manager: the JSON shape, and a generator of any size.
 
     {"users": [{"Username": "api", "Password": "...", "LocationID": 1}],
-     "Properties": [{"PropertyID", "Name", "ShortName", "Addresses": [{"Street", "City", "State", "PostalCode"}]}],
+     "Properties": [{"PropertyID", "Name", "ShortName",
+                     "Addresses": [{"Street", "City", "State", "PostalCode"}]}],
      "Units": [{"UnitID", "PropertyID", "Name", "FloorID", "Floor": {"FloorID", "Name"}}],
      "Tenants": [{"TenantID", "PropertyID", "FirstName", "LastName", "Status"}],
      "Leases": [{"LeaseID", "TenantID", "UnitID", "PropertyID", "MoveInDate", "MoveOutDate"}],
