@@ -51,6 +51,9 @@ _INSTALLER_DATA = {
     "billing.coupon": frozenset({VIEW, "redeem"}),
     # The emails the portal sent the tenant's users (and their state): read only.
     "notifications.notification": frozenset({VIEW}),
+    # The Rent Manager link the super manager made: its sync log, and "Sync now".
+    "rentmanager.connection": frozenset({VIEW, "sync"}),
+    "rentmanager.syncrun": frozenset({VIEW}),
 }
 
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -111,6 +114,9 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "billing.order": frozenset({VIEW}),
         "billing.coupon": frozenset({VIEW}),
         "notifications.notification": frozenset({VIEW}),
+        # Rent Manager links: made, changed and removed by the super manager only.
+        "rentmanager.connection": CRUD | {"sync"},
+        "rentmanager.syncrun": frozenset({VIEW}),
     },
 }
 

@@ -27,8 +27,8 @@ def _client(fake, **kwargs):
 def test_pages_are_followed_until_the_last_200(fake_rm):
     client = _client(fake_rm)
     units = client.units(1)
-    assert [u["UnitID"] for u in units] == [1, 4, 7, 10]
-    assert fake_rm.requests["Units"] == 2  # 206 then 200
+    assert [u["UnitID"] for u in units] == [1, 4, 7, 10, 13, 16]
+    assert fake_rm.requests["Units"] == 3  # 206, 206, then 200
     assert all("Floor" in u for u in units)
 
 
@@ -46,7 +46,7 @@ def test_an_expired_token_is_renewed_once(fake_rm):
     client.authorize()
     first = client.token
     fake_rm.expire_tokens()
-    assert len(client.units(1)) == 4
+    assert len(client.units(1)) == 6
     assert client.token != first
 
 
@@ -70,7 +70,7 @@ def test_unreachable_says_so():
 
 def test_a_5xx_is_retried_then_reported(fake_rm):
     fake_rm.config["fail"] = {"resource": "Units", "page": 2, "status": 503, "times": 2}
-    assert len(_client(fake_rm, retries=3).units(1)) == 4  # recovered on the third try
+    assert len(_client(fake_rm, retries=3).units(1)) == 6  # recovered on the third try
     fake_rm.config["fail"] = {"resource": "Units", "page": 2, "status": 503, "times": 99}
     fake_rm._fail_left = {}
     with pytest.raises(ServerError, match="503"):
