@@ -140,7 +140,7 @@ def integration_capacity_raise(*, actor, community: Community, number_of_apartme
     gets room for them (never lowered here). Only for integrated communities."""
     current = authz.get_for_actor(Community, actor, community.pk, roles.CHANGE, lock=True)
     if current.integration == Integration.NONE:
-        raise PermissionDenied("Only an integrated community's capacity follows its integration.")
+        raise ValidationError("Only an integrated community's capacity follows its integration.")
     if number_of_apartments > current.number_of_apartments:
         before = {name: getattr(current, name) for name in SETTINGS_FIELDS}
         current.number_of_apartments = number_of_apartments
