@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from smartplus import roles
+from smartplus import crypto, roles
 from smartplus.views import generic
 
 from . import services
@@ -20,6 +20,7 @@ from .locks import is_locked
 from .models import Connection, SyncRun
 
 RUNS_SHOWN = 20
+PENDING_PASSWORD = "rentmanager_tested_password"
 
 
 class ConnectionListView(generic.PortalView):
@@ -74,6 +75,12 @@ class ConnectionEditView(generic.PortalView):
         if not form.is_valid() and set(form.errors) - {"properties"}:
             return self._page(form, tested=False, status=422)
         data = form.cleaned_data
+        # The tested password waits in the session (encrypted), never in the page: the form's
+        # password field is not rendered back.
+        if data["password"]:
+            request.session[PENDING_PASSWORD] = crypto.encrypt(data["password"])
+        elif request.POST.get("do") == "save" and request.session.get(PENDING_PASSWORD):
+            data["password"] = crypto.decrypt(request.session[PENDING_PASSWORD])
         password = data["password"] or (self.object.password() if self.object else "")
         try:
             found = services.connection_check(
