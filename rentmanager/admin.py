@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import Connection, SyncRun
 
@@ -6,6 +7,7 @@ from .models import Connection, SyncRun
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     list_display = ("installer", "base_url", "username", "enabled", "last_scheduled_on")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     exclude = ("password_encrypted",)  # set through the link form: encrypted, never shown
 
 

@@ -471,13 +471,14 @@ class PropertySync:
                     f"{link.resident.display_name} is kept for you to decide.",
                     outcome=Outcome.FLAGGED,
                 )
+        new_members = []
         for contact_id, (tenant_id, apartment, fields) in wanted.items():
             link = links.get(contact_id)
             if link is not None and link.resident.apartment_id != apartment.pk:
                 self.delete_member(link, moved=True)
                 link = None
             if link is None:
-                self.create_member(contact_id, tenant_id, apartment, fields)
+                new_members.append((contact_id, tenant_id, apartment, fields))
                 continue
             member = link.resident
             diff = {
@@ -494,6 +495,47 @@ class PropertySync:
                 self.count(Kind.TENANT, Outcome.UPDATED)
             except ValidationError as exc:
                 self.problem(Kind.TENANT, tenant_id, f"Contact {contact_id}: {_messages(exc)}")
+
+        if new_members:
+            self.create_members(new_members)
+
+    def create_members(self, rows: list) -> None:
+        """New family members in one bulk create; rows the service refuses (an email another end
+        user has, a bad number) become problems and the rest is created."""
+        community_id = rows[0][2].community_id
+        community = Community.objects.get(pk=community_id)
+        for _attempt in range(2):
+            members = []
+            for _contact_id, _tenant_id, apartment, fields in rows:
+                member = Resident(apartment=apartment)
+                for name, value in fields.items():
+                    setattr(member, name, value)
+                members.append(member)
+            try:
+                with transaction.atomic():
+                    residents.family_member_bulk_create(
+                        actor=self.actor, community=community, members=members
+                    )
+                    ContactLink.objects.bulk_create(
+                        ContactLink(prop=self.prop, rm_id=contact_id, tenant_rm_id=tenant_id, resident=member)
+                        for (contact_id, tenant_id, _a, _f), member in zip(rows, members, strict=True)
+                    )
+            except BulkErrors as exc:
+                refused = set(exc.rows)
+                for index in sorted(refused):
+                    contact_id, tenant_id = rows[index][0], rows[index][1]
+                    reason = "; ".join(m for ms in exc.rows[index].values() for m in ms)
+                    self.problem(Kind.TENANT, tenant_id, f"Contact {contact_id}: {reason}")
+                rows = [row for index, row in enumerate(rows) if index not in refused]
+                if not rows:
+                    return
+                continue
+            except ValidationError:
+                break  # a concurrent clash: one by one below
+            self.count(Kind.TENANT, Outcome.CREATED, len(rows))
+            return
+        for contact_id, tenant_id, apartment, fields in rows:
+            self.create_member(contact_id, tenant_id, apartment, fields)
 
     def create_member(self, contact_id: int, tenant_id: int, apartment: Apartment, fields: dict) -> None:
         try:

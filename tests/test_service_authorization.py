@@ -281,6 +281,12 @@ CASES: dict[str, Case] = {
             "residents": [Resident(apartment=w.bare_apartment_a, first_name="Al", last_name="Bo")],
         }
     ),
+    "residents.services.family_member_bulk_create": Case(
+        lambda w: {
+            "community": w.community_a,
+            "members": [Resident(apartment=w.apartment_a, first_name="Kim", last_name="Bulk")],
+        }
+    ),
     "residents.services.family_master_bulk_update": Case(
         lambda w: {"residents": [Resident.objects.get(pk=w.resident_a.pk)], "fields": ["first_name"]}
     ),
