@@ -100,3 +100,7 @@ if SMARTPLUS_FAKE_STRIPE:
     STRIPE_SECRET_KEY = "sk_test_smartplus_demo"
     STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_smartplus_demo")
     STRIPE_API_BASE = env.str("STRIPE_API_BASE", default=f"http://127.0.0.1:{SMARTPLUS_FAKE_STRIPE_PORT}")
+# The demo's fake Rent Manager (`python -m rentmanager.fake`), which `make demo` starts and links
+# the demo installer to (docs/rentmanager.md).
+SMARTPLUS_FAKE_RENTMANAGER_PORT = env.int("SMARTPLUS_FAKE_RENTMANAGER_PORT", default=8470)
+SMARTPLUS_FAKE_RENTMANAGER_GENERATE = "2,20,30"
