@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from accounts.models import PropertyManagerAssignment
-from communities.choices import ChargeMode, FeaturePlan
+from communities.choices import ChargeMode, FeaturePlan, Integration
 from communities.models import Community
 from residents.models import Resident
 from smartplus import roles, scoping
@@ -36,6 +36,7 @@ class Row:
     email: str
     name: str
     expires_at: datetime | None
+    integrated: bool = False  # the community is synchronised from Rent Manager
 
     @property
     def type_label(self) -> str:
@@ -43,7 +44,7 @@ class Row:
 
     @property
     def service_type(self) -> str:
-        return ServiceType.NORMAL.label  # Integration comes with Rent Manager
+        return (ServiceType.INTEGRATION if self.integrated else ServiceType.NORMAL).label
 
 
 def paid_charge_mode(actor) -> str:
@@ -159,6 +160,7 @@ def rows(
                     r.email,
                     r.display_name,
                     r.expires_at,
+                    r.community.integration != Integration.NONE,
                 )
             )
     if ItemType.PM_APP in found:
@@ -176,6 +178,7 @@ def rows(
                     pm.email,
                     pm.get_full_name() or pm.username,
                     a.app_expires_at,
+                    a.community.integration != Integration.NONE,
                 )
             )
     if ItemType.PREMIUM in found:
@@ -191,6 +194,7 @@ def rows(
                     "",
                     f"{c.name} Premium Plan",
                     c.plan_expires_at,
+                    c.integration != Integration.NONE,
                 )
             )
     return out[:limit]

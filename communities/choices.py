@@ -33,3 +33,10 @@ class PinMode(models.TextChoices):
 class ChargeMode(models.TextChoices):
     PAY_BY_PM = "pm", "Pay By PM"
     PAY_BY_INSTALLER = "installer", "Pay By Installer"
+
+
+class Integration(models.TextChoices):
+    """Where a community's apartments and tenants come from (the spec's Property Management)."""
+
+    NONE = "none", "None"
+    RENT_MANAGER = "rent_manager", "Rent Manager"

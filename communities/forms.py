@@ -9,8 +9,14 @@ from accounts.services import pm_unassigned_permission_errors
 from smartplus import roles
 from smartplus.forms import PortalForm, ScopedModelForm
 
+from .choices import Integration
 from .models import Building, Community
-from .services import SETTINGS_FIELDS, community_calls_allowed, community_delete_name_error
+from .services import (
+    INTEGRATION_LOCKED,
+    SETTINGS_FIELDS,
+    community_calls_allowed,
+    community_delete_name_error,
+)
 
 RADIO_FIELDS = ("feature_plan", "time_format", "access_control_permission", "pin_mode", "charge_mode")
 
@@ -39,6 +45,15 @@ class CommunityForm(ScopedModelForm):
             for name in ("feature_plan", "access_control_permission"):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "Cannot be changed once set."
+        if (
+            editing
+            and self.instance.integration != Integration.NONE
+            and not roles.allows(actor, Community, "change_locked_settings")
+        ):
+            for name in INTEGRATION_LOCKED:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = "Set by the Rent Manager integration; cannot be changed."
         if editing and self.instance.home_automation:
             self.fields["home_automation"].disabled = True
         calls_on = editing and self.instance.community_calls

@@ -11,7 +11,15 @@ from smartplus.models import ScopedModel
 from smartplus.timezones import time_zone_choices
 from smartplus.validators import post_code_validator
 
-from .choices import AccessControlPermission, ChargeMode, DateFormat, FeaturePlan, PinMode, TimeFormat
+from .choices import (
+    AccessControlPermission,
+    ChargeMode,
+    DateFormat,
+    FeaturePlan,
+    Integration,
+    PinMode,
+    TimeFormat,
+)
 
 MAX_APARTMENTS = 10000
 
@@ -64,6 +72,11 @@ class Community(ScopedModel):
     )
     send_expiration_email = models.BooleanField("Send Expiration Email To End User/PM", default=False)
     send_renew_email = models.BooleanField("Send Renew Email To End User", default=False)
+    # A community synchronised from Rent Manager: the spec's locked settings stay as generated
+    # (communities.services.INTEGRATION_LOCKED) and Subscriptions shows Service Type Integration.
+    integration = models.CharField(
+        "Integration", max_length=16, choices=Integration.choices, default=Integration.NONE, editable=False
+    )
     # Kept by the residents services in the same transaction as each change, so the dashboard,
     # the capacity rule and the resident search's "N In All" never count 100,000 rows.
     apartment_count = models.PositiveIntegerField(default=0, editable=False)

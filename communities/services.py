@@ -20,7 +20,7 @@ from smartplus.scoping import tenant_installer_id
 from smartplus.validators import model_field_errors
 
 from . import hooks
-from .choices import FeaturePlan
+from .choices import FeaturePlan, Integration
 from .models import Building, Community
 
 SETTINGS_FIELDS = (
@@ -45,6 +45,18 @@ SETTINGS_FIELDS = (
     "send_renew_email",
 )
 IMMUTABLE_ONCE_SET = ("feature_plan", "access_control_permission")
+# The spec (Property Management): "The following fields cannot be changed once they are generated
+# automatically" for a community synchronised from Rent Manager; the super manager still can.
+INTEGRATION_LOCKED = (
+    "number_of_apartments",
+    "home_automation",
+    "landline_service",
+    "feature_plan",
+    "access_control_permission",
+)
+INTEGRATION_LOCKED_MESSAGE = (
+    "{label} was set by the Rent Manager integration and cannot be changed. Contact your super manager."
+)
 
 
 def community_calls_allowed(*, installer) -> bool:
@@ -59,6 +71,15 @@ def _validate(*, actor, community: Community, before: dict | None) -> None:
             if getattr(community, field) != before[field]:
                 label = Community._meta.get_field(field).verbose_name
                 errors[field] = f"{label} cannot be changed once set. Contact your super manager."
+    if (
+        before is not None
+        and community.integration != Integration.NONE
+        and not roles.allows(actor, Community, "change_locked_settings")
+    ):
+        for field in INTEGRATION_LOCKED:
+            if getattr(community, field) != before[field]:
+                label = Community._meta.get_field(field).verbose_name
+                errors[field] = INTEGRATION_LOCKED_MESSAGE.format(label=label)
     if before is not None and before["home_automation"] and not community.home_automation:
         errors["home_automation"] = "Home Automation Service cannot be turned off once submitted."
     if before is not None and community.number_of_apartments < community.apartment_count:
@@ -88,13 +109,13 @@ def _validate(*, actor, community: Community, before: dict | None) -> None:
 
 
 @transaction.atomic
-def community_create(*, actor, **fields) -> Community:
+def community_create(*, actor, integration: str = Integration.NONE, **fields) -> Community:
     # No tenant object is given: the community goes into the actor's own tenant.
     authz.require_role(actor, roles.ADD, Community)
     installer_id = tenant_installer_id(actor)
     if installer_id is None:
         raise PermissionDenied
-    community = Community(installer_id=installer_id, **fields)
+    community = Community(installer_id=installer_id, integration=Integration(integration), **fields)
     _validate(actor=actor, community=community, before=None)
     community.save()
     hooks.announce_address_changed(community.pk)
@@ -114,6 +135,23 @@ def community_update(*, actor, community: Community, **fields) -> Community:
     current.save()
     if any(getattr(current, name) != before[name] for name in hooks.ADDRESS_FIELDS):
         hooks.announce_address_changed(current.pk)  # weather finds the new place
+    return current
+
+
+@transaction.atomic
+def integration_capacity_raise(*, actor, community: Community, number_of_apartments: int) -> Community:
+    """The integration's own change of a locked field: a synchronised property that gained units
+    gets room for them (never lowered here). Only for integrated communities."""
+    current = authz.get_for_actor(Community, actor, community.pk, roles.CHANGE, lock=True)
+    if current.integration == Integration.NONE:
+        raise ValidationError("Only an integrated community's capacity follows its integration.")
+    if number_of_apartments > current.number_of_apartments:
+        before = {name: getattr(current, name) for name in SETTINGS_FIELDS}
+        current.number_of_apartments = number_of_apartments
+        _validate(
+            actor=actor, community=current, before={**before, "number_of_apartments": number_of_apartments}
+        )
+        current.save()
     return current
 
 

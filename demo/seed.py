@@ -151,6 +151,28 @@ def seed() -> None:
         defaults={"app_enabled": True, "log_access_control": True},
     )
     seed_billing(installer=installer)
+    seed_rentmanager(installer=installer)
+
+
+def seed_rentmanager(*, installer) -> None:
+    """The demo installer linked to the fake Rent Manager that `make demo` starts: press Sync now
+    on /rentmanager/ to see its properties arrive as communities."""
+    from django.conf import settings
+
+    from rentmanager.fake import seed as rm_seeds
+    from rentmanager.models import Connection, SyncedProperty
+
+    port = getattr(settings, "SMARTPLUS_FAKE_RENTMANAGER_PORT", None)
+    if port is None or Connection.objects.filter(installer=installer).exists():
+        return
+    connection = Connection(
+        installer=installer, base_url=f"http://127.0.0.1:{port}", username=rm_seeds.DEFAULT_USER["Username"]
+    )
+    connection.set_password(rm_seeds.DEFAULT_USER["Password"])
+    connection.save()
+    p, u, t = (int(n) for n in settings.SMARTPLUS_FAKE_RENTMANAGER_GENERATE.split(","))
+    for prop in rm_seeds.generate(p, u, t)["Properties"]:
+        SyncedProperty.objects.create(connection=connection, rm_id=prop["PropertyID"], name=prop["Name"])
 
 
 DEMO_COUPON = "DEMO-WELCOME-10"

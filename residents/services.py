@@ -640,6 +640,56 @@ def family_master_bulk_create(*, actor, community: Community, residents: list[Re
 
 
 @transaction.atomic
+def family_member_bulk_create(*, actor, community: Community, members: list[Resident]) -> list[Resident]:
+    """`family_member_create` for many new family members of one community (the Rent Manager
+    sync's tenants): each comes with its (saved) apartment set, which must have its family
+    master; each gets the master's subscription and time zone."""
+    authz.authorize(actor, roles.ADD, Resident, parent=community)
+    errors: dict[int, dict] = {}
+    for person in members:
+        apartment = person.apartment
+        if apartment.pk is None or apartment.community_id != community.pk:
+            raise authz.NotFound
+    masters = {
+        m.apartment_id: m
+        for m in Resident.objects.filter(
+            apartment_id__any_of=sorted({p.apartment_id for p in members}), family_master__isnull=True
+        )
+    }
+    for index, person in enumerate(members):
+        master = masters.get(person.apartment_id)
+        if master is None:
+            _add_error(
+                errors,
+                index,
+                "__all__",
+                "Add the apartment's resident (family master) before family members.",
+            )
+            continue
+        attach(person, community=community, apartment=person.apartment, family_master=master)
+        person.activated, person.expires_at, person.time_zone = (
+            master.activated,
+            master.expires_at,
+            master.time_zone,
+        )
+    _resident_bulk_errors(members, errors)
+    bulk.raise_errors(errors)
+    for person in members:
+        _new_app_account(person)
+    try:
+        with transaction.atomic():
+            bulk.bulk_insert(Resident, members, audit=False)
+    except IntegrityError as exc:  # a concurrent add of one of the emails
+        if "resident_email_unique" in str(exc):
+            raise ValidationError({"email": EMAIL_TAKEN}) from exc
+        raise
+    _counts(community.pk, end_users=len(members))
+    audit.record_many(action=AuditAction.CREATE, instances=members)
+    _send_account_emails(members)
+    return members
+
+
+@transaction.atomic
 def apartment_bulk_update(*, actor, apartments: list[Apartment], fields) -> list[Apartment]:
     """Edit APT's apartment fields for many apartments: `fields` are the ones set on them."""
     fields = sorted(fields)

@@ -55,6 +55,9 @@ _INSTALLER_DATA = {
     "logs.doorevent": frozenset({VIEW}),
     "logs.callevent": frozenset({VIEW}),
     "logs.capturedimage": frozenset({VIEW}),
+    # The Rent Manager link the super manager made: its sync log, and "Sync now".
+    "rentmanager.connection": frozenset({VIEW, "sync"}),
+    "rentmanager.syncrun": frozenset({VIEW}),
 }
 
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -122,6 +125,9 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "logs.doorevent": frozenset({VIEW}),
         "logs.callevent": frozenset({VIEW}),
         "logs.capturedimage": frozenset({VIEW}),
+        # Rent Manager links: made, changed and removed by the super manager only.
+        "rentmanager.connection": CRUD | {"sync"},
+        "rentmanager.syncrun": frozenset({VIEW}),
     },
 }
 

@@ -160,6 +160,12 @@ EXPECTED: dict[str, dict] = {
     "firmware:upgrade_detail": get_only(A_SHARED | {"root": OK}),
     "firmware:upgrade_edit": same(A_SHARED),
     "firmware:upgrade_delete": same(A_SHARED),
+    # --- Rent Manager: the super manager links installers; the installer sees its log, syncs ---
+    "rentmanager:connection_list": get_only(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, root=OK)),
+    "rentmanager:connection_add": same(row(403, root=OK)),
+    "rentmanager:connection_edit": same(row(403, root=OK)),
+    "rentmanager:connection_detail": get_only(A_SHARED | {"root": OK}),
+    "rentmanager:connection_sync": post_only(A_SHARED | {"root": OK}),
     # --- billing: Subscriptions, Payments, Coupon Details ---
     # Installer A's order of community A (Pay By Installer, Processing): property managers see
     # only Pay By PM orders (404); the super manager only looks; a distributor has no orders.
@@ -383,6 +389,14 @@ def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
         from tests.logs.support import make_image
 
         return {"community_pk": w.community_a.pk, "pk": make_image(w.device_a).pk}
+    if name.startswith("rentmanager:") and "pk" in pattern.pattern.regex.groupindex:
+        from rentmanager.models import Connection
+
+        connection, _ = Connection.objects.get_or_create(
+            installer=w.installer_a,
+            defaults={"base_url": "http://127.0.0.1:9", "username": "api", "password_encrypted": "x"},
+        )
+        return {"pk": connection.pk}
     if name.startswith("firmware:") and "pk" in pattern.pattern.regex.groupindex:
         firmware, upgrade = _firmware_objects(w)
         return {"pk": firmware if name.startswith("firmware:firmware") else upgrade}

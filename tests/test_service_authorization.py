@@ -161,6 +161,20 @@ def _premium_in_force(community):
     return community
 
 
+def _rm_connection(w):
+    from rentmanager.models import Connection
+
+    connection, _ = Connection.objects.get_or_create(
+        installer=w.installer_a,
+        defaults={
+            "base_url": "https://acme.api.rentmanager.com",
+            "username": "api",
+            "password_encrypted": "x",
+        },
+    )
+    return connection
+
+
 def _import_row(**cells) -> dict:
     return {column: cells.get(column) for column in COLUMNS}
 
@@ -242,6 +256,9 @@ CASES: dict[str, Case] = {
         lambda w: {"community": w.community_a, "name": "Alpha Renamed"}
     ),
     "communities.services.community_delete": Case(lambda w: {"community": w.community_a}),
+    "communities.services.integration_capacity_raise": Case(
+        lambda w: {"community": w.community_a, "number_of_apartments": 60}
+    ),
     "communities.services.building_create": Case(lambda w: {"community": w.community_a, "name": "New Block"}),
     "communities.services.building_rename": Case(lambda w: {"building": w.building_a, "name": "Renamed"}),
     "communities.services.building_delete": Case(lambda w: {"building": w.empty_building_a}),
@@ -278,6 +295,12 @@ CASES: dict[str, Case] = {
             "residents": [Resident(apartment=w.bare_apartment_a, first_name="Al", last_name="Bo")],
         }
     ),
+    "residents.services.family_member_bulk_create": Case(
+        lambda w: {
+            "community": w.community_a,
+            "members": [Resident(apartment=w.apartment_a, first_name="Kim", last_name="Bulk")],
+        }
+    ),
     "residents.services.family_master_bulk_update": Case(
         lambda w: {"residents": [Resident.objects.get(pk=w.resident_a.pk)], "fields": ["first_name"]}
     ),
@@ -309,6 +332,21 @@ CASES: dict[str, Case] = {
     "devices.template_import.apply_import": Case(
         lambda w: {"community": w.community_a, "rows": [(2, _import_row(Building="Alpha Block", Apt="104"))]}
     ),
+    # rentmanager: the super manager links installers; the installer (and staff) press Sync now
+    "rentmanager.services.connection_save": Case(
+        lambda w: {
+            "installer": w.installer_a,
+            "base_url": "https://acme.api.rentmanager.com",
+            "username": "api",
+            "password": "rm-secret",
+            "properties": [(1, "Oak Court")],
+        },
+        legit="superuser",
+    ),
+    "rentmanager.services.connection_delete": Case(
+        lambda w: {"connection": _rm_connection(w)}, legit="superuser"
+    ),
+    "rentmanager.services.sync_now": Case(lambda w: {"connection": _rm_connection(w)}),
     # maclib
     "maclib.services.mac_add": Case(
         lambda w: {"installer": w.installer_a, "mac": next_mac()}, allowed=DISTRIBUTOR_MACS
@@ -503,6 +541,7 @@ def test_service_refuses_other_tenants_and_roles(name):
 AUTHORIZED_BUT_INVALID = {
     "devices.maintenance.remote_control_token",  # the device is offline
     "billing.checkout.start_checkout",  # installer A has no Billing Information (and no Stripe here)
+    "communities.services.integration_capacity_raise",  # community A is not an integrated one
 }
 
 

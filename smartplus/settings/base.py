@@ -6,6 +6,7 @@ Environment modules (`dev`, `test`, `production`) only override what differs.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -373,3 +374,20 @@ SMARTPLUS_FIELD_KEYS = env.list("SMARTPLUS_FIELD_KEYS", default=[])
 # Uploaded templates up to this size are checked and imported during the request; larger ones
 # by a Celery worker while the page shows the progress.
 SMARTPLUS_IMPORT_INLINE_BYTES = env.int("SMARTPLUS_IMPORT_INLINE_BYTES", default=32 * 1024)
+# --- Rent Manager (docs/rentmanager.md) ---
+# The daily sync: beat wakes hourly, and each connection is synced once per local day at the first
+# wake-up at or after this hour in this zone (so a daylight-saving change neither skips nor doubles it).
+SMARTPLUS_RENTMANAGER_SYNC_TZ = env.str("SMARTPLUS_RENTMANAGER_SYNC_TZ", default="America/New_York")
+SMARTPLUS_RENTMANAGER_SYNC_HOUR = env.int("SMARTPLUS_RENTMANAGER_SYNC_HOUR", default=2)
+SMARTPLUS_RENTMANAGER_TIMEOUT = env.float("SMARTPLUS_RENTMANAGER_TIMEOUT", default=30.0)
+SMARTPLUS_RENTMANAGER_RETRIES = env.int("SMARTPLUS_RENTMANAGER_RETRIES", default=3)
+SMARTPLUS_RENTMANAGER_BACKOFF = env.float("SMARTPLUS_RENTMANAGER_BACKOFF", default=1.0)
+SMARTPLUS_RENTMANAGER_PAGE_SIZE = env.int("SMARTPLUS_RENTMANAGER_PAGE_SIZE", default=1000)
+# Rent Manager's numbers carry no country; landlines are validated as numbers of this one.
+SMARTPLUS_RENTMANAGER_COUNTRY = env.str("SMARTPLUS_RENTMANAGER_COUNTRY", default="US")
+# How long one connection's sync lock lives at most (a crashed worker frees it then).
+SMARTPLUS_RENTMANAGER_LOCK_SECONDS = env.int("SMARTPLUS_RENTMANAGER_LOCK_SECONDS", default=3 * 3600)
+CELERY_BEAT_SCHEDULE["rentmanager-daily"] = {
+    "task": "rentmanager.tasks.sync_all_task",
+    "schedule": crontab(minute=5),  # hourly; rentmanager.services.due_connections picks the day's
+}

@@ -111,3 +111,8 @@ if SMARTPLUS_FAKE_WEATHER:
     SMARTPLUS_WEATHER_FORECAST_URL = f"http://127.0.0.1:{SMARTPLUS_FAKE_WEATHER_PORT}/v1/forecast"
 SMARTPLUS_WEATHER_REFRESH_SECONDS = env.int("SMARTPLUS_WEATHER_REFRESH_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE["weather-refresh"]["schedule"] = float(SMARTPLUS_WEATHER_REFRESH_SECONDS)  # noqa: F405
+
+# The demo's fake Rent Manager (`python -m rentmanager.fake`), which `make demo` starts and links
+# the demo installer to (docs/rentmanager.md).
+SMARTPLUS_FAKE_RENTMANAGER_PORT = env.int("SMARTPLUS_FAKE_RENTMANAGER_PORT", default=8470)
+SMARTPLUS_FAKE_RENTMANAGER_GENERATE = "2,20,30"

@@ -113,6 +113,18 @@ class Command(BaseCommand):
                 "--noreload",
             ],
         }
+        rm_port = getattr(settings, "SMARTPLUS_FAKE_RENTMANAGER_PORT", None)
+        if rm_port and not _port_open(rm_port):
+            # The fake Rent Manager the demo installer is linked to (demo.seed.seed_rentmanager).
+            commands["fake Rent Manager"] = [
+                sys.executable,
+                "-m",
+                "rentmanager.fake",
+                "--port",
+                str(rm_port),
+                "--generate",
+                settings.SMARTPLUS_FAKE_RENTMANAGER_GENERATE,
+            ]
         if fake_stripe:
             commands["fake Stripe"] = fake_stripe  # its webhooks are retried until the portal answers
         if fake_weather:

@@ -1,0 +1,167 @@
+"""Rent Manager writes: linking an installer (super manager), Sync now, and the scheduled sync.
+
+The sync itself (rentmanager.sync) writes through the communities and residents services as the
+connection's installer; here are the connection's own rows and the lock around a run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from smartplus import authz, roles
+
+from .choices import RunStatus
+from .integrations.client import RentManagerClient, RentManagerError
+from .locks import is_locked, sync_lock
+from .models import Connection, SyncedProperty, SyncRun
+
+
+def connection_check(*, base_url: str, username: str, password: str, location_id=None) -> list[dict]:
+    """Test connection: sign in and list the properties, or a RentManagerError saying what failed
+    (bad credentials, unreachable, no properties)."""
+    client = RentManagerClient(
+        base_url=base_url,
+        username=username,
+        password=password,
+        location_id=location_id,
+        timeout=settings.SMARTPLUS_RENTMANAGER_TIMEOUT,
+        retries=1,
+        backoff=settings.SMARTPLUS_RENTMANAGER_BACKOFF,
+        page_size=settings.SMARTPLUS_RENTMANAGER_PAGE_SIZE,
+    )
+    return client.test()
+
+
+def _installer(actor, installer_id) -> User:
+    installer = User.objects.filter(pk=installer_id, role=roles.INSTALLER).first()
+    if installer is None:
+        raise authz.NotFound
+    return installer
+
+
+@transaction.atomic
+def connection_save(
+    *,
+    actor,
+    installer,
+    base_url: str,
+    username: str,
+    password: str = "",
+    location_id: int | None = None,
+    properties: list[tuple[int, str]],
+) -> Connection:
+    """Link (or re-link) an installer to Rent Manager with the picked properties (id, name). A
+    blank password keeps the stored one. Properties no longer picked stop syncing; their
+    communities stay."""
+    authz.require_role(actor, roles.ADD, Connection)
+    authz.require_role(actor, roles.CHANGE, Connection)
+    installer = _installer(actor, getattr(installer, "pk", installer))
+    connection = Connection.objects.select_for_update().filter(installer=installer).first()
+    if connection is None:
+        if not password:
+            raise ValidationError({"password": "Enter the API user's password."})
+        connection = Connection(installer=installer)
+    connection.base_url, connection.username, connection.location_id = base_url, username, location_id
+    if password:
+        connection.set_password(password)
+    if not properties:
+        raise ValidationError({"properties": "Pick at least one property to sync."})
+    connection.full_clean(exclude=["installer", "password_encrypted"])
+    connection.save()
+    picked = {int(rm_id): name for rm_id, name in properties}
+    SyncedProperty.objects.filter(connection=connection).exclude(rm_id__in=list(picked)).delete()
+    known = set(SyncedProperty.objects.filter(connection=connection).values_list("rm_id", flat=True))
+    SyncedProperty.objects.bulk_create(
+        SyncedProperty(connection=connection, rm_id=rm_id, name=name[:128])
+        for rm_id, name in picked.items()
+        if rm_id not in known
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_delete(*, actor, connection: Connection) -> None:
+    """Unlink: the sync stops; the communities it made stay the installer's."""
+    current = authz.get_for_actor(Connection, actor, connection.pk, roles.DELETE, lock=True)
+    current.delete()
+
+
+@transaction.atomic
+def sync_now(*, actor, connection: Connection) -> SyncRun:
+    """ "Sync now": a pending run, worked by a Celery task after the commit."""
+    current = authz.get_for_actor(Connection, actor, connection.pk, "sync", lock=True)
+    busy = SyncRun.objects.filter(
+        connection=current, status__in=[RunStatus.PENDING, RunStatus.IN_PROGRESS]
+    ).exists()
+    if busy or is_locked(current.pk):
+        raise ValidationError("A sync of this connection is already running; its result appears below.")
+    run = SyncRun.objects.create(connection=current, trigger=f"Sync now by {actor.get_username()}"[:64])
+    from .tasks import sync_connection_task
+
+    transaction.on_commit(partial(sync_connection_task.delay, current.pk, run.pk))
+    return run
+
+
+def sync_run_locked(*, connection_id: int, run_id: int | None = None) -> SyncRun | None:
+    """Run the sync unless another one of the connection holds the lock (then the pending run,
+    if any, is marked skipped). Safe to run twice."""
+    from .sync import run_sync
+
+    if not Connection.objects.filter(pk=connection_id).exists():
+        return None
+    with sync_lock(connection_id) as held:
+        if not held:
+            if run_id is not None:
+                SyncRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
+                    status=RunStatus.SKIPPED, finished_at=timezone.now()
+                )
+            return None
+        if run_id is not None and not SyncRun.objects.filter(pk=run_id, status=RunStatus.PENDING).exists():
+            return None  # already worked (a redelivered task)
+        return run_sync(connection_id=connection_id, run_id=run_id)
+
+
+def local_today(now: datetime.datetime | None = None) -> tuple[datetime.date, int]:
+    zone = zoneinfo.ZoneInfo(settings.SMARTPLUS_RENTMANAGER_SYNC_TZ)
+    local = (now or timezone.now()).astimezone(zone)
+    return local.date(), local.hour
+
+
+def due_connections(now: datetime.datetime | None = None) -> list[int]:
+    """The connections whose daily sync is due, each claimed for today by a conditional UPDATE
+    (so two beat wake-ups never both send it). Due: the local time in SMARTPLUS_RENTMANAGER_SYNC_TZ
+    is at or past SMARTPLUS_RENTMANAGER_SYNC_HOUR and today's sync was not sent yet. On the day
+    clocks spring forward, 02:00 does not exist and the 03:00 wake-up sends it; on the day they
+    fall back, the date says it was sent already."""
+    today, hour = local_today(now)
+    if hour < settings.SMARTPLUS_RENTMANAGER_SYNC_HOUR:
+        return []
+    due = []
+    candidates = Connection.objects.filter(enabled=True).filter(
+        Q(last_scheduled_on__isnull=True) | Q(last_scheduled_on__lt=today)
+    )
+    for pk in candidates.values_list("pk", flat=True):
+        claimed = (
+            Connection.objects.filter(pk=pk)
+            .filter(Q(last_scheduled_on__isnull=True) | Q(last_scheduled_on__lt=today))
+            .update(last_scheduled_on=today)
+        )
+        if claimed:
+            due.append(pk)
+    return due
+
+
+def sync_error_reason(exc: RentManagerError) -> str:
+    return str(exc)
+
+
+__all__ = ["PermissionDenied"]

@@ -1,0 +1,561 @@
+"""The Rent Manager sync: read a connection's properties from the API, write them through the
+communities and residents services, and log every outcome.
+
+- Everything of one property is fetched first, then written in one transaction: a failure while
+  reading (a 5xx on the 3rd page, a time-out, a token that cannot be renewed) leaves the property
+  as it was, a failure while writing rolls the property back. Either way the run's log says which
+  property and why, and the next run starts from what is in the database.
+- A property becomes a community of the installer, named after it ("[Property Name]-Rent Manager"
+  when the installer has that name already), with the spec's defaults; units become apartments in
+  an automatic "Building 1" with Rent Manager's floor and name and APT numbers in sequence, each
+  with a family master of a generated name; the Primary and Occupant contacts of tenants whose
+  lease is current become family members. A lease that ends deletes the member; a unit or tenant
+  that disappears is flagged for a person, never deleted.
+- Nothing is written when nothing changed: rows are compared first, and only differences go to
+  the services.
+- The writes run as the connection's installer (the services authorize as for a hand-made
+  apartment); the audit shows "Rent Manager sync" as the user.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import secrets
+import string
+from collections import defaultdict
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from communities import services as communities
+from communities.choices import AccessControlPermission, FeaturePlan, Integration
+from communities.models import Building, Community
+from residents import services as residents
+from residents.models import Apartment, Resident
+from smartplus import audit, phones
+from smartplus.bulk import BulkErrors
+
+from .choices import MEMBER_APPLICANT_TYPES, Kind, Outcome, RunStatus
+from .integrations.client import RentManagerClient, RentManagerError
+from .models import Connection, ContactLink, SyncedProperty, SyncProblem, SyncRun, UnitLink
+
+log = logging.getLogger(__name__)
+
+SYNC_USER_NAME = "Rent Manager sync"
+BUILDING_NAME = "Building 1"
+CLASH_SUFFIX = "-Rent Manager"
+DEFAULT_APARTMENTS = 50
+NAME_ALPHABET = string.ascii_letters + string.digits
+
+
+def client_for(connection: Connection) -> RentManagerClient:
+    return RentManagerClient(
+        base_url=connection.base_url,
+        username=connection.username,
+        password=connection.password(),
+        location_id=connection.location_id,
+        timeout=settings.SMARTPLUS_RENTMANAGER_TIMEOUT,
+        retries=settings.SMARTPLUS_RENTMANAGER_RETRIES,
+        backoff=settings.SMARTPLUS_RENTMANAGER_BACKOFF,
+        page_size=settings.SMARTPLUS_RENTMANAGER_PAGE_SIZE,
+    )
+
+
+@contextmanager
+def sync_actor(installer):
+    """The audit's user for everything the sync writes: "Rent Manager sync", acting as the installer."""
+    token = audit.audit_context.set(
+        audit.AuditContext(None, SYNC_USER_NAME, installer.pk, installer.get_username())
+    )
+    try:
+        with audit.change_set():
+            yield
+    finally:
+        audit.audit_context.reset(token)
+
+
+class Log:
+    """Counts per kind and outcome, and problems, of one run (written to the SyncRun at the end)."""
+
+    def __init__(self, run: SyncRun):
+        self.run = run
+        self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.problems: list[SyncProblem] = []
+
+    def add(self, kind: str, outcome: str, n: int = 1) -> None:
+        if n:
+            self.counts[kind][outcome] += n
+
+    def problem(self, kind: str, rm_id, reason: str, *, outcome=Outcome.FAILED, property_rm_id=None) -> None:
+        self.add(kind, outcome)
+        self.problems.append(
+            SyncProblem(
+                run=self.run,
+                kind=kind,
+                rm_id=str(rm_id or ""),
+                reason=str(reason)[:2000],
+                outcome=outcome,
+                property_rm_id=property_rm_id,
+            )
+        )
+
+    def plain_counts(self) -> dict:
+        return {k: dict(v) for k, v in self.counts.items()}
+
+
+def _messages(exc: Exception) -> str:
+    if isinstance(exc, BulkErrors):
+        return "; ".join(exc.messages)
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "message_dict"):
+            return "; ".join(
+                f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in exc.message_dict.items()
+            )
+        return " ".join(exc.messages)
+    return str(exc) or type(exc).__name__
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _date(value) -> datetime.date | None:
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def lease_is_current(lease: dict, today: datetime.date) -> bool:
+    start, end = _date(lease.get("MoveInDate")), _date(lease.get("MoveOutDate"))
+    return (start is None or start <= today) and (end is None or end > today)
+
+
+def _floor(unit: dict) -> int | None:
+    floor = unit.get("Floor") or {}
+    raw = floor.get("Name") if isinstance(floor, dict) else None
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if 1 <= value <= 128 else None
+
+
+def _mobile(contact: dict) -> str:
+    for number in contact.get("PhoneNumbers") or ():
+        kind = (number.get("PhoneNumberType") or {}).get("Name", "")
+        if str(kind).lower() in ("mobile", "cell") and number.get("PhoneNumber"):
+            return str(number["PhoneNumber"]).strip()
+    return ""
+
+
+def _random_name() -> str:
+    return "".join(secrets.choice(NAME_ALPHABET) for _ in range(24))
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def run_create(*, connection: Connection, trigger: str = "schedule") -> SyncRun:
+    return SyncRun.objects.create(connection=connection, trigger=trigger[:64])
+
+
+def run_sync(*, connection_id: int, run_id: int | None = None, trigger: str = "schedule") -> SyncRun:
+    """Sync every picked property of the connection; returns the finished run."""
+    connection = Connection.objects.select_related("installer").get(pk=connection_id)
+    if run_id is not None:
+        run = SyncRun.objects.get(pk=run_id, connection=connection)
+    else:
+        run = run_create(connection=connection, trigger=trigger)
+    SyncRun.objects.filter(pk=run.pk).update(status=RunStatus.IN_PROGRESS)
+    log_ = Log(run)
+    status, message = RunStatus.SUCCESS, ""
+    try:
+        client = client_for(connection)
+        with sync_actor(connection.installer):
+            message = _sync_connection(connection, client, log_, run)
+    except RentManagerError as exc:
+        status, message = RunStatus.FAILED, str(exc)
+    except Exception as exc:  # the run is logged as failed, whatever broke
+        log.exception("Rent Manager sync of connection %s failed", connection_id)
+        status, message = RunStatus.FAILED, _messages(exc)
+    if status == RunStatus.SUCCESS and (log_.counts.get(Kind.PROPERTY, {}).get(Outcome.FAILED)):
+        status = RunStatus.PARTIAL
+    if status == RunStatus.SUCCESS and any(p.outcome == Outcome.FAILED for p in log_.problems):
+        status = RunStatus.PARTIAL
+    SyncProblem.objects.bulk_create(log_.problems)
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=status,
+        message=message,
+        counts=log_.plain_counts(),
+        finished_at=timezone.now(),
+        progress="",
+    )
+    run.refresh_from_db()
+    return run
+
+
+def _sync_connection(connection: Connection, client: RentManagerClient, log_: Log, run: SyncRun) -> str:
+    picked = list(connection.properties.select_related("community").order_by("name", "pk"))
+    if not picked:
+        return "No properties are picked for this connection."
+    listed = {p["PropertyID"]: p for p in client.properties()}
+    for n, prop in enumerate(picked, 1):
+        SyncRun.objects.filter(pk=run.pk).update(progress=f"Property {n} of {len(picked)}: {prop.name}")
+        rm_prop = listed.get(prop.rm_id)
+        if rm_prop is None:
+            log_.problem(
+                Kind.PROPERTY,
+                prop.rm_id,
+                "The property is no longer listed by Rent Manager; its community is kept.",
+                outcome=Outcome.FLAGGED,
+                property_rm_id=prop.rm_id,
+            )
+            continue
+        try:
+            units = client.units(prop.rm_id)
+            tenants = client.tenants(prop.rm_id)
+        except RentManagerError as exc:
+            log_.problem(
+                Kind.PROPERTY,
+                prop.rm_id,
+                f"{prop.name}: not synced, nothing changed ({exc}).",
+                property_rm_id=prop.rm_id,
+            )
+            continue
+        try:
+            with transaction.atomic():
+                PropertySync(connection, prop, rm_prop, units, tenants, log_).run()
+        except (ValidationError, PermissionDenied, Http404) as exc:
+            log_.problem(
+                Kind.PROPERTY,
+                prop.rm_id,
+                f"{prop.name}: not synced, nothing changed ({_messages(exc)}).",
+                property_rm_id=prop.rm_id,
+            )
+    return ""
+
+
+class PropertySync:
+    """One property's writes, inside the caller's transaction."""
+
+    def __init__(
+        self, connection, prop: SyncedProperty, rm_prop: dict, units: list, tenants: list, log_: Log
+    ):
+        self.connection, self.prop, self.rm_prop = connection, prop, rm_prop
+        self.units, self.tenants, self.log = units, tenants, log_
+        self.actor = connection.installer
+        self.today = timezone.localdate(timezone=datetime.timezone(datetime.timedelta(hours=-5)))
+        self.pending: dict[str, list] = defaultdict(list)  # kind/outcome counts held until commit
+
+    def count(self, kind: str, outcome: str, n: int = 1) -> None:
+        self.pending[kind].append((outcome, n))
+
+    def problem(self, kind, rm_id, reason, outcome=Outcome.FAILED) -> None:
+        self.log.problem(kind, rm_id, reason, outcome=outcome, property_rm_id=self.prop.rm_id)
+
+    def run(self) -> None:
+        community = self.community()
+        building = self.building(community)
+        apartments = self.sync_units(community, building)
+        self.sync_tenants(apartments)
+        for kind, entries in self.pending.items():
+            for outcome, n in entries:
+                self.log.add(kind, outcome, n)
+
+    # --- property -> community ---------------------------------------------------------------
+
+    def community(self) -> Community:
+        community = self.prop.community
+        wanted = max(DEFAULT_APARTMENTS, len(self.units))
+        if community is not None:
+            if wanted > community.number_of_apartments:
+                communities.integration_capacity_raise(
+                    actor=self.actor, community=community, number_of_apartments=wanted
+                )
+                self.count(Kind.PROPERTY, Outcome.UPDATED)
+            else:
+                self.count(Kind.PROPERTY, Outcome.UNCHANGED)
+            return community
+        name = (self.rm_prop.get("Name") or self.prop.name or f"Property {self.prop.rm_id}").strip()[:64]
+        if Community.objects.filter(installer=self.actor, name__iexact=name).exists():
+            name = f"{name[: 64 - len(CLASH_SUFFIX)]}{CLASH_SUFFIX}"
+        address = (self.rm_prop.get("Addresses") or [{}])[0] or {}
+        post_code = "".join(ch for ch in str(address.get("PostalCode") or "") if ch.isalnum())[:16]
+        community = communities.community_create(
+            actor=self.actor,
+            integration=Integration.RENT_MANAGER,
+            name=name,
+            number_of_apartments=wanted,
+            home_automation=False,
+            landline_service=False,
+            feature_plan=FeaturePlan.PREMIUM,
+            access_control_permission=AccessControlPermission.PUBLIC_AND_PRIVATE,
+            country=settings.SMARTPLUS_RENTMANAGER_COUNTRY,
+            city=str(address.get("City") or "—")[:64],
+            street=str(address.get("Street") or "—")[:128],
+            state=str(address.get("State") or "")[:64],
+            post_code=post_code,
+            time_zone=self.actor.time_zone or "UTC",
+        )
+        SyncedProperty.objects.filter(pk=self.prop.pk).update(community=community)
+        self.prop.community = community
+        self.count(Kind.PROPERTY, Outcome.CREATED)
+        return community
+
+    def building(self, community: Community) -> Building:
+        building = Building.objects.filter(community=community, name__iexact=BUILDING_NAME).first()
+        if building is None:
+            linked = (
+                Apartment.objects.filter(rentmanager_unit__prop=self.prop).select_related("building").first()
+            )
+            building = linked.building if linked else None
+        if building is None:
+            building = communities.building_create(actor=self.actor, community=community, name=BUILDING_NAME)
+        return building
+
+    # --- units -> apartments -----------------------------------------------------------------
+
+    def sync_units(self, community: Community, building: Building) -> dict[int, Apartment]:
+        links = {
+            link.rm_id: link for link in UnitLink.objects.filter(prop=self.prop).select_related("apartment")
+        }
+        seen, new, changed = set(), [], []
+        for unit in self.units:
+            rm_id = int(unit["UnitID"])
+            seen.add(rm_id)
+            name, floor = str(unit.get("Name") or "").strip()[:64], _floor(unit)
+            link = links.get(rm_id)
+            if link is None:
+                new.append((rm_id, name, floor))
+                continue
+            if link.missing_since is not None:
+                UnitLink.objects.filter(pk=link.pk).update(missing_since=None)
+            apt = link.apartment
+            if apt.name != name or apt.floor != floor:
+                apt.name, apt.floor = name, floor
+                changed.append(apt)
+            else:
+                self.count(Kind.UNIT, Outcome.UNCHANGED)
+        if changed:
+            try:
+                with transaction.atomic():
+                    residents.apartment_bulk_update(
+                        actor=self.actor, apartments=changed, fields=["floor", "name"]
+                    )
+                self.count(Kind.UNIT, Outcome.UPDATED, len(changed))
+            except ValidationError as exc:
+                for apt in changed:
+                    self.problem(Kind.UNIT, apt.rentmanager_unit.rm_id, _messages(exc))
+        if new:
+            self.create_units(community, building, new)
+        now = timezone.now()
+        for rm_id, link in links.items():
+            if rm_id in seen:
+                continue
+            if link.missing_since is None:
+                UnitLink.objects.filter(pk=link.pk).update(missing_since=now)
+            self.problem(
+                Kind.UNIT,
+                rm_id,
+                f"The unit is no longer in Rent Manager; APT {link.apartment.number} is kept for you to "
+                "delete or keep.",
+                outcome=Outcome.FLAGGED,
+            )
+        return {
+            link.rm_id: link.apartment
+            for link in UnitLink.objects.filter(prop=self.prop).select_related("apartment")
+            if link.rm_id in seen
+        }
+
+    def create_units(self, community: Community, building: Building, new: list) -> None:
+        numbers = [
+            int(n)
+            for n in Apartment.objects.filter(community=community).values_list("number", flat=True)
+            if n.isdigit()
+        ]
+        start = max(numbers, default=0) + 1
+        apartments = [
+            Apartment(building=building, number=str(start + i), name=name, floor=floor)
+            for i, (_rm_id, name, floor) in enumerate(new)
+        ]
+        try:
+            with transaction.atomic():
+                residents.apartment_bulk_create(actor=self.actor, community=community, apartments=apartments)
+                masters = [
+                    Resident(apartment=apt, first_name=_random_name(), last_name=_random_name())
+                    for apt in apartments
+                ]
+                residents.family_master_bulk_create(actor=self.actor, community=community, residents=masters)
+                UnitLink.objects.bulk_create(
+                    UnitLink(prop=self.prop, rm_id=rm_id, apartment=apt)
+                    for (rm_id, _n, _f), apt in zip(new, apartments, strict=True)
+                )
+        except ValidationError as exc:
+            for rm_id, _n, _f in new:
+                self.problem(Kind.UNIT, rm_id, _messages(exc))
+            return
+        self.count(Kind.UNIT, Outcome.CREATED, len(new))
+
+    # --- tenants -> family members ---------------------------------------------------------------
+
+    def wanted_members(self, apartments: dict[int, Apartment]) -> tuple[dict, set, set]:
+        """contact id -> (tenant id, apartment, fields) of every member there should be; the
+        contact ids Rent Manager still lists (a member not wanted among them has no current lease);
+        and those to leave alone (their unit is not synced)."""
+        wanted, listed, held = {}, set(), set()
+        country = settings.SMARTPLUS_RENTMANAGER_COUNTRY
+        for tenant in self.tenants:
+            tenant_id = int(tenant["TenantID"])
+            current = [lease for lease in tenant.get("Leases") or () if lease_is_current(lease, self.today)]
+            for contact in tenant.get("Contacts") or ():
+                contact_id = int(contact["ContactID"])
+                listed.add(contact_id)
+                if str(contact.get("ApplicantType") or "").lower() not in MEMBER_APPLICANT_TYPES:
+                    continue
+                if not current:
+                    continue
+                unit_id = int(current[0]["UnitID"])
+                apartment = apartments.get(unit_id)
+                if apartment is None:
+                    # The unit is gone from Rent Manager (flagged above) or never synced: the
+                    # member, if any, stays as it is for a person to decide.
+                    held.add(contact_id)
+                    self.problem(
+                        Kind.TENANT,
+                        tenant_id,
+                        f"Contact {contact_id}: the lease is on unit {unit_id}, which is not synced; "
+                        "left as it is.",
+                        outcome=Outcome.FLAGGED,
+                    )
+                    continue
+                mobile = _mobile(contact)
+                fields = {
+                    "first_name": str(contact.get("FirstName") or tenant.get("FirstName") or "").strip()[:64],
+                    "last_name": str(contact.get("LastName") or tenant.get("LastName") or "").strip()[:64],
+                    "email": str(contact.get("Email") or "").strip(),
+                    "landline1": "",
+                }
+                if mobile:
+                    try:
+                        fields["landline1"] = phones.normalize(mobile, country, mobile=False)
+                    except ValidationError:
+                        fields["landline1"] = mobile  # the service's message goes on the row
+                    fields["country"] = country
+                wanted[contact_id] = (tenant_id, apartment, fields)
+        return wanted, listed, held
+
+    def sync_tenants(self, apartments: dict[int, Apartment]) -> None:
+        wanted, listed, held = self.wanted_members(apartments)
+        links = {
+            link.rm_id: link for link in ContactLink.objects.filter(prop=self.prop).select_related("resident")
+        }
+        for contact_id, link in links.items():
+            if contact_id in wanted or contact_id in held:
+                continue
+            if contact_id in listed:
+                # The lease ended (or the contact is no longer a Primary or Occupant): the spec
+                # deletes the family member.
+                self.delete_member(link)
+            else:
+                self.problem(
+                    Kind.TENANT,
+                    link.tenant_rm_id,
+                    f"Contact {contact_id} is no longer in Rent Manager; family member "
+                    f"{link.resident.display_name} is kept for you to decide.",
+                    outcome=Outcome.FLAGGED,
+                )
+        new_members = []
+        for contact_id, (tenant_id, apartment, fields) in wanted.items():
+            link = links.get(contact_id)
+            if link is not None and link.resident.apartment_id != apartment.pk:
+                self.delete_member(link, moved=True)
+                link = None
+            if link is None:
+                new_members.append((contact_id, tenant_id, apartment, fields))
+                continue
+            member = link.resident
+            diff = {
+                k: v
+                for k, v in fields.items()
+                if getattr(member, k) != v and not (k == "country" and str(member.country) == v)
+            }
+            if not diff:
+                self.count(Kind.TENANT, Outcome.UNCHANGED)
+                continue
+            try:
+                with transaction.atomic():
+                    residents.family_member_update(actor=self.actor, member=member, fields=diff)
+                self.count(Kind.TENANT, Outcome.UPDATED)
+            except ValidationError as exc:
+                self.problem(Kind.TENANT, tenant_id, f"Contact {contact_id}: {_messages(exc)}")
+
+        if new_members:
+            self.create_members(new_members)
+
+    def create_members(self, rows: list) -> None:
+        """New family members in one bulk create; rows the service refuses (an email another end
+        user has, a bad number) become problems and the rest is created."""
+        community_id = rows[0][2].community_id
+        community = Community.objects.get(pk=community_id)
+        for _attempt in range(2):
+            members = []
+            for _contact_id, _tenant_id, apartment, fields in rows:
+                member = Resident(apartment=apartment)
+                for name, value in fields.items():
+                    setattr(member, name, value)
+                members.append(member)
+            try:
+                with transaction.atomic():
+                    residents.family_member_bulk_create(
+                        actor=self.actor, community=community, members=members
+                    )
+                    ContactLink.objects.bulk_create(
+                        ContactLink(prop=self.prop, rm_id=contact_id, tenant_rm_id=tenant_id, resident=member)
+                        for (contact_id, tenant_id, _a, _f), member in zip(rows, members, strict=True)
+                    )
+            except BulkErrors as exc:
+                refused = set(exc.rows)
+                for index in sorted(refused):
+                    contact_id, tenant_id = rows[index][0], rows[index][1]
+                    reason = "; ".join(m for ms in exc.rows[index].values() for m in ms)
+                    self.problem(Kind.TENANT, tenant_id, f"Contact {contact_id}: {reason}")
+                rows = [row for index, row in enumerate(rows) if index not in refused]
+                if not rows:
+                    return
+                continue
+            except ValidationError:
+                break  # a concurrent clash: one by one below
+            self.count(Kind.TENANT, Outcome.CREATED, len(rows))
+            return
+        for contact_id, tenant_id, apartment, fields in rows:
+            self.create_member(contact_id, tenant_id, apartment, fields)
+
+    def create_member(self, contact_id: int, tenant_id: int, apartment: Apartment, fields: dict) -> None:
+        try:
+            with transaction.atomic():
+                member = residents.family_member_create(actor=self.actor, apartment=apartment, fields=fields)
+                ContactLink.objects.create(
+                    prop=self.prop, rm_id=contact_id, tenant_rm_id=tenant_id, resident=member
+                )
+        except ValidationError as exc:
+            # An email another end user has, a bad phone number: this row only, not the run.
+            self.problem(Kind.TENANT, tenant_id, f"Contact {contact_id}: {_messages(exc)}")
+            return
+        self.count(Kind.TENANT, Outcome.CREATED)
+
+    def delete_member(self, link: ContactLink, *, moved: bool = False) -> None:
+        try:
+            with transaction.atomic():
+                residents.resident_delete(actor=self.actor, resident=link.resident)
+        except (ValidationError, PermissionDenied) as exc:
+            self.problem(Kind.TENANT, link.tenant_rm_id, f"Contact {link.rm_id}: {_messages(exc)}")
+            return
+        if not moved:
+            self.count(Kind.TENANT, Outcome.DELETED)
