@@ -160,6 +160,12 @@ def _device(request) -> fleet.DeviceAuth:
     return fleet.authenticate(mac, secret)
 
 
+def authenticated_device(request) -> fleet.DeviceAuth:
+    """The device calling (HTTP Basic with its MAC and secret), or Refused 401: for the device
+    API views of the apps above devices."""
+    return _device(request)
+
+
 def device_api(view):
     """JSON errors for Refused, a too large body and a wrong method; CSRF-exempt (devices hold
     no cookie)."""

@@ -42,6 +42,11 @@ apartment_deletion_summaries: list[Callable] = []
 apartment_deleting: list[Callable] = []
 # (apartment) -> None, inside the transaction after the apartment moved to another building
 apartment_moved: list[Callable] = []
+# (apartment) -> dict of what was removed to its count, inside the reset's transaction before the
+# family members' accounts are deleted (access: PINs removed, the members' RF cards kept).
+apartment_resetting: list[Callable] = []
+# (residents queryset) -> None, inside the transaction before those end users are deleted.
+residents_deleting: list[Callable] = []
 # (community_id) -> dict of Community counter fields to their recounted values
 community_recounts: list[Callable] = []
 

@@ -11,6 +11,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("devices.api_urls")),
     path("", include("firmware.api_urls")),
+    path("", include("access.api_urls")),
 ]
 
 

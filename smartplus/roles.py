@@ -51,6 +51,9 @@ _INSTALLER_DATA = {
     "billing.coupon": frozenset({VIEW, "redeem"}),
     # The emails the portal sent the tenant's users (and their state): read only.
     "notifications.notification": frozenset({VIEW}),
+    # PIN codes and RF cards of end users, and what each door device holds of them.
+    "access.credential": CRUD,
+    "access.deviceusers": frozenset({VIEW}),
 }
 
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -75,6 +78,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "devices.devicecommand": frozenset({VIEW}),
         # The orders of their "Pay By PM" communities (scoping: Order.assigned_scope_q).
         "billing.order": frozenset({VIEW, ADD, DELETE, "pay"}),
+        # Credentials under the community's "Permission Of Access Control Management" (a
+        # predicate, access/permissions.py: Only Public Area keeps them off personal ones).
+        "access.credential": CRUD,
+        "access.deviceusers": frozenset({VIEW}),
     },
     DISTRIBUTOR: {
         "accounts.installer": frozenset({VIEW, ADD, CHANGE, "reset_password", "impersonate"}),
@@ -111,6 +118,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "billing.order": frozenset({VIEW}),
         "billing.coupon": frozenset({VIEW}),
         "notifications.notification": frozenset({VIEW}),
+        "access.credential": frozenset({VIEW}),
+        "access.deviceusers": frozenset({VIEW}),
     },
 }
 

@@ -9,6 +9,7 @@ urlpatterns = [
     # Devices first: the busiest URLs resolve in the fewest steps.
     path("", include("devices.api_urls")),
     path("", include("firmware.api_urls")),
+    path("", include("access.api_urls")),
     path("", pages.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
