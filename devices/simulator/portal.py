@@ -100,6 +100,10 @@ class PortalClient:
     async def report(self, auth: str, command_id, body: dict) -> Reply:
         return await self._json_call("POST", f"{API}/commands/{command_id}/result", auth=auth, body=body)
 
+    async def fetch_json(self, url: str, auth: str) -> Reply:
+        """A JSON document of the portal (a `users` command's list), read with the device's credentials."""
+        return await self._json_call("GET", url, auth=self._auth_for(url, auth))
+
     async def fetch_text(self, url: str, auth: str) -> Reply:
         """An AutoP file: plain text, read with the device's credentials."""
         try:
