@@ -10,8 +10,8 @@ done (`command_reported`: the version it fetched becomes its acknowledged one).
 from __future__ import annotations
 
 import re
-from datetime import timezone as dt_timezone
 from collections.abc import Iterable
+from datetime import UTC
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -268,7 +268,7 @@ def _device_credentials(device: Device):
 
 
 def _when(value) -> str:
-    return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
 
 
 def akuvox_user(credential: Credential, relays: dict[str, str], pin_mode: str) -> dict | None:
