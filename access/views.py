@@ -37,6 +37,16 @@ def device_panel(actor, device) -> Panel | None:
     return Panel("access/_device_credentials.html", {"state": state})
 
 
+def apartment_panel(actor, apartment) -> dict:
+    """The apartment page's link to its credentials (residents.hooks.apartment_panels)."""
+    if not roles.allows(actor, Credential, roles.VIEW):
+        return {}
+    return {
+        "credentials_url": reverse("access:apartment_credentials", args=[apartment.pk]),
+        "credential_count": Credential.objects.for_actor(actor).filter(apartment=apartment).count(),
+    }
+
+
 # --- lists -------------------------------------------------------------------------------------
 
 
