@@ -161,15 +161,15 @@ def read_body(request, max_body: int) -> bytes:
     return _body(request, max_body)
 
 
-def authenticated_device(request) -> fleet.DeviceAuth:
-    """The device calling, by HTTP Basic (MAC, secret), or Refused 401: for other apps' device
-    API views (logs' events)."""
-    return _device(request)
-
-
 def _device(request) -> fleet.DeviceAuth:
     mac, secret = _credentials(request)
     return fleet.authenticate(mac, secret)
+
+
+def authenticated_device(request) -> fleet.DeviceAuth:
+    """The device calling (HTTP Basic with its MAC and secret), or Refused 401: for the device
+    API views of the apps above devices (access's user list, logs' events)."""
+    return _device(request)
 
 
 def device_api(view):

@@ -281,8 +281,8 @@ def describe(command: DeviceCommand, mac: str) -> dict:
     """A command as the device receives it."""
     if command.kind in (CommandKind.AUTOP, CommandKind.ONE_TIME_AUTOP):
         return {"id": command.pk, "kind": "autop", "url": autop_url(mac)}
-    if command.kind == CommandKind.UPGRADE:
-        return {"id": command.pk, "kind": "upgrade", **command.payload}
+    if command.kind in (CommandKind.UPGRADE, CommandKind.USERS):
+        return {"id": command.pk, "kind": command.kind, **command.payload}
     if command.kind == CommandKind.WEATHER:
         return {"id": command.pk, "kind": "weather", "weather": command.payload}
     return {"id": command.pk, "kind": command.kind}

@@ -49,6 +49,45 @@ def _queue(*, actor, device: Device, kind: str, payload: dict | None = None) -> 
     return command
 
 
+def commands_queue_coalesced(*, device_ids, kind: str, payload: dict, requested_by=None) -> int:
+    """Queue `kind` for many devices at once, one waiting command per device: a device that has
+    one waiting gets its payload refreshed instead of a second one (the apps above devices use it
+    for state the device fetches whole, like its access credentials). Set-based; the caller
+    authorized the change and holds the transaction. Returns how many commands were added."""
+    ids = sorted({int(pk) for pk in device_ids})
+    if not ids:
+        return 0
+    # The devices' row locks serialise two changes of the same devices: both would see nothing
+    # waiting and both queue.
+    list(Device.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    waiting = DeviceCommand.objects.filter(device_id__in=ids, kind=kind, status=CommandStatus.QUEUED)
+    waiting_ids = set(waiting.values_list("device_id", flat=True))
+    waiting.update(payload=payload)
+    new = [
+        DeviceCommand(device_id=pk, kind=kind, payload=payload, requested_by=requested_by)
+        for pk in ids
+        if pk not in waiting_ids
+    ]
+    DeviceCommand.objects.bulk_create(new)
+    liveness.commands_queued(ids)
+    targets = [
+        [pk, address]
+        for pk, address in Device.objects.filter(pk__in=ids, lan_address__isnull=False).values_list(
+            "pk", "lan_address"
+        )
+        if not lan.refusal(address)
+    ]
+    if targets:
+        from smartplus.celery import fan_out
+
+        from .tasks import devices_nudge_task, nudge_batches
+
+        transaction.on_commit(
+            partial(fan_out, devices_nudge_task, nudge_batches(targets), countdown=liveness.nudge_delay())
+        )
+    return len(new)
+
+
 @transaction.atomic
 def device_settings_update(*, actor, device: Device, transport: int, autop_commands: str) -> Device:
     """Submit of the Settings dialog: keep the settings and have the device pull its AutoP file."""

@@ -42,9 +42,12 @@ apartment_deletion_summaries: list[Callable] = []
 apartment_deleting: list[Callable] = []
 # (apartment) -> None, inside the transaction after the apartment moved to another building
 apartment_moved: list[Callable] = []
-# (apartment) -> dict of "what" -> rows removed, inside a reset's transaction: the apps above
-# remove the APT's logs and histories that they own (the audit log stays)
+# (apartment) -> dict of what was removed to its count, inside the reset's transaction before the
+# family members' accounts are deleted (access: PINs removed, the members' RF cards kept; logs:
+# the APT's door log, call history and captured images, the audit log stays).
 apartment_resetting: list[Callable] = []
+# (residents queryset) -> None, inside the transaction before those end users are deleted.
+residents_deleting: list[Callable] = []
 # (community_id) -> dict of Community counter fields to their recounted values
 community_recounts: list[Callable] = []
 

@@ -22,7 +22,7 @@ from functools import partial
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django_countries import countries
@@ -363,6 +363,11 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
     _lock_community(apartment.community_id)
     removed: dict[str, int] = {}
     members = Resident.objects.filter(apartment=apartment, family_master__isnull=False)
+    for hook in hooks.apartment_resetting:
+        for what, count in (hook(apartment) or {}).items():
+            removed[what] = removed.get(what, 0) + count
+    for hook in hooks.residents_deleting:
+        hook(members)
     # RF cards are not on the spec's reset list: a departing member's cards stay with the APT.
     audit.update(
         AccessCredential.objects.filter(resident__in=members, kind=CredentialKind.RF_CARD), resident=None
@@ -379,12 +384,11 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
         master.account_email_sent_to = ""  # the next address given gets a new account email
         master.save()
     credentials = AccessCredential.objects.filter(apartment=apartment, kind__in=RESET_REMOVED_CREDENTIALS)
-    removed["access credentials"] = sum(deletion.delete_cascade(credentials, summarize=False).values())
+    removed["access credentials"] = removed.get("access credentials", 0) + sum(
+        deletion.delete_cascade(credentials, summarize=False).values()
+    )
     for log in RESET_REMOVED_LOGS:
         removed[str(log._meta.verbose_name_plural)] = log.objects.filter(apartment=apartment).delete()[0]
-    for hook in hooks.apartment_resetting:
-        for what, count in hook(apartment).items():
-            removed[what] = removed.get(what, 0) + count
     _counts(apartment.community_id, end_users=-removed["family members"])
     # The audit log shows counts as "before → after" (the family master's fields log themselves).
     changes = {what: [count, 0] for what, count in removed.items() if count}
@@ -480,6 +484,8 @@ def resident_delete(*, actor, resident: Resident) -> int:
     """Delete an end user; a family master takes its family members along. Returns how many."""
     authz.authorize(actor, roles.DELETE, resident)  # with the Delete Account Permission predicate
     _lock_community(resident.community_id)
+    for hook in hooks.residents_deleting:
+        hook(Resident.objects.filter(Q(pk=resident.pk) | Q(family_master_id=resident.pk)))
     removed = deletion.delete_cascade(Resident.objects.filter(pk=resident.pk))
     count = removed.get(str(Resident._meta.verbose_name_plural), 0)
     _counts(resident.community_id, end_users=-count)

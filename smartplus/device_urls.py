@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("devices.api_urls")),
     path("", include("firmware.api_urls")),
     path("", include("logs.api_urls")),
+    path("", include("access.api_urls")),
 ]
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("devices.api_urls")),
     path("", include("firmware.api_urls")),
     path("", include("logs.api_urls")),
+    path("", include("access.api_urls")),
     path("", pages.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

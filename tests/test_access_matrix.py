@@ -74,6 +74,14 @@ EXPECTED: dict[str, dict] = {
         name: get_only(LOGS_VIEW)
         for name in ("logs:door_log", "logs:call_history", "logs:captured_images", "logs:capturedimage_file")
     },
+    "access_api:users": {"get": DEVICE_AUTH, "post": NOT_ALLOWED},
+    # --- access: credentials (property managers of the community too) ---
+    "access:community_credentials": get_only(COMMUNITY_VIEW),
+    "access:apartment_credentials": get_only(COMMUNITY_VIEW),
+    "access:credential_add": same(RESIDENTS_CHANGE),
+    "access:credential_edit": same(RESIDENTS_CHANGE),
+    "access:credential_delete": same(RESIDENTS_CHANGE),
+    "access:credential_bulk_delete": post_only(RESIDENTS_CHANGE),
     # --- communities ---
     "communities:dashboard": get_only(row(OK, dist_a=403, dist_other=403)),
     "communities:community_add": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)),
@@ -397,6 +405,13 @@ def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
             defaults={"base_url": "http://127.0.0.1:9", "username": "api", "password_encrypted": "x"},
         )
         return {"pk": connection.pk}
+    if name.startswith("access:credential_") and "pk" in pattern.pattern.regex.groupindex:
+        from access.services import credential_create
+
+        credential = credential_create(
+            actor=w.installer_a, resident_id=w.resident_a.pk, fields={"kind": "pin", "code": "1234"}
+        )
+        return {"pk": credential.pk}
     if name.startswith("firmware:") and "pk" in pattern.pattern.regex.groupindex:
         firmware, upgrade = _firmware_objects(w)
         return {"pk": firmware if name.startswith("firmware:firmware") else upgrade}

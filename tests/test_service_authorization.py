@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from access.models import Credential, DeviceUsers
 from accounts.models import BillingInformation, CustomerService, PropertyManagerAssignment, User
 from billing.models import Coupon, Order, OrderItem
 from billing.services import Item
@@ -72,6 +73,8 @@ COUNTED = (
     Order,
     OrderItem,
     Coupon,
+    Credential,
+    DeviceUsers,
     AuditLog,
 )
 
@@ -148,6 +151,11 @@ def _world():
         timing=Timing.SCHEDULED,
         scheduled_at=timezone.now() + timedelta(days=1),
     )
+    from access.services import credential_create
+
+    w.credential_a = credential_create(
+        actor=w.installer_a, resident_id=w.resident_a.pk, fields={"kind": "pin", "code": "1234"}
+    )
     return w
 
 
@@ -198,6 +206,15 @@ DISTRIBUTOR_INSTALLERS = {
 }
 
 CASES: dict[str, Case] = {
+    # access
+    "access.services.credential_create": Case(
+        lambda w: {"resident_id": w.member_a.pk, "fields": {"kind": "rf_card", "code": "00C0FFEE"}}
+    ),
+    "access.services.credential_update": Case(
+        lambda w: {"credential_id": w.credential_a.pk, "fields": {"name": "Front door"}}
+    ),
+    "access.services.credential_delete": Case(lambda w: {"credential_id": w.credential_a.pk}),
+    "access.services.credential_bulk_delete": Case(lambda w: {"credential_ids": [w.credential_a.pk]}),
     # billing
     "billing.services.order_create": Case(
         lambda w: {"order_type": "activation", "items": [Item("app", w.resident_a.pk)]}

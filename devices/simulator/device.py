@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .lanapi import LocalData
+from .lanapi import LanApi, LocalData
 from .portal import PortalClient, PortalUnavailable, Reply, basic_auth
 from .problems import ProblemLog
 from .spec import DeviceSpec, model_for
@@ -127,6 +127,9 @@ class Device:
             "weather": dict(self.local.weather),
             "lan_address": self.lan_address,
             "lan_port": self.lan_port,
+            "users_version": self.local.users_version,
+            "users": [dict(u) for u in self.local.users.values()],
+            "attempts": [dict(a) for a in self.local.attempts],
         }
 
     async def run(self) -> None:
@@ -338,6 +341,7 @@ class Device:
             "autop": self._autop,
             "upgrade": self._upgrade,
             "weather": self._weather,
+            "users": self._users,
         }.get(kind)
         if handler is None:
             await self._report(command_id, kind, "failed", f"Unknown command: {kind}")
@@ -384,6 +388,26 @@ class Device:
                 self.config[key] = value.strip()
                 applied += 1
         await self._report(command_id, "autop", "done", f"Applied {applied} configuration items")
+
+    async def _users(self, command_id, command: dict) -> None:
+        """Fetch the whole credential list at the command's link and keep it (the portal records
+        the version it served as acknowledged when this reports done)."""
+        url = command.get("url")
+        if not url:
+            await self._report(command_id, "users", "failed", "No users URL")
+            return
+        try:
+            reply = await self.portal.fetch_json(url, self._auth())
+        except PortalUnavailable as exc:
+            await self._report(command_id, "users", "failed", f"Users download failed: {exc}")
+            return
+        if not reply.ok:
+            await self._report(command_id, "users", "failed", f"Users download failed: {reply.describe()}")
+            return
+        count = LanApi(self).store_users(reply.data)
+        await self._report(
+            command_id, "users", "done", f"Stored {count} users (version {self.local.users_version})"
+        )
 
     async def _upgrade(self, command_id, command: dict) -> None:
         url, version = command.get("url"), str(command.get("version") or "")

@@ -104,6 +104,9 @@ class LanServer:
         app.router.add_route("*", "/api", self.api)
         app.router.add_route("*", "/api/{target}/{action}", self.api)
         app.router.add_get("/fcgi/do", self.fcgi)
+        # The simulator's own: someone at the door types a PIN or presents a card.
+        app.router.add_post("/simulator/entry", self.entry)
+        app.router.add_get("/simulator/attempts", self.attempts)
         app.router.add_get("/", self.index)
         # No access log: a thousand devices nudged every interval would drown the real messages.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -173,6 +176,27 @@ class LanServer:
         except ApiError as exc:
             return web.json_response(envelope(action, retcode=-1, message=str(exc)))
         return web.json_response(envelope(action, result))
+
+    async def entry(self, request: web.Request) -> web.Response:
+        """`POST /simulator/entry {"pin": "1234", "apt": "101"?, "relay": "A"}` or `{"card": ...}`:
+        the envelope's data is `{"opened", "reason", "attempt"}`."""
+        device = self._device(request)
+        if device is None:
+            return web.json_response(envelope("entry", retcode=-1, message="Device unavailable"), status=503)
+        try:
+            result = LanApi(device).entry(_json_body(await request.read()))
+        except ApiError as exc:
+            return web.json_response(envelope("entry", retcode=-1, message=str(exc)))
+        return web.json_response(envelope("entry", result))
+
+    async def attempts(self, request: web.Request) -> web.Response:
+        """`GET /simulator/attempts`: every entry tried at this device, oldest first."""
+        device = self._device(request)
+        if device is None:
+            return web.json_response(
+                envelope("attempts", retcode=-1, message="Device unavailable"), status=503
+            )
+        return web.json_response(envelope("attempts", {"item": list(device.local.attempts)}))
 
     async def fcgi(self, request: web.Request) -> web.Response:
         """The legacy "Open Relay via HTTP": `/fcgi/do?action=OpenDoor&UserName=&Password=&DoorNum=1`,

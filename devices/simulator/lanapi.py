@@ -11,6 +11,7 @@ This module holds the device's local data and the answers; `lan.py` serves them 
 from __future__ import annotations
 
 import asyncio
+import calendar
 import re
 import time
 from dataclasses import dataclass, field
@@ -69,9 +70,25 @@ class LocalData:
     call_log: list[dict] = field(default_factory=list)
     relays: dict[int, bool] = field(default_factory=dict)  # relay number -> open
     weather: dict = field(default_factory=dict)  # the last weather command, on the home screen
+    # The portal's credential list as last fetched (a `users` command): its version and mode.
+    users_version: int = 0
+    pin_mode: str = "pin"
+    # Every entry tried at the door (PIN typed, card read), granted or refused, oldest first:
+    # {"id", "time", "method", "code", "apt", "relay", "result", "reason", "user_id", "name"}.
+    attempts: list[dict] = field(default_factory=list)
     next_user: int = 1
     next_schedule: int = 1
     next_log: int = 1
+
+
+def _stamp(value) -> float | None:
+    """ "2026-12-02T15:00:00Z" as epoch seconds; None for empty."""
+    if not value:
+        return None
+    try:
+        return calendar.timegm(time.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return None
 
 
 def colon_mac(mac: str) -> str:
@@ -228,6 +245,92 @@ class LanApi:
             },
         )
         local.next_log += 1
+
+    # -- entries at the door (the simulator's own, not Akuvox's) --------------------------------
+
+    def entry(self, data: dict) -> dict:
+        """Someone types a PIN (`{"pin", "apt"?}`) or presents a card (`{"card"}`) at relay
+        `relay` (A, B, C or 1-3; A by default). The door opens only for a user the portal
+        delivered whose code, relay and validity window match; every attempt is recorded."""
+        pin, card = str(data.get("pin") or ""), str(data.get("card") or "").upper()
+        if bool(pin) == bool(card):
+            raise ApiError("Error param: give either pin or card")
+        relay_raw = str(data.get("relay") or "A").upper()
+        num = (
+            RELAYS.index(relay_raw) + 1
+            if relay_raw in RELAYS
+            else int(relay_raw)
+            if relay_raw.isdigit()
+            else 0
+        )
+        if not 1 <= num <= len(RELAYS):
+            raise ApiError(f"Error param: relay {relay_raw!r}")
+        apt = str(data.get("apt") or "")
+        method = "pin" if pin else "rf_card"
+        code = pin or card
+        user, reason = self._match(method, code, apt, num)
+        local = self.local
+        attempt = {
+            "id": len(local.attempts) + 1,
+            "time": self.clock(),
+            "method": method,
+            "code": code,
+            "apt": apt,
+            "relay": num,
+            "result": "granted" if user else "refused",
+            "reason": reason,
+            "user_id": user["UserID"] if user else "",
+            "name": user["Name"] if user else "",
+        }
+        local.attempts.append(attempt)
+        kind = "PIN" if pin else "Card"
+        if user:
+            self.open_relay(num, name=user["Name"], code=code, kind=kind)
+        else:
+            self.log_door(name="", code=code, kind=kind, relay=num, success=False)
+        return {"opened": bool(user), "reason": reason, "attempt": dict(attempt)}
+
+    def _match(self, method: str, code: str, apt: str, num: int) -> tuple[dict | None, str]:
+        key = "PrivatePIN" if method == "pin" else "CardCode"
+        candidates = [u for u in self.local.users.values() if u.get(key) and u.get(key) == code]
+        if method == "pin" and self.local.pin_mode == "apt_pin":
+            candidates = [u for u in candidates if u.get("APT") == apt]
+        if not candidates:
+            return None, "unknown code"
+        now = self.clock()
+        reason = "not for this relay"
+        for user in candidates:
+            relays = {
+                pair.split("-", 1)[1]
+                for pair in re.split("[;,]", user.get("ScheduleRelay", ""))
+                if "-" in pair
+            }
+            if not any(str(num) in r for r in relays):
+                continue
+            if _stamp(user.get("ValidFrom")) and now < _stamp(user.get("ValidFrom")):
+                reason = "not valid yet"
+                continue
+            if _stamp(user.get("ValidUntil")) and now >= _stamp(user.get("ValidUntil")):
+                reason = "expired"
+                continue
+            return user, ""
+        return None, reason
+
+    def store_users(self, payload: dict) -> int:
+        """A `users` command's list replaces the users the cloud gave before (local ones stay)."""
+        local = self.local
+        kept = {k: u for k, u in local.users.items() if u.get("SourceType") != "Cloud"}
+        for item in payload.get("users") or []:
+            if not isinstance(item, dict):
+                continue
+            user = {k: str(v) for k, v in item.items() if v is not None}
+            user["ID"] = f"c{user.get('ID', len(kept) + 1)}"  # never collides with local IDs
+            user.update({"Type": "ordinary", "Source": "cloud", "SourceType": "Cloud"})
+            kept[user["ID"]] = user
+        local.users = kept
+        local.users_version = int(payload.get("version") or 0)
+        local.pin_mode = str(payload.get("pin_mode") or "pin")
+        return sum(1 for u in kept.values() if u.get("SourceType") == "Cloud")
 
     # -- users ----------------------------------------------------------------------------------
 

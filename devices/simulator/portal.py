@@ -118,6 +118,10 @@ class PortalClient:
             data = {}
         return Reply(resp.status, data if isinstance(data, dict) else {}, text)
 
+    async def fetch_json(self, url: str, auth: str) -> Reply:
+        """A JSON document of the portal (a `users` command's list), read with the device's credentials."""
+        return await self._json_call("GET", url, auth=self._auth_for(url, auth))
+
     async def fetch_text(self, url: str, auth: str) -> Reply:
         """An AutoP file: plain text, read with the device's credentials."""
         try:

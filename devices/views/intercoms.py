@@ -12,7 +12,7 @@ from smartplus import roles
 from smartplus.pagination import FastPaginator
 from smartplus.views import generic
 
-from .. import maintenance, selectors, services
+from .. import hooks, maintenance, selectors, services
 from ..choices import Place, RelayKind
 from ..filters import DeviceFilterSet
 from ..forms import DeviceForm
@@ -269,6 +269,7 @@ class DeviceDetailView(CommunityPageMixin, generic.ObjectDetailView):
             "list_url": place_list_url(device),
             "can_view_commands": can_view_commands,
             "commands": commands,
+            "panels": hooks.panels(actor, device),
             "can_maintain_device": roles.allows(actor, DeviceCommand, roles.ADD)
             and roles.allows(actor, Device, roles.CHANGE),
             **self._registration(device),

@@ -1,0 +1,32 @@
+"""What the apps above devices add to its pages, filled in their AppConfig.ready().
+
+devices names no app above it; access (credential versions) reaches the device page here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A block of the device page: `template` rendered with `context` (plus the page's own)."""
+
+    template: str
+    context: dict
+
+
+# (actor, device) -> Panel | None
+device_panels: list[Callable] = []
+
+
+def register(registry: list[Callable], hook: Callable) -> Callable:
+    """Add `hook` once (ready() may run twice in tests)."""
+    if hook not in registry:
+        registry.append(hook)
+    return hook
+
+
+def panels(actor, device) -> list[Panel]:
+    return [p for hook in device_panels if (p := hook(actor, device)) is not None]
