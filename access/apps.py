@@ -22,6 +22,7 @@ class AccessConfig(AppConfig):
         hooks.register(hooks.apartment_deleting, services.apartment_deleting)
         hooks.register(hooks.apartment_panels, views.apartment_panel)
         device_hooks.register(device_hooks.device_panels, views.device_panel)
+        device_hooks.register(device_hooks.event_users, services.event_users)
         device_signals.command_reported.connect(
             services.command_reported, dispatch_uid="access.command_reported"
         )

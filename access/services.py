@@ -367,3 +367,13 @@ def apartment_deleting(apartment: Apartment) -> None:
     )
     if credentials:
         _deliver(credentials)
+
+
+def event_users(device, user_ids) -> dict[int, int]:
+    """The residents behind the UserIDs (credential ids) a door device names in its events:
+    the credentials of its own community only (devices.hooks.event_users)."""
+    return dict(
+        Credential.objects.filter(
+            pk__in=user_ids, community_id=device.community_id, resident__isnull=False
+        ).values_list("pk", "resident_id")
+    )

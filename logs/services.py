@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from devices import hooks as device_hooks
 from devices.fleet import Refused
 from devices.models import Device
 from residents.models import Resident
@@ -155,13 +156,18 @@ def events_ingest(*, sender: Sender, events) -> dict[str, int]:
     user_ids = {user_id for _, _, user_id in rows if user_id}
     residents = {}
     if user_ids:
-        # Only residents of the device's community: an id from elsewhere names nobody here.
-        residents = {
+        # A UserID of the user list the portal gave the device (access's credentials) names its
+        # resident; any other id is taken as a resident id. Only residents of the device's
+        # community: an id from elsewhere names nobody here.
+        behind = device_hooks.event_residents(sender, user_ids)
+        wanted = {behind.get(user_id, user_id) for user_id in user_ids}
+        found = {
             r.pk: r
-            for r in Resident.objects.filter(
-                pk__in=user_ids, apartment__community_id=sender.community_id
-            ).only("pk", "apartment_id", "first_name", "last_name")
+            for r in Resident.objects.filter(pk__in=wanted, apartment__community_id=sender.community_id).only(
+                "pk", "apartment_id", "first_name", "last_name"
+            )
         }
+        residents = {user_id: found.get(behind.get(user_id, user_id)) for user_id in user_ids}
     common = {"community_id": sender.community_id, "device_id": sender.pk, "device_name": sender.name}
     doors, calls = [], []
     for kind, fields, user_id in rows:

@@ -211,7 +211,9 @@ class LanApi:
             raise ApiError(f"Error param: relay {num}, mode {mode}, level {level}, delay {delay}")
         self.open_relay(num, name="HTTP API", code="", kind="HTTP", mode=mode, delay=delay)
 
-    def open_relay(self, num: int, *, name: str, code: str, kind: str, mode: int = 0, delay: int = 0) -> None:
+    def open_relay(
+        self, num: int, *, name: str, code: str, kind: str, mode: int = 0, delay: int = 0, user_id: str = ""
+    ) -> None:
         """Trigger relay `num` and log it. Mode 0 closes again after `delay` seconds (the relay's
         hold delay when 0); mode 1 (manual) toggles it."""
         local = self.local
@@ -221,13 +223,15 @@ class LanApi:
             local.relays[num] = True
             hold = delay or int(self.config().get(f"Config.DoorSetting.RELAY.HoldDelay{RELAYS[num - 1]}", 5))
             asyncio.get_running_loop().call_later(hold, self._close_relay, local, num)
-        self.log_door(name=name, code=code, kind=kind, relay=num, success=True)
+        self.log_door(name=name, code=code, kind=kind, relay=num, success=True, user_id=user_id)
 
     @staticmethod
     def _close_relay(local: LocalData, num: int) -> None:
         local.relays[num] = False
 
-    def log_door(self, *, name: str, code: str, kind: str, relay: int, success: bool) -> None:
+    def log_door(
+        self, *, name: str, code: str, kind: str, relay: int, success: bool, user_id: str = ""
+    ) -> None:
         local = self.local
         stamp = time.localtime(self.clock())
         local.door_log.insert(
@@ -242,6 +246,7 @@ class LanApi:
                 "Relay": str(relay),
                 "Status": "Succ" if success else "Failed",
                 "AccessMode": "",
+                "UserID": user_id,  # the user of the delivered list who opened (the event's user)
             },
         )
         local.next_log += 1
@@ -285,7 +290,7 @@ class LanApi:
         local.attempts.append(attempt)
         kind = "PIN" if pin else "Card"
         if user:
-            self.open_relay(num, name=user["Name"], code=code, kind=kind)
+            self.open_relay(num, name=user["Name"], code=code, kind=kind, user_id=user["UserID"])
         else:
             self.log_door(name="", code=code, kind=kind, relay=num, success=False)
         return {"opened": bool(user), "reason": reason, "attempt": dict(attempt)}

@@ -1,6 +1,7 @@
 """Credentials end to end: a property manager's PIN reaches a simulated public door phone (real
 Celery worker for the nudges, real device API under the live server), which acknowledges the
-version and opens only for a valid credential; deleting it and a card's ended window refuse."""
+version and opens only for a valid credential; deleting it and a card's ended window refuse; the
+door reports every attempt and the Door Log names the resident behind each credential."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from access import services
 from access.models import DeviceUsers
 from devices import services as device_services
 from devices.simulator import Simulator, specs_for
+from logs.models import DoorEvent
 from tests.factories import build_world, make_device, make_mac
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -129,5 +131,25 @@ def test_pin_and_card_reach_the_door_and_open_it_only_while_valid(fleet_settings
             ("rf_card", "refused"),
             ("rf_card", "granted"),
         ]
+
+        # The door uploads its door log (every few seconds): what the Door Log page lists.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and DoorEvent.objects.filter(device=door).count() < 5:
+            time.sleep(0.3)
+        logged = sorted(
+            DoorEvent.objects.filter(device=door).values_list(
+                "method", "result", "credential", "resident_name"
+            )
+        )
+        assert logged == [
+            ("pin", "refused", "111111", ""),
+            ("pin", "refused", "246810", ""),  # the deleted PIN names nobody any more
+            ("pin", "success", "246810", "Lily Zheng"),
+            ("rf_card", "refused", "00C0FFEE", ""),
+            ("rf_card", "success", "00BEEF00", "Jim Wang"),
+        ]
+        assert set(DoorEvent.objects.filter(device=door).values_list("community_id", flat=True)) == {
+            w.community_a.pk
+        }
     finally:
         simulator.stop()
