@@ -14,6 +14,22 @@
   });
 })();
 
+// Wide tables scroll inside their card, never the page: any table.table not already inside a
+// scrolling wrapper (.table-responsive, django-tables2's .table-container) gets one.
+(function () {
+  function wrapTables(root) {
+    root.querySelectorAll("table.table").forEach(function (table) {
+      if (table.closest(".table-responsive, .table-container")) return;
+      const wrapper = document.createElement("div");
+      wrapper.className = "table-responsive";
+      table.parentNode.insertBefore(wrapper, table);
+      wrapper.appendChild(table);
+    });
+  }
+  document.body.addEventListener("htmx:afterSwap", function (event) { wrapTables(event.detail.target); });
+  wrapTables(document);
+})();
+
 // Resident and Device page: right-click a building to rename it (as the spec's tree does).
 document.addEventListener("contextmenu", function (event) {
   const node = event.target.closest("[data-rename-url]");
