@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("devices.api_urls")),
     path("", include("firmware.api_urls")),
     path("", pages.home, name="home"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("hijack/", include("hijack.urls")),
