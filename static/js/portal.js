@@ -264,3 +264,20 @@ document.addEventListener("contextmenu", function (event) {
   document.getElementById("modal").addEventListener("shown.bs.modal", function (event) { scan(event.target); });
   scan(document);
 })();
+
+// Remote Control opens the device's web interface in its own tab (the portal stays in this one):
+// a button with data-new-tab posts its form's CSRF token to its formaction in a new tab, outside htmx.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest("button[data-new-tab]");
+  if (!button) return;
+  event.preventDefault();
+  const post = document.createElement("form");
+  post.method = "post";
+  post.action = button.getAttribute("formaction");
+  post.target = "_blank";
+  const token = button.form && button.form.querySelector("input[name=csrfmiddlewaretoken]");
+  if (token) post.append(token.cloneNode());
+  document.body.append(post);
+  post.submit();
+  post.remove();
+}, true);
