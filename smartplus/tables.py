@@ -21,7 +21,10 @@ class ActionsColumn(tables.TemplateColumn):
     def __init__(self, template_name: str, **kwargs):
         kwargs.setdefault("verbose_name", "Action")
         kwargs.setdefault("orderable", False)
-        kwargs.setdefault("attrs", {"td": {"class": "text-nowrap"}})
+        # Sticky at the row's end (portal.css): the actions stay in view while a wide table scrolls.
+        kwargs.setdefault(
+            "attrs", {"th": {"class": "actions-col"}, "td": {"class": "text-nowrap actions-col"}}
+        )
         kwargs.setdefault("exclude_from_export", True)
         super().__init__(template_name=template_name, **kwargs)
 

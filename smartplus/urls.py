@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("logs.api_urls")),
     path("", include("access.api_urls")),
     path("", pages.home, name="home"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("hijack/", include("hijack.urls")),

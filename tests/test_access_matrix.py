@@ -61,6 +61,7 @@ NOT_ALLOWED = row(405, anon=405)
 
 EXPECTED: dict[str, dict] = {
     "home": same(row(OK)),
+    "favicon": get_only(row(OK, anon=OK)),
     # --- the device API and AutoP files ---
     "device_api:register": {"get": NOT_ALLOWED, "post": row(415, anon=415)},  # a form post is not JSON
     "device_api:heartbeat": {"get": NOT_ALLOWED, "post": DEVICE_AUTH},

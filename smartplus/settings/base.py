@@ -20,6 +20,7 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "smartplus.views.pages.csrf_failure"
 
 INSTALLED_APPS = [
     # django.contrib.admin, signed in through the portal's login (two-factor, rate limits).

@@ -14,6 +14,22 @@
   });
 })();
 
+// Wide tables scroll inside their card, never the page: any table.table not already inside a
+// scrolling wrapper (.table-responsive, django-tables2's .table-container) gets one.
+(function () {
+  function wrapTables(root) {
+    root.querySelectorAll("table.table").forEach(function (table) {
+      if (table.closest(".table-responsive, .table-container")) return;
+      const wrapper = document.createElement("div");
+      wrapper.className = "table-responsive";
+      table.parentNode.insertBefore(wrapper, table);
+      wrapper.appendChild(table);
+    });
+  }
+  document.body.addEventListener("htmx:afterSwap", function (event) { wrapTables(event.detail.target); });
+  wrapTables(document);
+})();
+
 // Resident and Device page: right-click a building to rename it (as the spec's tree does).
 document.addEventListener("contextmenu", function (event) {
   const node = event.target.closest("[data-rename-url]");
@@ -191,3 +207,77 @@ document.addEventListener("contextmenu", function (event) {
   init(document);
 })();
 // --- end of Device dialog -------------------------------------------------------------------------
+
+// --- Errors in sight ------------------------------------------------------------------------------
+// A form that comes back with errors (an htmx swap into a dialog, or a page answered with 422)
+// shows them where the user is looking: an error that belongs to no field ([data-field-error=
+// "__all__"]) moves next to the dialog's Submit button (a dialog's footer never scrolls away)
+// or is scrolled into view on a page, and the first invalid field takes the focus.
+(function () {
+  function fieldOf(form, name) {
+    const el = form.elements.namedItem(name);
+    const control = el && typeof el.length === "number" && !el.tagName ? el[0] : el;
+    if (!control || control.type === "hidden" || control.hidden || control.disabled) return null;
+    return control.offsetParent === null && !control.closest("[data-buildings-chooser]") ? null : control;
+  }
+  function showErrors(form) {
+    const errors = form.querySelectorAll("[data-field-error]");
+    if (!errors.length) return;
+    let first = null;
+    errors.forEach(function (err) {
+      const name = err.dataset.fieldError;
+      if (name === "__all__") return;
+      const control = fieldOf(form, name);
+      if (!control) return;
+      control.classList.add("is-invalid");
+      control.setAttribute("aria-invalid", "true");
+      if (!err.id) err.id = "error-" + name + "-" + Math.random().toString(36).slice(2, 8);
+      control.setAttribute("aria-describedby", err.id);
+      if (!first) first = control;
+    });
+    const general = form.querySelector("[data-field-error='__all__']");
+    const footer = form.querySelector(".modal-footer");
+    if (general) {
+      general.setAttribute("role", "alert");
+      if (footer && !footer.contains(general)) {
+        general.classList.add("form-error", "py-1", "px-2", "small");
+        footer.prepend(general);
+      }
+    }
+    if (first) {
+      first.focus({ preventScroll: true });
+      first.scrollIntoView({ block: "center" });
+    } else if (general) {
+      general.tabIndex = -1;
+      general.focus({ preventScroll: true });
+    }
+    if (general && !footer) general.scrollIntoView({ block: "center" });
+  }
+  function scan(root) {
+    const forms = root.tagName === "FORM" ? [root] : root.querySelectorAll("form");
+    for (const form of forms) {
+      if (form.querySelector("[data-field-error]")) { showErrors(form); return; }
+    }
+  }
+  document.body.addEventListener("htmx:afterSettle", function (event) { scan(event.detail.target); });
+  // After the modal's fade-in, so the focus is not taken back by Bootstrap's focus trap.
+  document.getElementById("modal").addEventListener("shown.bs.modal", function (event) { scan(event.target); });
+  scan(document);
+})();
+
+// Remote Control opens the device's web interface in its own tab (the portal stays in this one):
+// a button with data-new-tab posts its form's CSRF token to its formaction in a new tab, outside htmx.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest("button[data-new-tab]");
+  if (!button) return;
+  event.preventDefault();
+  const post = document.createElement("form");
+  post.method = "post";
+  post.action = button.getAttribute("formaction");
+  post.target = "_blank";
+  const token = button.form && button.form.querySelector("input[name=csrfmiddlewaretoken]");
+  if (token) post.append(token.cloneNode());
+  document.body.append(post);
+  post.submit();
+  post.remove();
+}, true);
