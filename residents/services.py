@@ -630,19 +630,25 @@ def family_master_bulk_create(*, actor, community: Community, residents: list[Re
         if person.apartment_id in taken:
             _add_error(errors, index, "__all__", f"APT {person.apartment.number} already has its resident.")
     bulk.raise_errors(errors)
-    for person in residents:
+    return _insert_end_users(community, residents)
+
+
+def _insert_end_users(community: Community, people: list[Resident]) -> list[Resident]:
+    """The checked new end users of a bulk create: app accounts, one insert, the End User
+    counter, one audit entry each and their account emails (after the commit)."""
+    for person in people:
         _new_app_account(person)
     try:
         with transaction.atomic():
-            bulk.bulk_insert(Resident, residents, audit=False)
+            bulk.bulk_insert(Resident, people, audit=False)
     except IntegrityError as exc:  # a concurrent add of one of the emails
         if "resident_email_unique" in str(exc):
             raise ValidationError({"email": EMAIL_TAKEN}) from exc
         raise
-    _counts(community.pk, end_users=len(residents))
-    audit.record_many(action=AuditAction.CREATE, instances=residents)
-    _send_account_emails(residents)
-    return residents
+    _counts(community.pk, end_users=len(people))
+    audit.record_many(action=AuditAction.CREATE, instances=people)
+    _send_account_emails(people)
+    return people
 
 
 @transaction.atomic
@@ -680,19 +686,7 @@ def family_member_bulk_create(*, actor, community: Community, members: list[Resi
         )
     _resident_bulk_errors(members, errors)
     bulk.raise_errors(errors)
-    for person in members:
-        _new_app_account(person)
-    try:
-        with transaction.atomic():
-            bulk.bulk_insert(Resident, members, audit=False)
-    except IntegrityError as exc:  # a concurrent add of one of the emails
-        if "resident_email_unique" in str(exc):
-            raise ValidationError({"email": EMAIL_TAKEN}) from exc
-        raise
-    _counts(community.pk, end_users=len(members))
-    audit.record_many(action=AuditAction.CREATE, instances=members)
-    _send_account_emails(members)
-    return members
+    return _insert_end_users(community, members)
 
 
 @transaction.atomic
