@@ -18,7 +18,7 @@ def dashboard_panel(actor) -> Panel | None:
         overview = fleet_overview(actor=actor, per_community=True)
         events = recent_door_events_by_community(actor, [card.pk for card in overview.cards])
         for card in overview.cards:
-            card.door_events = events[card.pk]
+            card.door_events = events.get(card.pk)  # None: no Log Access Control here
         return Panel("pmportal/_pm_cards.html", {"overview": overview})
     if role in INSTALLER_ROLES:
         return Panel("pmportal/_fleet_overview.html", {"overview": fleet_overview(actor=actor)})

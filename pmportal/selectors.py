@@ -73,8 +73,8 @@ class Card:
     expiring: int = 0
     expiry_buckets: list[int] = field(default_factory=lambda: [0] * EXPIRY_BUCKETS)
     premium_refusal: str | None = None
-    # The latest door events (a PM's card; empty without Log Access Control).
-    door_events: list = field(default_factory=list)
+    # The latest door events (a PM's card); None without Log Access Control.
+    door_events: list | None = None
 
     @property
     def devices(self) -> int:
