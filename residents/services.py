@@ -387,8 +387,9 @@ def apartment_reset(*, actor, apartment: Apartment) -> dict[str, int]:
     removed["access credentials"] = removed.get("access credentials", 0) + sum(
         deletion.delete_cascade(credentials, summarize=False).values()
     )
-    for log in RESET_REMOVED_LOGS:
-        removed[str(log._meta.verbose_name_plural)] = log.objects.filter(apartment=apartment).delete()[0]
+    for log in RESET_REMOVED_LOGS:  # added to what the apps' hooks removed under the same name
+        what = str(log._meta.verbose_name_plural)
+        removed[what] = removed.get(what, 0) + log.objects.filter(apartment=apartment).delete()[0]
     _counts(apartment.community_id, end_users=-removed["family members"])
     # The audit log shows counts as "before → after" (the family master's fields log themselves).
     changes = {what: [count, 0] for what, count in removed.items() if count}

@@ -44,7 +44,9 @@ pytestmark = pytest.mark.django_db
 SMALL, LARGE = 10, 300
 MEMBER_EVERY = 5
 DEVICE_EVERY = 2
-MAX_QUERIES = 60
+# Bounded whatever the size: a few per table that hangs off a community (the second half's apps
+# - credentials, logs, weather, Rent Manager links - added theirs).
+MAX_QUERIES = 80
 _versions = iter(range(100, 10_000))
 
 
