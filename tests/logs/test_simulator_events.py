@@ -4,6 +4,7 @@ against the live portal the events land in the Door Log and Call History."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import random
 import urllib.request
@@ -19,6 +20,13 @@ from devices.simulator.portal import PortalUnavailable, Reply
 from logs.models import CallEvent, CapturedImage, DoorEvent
 from tests.devices.test_simulator import lan_network, wait_until
 from tests.factories import make_device, make_mac
+
+
+def _run(coroutine):
+    """asyncio.run in a thread of its own: the test thread may hold a running loop already
+    (Playwright's sync API leaves one behind the e2e tests)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class FlakyPortal:
@@ -49,9 +57,9 @@ def test_events_wait_in_the_buffer_while_the_portal_is_away_then_go_in_batches()
     rng = random.Random(1)
     for _ in range(120):
         uploader.synthetic(rng, image_percent=0)
-    assert asyncio.run(uploader.flush()) == 0 and len(uploader.buffer) == 120
+    assert _run(uploader.flush()) == 0 and len(uploader.buffer) == 120
     portal.down = False
-    assert asyncio.run(uploader.flush()) == 120
+    assert _run(uploader.flush()) == 120
     assert [len(b) for b in portal.batches] == [50, 50, 20]
     ids = [e["id"] for b in portal.batches for e in b]
     assert len(set(ids)) == 120  # in order, each once
@@ -67,7 +75,7 @@ def test_the_devices_own_door_log_is_uploaded_once():
     device.local.door_log.insert(0, entry)
     uploader.collect_door_log()
     uploader.collect_door_log()
-    asyncio.run(uploader.flush())
+    _run(uploader.flush())
     [[event]] = portal.batches
     assert (event["method"], event["result"], event["credential"], event["user_id"]) == (
         "pin",
