@@ -328,6 +328,7 @@ class OrderListView(generic.ObjectListView):
     filterset_class = OrderFilterSet
     template_name = "billing/order_list.html"
     title = PAYMENTS
+    export_name = "Payments"  # the file and sheet keep the spec's English name in every UI language
 
     def get_table_queryset(self):
         qs = self.get_queryset().filter(hidden=False)
@@ -451,6 +452,7 @@ class CouponListView(generic.ObjectListView):
     table_class = CouponTable
     template_name = "billing/coupon_list.html"
     title = COUPONS
+    export_name = "Coupon Details"
 
     def get_extra_context(self) -> dict:
         return {"can_redeem": roles.allows(self.request.actor, Coupon, "redeem")}

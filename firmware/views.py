@@ -45,6 +45,7 @@ class FirmwareListView(FirmwareMixin, generic.ObjectListView):
     filterset_class = FirmwareFilterSet
     template_name = "firmware/firmware_list.html"
     title = FIRMWARE_TITLE
+    export_name = "Firmware"  # the file and sheet keep the English name in every UI language
 
     def get_pagination(self, filterset) -> dict:
         return {"paginator_class": FastPaginator}
@@ -85,6 +86,7 @@ class UpgradeListView(generic.ObjectListView):
     template_name = "firmware/upgrade_list.html"
     add_url_name = "firmware:upgrade_add"
     title = UPGRADE_TITLE
+    export_name = "Upgrade"
 
     def get_table_queryset(self):
         return self.get_queryset().select_related("firmware", "installer")
