@@ -22,6 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BillingInformation
 from smartplus import authz
@@ -32,9 +34,9 @@ from .models import Order
 
 log = logging.getLogger(__name__)
 
-BILLING_INFORMATION_MISSING = "Fill in your Billing Information before you pay."
-JUST_PAID = "This order has just been paid."
-STRIPE_UNREACHABLE = "The payment service could not be reached: try again in a moment."
+BILLING_INFORMATION_MISSING = _("Fill in your Billing Information before you pay.")
+JUST_PAID = _("This order has just been paid.")
+STRIPE_UNREACHABLE = _("The payment service could not be reached: try again in a moment.")
 # A session still open this long after its expiry is expired by the portal (Stripe's own sweep
 # usually comes first).
 EXPIRY_GRACE = timedelta(minutes=5)
@@ -118,7 +120,9 @@ def start_checkout(*, actor, order: Order) -> str:
             return ""
         url = _existing_checkout(order) if order.stripe_session_id else _new_checkout(order)
     if order.status != OrderStatus.PROCESSING:  # committed: Stripe's news about an old session
-        raise ValidationError(f"This order is {order.get_status_display()}: it cannot be paid.")
+        raise ValidationError(
+            gettext("This order is %(status)s: it cannot be paid.") % {"status": order.get_status_display()}
+        )
     return url
 
 
@@ -182,7 +186,7 @@ def close_session(order: Order) -> None:
     if session.status == "complete":
         _apply(order, session)
         if order.status == OrderStatus.SYSTEM_PROCESSING:  # a delayed payment on its way
-            raise JustPaid("This order's payment is being processed.")
+            raise JustPaid(gettext("This order's payment is being processed."))
         raise JustPaid
 
 

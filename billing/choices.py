@@ -1,14 +1,15 @@
 """The spec's words for orders, their items and coupons."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OrderType(models.TextChoices):
     """Payments' "Type" (the spec: Activation, Subscription/Renew, Additional app)."""
 
-    ACTIVATION = "activation", "Activation"
-    RENEW = "renew", "Renew"
-    ADDITIONAL_APP = "additional_app", "Additional app"
+    ACTIVATION = "activation", _("Activation")
+    RENEW = "renew", _("Renew")
+    ADDITIONAL_APP = "additional_app", _("Additional app")
 
 
 class OrderStatus(models.TextChoices):
@@ -17,12 +18,12 @@ class OrderStatus(models.TextChoices):
     way). Succeed: paid and the accounts extended. Failed: not paid successfully. Time out: not
     paid before the checkout expired. Cancel: cancelled by the payer."""
 
-    SUCCEED = "succeed", "Succeed"
-    PROCESSING = "processing", "Processing"
-    FAILED = "failed", "Failed"
-    TIME_OUT = "time_out", "Time out"
-    CANCEL = "cancel", "Cancel"
-    SYSTEM_PROCESSING = "system_processing", "System Processing"
+    SUCCEED = "succeed", _("Succeed")
+    PROCESSING = "processing", _("Processing")
+    FAILED = "failed", _("Failed")
+    TIME_OUT = "time_out", _("Time out")
+    CANCEL = "cancel", _("Cancel")
+    SYSTEM_PROCESSING = "system_processing", _("System Processing")
 
 
 # Forward only: a status moves to a higher rank, never back (webhooks arrive out of order).
@@ -42,27 +43,27 @@ PAYABLE_STATUSES = frozenset({OrderStatus.PROCESSING})
 class ItemType(models.TextChoices):
     """What one order item pays for (the Activate step's "Type" filter)."""
 
-    APP = "app", "App"
-    PM_APP = "pm_app", "PM App"
-    PREMIUM = "premium", "Premium Plan"
+    APP = "app", _("App")
+    PM_APP = "pm_app", _("PM App")
+    PREMIUM = "premium", _("Premium Plan")
 
 
 class ServiceType(models.TextChoices):
     """The spec: "If the project is integrated with Rent Manager, its Service Type will be
     Integration. Or, it will be Normal." """
 
-    NORMAL = "normal", "Normal"
-    INTEGRATION = "integration", "Integration"
+    NORMAL = "normal", _("Normal")
+    INTEGRATION = "integration", _("Integration")
 
 
 class CouponKind(models.TextChoices):
-    AMOUNT = "amount", "Amount"
-    PERCENT = "percent", "Percent"
+    AMOUNT = "amount", _("Amount")
+    PERCENT = "percent", _("Percent")
 
 
 class CouponScope(models.TextChoices):
     """Which orders a coupon may pay for."""
 
-    ALL = "all", "All Fee"
-    ACTIVATION = "activation", "Activation Fee"
-    RENEW = "renew", "Renewal Fee"
+    ALL = "all", _("All Fee")
+    ACTIVATION = "activation", _("Activation Fee")
+    RENEW = "renew", _("Renewal Fee")

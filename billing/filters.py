@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .choices import OrderStatus, OrderType
 from .models import Order
@@ -11,19 +12,19 @@ from .models import Order
 
 class OrderFilterSet(django_filters.FilterSet):
     order_type = django_filters.ChoiceFilter(
-        label="Type",
+        label=_("Type"),
         choices=OrderType.choices,
-        empty_label="All",
+        empty_label=_("All"),
         widget=forms.Select(attrs={"class": "form-select", "id": "filter-type"}),
     )
     status = django_filters.ChoiceFilter(
-        label="Status",
+        label=_("Status"),
         choices=OrderStatus.choices,
-        empty_label="All",
+        empty_label=_("All"),
         widget=forms.Select(attrs={"class": "form-select", "id": "filter-status"}),
     )
     number = django_filters.CharFilter(
-        label="Order Number",
+        label=_("Order Number"),
         lookup_expr="startswith",
         widget=forms.TextInput(attrs={"class": "form-control", "id": "filter-number"}),
     )

@@ -11,23 +11,25 @@ from dateutil.relativedelta import relativedelta
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .choices import ItemType
 from .selectors import ACTIVATE, RENEW, matching_count, matching_items, parse_keys, payable_communities
 
-TYPE_CHOICES = [("", "All"), *ItemType.choices]
+TYPE_CHOICES = [("", _("All")), *ItemType.choices]
 
 
 class SubscriptionForm(forms.Form):
-    tab = forms.ChoiceField(choices=[(ACTIVATE, "Active"), (RENEW, "Renew")], initial=ACTIVATE)
+    tab = forms.ChoiceField(choices=[(ACTIVATE, _("Active")), (RENEW, _("Renew"))], initial=ACTIVATE)
     community = forms.ModelChoiceField(
         queryset=None,
         required=False,
-        empty_label="All",
+        empty_label=_("All"),
         widget=forms.Select(attrs={"class": "form-select", "id": "filter-community", "data-filter": ""}),
     )
     type = forms.ChoiceField(
-        label="Type",
+        label=_("Type"),
         choices=TYPE_CHOICES,
         required=False,
         widget=forms.Select(attrs={"class": "form-select", "id": "filter-type", "data-filter": ""}),
@@ -37,7 +39,7 @@ class SubscriptionForm(forms.Form):
         required=False, widget=forms.HiddenInput(attrs={"data-select-all-field": ""})
     )
     renew_to = forms.DateField(
-        label="Renew To",
+        label=_("Renew To"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control w-auto", "id": "renew-to"}),
     )
@@ -59,7 +61,7 @@ class SubscriptionForm(forms.Form):
         try:
             return parse_keys(self.cleaned_data.get("keys", ""))
         except ValueError:
-            raise forms.ValidationError("The selection could not be read: select again.") from None
+            raise forms.ValidationError(_("The selection could not be read: select again.")) from None
 
     def selected_items(self):
         """The Items to order: the ticked ones, or all that the filter matches. A filter matching
@@ -69,14 +71,17 @@ class SubscriptionForm(forms.Form):
             limit = settings.SMARTPLUS_ORDER_MAX_ITEMS
             count = matching_count(self.actor, tab, community, item_type)
             if count > limit:
-                raise forms.ValidationError(f"At most {limit:,} items at a time: {count:,} are selected.")
+                raise forms.ValidationError(
+                    gettext("At most %(limit)s items at a time: %(count)s are selected.")
+                    % {"limit": f"{limit:,}", "count": f"{count:,}"}
+                )
             return matching_items(self.actor, tab, community, item_type)
         return self.cleaned_data["keys"]
 
 
 class CouponRedeemForm(forms.Form):
     code = forms.CharField(
-        label="Coupon Number",
+        label=_("Coupon Number"),
         max_length=32,
         widget=forms.TextInput(
             attrs={"class": "form-control", "autocomplete": "off", "data-testid": "coupon-code"}

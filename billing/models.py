@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from communities.choices import ChargeMode
 from smartplus.models import AuditedModel, TimeStampedModel
@@ -14,7 +15,7 @@ from smartplus.scoping import ScopedManager
 
 from .choices import CouponKind, CouponScope, ItemType, OrderStatus, OrderType
 
-CENTS_HELP = "In cents of the portal's currency (SMARTPLUS_CURRENCY)."
+CENTS_HELP = _("In cents of the portal's currency (SMARTPLUS_CURRENCY).")
 
 
 class PriceList(TimeStampedModel, AuditedModel):
@@ -28,26 +29,29 @@ class PriceList(TimeStampedModel, AuditedModel):
         blank=True,
         related_name="price_list",
         limit_choices_to={"role": "distributor"},
-        help_text="Empty: the default list, for every installer whose distributor has none.",
+        help_text=_("Empty: the default list, for every installer whose distributor has none."),
     )
     is_default = models.BooleanField(default=False, editable=False)
     activation_fee = models.PositiveIntegerField(
-        "Activation fee per family master (App)", help_text=CENTS_HELP
+        _("Activation fee per family master (App)"), help_text=CENTS_HELP
     )
     activation_months = models.PositiveSmallIntegerField(
-        "Months included in an activation",
+        _("Months included in an activation"),
         default=12,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
-        help_text="How long an activation (App, PM App or Premium Plan) keeps the service.",
+        help_text=_("How long an activation (App, PM App or Premium Plan) keeps the service."),
     )
-    monthly_fee = models.PositiveIntegerField("Monthly fee per family master", help_text=CENTS_HELP)
-    pm_app_monthly_fee = models.PositiveIntegerField("PM App monthly fee", help_text=CENTS_HELP)
+    monthly_fee = models.PositiveIntegerField(_("Monthly fee per family master"), help_text=CENTS_HELP)
+    pm_app_monthly_fee = models.PositiveIntegerField(_("PM App monthly fee"), help_text=CENTS_HELP)
     additional_app_monthly_fee = models.PositiveIntegerField(
-        "Additional app monthly fee",
-        help_text=CENTS_HELP + " Per family member beyond the community's free accounts.",
+        _("Additional app monthly fee"),
+        help_text=_(
+            "In cents of the portal's currency (SMARTPLUS_CURRENCY). "
+            "Per family member beyond the community's free accounts."
+        ),
     )
     premium_monthly_fee = models.PositiveIntegerField(
-        "Premium feature plan monthly fee (per community)", help_text=CENTS_HELP
+        _("Premium feature plan monthly fee (per community)"), help_text=CENTS_HELP
     )
 
     class Meta:
@@ -76,17 +80,17 @@ class Coupon(TimeStampedModel, AuditedModel):
     scope_root = "installer"
     scope_path = "installer"
 
-    code = models.CharField("Coupon Number", max_length=32, unique=True)
+    code = models.CharField(_("Coupon Number"), max_length=32, unique=True)
     kind = models.CharField(max_length=8, choices=CouponKind.choices, default=CouponKind.AMOUNT)
-    amount_off = models.PositiveIntegerField("Amount", default=0, help_text=CENTS_HELP)
+    amount_off = models.PositiveIntegerField(_("Amount"), default=0, help_text=CENTS_HELP)
     percent_off = models.PositiveSmallIntegerField(
-        "Percent", default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+        _("Percent"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    scope = models.CharField("Scope", max_length=12, choices=CouponScope.choices, default=CouponScope.ALL)
-    valid_from = models.DateTimeField("Valid from")
-    valid_until = models.DateTimeField("Valid until")
+    scope = models.CharField(_("Scope"), max_length=12, choices=CouponScope.choices, default=CouponScope.ALL)
+    valid_from = models.DateTimeField(_("Valid from"))
+    valid_until = models.DateTimeField(_("Valid until"))
     # Amount coupons: what is left to spend (starts at amount_off). Percent coupons: one use.
-    balance = models.PositiveIntegerField("Balance", default=0, help_text=CENTS_HELP)
+    balance = models.PositiveIntegerField(_("Balance"), default=0, help_text=CENTS_HELP)
     used_up = models.BooleanField(default=False)
     installer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -94,7 +98,7 @@ class Coupon(TimeStampedModel, AuditedModel):
         null=True,
         blank=True,
         related_name="coupons",
-        help_text="Who redeemed it; empty until then.",
+        help_text=_("Who redeemed it; empty until then."),
     )
     redeemed_at = models.DateTimeField(null=True, blank=True)
     reserved_by = models.OneToOneField(
@@ -126,7 +130,7 @@ class Order(TimeStampedModel, AuditedModel):
     scope_root = "installer"
     scope_path = "installer"
 
-    number = models.CharField("Order Number", max_length=20, unique=True)
+    number = models.CharField(_("Order Number"), max_length=20, unique=True)
     installer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     # Set when every item is of one community (always for an order paid by a property manager).
     community = models.ForeignKey(
@@ -138,22 +142,22 @@ class Order(TimeStampedModel, AuditedModel):
     payer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="orders_paid"
     )
-    payer_name = models.CharField("Payer", max_length=150)
-    order_type = models.CharField("Type", max_length=16, choices=OrderType.choices)
+    payer_name = models.CharField(_("Payer"), max_length=150)
+    order_type = models.CharField(_("Type"), max_length=16, choices=OrderType.choices)
     status = models.CharField(
-        "Status", max_length=20, choices=OrderStatus.choices, default=OrderStatus.PROCESSING
+        _("Status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PROCESSING
     )
     currency = models.CharField(max_length=3)
-    subtotal = models.PositiveBigIntegerField("Total Price")
-    coupon_amount = models.PositiveBigIntegerField("Coupon Usage Amount", default=0)
-    total = models.PositiveBigIntegerField("Final Price")
+    subtotal = models.PositiveBigIntegerField(_("Total Price"))
+    coupon_amount = models.PositiveBigIntegerField(_("Coupon Usage Amount"), default=0)
+    total = models.PositiveBigIntegerField(_("Final Price"))
     coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
-    coupon_code = models.CharField("Coupon Number", max_length=32, blank=True)
+    coupon_code = models.CharField(_("Coupon Number"), max_length=32, blank=True)
     # A date in each item's community's time zone (the service holds until its midnight there).
-    renew_to = models.DateField("Renew To", null=True, blank=True)
-    apartment_count = models.PositiveIntegerField("The number of apartments", default=0)
+    renew_to = models.DateField(_("Renew To"), null=True, blank=True)
+    apartment_count = models.PositiveIntegerField(_("The number of apartments"), default=0)
     item_count = models.PositiveIntegerField(default=0)
-    stripe_session_id = models.CharField("Stripe order", max_length=255, blank=True)
+    stripe_session_id = models.CharField(_("Stripe order"), max_length=255, blank=True)
     stripe_payment_intent = models.CharField(max_length=255, blank=True)
     checkout_url = models.URLField(max_length=2000, blank=True)
     checkout_expires_at = models.DateTimeField(null=True, blank=True)
@@ -203,7 +207,7 @@ class OrderItem(models.Model):
     looked like then (the list shows an order long after its APT was renamed or deleted)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    item_type = models.CharField("Type", max_length=8, choices=ItemType.choices)
+    item_type = models.CharField(_("Type"), max_length=8, choices=ItemType.choices)
     community = models.ForeignKey(
         "communities.Community", on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -211,18 +215,18 @@ class OrderItem(models.Model):
     assignment = models.ForeignKey(
         "accounts.PropertyManagerAssignment", on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    community_name = models.CharField("Community", max_length=64)
-    building = models.CharField("Building", max_length=64, blank=True)
-    apt = models.CharField("APT", max_length=16, blank=True)
-    apt_name = models.CharField("APT Name", max_length=64, blank=True)
-    email = models.CharField("Email", max_length=254, blank=True)
-    name = models.CharField("Name", max_length=150, blank=True)
-    amount = models.PositiveIntegerField("Price")
+    community_name = models.CharField(_("Community"), max_length=64)
+    building = models.CharField(_("Building"), max_length=64, blank=True)
+    apt = models.CharField(_("APT"), max_length=16, blank=True)
+    apt_name = models.CharField(_("APT Name"), max_length=64, blank=True)
+    email = models.CharField(_("Email"), max_length=254, blank=True)
+    name = models.CharField(_("Name"), max_length=150, blank=True)
+    amount = models.PositiveIntegerField(_("Price"))
     # Activation: the months bought; renewal: the days from the old expiry to Renew To.
     months = models.PositiveSmallIntegerField(default=0)
     days = models.PositiveIntegerField(default=0)
     expires_before = models.DateTimeField(null=True, blank=True)
-    expires_after = models.DateTimeField("Expiration Time", null=True, blank=True)
+    expires_after = models.DateTimeField(_("Expiration Time"), null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]

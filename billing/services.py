@@ -17,6 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PropertyManagerAssignment
 from communities.choices import ChargeMode, FeaturePlan
@@ -37,8 +39,10 @@ from .choices import (
 )
 from .models import Coupon, Order, OrderCount, OrderItem
 
-NOT_FOUND = "Some of the selected items no longer exist or are not yours: reload the list and select again."
-COUPON_INVALID = "This coupon number is not valid."
+NOT_FOUND = _(
+    "Some of the selected items no longer exist or are not yours: reload the list and select again."
+)
+COUPON_INVALID = _("This coupon number is not valid.")
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,13 @@ def _payer_side_refusal(actor, community: Community) -> str:
     """Why `actor` may not pay this community's items (its Charge Mode), or ""."""
     by_pm = community.charge_mode == ChargeMode.PAY_BY_PM
     if by_pm and roles.role_of(actor) != roles.PROPERTY_MANAGER:
-        return f"{community.name} is paid by its property manager (Charge Mode: Pay By PM)."
+        return gettext("%(community)s is paid by its property manager (Charge Mode: Pay By PM).") % {
+            "community": community.name
+        }
     if not by_pm and roles.role_of(actor) == roles.PROPERTY_MANAGER:
-        return f"{community.name} is paid by its installer (Charge Mode: Pay By Installer)."
+        return gettext("%(community)s is paid by its installer (Charge Mode: Pay By Installer).") % {
+            "community": community.name
+        }
     return ""
 
 
@@ -126,10 +134,16 @@ def _snapshot(item_type: str, obj, community: Community) -> dict:
 
 def _label(item_type: str, obj, community: Community) -> str:
     if item_type == ItemType.APP:
-        return f"APT {obj.apartment.number} of {community.name}"
+        return gettext("APT %(apt)s of %(community)s") % {
+            "apt": obj.apartment.number,
+            "community": community.name,
+        }
     if item_type == ItemType.PM_APP:
-        return f"The property manager app of {obj.property_manager} in {community.name}"
-    return f"The Premium Plan of {community.name}"
+        return gettext("The property manager app of %(pm)s in %(community)s") % {
+            "pm": obj.property_manager,
+            "community": community.name,
+        }
+    return gettext("The Premium Plan of %(community)s") % {"community": community.name}
 
 
 def _new_number() -> str:
@@ -143,22 +157,27 @@ def order_create(*, actor, order_type: str, items: Sequence[Item], renew_to=None
     to the date `renew_to` (at most SMARTPLUS_RENEW_MAX_YEARS ahead)."""
     authz.require_role(actor, roles.ADD, Order)
     if order_type not in (OrderType.ACTIVATION, OrderType.RENEW):
-        raise ValidationError("Choose Activation or Renew.")
+        raise ValidationError(_("Choose Activation or Renew."))
     items = list(items)
     limit = settings.SMARTPLUS_ORDER_MAX_ITEMS
     if not items:
-        raise ValidationError("Select at least one item.")
+        raise ValidationError(_("Select at least one item."))
     if len(items) > limit:
-        raise ValidationError(f"At most {limit:,} items at a time: {len(items):,} are selected.")
+        raise ValidationError(
+            gettext("At most %(limit)s items at a time: %(count)s are selected.")
+            % {"limit": f"{limit:,}", "count": f"{len(items):,}"}
+        )
     if len(set(items)) != len(items):
-        raise ValidationError("An item is selected twice.")
+        raise ValidationError(_("An item is selected twice."))
     now = timezone.now()
     if order_type == OrderType.RENEW:
         if renew_to is None:
-            raise ValidationError({"renew_to": "Choose the date to renew to."})
+            raise ValidationError({"renew_to": _("Choose the date to renew to.")})
         if renew_to > pricing.latest_renew_to(now).date():
             years = settings.SMARTPLUS_RENEW_MAX_YEARS
-            raise ValidationError({"renew_to": f"Renew To can be at most {years} years ahead."})
+            raise ValidationError(
+                {"renew_to": gettext("Renew To can be at most %(years)s years ahead.") % {"years": years}}
+            )
     installer = _installer_of(actor)
     prices = pricing.price_list_for(installer)
     loaded = _load(actor, items)
@@ -175,7 +194,7 @@ def order_create(*, actor, order_type: str, items: Sequence[Item], renew_to=None
         fields |= _snapshot(item.item_type, obj, community)
         if order_type == OrderType.ACTIVATION:
             if activated:
-                errors.append(f"{label} is already activated: renew it instead.")
+                errors.append(gettext("%(item)s is already activated: renew it instead.") % {"item": label})
                 continue
             fields |= {
                 "amount": pricing.activation_price(prices, item.item_type),
@@ -184,13 +203,14 @@ def order_create(*, actor, order_type: str, items: Sequence[Item], renew_to=None
             }
         else:
             if not activated:
-                errors.append(f"{label} is not activated yet: activate it first.")
+                errors.append(gettext("%(item)s is not activated yet: activate it first.") % {"item": label})
                 continue
             until = pricing.renew_to_datetime(renew_to, community.time_zone)
             days = pricing.renewal_days(expires_at, until, now)
             if days <= 0:
                 errors.append(
-                    f"{label} is already paid until {expires_at:%Y-%m-%d}: choose a later Renew To."
+                    gettext("%(item)s is already paid until %(date)s: choose a later Renew To.")
+                    % {"item": label, "date": f"{expires_at:%Y-%m-%d}"}
                 )
                 continue
             fields |= {
@@ -202,7 +222,7 @@ def order_create(*, actor, order_type: str, items: Sequence[Item], renew_to=None
         rows.append(fields)
     if errors:
         unique = list(dict.fromkeys(errors))
-        more = f" (and {len(unique) - 5} more)" if len(unique) > 5 else ""
+        more = gettext("(and %(n)s more)") % {"n": len(unique) - 5} if len(unique) > 5 else ""
         raise ValidationError([*unique[:5], *([more.strip()] if more else [])])
     subtotal = sum(r["amount"] for r in rows)
     only = next(iter(communities.values())) if len(communities) == 1 else None
@@ -272,16 +292,18 @@ def listed_order_count(actor, community=None) -> int:
 
 def _coupon_refusal(coupon: Coupon, order: Order, now) -> str:
     if now < coupon.valid_from:
-        return f"This coupon is valid from {coupon.valid_from:%Y-%m-%d %H:%M}."
+        return gettext("This coupon is valid from %(time)s.") % {
+            "time": f"{coupon.valid_from:%Y-%m-%d %H:%M}"
+        }
     if now >= coupon.valid_until:
-        return "This coupon has expired."
+        return gettext("This coupon has expired.")
     if coupon.used_up or (coupon.kind == CouponKind.AMOUNT and coupon.balance == 0):
-        return "This coupon has been used up."
+        return gettext("This coupon has been used up.")
     if coupon.reserved_by_id and coupon.reserved_by_id != order.pk:
-        return "This coupon is held by another order waiting for payment: one order at a time."
+        return gettext("This coupon is held by another order waiting for payment: one order at a time.")
     wanted = {OrderType.ACTIVATION: CouponScope.ACTIVATION, OrderType.RENEW: CouponScope.RENEW}
     if coupon.scope != CouponScope.ALL and coupon.scope != wanted.get(order.order_type):
-        return f"This coupon pays only for the {coupon.get_scope_display()}."
+        return gettext("This coupon pays only for the %(scope)s.") % {"scope": coupon.get_scope_display()}
     return ""
 
 
@@ -298,7 +320,9 @@ def _payable(actor, order: Order) -> Order:
     if refusal:
         raise ValidationError(refusal)
     if order.status != OrderStatus.PROCESSING:
-        raise ValidationError(f"This order is {order.get_status_display()}: it cannot be paid.")
+        raise ValidationError(
+            gettext("This order is %(status)s: it cannot be paid.") % {"status": order.get_status_display()}
+        )
     return order
 
 
@@ -308,11 +332,11 @@ def order_apply_coupon(*, actor, order: Order, code: str) -> Order:
     the order succeeds (consumed) or fails, times out or is cancelled (released)."""
     order = _payable(actor, order)
     if order.stripe_session_id:
-        raise ValidationError("The payment has started: cancel it to change the coupon.")
+        raise ValidationError(_("The payment has started: cancel it to change the coupon."))
     coupon = Coupon.objects.for_actor(actor).select_for_update().filter(code=(code or "").strip()).first()
     if coupon is None:
         raise ValidationError(
-            {"code": "This coupon is not yours or does not exist: redeem it with Exchange Coupon first."}
+            {"code": _("This coupon is not yours or does not exist: redeem it with Exchange Coupon first.")}
         )
     refusal = _coupon_refusal(coupon, order, timezone.now())
     if refusal:
@@ -332,7 +356,7 @@ def order_drop_coupon(*, actor, order: Order) -> Order:
     """Don't Use Coupon."""
     order = _payable(actor, order)
     if order.stripe_session_id:
-        raise ValidationError("The payment has started: cancel it to change the coupon.")
+        raise ValidationError(_("The payment has started: cancel it to change the coupon."))
     _release(order)
     order.coupon, order.coupon_code, order.coupon_amount, order.total = None, "", 0, order.subtotal
     order.save(update_fields=["coupon", "coupon_code", "coupon_amount", "total", "modified"])
@@ -367,9 +391,9 @@ def coupon_redeem(*, actor, code: str) -> Coupon:
     if coupon is None or (coupon.installer_id and coupon.installer_id != installer.pk):
         raise ValidationError({"code": COUPON_INVALID})
     if coupon.installer_id == installer.pk:
-        raise ValidationError({"code": "You have already redeemed this coupon."})
+        raise ValidationError({"code": _("You have already redeemed this coupon.")})
     if timezone.now() >= coupon.valid_until:
-        raise ValidationError({"code": "This coupon has expired."})
+        raise ValidationError({"code": _("This coupon has expired.")})
     coupon.installer, coupon.redeemed_at = installer, timezone.now()
     coupon.save(update_fields=["installer", "redeemed_at", "modified"])
     return coupon
@@ -415,7 +439,7 @@ def order_delete(*, actor, order: Order) -> str:
             return "hidden"
         if order.status == OrderStatus.SYSTEM_PROCESSING:
             raise ValidationError(
-                "This order's payment is being processed: it can be deleted once it is final."
+                _("This order's payment is being processed: it can be deleted once it is final.")
             )
         try:
             if order.status == OrderStatus.PROCESSING and order.stripe_session_id:

@@ -2,6 +2,8 @@
 
 import django_tables2 as tables
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from smartplus.tables import ActionsColumn, DateTimeColumn, PortalTable
 
@@ -30,15 +32,15 @@ def status_badge(order: Order) -> str:
 
 
 class OrderTable(PortalTable):
-    number = tables.Column(verbose_name="Order Number", order_by=("number",))
-    order_type = tables.Column(verbose_name="Type", order_by=("order_type", "id"))
+    number = tables.Column(verbose_name=_("Order Number"), order_by=("number",))
+    order_type = tables.Column(verbose_name=_("Type"), order_by=("order_type", "id"))
     apartment_count = tables.Column(
-        verbose_name="The number of apartments", order_by=("apartment_count", "id")
+        verbose_name=_("The number of apartments"), order_by=("apartment_count", "id")
     )
-    subtotal = tables.Column(verbose_name="Total Price", order_by=("subtotal", "id"))
-    status = tables.Column(verbose_name="Status", order_by=("status", "id"))
-    created = DateTimeColumn(verbose_name="Created Time", format=TIME_FORMAT, order_by=("created", "id"))
-    actions = ActionsColumn("billing/order_actions.html", verbose_name="Action")
+    subtotal = tables.Column(verbose_name=_("Total Price"), order_by=("subtotal", "id"))
+    status = tables.Column(verbose_name=_("Status"), order_by=("status", "id"))
+    created = DateTimeColumn(verbose_name=_("Created Time"), format=TIME_FORMAT, order_by=("created", "id"))
+    actions = ActionsColumn("billing/order_actions.html", verbose_name=_("Action"))
 
     class Meta(PortalTable.Meta):
         model = Order
@@ -67,11 +69,11 @@ class OrderTable(PortalTable):
 class OrderItemTable(PortalTable):
     """An order's items as they were when it was created (Info)."""
 
-    item_type = tables.Column(verbose_name="Type", orderable=False)
-    community_name = tables.Column(verbose_name="Community", orderable=False)
-    apt = tables.Column(verbose_name="APT", orderable=False, default="--")
-    name = tables.Column(verbose_name="Name", orderable=False, default="--")
-    amount = tables.Column(verbose_name="Price", orderable=False)
+    item_type = tables.Column(verbose_name=_("Type"), orderable=False)
+    community_name = tables.Column(verbose_name=_("Community"), orderable=False)
+    apt = tables.Column(verbose_name=_("APT"), orderable=False, default="--")
+    name = tables.Column(verbose_name=_("Name"), orderable=False, default="--")
+    amount = tables.Column(verbose_name=_("Price"), orderable=False)
 
     class Meta(PortalTable.Meta):
         model = OrderItem
@@ -88,20 +90,22 @@ class OrderItemTable(PortalTable):
 
 def coupon_value(coupon: Coupon) -> str:
     if coupon.kind == CouponKind.PERCENT:
-        return f"{coupon.percent_off}% off"
+        return gettext("%(percent)s%% off") % {"percent": coupon.percent_off}
     return money(coupon.amount_off)
 
 
 class CouponTable(PortalTable):
-    code = tables.Column(verbose_name="Coupon Number", order_by=("code",))
-    value = tables.Column(verbose_name="Amount / Percent", accessor="kind", orderable=False)
-    scope = tables.Column(verbose_name="Scope", order_by=("scope", "id"))
-    valid_from = DateTimeColumn(verbose_name="Valid from", format=TIME_FORMAT, order_by=("valid_from", "id"))
-    valid_until = DateTimeColumn(
-        verbose_name="Valid until", format=TIME_FORMAT, order_by=("valid_until", "id")
+    code = tables.Column(verbose_name=_("Coupon Number"), order_by=("code",))
+    value = tables.Column(verbose_name=_("Amount / Percent"), accessor="kind", orderable=False)
+    scope = tables.Column(verbose_name=_("Scope"), order_by=("scope", "id"))
+    valid_from = DateTimeColumn(
+        verbose_name=_("Valid from"), format=TIME_FORMAT, order_by=("valid_from", "id")
     )
-    balance = tables.Column(verbose_name="Balance", orderable=False)
-    state = tables.Column(verbose_name="Status", accessor="used_up", orderable=False)
+    valid_until = DateTimeColumn(
+        verbose_name=_("Valid until"), format=TIME_FORMAT, order_by=("valid_until", "id")
+    )
+    balance = tables.Column(verbose_name=_("Balance"), orderable=False)
+    state = tables.Column(verbose_name=_("Status"), accessor="used_up", orderable=False)
 
     class Meta(PortalTable.Meta):
         model = Coupon
@@ -118,7 +122,7 @@ class CouponTable(PortalTable):
 
     def render_state(self, record):
         if record.used_up:
-            return "Used"
+            return _("Used")
         if record.reserved_by_id:
-            return "Reserved by an order waiting for payment"
-        return "Usable"
+            return _("Reserved by an order waiting for payment")
+        return _("Usable")

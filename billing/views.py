@@ -16,6 +16,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import authz, roles
 from smartplus.pagination import FastPaginator
@@ -29,9 +31,9 @@ from .models import Coupon, Order
 from .selectors import ACTIVATE, RENEW, may_pay
 from .tables import CouponTable, OrderItemTable, OrderTable, status_badge
 
-SUBSCRIPTIONS, PAYMENTS, COUPONS = "Subscriptions", "Payments", "Coupon Details"
+SUBSCRIPTIONS, PAYMENTS, COUPONS = _("Subscriptions"), _("Payments"), _("Coupon Details")
 SHOWN_ROWS = 500  # rows listed at once; "select all" of a filter reaches the rest
-STEPS = ["Purchase Types", "Purchase Details", "Payment Information", "Confirmation"]
+STEPS = [_("Purchase Types"), _("Purchase Details"), _("Payment Information"), _("Confirmation")]
 
 
 def _community_of(request):
@@ -208,7 +210,7 @@ def _usable_coupons(actor, order):
 class OrderPendingView(PayableOrderMixin, generic.PortalView):
     """Steps 2 and 3: the Pending Order, its coupon and Pay."""
 
-    title = "Pending Order"
+    title = _("Pending Order")
 
     def get(self, request, *args, **kwargs):
         order = self.get_object()
@@ -256,7 +258,7 @@ class OrderPayView(PayableOrderMixin, generic.PortalView):
     def post(self, request, *args, **kwargs):
         order = self.get_object()
         if not checkout.billing_information_complete(order.installer_id):
-            messages.error(request, "Fill in your Billing Information before you pay.")
+            messages.error(request, _("Fill in your Billing Information before you pay."))
             return redirect("billing:order_pending", order.pk)
 
         try:
@@ -273,7 +275,7 @@ class OrderReturnView(generic.ObjectMixin, generic.PortalView):
     Stripe unreachable leaves it as it is)."""
 
     model = Order
-    title = "Confirmation"
+    title = _("Confirmation")
 
     def get(self, request, *args, **kwargs):
 
@@ -292,7 +294,7 @@ class OrderCancelledView(PayableOrderMixin, generic.PortalView):
     order and frees its coupon, so a link from another site cannot cancel a payer's order. An order
     left alone can still be paid until its checkout expires (then it is Time out)."""
 
-    title = "Confirmation"
+    title = _("Confirmation")
 
     def get(self, request, *args, **kwargs):
         return self._page(self.get_object())
@@ -326,6 +328,7 @@ class OrderListView(generic.ObjectListView):
     filterset_class = OrderFilterSet
     template_name = "billing/order_list.html"
     title = PAYMENTS
+    export_name = "Payments"  # the file and sheet keep the spec's English name in every UI language
 
     def get_table_queryset(self):
         qs = self.get_queryset().filter(hidden=False)
@@ -351,7 +354,7 @@ class OrderDetailView(generic.TablesMixin, generic.ObjectDetailView):
 
     model = Order
     template_name = "billing/order_detail.html"
-    title = "Order Info"
+    title = _("Order Info")
 
     def get_queryset(self):
         return super().get_queryset().select_related("coupon")
@@ -390,23 +393,31 @@ class OrderDeleteView(generic.ObjectDeleteView):
     """Delete: an order that did not succeed is deleted; a Succeed one is hidden from the list."""
 
     model = Order
-    title = "Delete Order"
+    title = _("Delete Order")
 
     def get_breadcrumbs(self):
         return [(PAYMENTS, reverse("billing:order_list")), (self.title, None)]
 
     def deletion_summary(self, obj) -> list[str]:
         if obj.status == OrderStatus.SUCCEED:
-            return [f"Order {obj.number} succeeded: it is hidden from Payments; its record and invoice stay."]
-        return [f"Order {obj.number} ({obj.get_status_display()}) is deleted."]
+            return [
+                gettext(
+                    "Order %(number)s succeeded: it is hidden from Payments; its record and invoice stay."
+                )
+                % {"number": obj.number}
+            ]
+        return [
+            gettext("Order %(number)s (%(status)s) is deleted.")
+            % {"number": obj.number, "status": obj.get_status_display()}
+        ]
 
     def refusal(self, obj) -> str | None:
         if not may_pay(self.request.actor, obj):
-            return (
+            return gettext(
                 "This order is paid by the other side of the community's Charge Mode: you see it read-only."
             )
         if obj.status == OrderStatus.SYSTEM_PROCESSING:
-            return "This order's payment is being processed: it can be deleted once it is final."
+            return gettext("This order's payment is being processed: it can be deleted once it is final.")
         return None
 
     def post(self, request, *args, **kwargs):
@@ -421,7 +432,12 @@ class OrderDeleteView(generic.ObjectDeleteView):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"Order {obj.number} {outcome}.")
+            done = (
+                gettext("Order %(number)s hidden.")
+                if outcome == "hidden"
+                else gettext("Order %(number)s deleted.")
+            )
+            messages.success(request, done % {"number": obj.number})
         return generic.redirect_after(request, self.get_success_url())
 
     def get_success_url(self) -> str:
@@ -436,6 +452,7 @@ class CouponListView(generic.ObjectListView):
     table_class = CouponTable
     template_name = "billing/coupon_list.html"
     title = COUPONS
+    export_name = "Coupon Details"
 
     def get_extra_context(self) -> dict:
         return {"can_redeem": roles.allows(self.request.actor, Coupon, "redeem")}
@@ -446,8 +463,8 @@ class CouponRedeemView(generic.ObjectEditView):
 
     model = Coupon
     form_class = CouponRedeemForm
-    title = "Exchange Coupon"
-    success_message = "Coupon {object.code} is yours: use it on a pending order."
+    title = _("Exchange Coupon")
+    success_message = _("Coupon {object.code} is yours: use it on a pending order.")
 
     def get_action(self) -> str:
         return "redeem"

@@ -1,25 +1,26 @@
 """Statuses of firmware upgrades (the Upgrade module's list) and of their per-device operations."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class UpgradeStatus(models.TextChoices):
     """The spec's three: waiting for its time, running, and every device final."""
 
-    PENDING = "pending", "Pending"
-    PROCESSING = "processing", "Processing"
-    EXECUTED = "executed", "Executed"
+    PENDING = "pending", _("Pending")
+    PROCESSING = "processing", _("Processing")
+    EXECUTED = "executed", _("Executed")
 
 
 class OperationStatus(models.TextChoices):
     """One device's upgrade. The last four are final."""
 
-    PENDING = "pending", "Pending"
-    IN_PROGRESS = "in_progress", "In progress"
-    SUCCESS = "success", "Success"
-    ALREADY_ON_VERSION = "already_on_version", "Already on version"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUCCESS = "success", _("Success")
+    ALREADY_ON_VERSION = "already_on_version", _("Already on version")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 FINAL_OPERATION_STATUSES = (
@@ -33,5 +34,5 @@ FINAL_OPERATION_STATUSES = (
 class Timing(models.TextChoices):
     """Update timing of Add / Edit upgrade."""
 
-    NOW = "now", "Upgrade now"
-    SCHEDULED = "scheduled", "At a date and time"
+    NOW = "now", _("Upgrade now")
+    SCHEDULED = "scheduled", _("At a date and time")

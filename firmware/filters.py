@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .choices import UpgradeStatus
 from .models import Firmware, FirmwareUpgrade
@@ -12,10 +13,10 @@ from .models import Firmware, FirmwareUpgrade
 
 class FirmwareFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="Version or Model",
+        label=_("Version or Model"),
         method="search",
         widget=forms.TextInput(
-            attrs={"class": "form-control", "placeholder": "e.g. 29.30 or R29", "id": "filter-q"}
+            attrs={"class": "form-control", "placeholder": _("e.g. 29.30 or R29"), "id": "filter-q"}
         ),
     )
 
@@ -33,7 +34,7 @@ class FirmwareFilterSet(django_filters.FilterSet):
 class UpgradeFilterSet(django_filters.FilterSet):
     """All / Pending / Processing / Executed: shown as tabs, so no form field is rendered."""
 
-    status = django_filters.ChoiceFilter(choices=UpgradeStatus.choices, empty_label="All")
+    status = django_filters.ChoiceFilter(choices=UpgradeStatus.choices, empty_label=_("All"))
 
     class Meta:
         model = FirmwareUpgrade

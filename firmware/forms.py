@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from devices.models import Device
 from smartplus.forms import PortalForm
@@ -39,15 +40,15 @@ class FirmwareChoiceField(forms.ModelChoiceField):
 class UpgradeForm(PortalForm):
     # Chosen on the page above the form (changing it reloads the choices below); carried here.
     model = forms.ChoiceField(
-        label="Model",
+        label=_("Model"),
         widget=forms.HiddenInput,
-        error_messages={"required": "Select a model.", "invalid_choice": "Select a model."},
+        error_messages={"required": _("Select a model."), "invalid_choice": _("Select a model.")},
     )
     firmware = FirmwareChoiceField(
-        label="Firmware",
+        label=_("Firmware"),
         queryset=Firmware.objects.none(),
-        empty_label="Select a firmware",
-        error_messages={"invalid_choice": "Select a firmware of the chosen model."},
+        empty_label=_("Select a firmware"),
+        error_messages={"invalid_choice": _("Select a firmware of the chosen model.")},
         widget=forms.Select(attrs={"data-testid": "upgrade-firmware"}),
     )
     # "ids": the ticked devices; "all": every device the search `q` finds; "keep" (Edit only):
@@ -60,21 +61,21 @@ class UpgradeForm(PortalForm):
     q = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     # Rendered as the device table of the template (name, community, location, MAC, ...).
     devices = forms.ModelMultipleChoiceField(
-        label="Devices",
+        label=_("Devices"),
         queryset=Device.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "invalid_choice": "Device %(value)s is not a device of this model in your communities.",
-            "invalid_pk_value": "“%(pk)s” is not a device.",
+            "invalid_choice": _("Device %(value)s is not a device of this model in your communities."),
+            "invalid_pk_value": _("“%(pk)s” is not a device."),
         },
     )
     timing = forms.ChoiceField(
-        label="Update Timing", choices=Timing.choices, initial=Timing.NOW, widget=forms.RadioSelect
+        label=_("Update Timing"), choices=Timing.choices, initial=Timing.NOW, widget=forms.RadioSelect
     )
     # Typed in the account's time zone (active for the request); stored in UTC.
     scheduled_at = forms.DateTimeField(
-        label="Upgrade Time",
+        label=_("Upgrade Time"),
         required=False,
         input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(
@@ -82,13 +83,13 @@ class UpgradeForm(PortalForm):
         ),
     )
     reset_after_upgrade = forms.BooleanField(
-        label="Reset After Upgrade",
+        label=_("Reset After Upgrade"),
         required=False,
         widget=forms.CheckboxInput(attrs={"data-testid": "reset-after-upgrade"}),
     )
     # Shown once the service found devices the firmware would downgrade; required to save then.
     confirm_downgrade = forms.BooleanField(
-        label="Downgrade these devices to the older firmware",
+        label=_("Downgrade these devices to the older firmware"),
         required=False,
         widget=forms.CheckboxInput(attrs={"data-testid": "confirm-downgrade"}),
     )
@@ -140,7 +141,7 @@ class UpgradeForm(PortalForm):
         data = super().clean()
         mode = data.get("selection") or Selection.IDS
         if mode == Selection.IDS and not data.get("devices") and "devices" not in self.errors:
-            self.add_error("devices", "Select at least one device.")
+            self.add_error("devices", _("Select at least one device."))
         return data
 
     def service_kwargs(self) -> dict:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import FileExtensionValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from devices.models import Device, DeviceCommand, model_for_firmware
 from smartplus.models import AuditedModel, TimeStampedModel
@@ -14,7 +15,7 @@ from smartplus.scoping import ScopedManager
 from .choices import FINAL_OPERATION_STATUSES, OperationStatus, UpgradeStatus
 
 version_validator = RegexValidator(
-    r"^\d{1,4}(\.\d{1,5}){2,4}$", "Enter a firmware version such as 29.30.2.805 (numbers and dots)."
+    r"^\d{1,4}(\.\d{1,5}){2,4}$", _("Enter a firmware version such as 29.30.2.805 (numbers and dots).")
 )
 
 
@@ -27,23 +28,23 @@ class Firmware(TimeStampedModel):
     scope_root = "global"
     scope_path = ""
 
-    version = models.CharField("Version", max_length=32, unique=True, validators=[version_validator])
+    version = models.CharField(_("Version"), max_length=32, unique=True, validators=[version_validator])
     # The version's prefix names the model (29.30.2.805 -> R29).
-    model = models.CharField("Model", max_length=16, editable=False, db_index=True)
-    version_log = models.TextField("Version Log", blank=True)
+    model = models.CharField(_("Model"), max_length=16, editable=False, db_index=True)
+    version_log = models.TextField(_("Version Log"), blank=True)
     file = models.FileField(
-        "ROM file",
+        _("ROM file"),
         upload_to="firmware/",
         blank=True,
         validators=[FileExtensionValidator(["rom"])],
     )
-    url = models.URLField("URL", max_length=500, blank=True)
+    url = models.URLField(_("URL"), max_length=500, blank=True)
     sha256 = models.CharField(
-        "SHA-256",
+        _("SHA-256"),
         max_length=64,
-        validators=[RegexValidator(r"^[0-9a-f]{64}$", "Enter the 64 hex digits of the SHA-256 checksum.")],
+        validators=[RegexValidator(r"^[0-9a-f]{64}$", _("Enter the 64 hex digits of the SHA-256 checksum."))],
     )
-    size = models.PositiveBigIntegerField("Size (bytes)", null=True, blank=True)
+    size = models.PositiveBigIntegerField(_("Size (bytes)"), null=True, blank=True)
 
     objects = ScopedManager()
 
@@ -53,7 +54,7 @@ class Firmware(TimeStampedModel):
             models.CheckConstraint(
                 condition=(Q(file="") & ~Q(url="")) | (~Q(file="") & Q(url="")),
                 name="firmware_file_or_url",
-                violation_error_message="Upload a .rom file or give its URL (one of the two).",
+                violation_error_message=_("Upload a .rom file or give its URL (one of the two)."),
             )
         ]
 
@@ -75,12 +76,12 @@ class FirmwareUpgrade(TimeStampedModel, AuditedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="firmware_upgrades"
     )
     firmware = models.ForeignKey(Firmware, on_delete=models.PROTECT, related_name="upgrades")
-    model = models.CharField("Device", max_length=16)
+    model = models.CharField(_("Device"), max_length=16)
     # "Upgrade Time": when it is due (now, or the date and time the installer chose).
-    scheduled_at = models.DateTimeField("Upgrade Time")
-    reset_after_upgrade = models.BooleanField("Reset After Upgrade", default=False)
+    scheduled_at = models.DateTimeField(_("Upgrade Time"))
+    reset_after_upgrade = models.BooleanField(_("Reset After Upgrade"), default=False)
     status = models.CharField(
-        "Status", max_length=12, choices=UpgradeStatus.choices, default=UpgradeStatus.PENDING
+        _("Status"), max_length=12, choices=UpgradeStatus.choices, default=UpgradeStatus.PENDING
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -119,13 +120,13 @@ class UpgradeOperation(models.Model):
     device = models.ForeignKey(
         Device, on_delete=models.SET_NULL, null=True, related_name="upgrade_operations"
     )
-    device_name = models.CharField("Device Name", max_length=64)
-    mac = models.CharField("MAC", max_length=12)
+    device_name = models.CharField(_("Device Name"), max_length=64)
+    mac = models.CharField(_("MAC"), max_length=12)
     status = models.CharField(
-        "Status", max_length=20, choices=OperationStatus.choices, default=OperationStatus.PENDING
+        _("Status"), max_length=20, choices=OperationStatus.choices, default=OperationStatus.PENDING
     )
-    reason = models.CharField("Reason", max_length=255, blank=True)
-    version_before = models.CharField("Version Before", max_length=32, blank=True)
+    reason = models.CharField(_("Reason"), max_length=255, blank=True)
+    version_before = models.CharField(_("Version Before"), max_length=32, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # The current attempt's command and the time its report is due.
     command = models.ForeignKey(
@@ -133,7 +134,7 @@ class UpgradeOperation(models.Model):
     )
     deadline = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField("Finished", null=True, blank=True)
+    finished_at = models.DateTimeField(_("Finished"), null=True, blank=True)
 
     objects = ScopedManager()
 
@@ -147,7 +148,7 @@ class UpgradeOperation(models.Model):
                 fields=["device"],
                 condition=Q(status="pending"),
                 name="operation_one_pending_per_device",
-                violation_error_message="This device already waits in another Pending upgrade.",
+                violation_error_message=_("This device already waits in another Pending upgrade."),
             ),
         ]
         indexes = [

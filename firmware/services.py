@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from devices import liveness
 from devices.choices import CommandKind, CommandStatus
@@ -87,7 +89,14 @@ def _selection(*, actor, firmware: Firmware, devices, match: DeviceMatch | None)
     found = set(selection.values_list("pk", flat=True))
     if len(found) != len(chosen):
         named = ", ".join([d.name for pk, d in chosen.items() if pk not in found][:5])
-        raise ValidationError({"devices": [f"Not a {firmware.model} of your communities: {named}."]})
+        raise ValidationError(
+            {
+                "devices": [
+                    gettext("Not a %(model)s of your communities: %(names)s.")
+                    % {"model": firmware.model, "names": named}
+                ]
+            }
+        )
     return selection.order_by()
 
 
@@ -96,9 +105,9 @@ def _when(timing: str, scheduled_at):
     if timing == Timing.NOW:
         return now
     if scheduled_at is None:
-        raise ValidationError({"scheduled_at": ["Choose the date and time of the upgrade."]})
+        raise ValidationError({"scheduled_at": [_("Choose the date and time of the upgrade.")]})
     if scheduled_at <= now:
-        raise ValidationError({"scheduled_at": ["Choose a time in the future, or Upgrade now."]})
+        raise ValidationError({"scheduled_at": [_("Choose a time in the future, or Upgrade now.")]})
     return scheduled_at
 
 
@@ -129,10 +138,10 @@ def _check(*, firmware: Firmware, selection, allow_downgrade: bool, upgrade: Fir
     """The upgrade's rules on its devices, in a fixed number of queries whatever their number.
     Returns how many devices are selected."""
     if not firmware.model:
-        raise ValidationError({"firmware": ["This firmware names no known model."]})
+        raise ValidationError({"firmware": [_("This firmware names no known model.")]})
     count = selection.count()
     if not count:
-        raise ValidationError({"devices": ["Select at least one device."]})
+        raise ValidationError({"devices": [_("Select at least one device.")]})
     pending = _pending_elsewhere(selection, upgrade)
     if pending:
         raise ValidationError({"devices": [pending]})
@@ -141,9 +150,12 @@ def _check(*, firmware: Firmware, selection, allow_downgrade: bool, upgrade: Fir
         raise ValidationError(
             {
                 "confirm_downgrade": [
-                    f"{downgrades} of the {count} selected device(s) run a newer version than "
-                    f"{firmware.version}: the upgrade would downgrade them. Tick the confirmation "
-                    "to downgrade them, or change the selection."
+                    gettext(
+                        "%(downgrades)s of the %(count)s selected device(s) run a newer version than "
+                        "%(version)s: the upgrade would downgrade them. Tick the confirmation "
+                        "to downgrade them, or change the selection."
+                    )
+                    % {"downgrades": downgrades, "count": count, "version": firmware.version}
                 ]
             },
             code="downgrade",
@@ -164,11 +176,11 @@ def _pending_elsewhere(selection, upgrade: FirmwareUpgrade | None) -> str:
         return ""
     total = others.count() if len(first) == 5 else len(first)
     names = ", ".join(f"{op.device_name} ({op.upgrade.firmware.version})" for op in first)
-    more = f" and {total - len(first)} more" if total > len(first) else ""
-    return (
-        f"{total} selected device(s) already wait in another Pending upgrade: {names}{more}. "
+    more = gettext(" and %(n)s more") % {"n": total - len(first)} if total > len(first) else ""
+    return gettext(
+        "%(total)s selected device(s) already wait in another Pending upgrade: %(names)s%(more)s. "
         "Remove them from that upgrade (or delete it) first, or leave them out."
-    )
+    ) % {"total": total, "names": names, "more": more}
 
 
 def _insert_operations(upgrade: FirmwareUpgrade, selection) -> None:
@@ -189,7 +201,9 @@ def _insert_operations(upgrade: FirmwareUpgrade, selection) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [upgrade.pk, OperationStatus.PENDING, *params, upgrade.pk])
     except IntegrityError as exc:
-        reason = _pending_elsewhere(selection, upgrade) or "Another upgrade took some of these devices."
+        reason = _pending_elsewhere(selection, upgrade) or gettext(
+            "Another upgrade took some of these devices."
+        )
         raise ValidationError({"devices": [reason]}) from exc
 
 
@@ -247,7 +261,7 @@ def upgrade_update(
     upgrade = authz.get_for_actor(FirmwareUpgrade, actor, upgrade.pk, roles.CHANGE, lock=True)
     if upgrade.status != UpgradeStatus.PENDING:
         authz.authorize(actor, roles.VIEW, firmware)
-        raise ValidationError("This upgrade has started; only a Pending upgrade can be edited.")
+        raise ValidationError(_("This upgrade has started; only a Pending upgrade can be edited."))
     selection, when = _targets(actor, firmware, devices, match, timing, scheduled_at)
     _check(firmware=firmware, selection=selection, allow_downgrade=allow_downgrade, upgrade=upgrade)
     upgrade.firmware, upgrade.model = firmware, firmware.model

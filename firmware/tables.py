@@ -7,6 +7,7 @@ upgrades belong to no community, as the MAC library's times do.
 import django_tables2 as tables
 from django.template.defaultfilters import truncatechars
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from communities.formatting import EMPTY
 from smartplus.tables import ActionsColumn, DateTimeColumn, PortalTable
@@ -54,14 +55,14 @@ def operation_badge(operation: UpgradeOperation) -> str:
 
 class FirmwareTable(PortalTable):
     version = tables.Column(
-        verbose_name="Version",
+        verbose_name=_("Version"),
         linkify=("firmware:firmware_detail", [tables.A("pk")]),
         order_by=("version", "id"),
     )
-    model = tables.Column(verbose_name="Model", order_by=("model", "version", "id"))
-    version_log = tables.Column(verbose_name="Version Log", orderable=False, default=EMPTY)
-    created = DateTimeColumn(verbose_name="Created Time", format=TIME_FORMAT, order_by=("created", "id"))
-    actions = ActionsColumn("firmware/firmware_actions.html", verbose_name="Action")
+    model = tables.Column(verbose_name=_("Model"), order_by=("model", "version", "id"))
+    version_log = tables.Column(verbose_name=_("Version Log"), orderable=False, default=EMPTY)
+    created = DateTimeColumn(verbose_name=_("Created Time"), format=TIME_FORMAT, order_by=("created", "id"))
+    actions = ActionsColumn("firmware/firmware_actions.html", verbose_name=_("Action"))
 
     class Meta(PortalTable.Meta):
         model = Firmware
@@ -80,19 +81,19 @@ class FirmwareTable(PortalTable):
 
 class UpgradeTable(PortalTable):
     version = tables.Column(
-        verbose_name="Version", accessor="firmware__version", order_by=("firmware__version", "id")
+        verbose_name=_("Version"), accessor="firmware__version", order_by=("firmware__version", "id")
     )
-    model = tables.Column(verbose_name="Device", order_by=("model", "id"))
-    status = tables.Column(verbose_name="Status", order_by=("status", "id"))
+    model = tables.Column(verbose_name=_("Device"), order_by=("model", "id"))
+    status = tables.Column(verbose_name=_("Status"), order_by=("status", "id"))
     scheduled_at = DateTimeColumn(
-        verbose_name="Upgrade Time", format=TIME_FORMAT, order_by=("scheduled_at", "id")
+        verbose_name=_("Upgrade Time"), format=TIME_FORMAT, order_by=("scheduled_at", "id")
     )
-    created = DateTimeColumn(verbose_name="Created Time", format=TIME_FORMAT, order_by=("created", "id"))
+    created = DateTimeColumn(verbose_name=_("Created Time"), format=TIME_FORMAT, order_by=("created", "id"))
     # The super manager sees every installer's upgrades; the others only their own.
     installer = tables.Column(
-        verbose_name="Installer", accessor="installer__username", order_by=("installer__username", "id")
+        verbose_name=_("Installer"), accessor="installer__username", order_by=("installer__username", "id")
     )
-    actions = ActionsColumn("firmware/upgrade_actions.html", verbose_name="Action")
+    actions = ActionsColumn("firmware/upgrade_actions.html", verbose_name=_("Action"))
 
     class Meta(PortalTable.Meta):
         model = FirmwareUpgrade
@@ -115,14 +116,14 @@ class UpgradeTable(PortalTable):
 class UpgradeOperationTable(PortalTable):
     """An upgrade's devices: one operation each, with how it went."""
 
-    device_name = tables.Column(verbose_name="Device Name", order_by=("device_name", "id"))
-    mac = tables.Column(verbose_name="MAC", order_by=("mac", "id"))
-    status = tables.Column(verbose_name="Status", order_by=("status", "device_name", "id"))
-    version_before = tables.Column(verbose_name="Version Before", orderable=False, default=EMPTY)
-    attempts = tables.Column(verbose_name="Attempts", orderable=False)
-    reason = tables.Column(verbose_name="Reason", orderable=False, default=EMPTY)
+    device_name = tables.Column(verbose_name=_("Device Name"), order_by=("device_name", "id"))
+    mac = tables.Column(verbose_name=_("MAC"), order_by=("mac", "id"))
+    status = tables.Column(verbose_name=_("Status"), order_by=("status", "device_name", "id"))
+    version_before = tables.Column(verbose_name=_("Version Before"), orderable=False, default=EMPTY)
+    attempts = tables.Column(verbose_name=_("Attempts"), orderable=False)
+    reason = tables.Column(verbose_name=_("Reason"), orderable=False, default=EMPTY)
     finished_at = DateTimeColumn(
-        verbose_name="Finished", format=TIME_FORMAT, order_by=("finished_at", "id"), default=EMPTY
+        verbose_name=_("Finished"), format=TIME_FORMAT, order_by=("finished_at", "id"), default=EMPTY
     )
 
     class Meta(PortalTable.Meta):

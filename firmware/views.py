@@ -8,6 +8,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import roles
 from smartplus.pagination import FastPaginator
@@ -20,8 +22,8 @@ from .forms import DEVICE_ROWS, UpgradeForm
 from .models import Firmware, FirmwareUpgrade, UpgradeOperation
 from .tables import FirmwareTable, UpgradeOperationTable, UpgradeTable, upgrade_badge
 
-FIRMWARE_TITLE = "Firmware"
-UPGRADE_TITLE = "Upgrade"
+FIRMWARE_TITLE = _("Firmware")
+UPGRADE_TITLE = _("Upgrade")
 
 
 def _when(value) -> str:
@@ -43,6 +45,7 @@ class FirmwareListView(FirmwareMixin, generic.ObjectListView):
     filterset_class = FirmwareFilterSet
     template_name = "firmware/firmware_list.html"
     title = FIRMWARE_TITLE
+    export_name = "Firmware"  # the file and sheet keep the English name in every UI language
 
     def get_pagination(self, filterset) -> dict:
         return {"paginator_class": FastPaginator}
@@ -53,7 +56,9 @@ class FirmwareDetailView(FirmwareMixin, generic.ObjectDetailView):
 
     @property
     def title(self):
-        return f"Firmware {self.object.version}" if getattr(self, "object", None) else FIRMWARE_TITLE
+        if getattr(self, "object", None):
+            return gettext("Firmware %(version)s") % {"version": self.object.version}
+        return FIRMWARE_TITLE
 
     def get_breadcrumbs(self):
         return [(FIRMWARE_TITLE, reverse("firmware:firmware_list")), (self.object.version, None)]
@@ -81,6 +86,7 @@ class UpgradeListView(generic.ObjectListView):
     template_name = "firmware/upgrade_list.html"
     add_url_name = "firmware:upgrade_add"
     title = UPGRADE_TITLE
+    export_name = "Upgrade"
 
     def get_table_queryset(self):
         return self.get_queryset().select_related("firmware", "installer")
@@ -106,7 +112,7 @@ class UpgradeListView(generic.ObjectListView):
 
     def get_extra_context(self) -> dict:
         counts = self.tab_counts()
-        tabs = [("", "All", counts["all"])] + [(s.value, s.label, counts[s.value]) for s in UpgradeStatus]
+        tabs = [("", _("All"), counts["all"])] + [(s.value, s.label, counts[s.value]) for s in UpgradeStatus]
         return {"tabs": tabs, "current_status": self.current_status()}
 
 
@@ -124,7 +130,7 @@ class UpgradeEditView(generic.ObjectEditView):
 
     @property
     def title(self):
-        return "Edit Upgrade" if self.action == roles.CHANGE else "Add Upgrade"
+        return _("Edit Upgrade") if self.action == roles.CHANGE else _("Add Upgrade")
 
     def get_queryset(self):
         return super().get_queryset().select_related("firmware")
@@ -197,10 +203,10 @@ class UpgradeEditView(generic.ObjectEditView):
         return super().post(request, *args, **kwargs)
 
     def locked_message(self) -> str:
-        return (
-            f"This upgrade is {self.object.get_status_display()}: only a Pending upgrade can be "
+        return gettext(
+            "This upgrade is %(status)s: only a Pending upgrade can be "
             "edited. Delete it to cancel what has not started yet."
-        )
+        ) % {"status": self.object.get_status_display()}
 
     def render_locked(self):
         return self.render(
@@ -214,7 +220,7 @@ class UpgradeEditView(generic.ObjectEditView):
             return services.upgrade_create(actor=actor, **form.service_kwargs())
         return services.upgrade_update(actor=actor, upgrade=self.object, **form.service_kwargs())
 
-    success_message = "Upgrade to {object.firmware.version} saved. Click Refresh to follow its status."
+    success_message = _("Upgrade to {object.firmware.version} saved. Click Refresh to follow its status.")
 
     def get_success_url(self, obj) -> str:
         return _upgrade_list_url(self.request)
@@ -227,7 +233,7 @@ class UpgradeDeleteView(generic.ObjectDeleteView):
     """Delete an upgrade record; the confirmation says what it cancels."""
 
     model = FirmwareUpgrade
-    title = "Delete Upgrade"
+    title = _("Delete Upgrade")
     template_name = "firmware/upgrade_delete.html"
     modal_template_name = "firmware/upgrade_delete_modal.html"
 
@@ -240,31 +246,43 @@ class UpgradeDeleteView(generic.ObjectDeleteView):
     def deletion_summary(self, obj) -> list[str]:
         counts = services.upgrade_counts(obj)
         total = sum(counts.values())
-        target = f"{obj.firmware.version} of {total} {obj.model} device(s)"
+        target = gettext("%(version)s of %(total)s %(model)s device(s)") % {
+            "version": obj.firmware.version,
+            "total": total,
+            "model": obj.model,
+        }
         if obj.status == UpgradeStatus.PENDING:
             return [
-                f"The upgrade to {target}, due {_when(obj.scheduled_at)}, is cancelled: "
-                "no device is upgraded."
+                gettext("The upgrade to %(target)s, due %(when)s, is cancelled: no device is upgraded.")
+                % {"target": target, "when": _when(obj.scheduled_at)}
             ]
         if obj.status == UpgradeStatus.EXECUTED:
             return [
-                f"The upgrade to {target} has finished: only the record is deleted; "
-                "the devices keep the firmware they run."
+                gettext(
+                    "The upgrade to %(target)s has finished: only the record is deleted; "
+                    "the devices keep the firmware they run."
+                )
+                % {"target": target}
             ]
         lines = []
         waiting = counts.get(OperationStatus.PENDING, 0)
         running = counts.get(OperationStatus.IN_PROGRESS, 0)
         done = total - waiting - running
         if waiting:
-            lines.append(f"{waiting} device(s) not started yet are not upgraded.")
+            lines.append(gettext("%(n)s device(s) not started yet are not upgraded.") % {"n": waiting})
         if running:
             lines.append(
-                f"{running} device(s) in progress: an upgrade command a device has not collected yet is "
-                "cancelled; a device that has already collected it finishes the upgrade."
+                gettext(
+                    "%(n)s device(s) in progress: an upgrade command a device has not collected yet is "
+                    "cancelled; a device that has already collected it finishes the upgrade."
+                )
+                % {"n": running}
             )
         if done:
-            lines.append(f"{done} device(s) that have finished keep the firmware they run.")
-        return [f"The upgrade to {target} is processing.", *lines]
+            lines.append(
+                gettext("%(n)s device(s) that have finished keep the firmware they run.") % {"n": done}
+            )
+        return [gettext("The upgrade to %(target)s is processing.") % {"target": target}, *lines]
 
     def delete(self, obj) -> None:
         services.upgrade_delete(actor=self.request.actor, upgrade=obj)
@@ -281,7 +299,7 @@ class UpgradeDetailView(generic.TablesMixin, generic.ObjectDetailView):
 
     model = FirmwareUpgrade
     template_name = "firmware/upgrade.html"
-    title = "Upgrade Detail"
+    title = _("Upgrade Detail")
 
     def get_queryset(self):
         return super().get_queryset().select_related("firmware", "created_by", "installer")

@@ -6,10 +6,12 @@ registers it for DoorEvent, CallEvent and CapturedImage (from LogsConfig.ready()
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from residents.permissions import log_access_control
 from smartplus import authz, roles
 
-MESSAGE = "Logs need the Log Access Control permission."
+MESSAGE = _("Logs need the Log Access Control permission.")
 
 for _label in ("logs.doorevent", "logs.callevent", "logs.capturedimage"):
     authz.register_predicate(_label, roles.VIEW, name="log_access_control", message=MESSAGE)(

@@ -9,7 +9,7 @@ import csv
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from smartplus import exports
@@ -76,7 +76,8 @@ class LogListView(PortalView):
         raise NotImplementedError
 
     def export(self, qs, kind: str):
-        headers = [str(c) for c in self.columns]
+        with translation.override("en"):  # the export's headers stay as the spec prints them
+            headers = [str(c) for c in self.columns]
         rows = (self.row(obj) for obj in qs.iterator(chunk_size=exports.CHUNK_SIZE))
         name = exports.filename(self.community.name, str(self.title))
         if kind == "xlsx":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
 from devices.maintenance import autop_refresh
@@ -37,7 +38,7 @@ def premium_control_set(*, actor, community: Community, control: str, enabled: b
     authz.authorize(actor, USE_PREMIUM, community)  # the plan predicate, and the scope again
     spec = BY_KEY.get(control)
     if spec is None:
-        raise ValidationError({"control": ["Unknown control."]})
+        raise ValidationError({"control": [_("Unknown control.")]})
     row = PremiumControl.objects.filter(community=community).first() or PremiumControl(community=community)
     enabled = bool(enabled)
     if row.pk is not None and getattr(row, spec.key) == enabled:

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from smartplus import authz, roles
@@ -68,13 +69,13 @@ def connection_save(
     connection = Connection.objects.select_for_update().filter(installer=installer).first()
     if connection is None:
         if not password:
-            raise ValidationError({"password": "Enter the API user's password."})
+            raise ValidationError({"password": _("Enter the API user's password.")})
         connection = Connection(installer=installer)
     connection.base_url, connection.username, connection.location_id = base_url, username, location_id
     if password:
         connection.set_password(password)
     if not properties:
-        raise ValidationError({"properties": "Pick at least one property to sync."})
+        raise ValidationError({"properties": _("Pick at least one property to sync.")})
     connection.full_clean(exclude=["installer", "password_encrypted"])
     connection.save()
     picked = {int(rm_id): name for rm_id, name in properties}
@@ -103,7 +104,7 @@ def sync_now(*, actor, connection: Connection) -> SyncRun:
         connection=current, status__in=[RunStatus.PENDING, RunStatus.IN_PROGRESS]
     ).exists()
     if busy or is_locked(current.pk):
-        raise ValidationError("A sync of this connection is already running; its result appears below.")
+        raise ValidationError(_("A sync of this connection is already running; its result appears below."))
     run = SyncRun.objects.create(connection=current, trigger=f"Sync now by {actor.get_username()}"[:64])
     from .tasks import sync_connection_task
 
