@@ -5,6 +5,7 @@ shows; `smartplus.exports` writes it to the .xlsx of a list. Empty cells export 
 """
 
 import django_tables2 as tables
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditLog
@@ -42,7 +43,7 @@ class BooleanColumn(tables.BooleanColumn):
     """A check mark or a cross on the page; Yes or No in the export."""
 
     def value(self, value, **kwargs):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
 
 
 class AuditLogTable(PortalTable):
