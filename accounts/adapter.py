@@ -3,6 +3,7 @@ login limits count per account and per client address (behind the declared proxi
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 
 from smartplus.http import client_address
 
@@ -24,5 +25,5 @@ class PortalAccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request) -> str:
         address = client_address(request)
         if not address:
-            raise PermissionDenied("Unable to determine the client's address.")
+            raise PermissionDenied(gettext("Unable to determine the client's address."))
         return address

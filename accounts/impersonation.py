@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, login
+from django.utils.translation import gettext_lazy as _
 from hijack import signals as hijack_signals
 
 from smartplus import authz, roles
@@ -18,7 +19,7 @@ from smartplus import authz, roles
     "accounts.installer",
     "impersonate",
     name="account_access_granted",
-    message="The installer has not granted account access.",
+    message=_("The installer has not granted account access."),
 )
 def account_access_granted(actor, installer) -> bool:
     """Enabled by the distributor and granted by the installer ("Permission Granted")."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 
 from . import impersonation
 
@@ -24,7 +25,7 @@ class ImpersonationMiddleware:
             if real is None or not impersonation.may_act_as(real, user):
                 impersonation.release(request, reason="permission revoked")
                 messages.warning(
-                    request, "The installer withdrew the permission; you are back in your account."
+                    request, gettext("The installer withdrew the permission; you are back in your account.")
                 )
                 return redirect("home")
             request.real_user = real

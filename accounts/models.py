@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from smartplus.models import AuditedModel, ScopedModel, TimeStampedModel
@@ -46,32 +47,34 @@ class User(AbstractUser, AuditedModel):
         related_name="staff",
         limit_choices_to={"role": Role.INSTALLER},
     )
-    phone = models.CharField("Phone", max_length=32, blank=True, validators=[phone_validator])
-    time_zone = models.CharField("Time Zone", max_length=64, default="UTC", choices=time_zone_choices)
-    language = models.CharField("Language", max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    phone = models.CharField(_("Phone"), max_length=32, blank=True, validators=[phone_validator])
+    time_zone = models.CharField(_("Time Zone"), max_length=64, default="UTC", choices=time_zone_choices)
+    language = models.CharField(
+        _("Language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
     password_changed_at = models.DateTimeField(null=True, blank=True)
     # When the set-password email of the current credentials went out; empty while one is due.
     # Issuing credentials empties it, the worker claims it before sending (exactly one email).
     account_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Property managers: prompt for a new password every month.
-    monthly_password_reminder = models.BooleanField("Monthly Password Update Reminder", default=False)
+    monthly_password_reminder = models.BooleanField(_("Monthly Password Update Reminder"), default=False)
     # Installers: the distributor enabled account access, and the installer granted it.
-    account_access_enabled = models.BooleanField("Account access enabled", default=False)
-    permission_granted = models.BooleanField("Permission Granted", default=False)
+    account_access_enabled = models.BooleanField(_("Account access enabled"), default=False)
+    permission_granted = models.BooleanField(_("Permission Granted"), default=False)
     # Distributors: feature switches the super manager turns on.
-    community_calls_enabled = models.BooleanField("Community Calls", default=False)
-    doorphone_offline_enabled = models.BooleanField("Doorphone Offline Solution", default=False)
+    community_calls_enabled = models.BooleanField(_("Community Calls"), default=False)
+    doorphone_offline_enabled = models.BooleanField(_("Doorphone Offline Solution"), default=False)
 
     objects = PortalUserManager()
 
     class Meta:
-        verbose_name = "user"
+        verbose_name = _("user")
         constraints = [
             models.UniqueConstraint(
                 models.functions.Lower("email"),
                 condition=~models.Q(email=""),
                 name="user_email_ci_unique",
-                violation_error_message="This email is already used by another account.",
+                violation_error_message=_("This email is already used by another account."),
             )
         ]
 
@@ -108,7 +111,7 @@ class SubAccount(User):
 
     class Meta:
         proxy = True
-        verbose_name = "sub-account"
+        verbose_name = _("sub-account")
 
 
 class PropertyManager(User):
@@ -118,7 +121,7 @@ class PropertyManager(User):
 
     class Meta:
         proxy = True
-        verbose_name = "property manager"
+        verbose_name = _("property manager")
 
 
 class Installer(User):
@@ -130,7 +133,7 @@ class Installer(User):
 
     class Meta:
         proxy = True
-        verbose_name = "installer"
+        verbose_name = _("installer")
 
 
 class PropertyManagerAssignment(ScopedModel):
@@ -140,13 +143,13 @@ class PropertyManagerAssignment(ScopedModel):
         "communities.Community", on_delete=models.CASCADE, related_name="pm_assignments"
     )
     property_manager = models.ForeignKey(User, on_delete=models.CASCADE, related_name="pm_assignments")
-    app_enabled = models.BooleanField("App", default=False)
-    delete_account_permission = models.BooleanField("Delete Account Permission", default=False)
-    log_access_control = models.BooleanField("Log Access Control", default=False)
+    app_enabled = models.BooleanField(_("App"), default=False)
+    delete_account_permission = models.BooleanField(_("Delete Account Permission"), default=False)
+    log_access_control = models.BooleanField(_("Log Access Control"), default=False)
     app_password_reset_at = models.DateTimeField(null=True, blank=True)
     # The property manager's SmartPlus app service, paid like an end user's (billing).
-    app_activated = models.BooleanField("App activated", default=False, editable=False)
-    app_expires_at = models.DateTimeField("App Expiration Time", null=True, blank=True, editable=False)
+    app_activated = models.BooleanField(_("App activated"), default=False, editable=False)
+    app_expires_at = models.DateTimeField(_("App Expiration Time"), null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -176,15 +179,15 @@ class InstallerOwnedModel(TimeStampedModel, AuditedModel):
 class BillingInformation(InstallerOwnedModel):
     """Where the distributor sends the installer's bills."""
 
-    company = models.CharField("Company/Family", max_length=128)
-    attn = models.CharField("ATTN", max_length=128)
-    street = models.CharField("Street", max_length=256)
-    city = models.CharField("City", max_length=128)
-    post_code = models.CharField("Post Code", max_length=16, blank=True, validators=[post_code_validator])
-    country = CountryField("Country")
-    tel = models.CharField("TEL", max_length=32, validators=[phone_validator])
-    fax = models.CharField("Fax", max_length=32, blank=True, validators=[phone_validator])
-    email = models.EmailField("Email")
+    company = models.CharField(_("Company/Family"), max_length=128)
+    attn = models.CharField(_("ATTN"), max_length=128)
+    street = models.CharField(_("Street"), max_length=256)
+    city = models.CharField(_("City"), max_length=128)
+    post_code = models.CharField(_("Post Code"), max_length=16, blank=True, validators=[post_code_validator])
+    country = CountryField(_("Country"))
+    tel = models.CharField(_("TEL"), max_length=32, validators=[phone_validator])
+    fax = models.CharField(_("Fax"), max_length=32, blank=True, validators=[phone_validator])
+    email = models.EmailField(_("Email"))
 
     def __str__(self) -> str:
         return f"Billing information of {self.installer}"
@@ -193,9 +196,9 @@ class BillingInformation(InstallerOwnedModel):
 class CustomerService(InstallerOwnedModel):
     """The installer's contact shown to end users; feedback goes to the email when enabled."""
 
-    phone = models.CharField("Phone", max_length=32, validators=[phone_validator])
-    email = models.EmailField("Email")
-    receive_feedback = models.BooleanField("Receive Feedback", default=False)
+    phone = models.CharField(_("Phone"), max_length=32, validators=[phone_validator])
+    email = models.EmailField(_("Email"))
+    receive_feedback = models.BooleanField(_("Receive Feedback"), default=False)
 
     def __str__(self) -> str:
         return f"Customer service of {self.installer}"

@@ -11,6 +11,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import authz, roles
 from smartplus.scoping import tenant_installer_id
@@ -43,12 +45,12 @@ def _check_unique(
     errors = {}
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
     if email and others.filter(email__iexact=email).exists():
-        errors["email"] = "This email is already used by another account."
+        errors["email"] = gettext("This email is already used by another account.")
     if username and others.filter(username__iexact=username).exists():
         if username_is_email:
-            errors.setdefault("email", "This email is already the account name of another account.")
+            errors.setdefault("email", gettext("This email is already the account name of another account."))
         else:
-            errors["username"] = "This account name is already taken."
+            errors["username"] = gettext("This account name is already taken.")
     if errors:
         raise ValidationError(errors)
 
@@ -232,9 +234,9 @@ def property_manager_update(
 
 
 ASSIGNMENT_PERMISSIONS = {
-    "app_enabled": "App",
-    "delete_account_permission": "Delete Account Permission",
-    "log_access_control": "Log Access Control",
+    "app_enabled": _("App"),
+    "delete_account_permission": _("Delete Account Permission"),
+    "log_access_control": _("Log Access Control"),
 }
 
 
@@ -244,8 +246,10 @@ def pm_unassigned_permission_errors(*, property_manager, assigned: bool, permiss
     if assigned:
         return {}
     return {
-        name: f"Tick Assigned as well: {label} is given to {property_manager.display_name} only "
-        "together with this community."
+        name: gettext(
+            "Tick Assigned as well: %(permission)s is given to %(name)s only together with this community."
+        )
+        % {"permission": label, "name": property_manager.display_name}
         for name, label in ASSIGNMENT_PERMISSIONS.items()
         if permissions.get(name)
     }
@@ -282,7 +286,7 @@ def pm_app_password_reset(*, actor, assignment: PropertyManagerAssignment) -> No
     """Send the property manager a new SmartPlus App password link (the app uses the same login)."""
     authz.authorize(actor, "reset_app_password", assignment)
     if not assignment.app_enabled:
-        raise ValidationError("Enable App for this property manager first.")
+        raise ValidationError(gettext("Enable App for this property manager first."))
     with transaction.atomic():
         assignment.app_password_reset_at = timezone.now()
         assignment.save(update_fields=["app_password_reset_at", "modified"])
@@ -379,7 +383,7 @@ def user_time_zone_set(*, actor, time_zone: str) -> User:
 def user_password_check(*, real_user, actor, password: str) -> None:
     _not_while_acting(real_user, actor)
     if not actor.has_usable_password() or not actor.check_password(password):
-        raise ValidationError({"original_password": "The original password is not correct."})
+        raise ValidationError({"original_password": gettext("The original password is not correct.")})
 
 
 def user_password_change(*, real_user, actor, new_password: str) -> User:

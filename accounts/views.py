@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import roles
 from smartplus.views import generic
@@ -40,11 +42,18 @@ def _announce_password(request, user, password: str | None) -> None:
     if password:
         messages.warning(
             request,
-            f"{user.username} has no email: hand over this one-time password "
-            f"and ask them to change it: {password}",
+            gettext(
+                "%(username)s has no email: hand over this one-time password "
+                "and ask them to change it: %(password)s"
+            )
+            % {"username": user.username, "password": password},
         )
     else:
-        messages.info(request, f"An email with a link to set the password was sent to {user.email}.")
+        messages.info(
+            request,
+            gettext("An email with a link to set the password was sent to %(email)s.")
+            % {"email": user.email},
+        )
 
 
 def _dashboard(request) -> str:
@@ -57,11 +66,11 @@ def _dashboard(request) -> str:
 class SubAccountEditView(generic.ObjectEditView):
     model = SubAccount
     form_class = SubAccountForm
-    success_message = "Sub-account “{object}” saved."
+    success_message = _("Sub-account “{object}” saved.")
 
     @property
     def title(self):
-        return "Edit Sub-account" if self.action == roles.CHANGE else "New Sub-account"
+        return _("Edit Sub-account") if self.action == roles.CHANGE else _("New Sub-account")
 
     def save(self, form):
         if self.object is None:
@@ -86,10 +95,10 @@ class UserDeleteView(generic.ObjectDeleteView):
 
 class SubAccountDeleteView(UserDeleteView):
     model = SubAccount
-    title = "Delete Sub-account"
+    title = _("Delete Sub-account")
 
     def deletion_summary(self, obj):
-        return [f"the sub-account “{obj.username}”; it can no longer log in"]
+        return [gettext("the sub-account “%(name)s”; it can no longer log in") % {"name": obj.username}]
 
 
 class ResetPasswordView(generic.ObjectActionView):
@@ -110,16 +119,20 @@ class SubAccountResetPasswordView(ResetPasswordView):
 class PropertyManagerEditView(generic.ObjectEditView):
     model = PropertyManager
     form_class = PropertyManagerForm
-    success_message = "Property manager “{object}” saved."
+    success_message = _("Property manager “{object}” saved.")
 
     @property
     def title(self):
-        return "Edit Property Manager" if self.action == roles.CHANGE else "New Property Manager"
+        return _("Edit Property Manager") if self.action == roles.CHANGE else _("New Property Manager")
 
     def save(self, form):
         if self.object is None:
             pm = services.property_manager_create(actor=self.request.actor, **form.cleaned_data)
-            messages.info(self.request, f"An email with a link to set the password was sent to {pm.email}.")
+            messages.info(
+                self.request,
+                gettext("An email with a link to set the password was sent to %(email)s.")
+                % {"email": pm.email},
+            )
             return pm
         return services.property_manager_update(
             actor=self.request.actor, property_manager=self.object, **form.cleaned_data
@@ -131,13 +144,18 @@ class PropertyManagerEditView(generic.ObjectEditView):
 
 class PropertyManagerDeleteView(UserDeleteView):
     model = PropertyManager
-    title = "Delete Property Manager"
+    title = _("Delete Property Manager")
 
     def deletion_summary(self, obj):
         communities = [a.community.name for a in obj.pm_assignments.select_related("community")]
-        rows = [f"the property manager account “{obj.display_name}” ({obj.email})"]
+        rows = [
+            gettext("the property manager account “%(name)s” (%(email)s)")
+            % {"name": obj.display_name, "email": obj.email}
+        ]
         if communities:
-            rows.append("its assignment to: " + ", ".join(communities))
+            rows.append(
+                gettext("its assignment to: %(communities)s") % {"communities": ", ".join(communities)}
+            )
         return rows
 
 
@@ -152,7 +170,9 @@ class AppPasswordResetView(generic.ObjectActionView):
     def perform(self, obj):
         services.pm_app_password_reset(actor=self.request.actor, assignment=obj)
         messages.info(
-            self.request, f"A new SmartPlus App password link was sent to {obj.property_manager.email}."
+            self.request,
+            gettext("A new SmartPlus App password link was sent to %(email)s.")
+            % {"email": obj.property_manager.email},
         )
 
 
@@ -164,7 +184,7 @@ class InstallerListView(generic.ObjectListView):
     table_class = InstallerTable
     template_name = "accounts/installer_list.html"
     add_url_name = "accounts:installer_add"
-    title = "Installers"
+    title = _("Installers")
 
     def get_table_queryset(self):
         qs = self.get_queryset()
@@ -177,17 +197,21 @@ class InstallerListView(generic.ObjectListView):
 class InstallerEditView(generic.ObjectEditView):
     model = Installer
     form_class = InstallerForm
-    success_message = "Installer “{object}” saved."
+    success_message = _("Installer “{object}” saved.")
 
     @property
     def title(self):
-        return "Edit Installer" if self.action == roles.CHANGE else "New Installer"
+        return _("Edit Installer") if self.action == roles.CHANGE else _("New Installer")
 
     def save(self, form):
         data = dict(form.cleaned_data)
         if self.object is None:
             inst = services.installer_create(actor=self.request.actor, **data)
-            messages.info(self.request, f"An email with a link to set the password was sent to {inst.email}.")
+            messages.info(
+                self.request,
+                gettext("An email with a link to set the password was sent to %(email)s.")
+                % {"email": inst.email},
+            )
             return inst
         data.pop("username", None)
         return services.installer_update(actor=self.request.actor, installer=self.object, **data)
@@ -215,8 +239,8 @@ class AccountMenuView(generic.ObjectEditView):
 
 class TimeZoneView(AccountMenuView):
     form_class = TimeZoneForm
-    title = "Time Zone"
-    success_message = "Time zone saved."
+    title = _("Time Zone")
+    success_message = _("Time zone saved.")
 
     def get_instance(self):
         return self.request.actor
@@ -251,8 +275,8 @@ class InstallerOwnedView(AccountMenuView):
 class BillingInformationView(InstallerOwnedView):
     model = BillingInformation
     form_class = BillingInformationForm
-    title = "Billing Information"
-    success_message = "Billing information saved."
+    title = _("Billing Information")
+    success_message = _("Billing information saved.")
 
     def save(self, form):
         return services.billing_information_save(actor=self.request.actor, **form.cleaned_data)
@@ -261,8 +285,8 @@ class BillingInformationView(InstallerOwnedView):
 class CustomerServiceView(InstallerOwnedView):
     model = CustomerService
     form_class = CustomerServiceForm
-    title = "Customer Service"
-    success_message = "Customer service contact saved."
+    title = _("Customer Service")
+    success_message = _("Customer service contact saved.")
 
     def save(self, form):
         return services.customer_service_save(actor=self.request.actor, **form.cleaned_data)
@@ -271,7 +295,7 @@ class CustomerServiceView(InstallerOwnedView):
 class AccountSettingView(generic.PortalView):
     model = "accounts.accountaccess"
     action = roles.CHANGE
-    title = "Account Setting"
+    title = _("Account Setting")
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and (
@@ -297,7 +321,7 @@ class AccountSettingView(generic.PortalView):
                 actor=request.actor,
                 granted=form.cleaned_data["permission_granted"],
             )
-            messages.success(request, "Account setting saved.")
+            messages.success(request, _("Account setting saved."))
             return generic.redirect_after(request, reverse("home"))
         return self._render(form)
 
@@ -305,7 +329,7 @@ class AccountSettingView(generic.PortalView):
 class PasswordChangeView(generic.PortalView):
     """Change Password in three steps: original password -> new password -> success."""
 
-    title = "Change Password"
+    title = _("Change Password")
     template_name = "accounts/password_change.html"
     modal_template_name = "accounts/password_change_modal.html"
     session_key = "password_change_verified"
@@ -345,7 +369,7 @@ class PasswordChangeView(generic.PortalView):
         form = OriginalPasswordForm(request.POST)
         if form.is_valid():
             if not ratelimit.consume(request, action="change_password", user=request.actor):
-                form.add_error(None, "Too many attempts. Try again in a minute.")
+                form.add_error(None, _("Too many attempts. Try again in a minute."))
                 return self._render(1, form)
             try:
                 services.user_password_check(

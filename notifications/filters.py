@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
 
@@ -17,18 +18,18 @@ def _communities(request):
 
 class NotificationFilterSet(django_filters.FilterSet):
     community = django_filters.ModelChoiceFilter(
-        queryset=_communities, label="Community", widget=forms.Select(attrs={"class": "form-select"})
+        queryset=_communities, label=_("Community"), widget=forms.Select(attrs={"class": "form-select"})
     )
     kind = django_filters.ChoiceFilter(
-        choices=Kind.choices, label="Kind", widget=forms.Select(attrs={"class": "form-select"})
+        choices=Kind.choices, label=_("Kind"), widget=forms.Select(attrs={"class": "form-select"})
     )
     status = django_filters.ChoiceFilter(
-        choices=Status.choices, label="Status", widget=forms.Select(attrs={"class": "form-select"})
+        choices=Status.choices, label=_("Status"), widget=forms.Select(attrs={"class": "form-select"})
     )
     recipient = django_filters.CharFilter(
         field_name="recipient_email",
         lookup_expr="icontains",
-        label="Recipient",
+        label=_("Recipient"),
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from smartplus.scoping import ScopedManager
 
@@ -21,17 +22,17 @@ class Notification(models.Model):
     scope_root = "installer"
     scope_path = "installer"
 
-    kind = models.CharField("Kind", max_length=16, choices=Kind.choices)
+    kind = models.CharField(_("Kind"), max_length=16, choices=Kind.choices)
     account_type = models.CharField(
         "Account type", max_length=8, choices=AccountType.choices, blank=True, default=""
     )
     account_id = models.BigIntegerField(default=0)
     # The account's expiry instant the row is about (a tz-independent key: a community whose time
     # zone changes does not make a second key for the same expiry).
-    expires_at = models.DateTimeField("Expiry", null=True, blank=True)
-    offset_days = models.SmallIntegerField("Days after expiry", default=0)
-    recipient_email = models.CharField("Recipient", max_length=254)
-    recipient_role = models.CharField("To", max_length=20, choices=Recipient.choices, blank=True)
+    expires_at = models.DateTimeField(_("Expiry"), null=True, blank=True)
+    offset_days = models.SmallIntegerField(_("Days after expiry"), default=0)
+    recipient_email = models.CharField(_("Recipient"), max_length=254)
+    recipient_role = models.CharField(_("To"), max_length=20, choices=Recipient.choices, blank=True)
     language = models.CharField(max_length=8, default="en")
     # The renewal order for renewal emails (one per order and account); 0 otherwise.
     reference = models.BigIntegerField(default=0)
@@ -57,17 +58,17 @@ class Notification(models.Model):
     )
     # The community's calendar day the row fell due on; rows of one recipient, community, kind and
     # day are one email (an installer's digest lists every account).
-    local_day = models.DateField("Day", null=True, blank=True)
+    local_day = models.DateField(_("Day"), null=True, blank=True)
     group_key = models.CharField(max_length=300)
-    subject = models.CharField("Subject", max_length=255, blank=True)
-    status = models.CharField("Status", max_length=8, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField("Attempts", default=0)
-    last_error = models.TextField("Error", blank=True)
+    subject = models.CharField(_("Subject"), max_length=255, blank=True)
+    status = models.CharField(_("Status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("Attempts"), default=0)
+    last_error = models.TextField(_("Error"), blank=True)
     # What a feedback email carries (the end user's text and who sent it).
     payload = models.JSONField(default=dict, blank=True)
-    created = models.DateTimeField("Created", default=timezone.now, editable=False)
+    created = models.DateTimeField(_("Created"), default=timezone.now, editable=False)
     updated = models.DateTimeField(auto_now=True)
-    sent_at = models.DateTimeField("Sent", null=True, blank=True)
+    sent_at = models.DateTimeField(_("Sent"), null=True, blank=True)
 
     objects = ScopedManager()
 

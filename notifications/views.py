@@ -11,6 +11,7 @@ from allauth.core import ratelimit
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -27,7 +28,7 @@ class NotificationListView(generic.ObjectListView):
     model = Notification
     table_class = NotificationTable
     filterset_class = NotificationFilterSet
-    title = "Notification Log"
+    title = _("Notification Log")
 
     def get_table_queryset(self):
         return self.get_queryset().select_related("community")

@@ -27,6 +27,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.db.models.base import ModelState
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import AuditAction, AuditedModel
 
@@ -38,7 +39,12 @@ class BulkErrors(ValidationError):
     def __init__(self, rows: dict[int, dict[str, list[str]]]):
         self.rows = rows
         super().__init__(
-            [f"Row {i + 1}: {m}" for i, fields in sorted(rows.items()) for ms in fields.values() for m in ms]
+            [
+                gettext("Row %(row)s: %(message)s") % {"row": i + 1, "message": m}
+                for i, fields in sorted(rows.items())
+                for ms in fields.values()
+                for m in ms
+            ]
         )
 
 

@@ -17,6 +17,7 @@ from functools import reduce
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.deletion import ProtectedError, RestrictedError, get_candidate_relations_to_delete
+from django.utils.translation import gettext
 
 from . import audit
 from .models import AuditAction, AuditedModel
@@ -117,7 +118,9 @@ def delete_cascade(queryset, *, summarize: bool = True) -> dict[str, int]:
                 if blocking:
                     error = ProtectedError if on_delete is models.PROTECT else RestrictedError
                     raise error(
-                        f"{_count_label(related)} still refer to these {_count_label(parent)}", blocking
+                        gettext("%(related)s still refer to these %(parent)s")
+                        % {"related": _count_label(related), "parent": _count_label(parent)},
+                        blocking,
                     )
             elif on_delete in (models.SET_NULL, models.SET_DEFAULT):
                 value = None if on_delete is models.SET_NULL else field.get_default()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django_tables2.data import TableQuerysetData
 
@@ -26,7 +27,13 @@ def table_rows(table) -> Iterator[list]:
     """The header row, then one row per record: the table's visible columns except those excluded
     from export (the action buttons). Values come from `value_<column>`, else the column."""
     hidden = [column.name for column in table.columns.iterall() if not column.visible]
-    return table.as_values(exclude_columns=hidden)
+    rows = table.as_values(exclude_columns=hidden)
+    # The headers stay as the spec prints them whatever the UI language (the columns' verbose
+    # names are translated on the page); the cells are the text the page shows.
+    with translation.override(settings.LANGUAGE_CODE):
+        header = next(rows)
+    yield header
+    yield from rows
 
 
 def filename(*parts: str) -> str:

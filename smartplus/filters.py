@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditAction, AuditLog
 
@@ -35,29 +36,29 @@ def _object_types(request):
 
 class AuditLogFilterSet(django_filters.FilterSet):
     object_type = django_filters.ModelChoiceFilter(
-        queryset=_object_types, label="Object type", widget=forms.Select(attrs={"class": "form-select"})
+        queryset=_object_types, label=_("Object type"), widget=forms.Select(attrs={"class": "form-select"})
     )
     action = django_filters.ChoiceFilter(
-        choices=AuditAction.choices, widget=forms.Select(attrs={"class": "form-select"})
+        choices=AuditAction.choices, label=_("Action"), widget=forms.Select(attrs={"class": "form-select"})
     )
     user = django_filters.CharFilter(
-        method="filter_user", label="User", widget=forms.TextInput(attrs={"class": "form-control"})
+        method="filter_user", label=_("User"), widget=forms.TextInput(attrs={"class": "form-control"})
     )
     date_from = django_filters.DateFilter(
         field_name="time",
         lookup_expr="date__gte",
-        label="From",
+        label=_("From"),
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
     )
     date_to = django_filters.DateFilter(
         field_name="time",
         lookup_expr="date__lte",
-        label="To",
+        label=_("To"),
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
     )
 
     change_set = django_filters.UUIDFilter(
-        label="Change set", widget=forms.TextInput(attrs={"class": "form-control"})
+        label=_("Change set"), widget=forms.TextInput(attrs={"class": "form-control"})
     )
 
     class Meta:

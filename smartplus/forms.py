@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.core.validators import MinValueValidator
 from django.forms.models import construct_instance
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class BootstrapMixin:
@@ -96,17 +98,20 @@ class TemplateImportForm(PortalForm):
     """The upload of a template: the file's own faults (size, type, macros, zip bomb) are told here,
     at the field, before any import job exists; the rows are checked by the import."""
 
-    file_label = "Template"
+    file_label = _("Template")
     file_help = ""
 
     def __init__(self, *args, **kwargs):
         from .xlsx import MAX_FILE_BYTES, XLSX_ACCEPT
 
         super().__init__(*args, **kwargs)
+        size_text = gettext("An .xlsx file of at most %(size)s MB.") % {
+            "size": MAX_FILE_BYTES // (1024 * 1024)
+        }
         self.fields = {
             "file": forms.FileField(
                 label=self.file_label,
-                help_text=f"An .xlsx file of at most {MAX_FILE_BYTES // (1024 * 1024)} MB. {self.file_help}",
+                help_text=f"{size_text} {self.file_help}",
                 widget=forms.FileInput(attrs={"accept": XLSX_ACCEPT, "class": "form-control"}),
             ),
             **self.fields,

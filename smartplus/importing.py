@@ -31,6 +31,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
 from . import audit
 from .models import ImportStatus
@@ -41,7 +42,11 @@ logger = logging.getLogger(__name__)
 # Per kind, the preview lists this many items (the counts are always complete).
 PREVIEW_ITEMS = 200
 PROGRESS_TTL = 6 * 3600
-UNEXPECTED = "An unexpected error stopped the import; nothing was written. Try again, or contact support."
+# Shown on the import's page while no worker has taken the job (translated when shown).
+WAITING = gettext_noop("Waiting for a worker")
+UNEXPECTED = gettext_noop(
+    "An unexpected error stopped the import; nothing was written. Try again, or contact support."
+)
 
 
 class ImportRejected(ValidationError):
@@ -110,7 +115,7 @@ def progress_of(job) -> dict | None:
     """{"phase", "done", "total", "percent"} while the job works, else None."""
     if not job.in_progress:
         return None
-    state = cache.get(_progress_key(job)) or {"phase": "Waiting for a worker", "done": 0, "total": 0}
+    state = cache.get(_progress_key(job)) or {"phase": WAITING, "done": 0, "total": 0}
     total = state["total"]
     state["percent"] = int(100 * state["done"] / total) if total else 0
     return state
@@ -174,7 +179,7 @@ def _dispatch(step: str, job) -> None:
     from .tasks import analyse_import_task, run_import_task
 
     task = analyse_import_task if step == "analyse" else run_import_task
-    cache.set(_progress_key(job), {"phase": "Waiting for a worker", "done": 0, "total": 0}, PROGRESS_TTL)
+    cache.set(_progress_key(job), {"phase": WAITING, "done": 0, "total": 0}, PROGRESS_TTL)
     transaction.on_commit(partial(task.delay, label, job.pk))
 
 
@@ -300,7 +305,7 @@ def read_stored(job, *, columns, required, max_rows, template, progress) -> Shee
     """The importers' `read`: the stored upload through the hardened reader."""
     from .xlsx import read_sheet
 
-    progress(0, phase="Reading the file", total=0)
+    progress(0, phase=gettext_noop("Reading the file"), total=0)
     return read_sheet(
         stored_file(job),
         columns=columns,

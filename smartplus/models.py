@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .scoping import ScopedManager
 
 
 class TimeStampedModel(models.Model):
-    created = models.DateTimeField("Created Time", auto_now_add=True)
+    created = models.DateTimeField(_("Created Time"), auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -82,12 +83,12 @@ class ScopedModel(TimeStampedModel, AuditedModel):
 
 
 class AuditAction(models.TextChoices):
-    CREATE = "create", "Created"
-    UPDATE = "update", "Updated"
-    DELETE = "delete", "Deleted"
-    RESET = "reset", "Reset"
-    IMPERSONATION_START = "impersonation_start", "Started acting as"
-    IMPERSONATION_END = "impersonation_end", "Stopped acting as"
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Updated")
+    DELETE = "delete", _("Deleted")
+    RESET = "reset", _("Reset")
+    IMPERSONATION_START = "impersonation_start", _("Started acting as")
+    IMPERSONATION_END = "impersonation_end", _("Stopped acting as")
 
 
 class AuditLog(models.Model):
@@ -96,25 +97,25 @@ class AuditLog(models.Model):
     scope_root = "installer"
     scope_path = "installer"
 
-    time = models.DateTimeField("Time", auto_now_add=True, db_index=True)
+    time = models.DateTimeField(_("Time"), auto_now_add=True, db_index=True)
     installer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="audit_entries"
     )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    user_name = models.CharField("User", max_length=150, blank=True)
+    user_name = models.CharField(_("User"), max_length=150, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    actor_name = models.CharField("Acting as", max_length=150, blank=True)
+    actor_name = models.CharField(_("Acting as"), max_length=150, blank=True)
     action = models.CharField(max_length=24, choices=AuditAction.choices)
     object_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, related_name="+")
     object_id = models.CharField(max_length=64, blank=True)
-    object_repr = models.CharField("Object", max_length=200, blank=True)
+    object_repr = models.CharField(_("Object"), max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     # One request, task or job: every entry one import or one delete wrote (smartplus.audit).
     # Empty on entries older than change sets.
-    change_set = models.UUIDField("Change set", null=True, blank=True, db_index=True)
+    change_set = models.UUIDField(_("Change set"), null=True, blank=True, db_index=True)
 
     objects = ScopedManager()
 
@@ -152,12 +153,12 @@ class NumberSequence(models.Model):
 class ImportStatus(models.TextChoices):
     """Where an uploaded template stands: checked (preview), then imported on confirmation."""
 
-    CHECKING = "checking", "Checking the file"
-    READY = "ready", "Ready to import"
-    REJECTED = "rejected", "Errors to correct"
-    QUEUED = "queued", "Importing"
-    DONE = "done", "Imported"
-    FAILED = "failed", "Failed"
+    CHECKING = "checking", _("Checking the file")
+    READY = "ready", _("Ready to import")
+    REJECTED = "rejected", _("Errors to correct")
+    QUEUED = "queued", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
 
 
 class ImportJob(TimeStampedModel):
@@ -178,20 +179,20 @@ class ImportJob(TimeStampedModel):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    file_name = models.CharField("File", max_length=255)
+    file_name = models.CharField(_("File"), max_length=255)
     file_size = models.PositiveIntegerField(default=0)
     content = models.BinaryField(default=b"", editable=False)
     status = models.CharField(
-        "Status", max_length=10, choices=ImportStatus.choices, default=ImportStatus.CHECKING
+        _("Status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.CHECKING
     )
-    total_rows = models.PositiveIntegerField("Rows", default=0)
+    total_rows = models.PositiveIntegerField(_("Rows"), default=0)
     # The preview: [[kind, {"create": n, "update": n, "items": [[row, action, text], ...]}], ...].
     summary = models.JSONField(default=list, blank=True)
     # [[row, column, reason], ...] in row order.
     errors = models.JSONField(default=list, blank=True)
     # [[what, count], ...] written, once done.
     result = models.JSONField(default=list, blank=True)
-    finished_at = models.DateTimeField("Finished", null=True, blank=True)
+    finished_at = models.DateTimeField(_("Finished"), null=True, blank=True)
 
     objects = ScopedManager()
 

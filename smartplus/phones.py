@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 
 def calling_code(country: str) -> str:
@@ -22,15 +23,18 @@ def normalize(number: str, country: str, *, mobile: bool) -> str:
     if not number:
         return ""
     if not country:
-        raise ValidationError("Select the Country / Region of this number first.", code="phone_country")
+        raise ValidationError(
+            gettext("Select the Country / Region of this number first."), code="phone_country"
+        )
     region = str(country).upper()
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
-        raise ValidationError("Enter a phone number of digits only.", code="phone_invalid") from None
+        raise ValidationError(gettext("Enter a phone number of digits only."), code="phone_invalid") from None
     if parsed.country_code != phonenumbers.country_code_for_region(region):
         raise ValidationError(
-            f"This number does not belong to the chosen Country / Region ({calling_code(country)}).",
+            gettext("This number does not belong to the chosen Country / Region (%(code)s).")
+            % {"code": calling_code(country)},
             code="phone_country_mismatch",
         )
     # number_type is UNKNOWN exactly when is_valid_number is false; one call instead of both
@@ -39,12 +43,17 @@ def normalize(number: str, country: str, *, mobile: bool) -> str:
     ok = kind != phonenumbers.PhoneNumberType.UNKNOWN if mobile else phonenumbers.is_possible_number(parsed)
     if not ok:
         raise ValidationError(
-            f"Enter a valid {'mobile' if mobile else 'phone'} number for {calling_code(country)}.",
+            (
+                gettext("Enter a valid mobile number for %(code)s.")
+                if mobile
+                else gettext("Enter a valid phone number for %(code)s.")
+            )
+            % {"code": calling_code(country)},
             code="phone_invalid",
         )
     if kind == phonenumbers.PhoneNumberType.FIXED_LINE:
         raise ValidationError(
-            "This is a landline number: enter it under Landline 1, 2 or 3.", code="phone_not_mobile"
+            gettext("This is a landline number: enter it under Landline 1, 2 or 3."), code="phone_not_mobile"
         )
     return phonenumbers.national_significant_number(parsed)
 

@@ -7,6 +7,7 @@ role may take on a model at all. A role missing here has no access.
 from __future__ import annotations
 
 from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
 
 VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
 CRUD = frozenset({VIEW, ADD, CHANGE, DELETE})
@@ -143,11 +144,11 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
 
 # What the layout says of each role, and where its home page is.
 ROLE_LABELS = {
-    INSTALLER: "Project Manager",
-    SUB_INSTALLER: "Project Manager",
-    PROPERTY_MANAGER: "Property Manager",
-    DISTRIBUTOR: "Distributor",
-    SUPER_MANAGER: "Super Manager",
+    INSTALLER: _("Project Manager"),
+    SUB_INSTALLER: _("Project Manager"),
+    PROPERTY_MANAGER: _("Property Manager"),
+    DISTRIBUTOR: _("Distributor"),
+    SUPER_MANAGER: _("Super Manager"),
 }
 HOME_PAGES = {DISTRIBUTOR: "accounts:installer_list"}
 DEFAULT_HOME_PAGE = "communities:dashboard"

@@ -5,6 +5,8 @@ shows; `smartplus.exports` writes it to the .xlsx of a list. Empty cells export 
 """
 
 import django_tables2 as tables
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditLog
 
@@ -12,14 +14,14 @@ from .models import AuditLog
 class PortalTable(tables.Table):
     class Meta:
         attrs = {"class": "table table-hover align-middle mb-0"}
-        empty_text = "No data"
+        empty_text = _("No data")
 
 
 class ActionsColumn(tables.TemplateColumn):
     """Icon buttons; the template receives `record` and the request's `actor`. Never exported."""
 
     def __init__(self, template_name: str, **kwargs):
-        kwargs.setdefault("verbose_name", "Action")
+        kwargs.setdefault("verbose_name", _("Action"))
         kwargs.setdefault("orderable", False)
         # Sticky at the row's end (portal.css): the actions stay in view while a wide table scrolls.
         kwargs.setdefault(
@@ -41,22 +43,22 @@ class BooleanColumn(tables.BooleanColumn):
     """A check mark or a cross on the page; Yes or No in the export."""
 
     def value(self, value, **kwargs):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
 
 
 class AuditLogTable(PortalTable):
-    time = DateTimeColumn(verbose_name="Time", format="Y-m-d H:i:s")
-    user_name = tables.Column(verbose_name="User")
-    actor_name = tables.Column(verbose_name="Acting as")
-    action = tables.Column(verbose_name="Action")
-    object_type = tables.Column(verbose_name="Object type", accessor="object_type__name", orderable=False)
-    object_repr = tables.Column(verbose_name="Object")
+    time = DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i:s")
+    user_name = tables.Column(verbose_name=_("User"))
+    actor_name = tables.Column(verbose_name=_("Acting as"))
+    action = tables.Column(verbose_name=_("Action"))
+    object_type = tables.Column(verbose_name=_("Object type"), accessor="object_type__name", orderable=False)
+    object_repr = tables.Column(verbose_name=_("Object"))
     changes = tables.TemplateColumn(
-        template_name="generic/audit_changes.html", verbose_name="Changes", orderable=False
+        template_name="generic/audit_changes.html", verbose_name=_("Changes"), orderable=False
     )
     # Everything one request, task or import wrote: the link lists that change set alone.
     change_set = tables.TemplateColumn(
-        template_name="generic/audit_change_set.html", verbose_name="Change set", orderable=False
+        template_name="generic/audit_change_set.html", verbose_name=_("Change set"), orderable=False
     )
 
     class Meta(PortalTable.Meta):

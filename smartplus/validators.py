@@ -6,15 +6,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.expressions import DatabaseDefault
+from django.utils.translation import gettext_lazy as _
 
 # Spec: "Post code should be letters from A-Z or a-z, or numbers from 0-9."
 post_code_validator = RegexValidator(
-    r"^[A-Za-z0-9]*$", "Post code may contain only letters A-Z, a-z and digits 0-9."
+    r"^[A-Za-z0-9]*$", _("Post code may contain only letters A-Z, a-z and digits 0-9.")
 )
 
 phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 ()-]{3,30}$",
-    "Enter a phone number: digits, spaces, ( ) and -, optionally starting with +.",
+    _("Enter a phone number: digits, spaces, ( ) and -, optionally starting with +."),
 )
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, gettext_noop
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -56,29 +57,45 @@ ERROR_COLUMN = "Error"
 # The error file stops here whatever the sheet claims (the templates take 20,000 rows).
 MAX_ERROR_FILE_ROWS = 50_000
 
-NOT_XLSX = "The file is not an Excel workbook (.xlsx). Download the template and fill it in."
+# The messages are marked for translation here and translated where they are raised (gettext), so the
+# constants stay the English text the tests and the stored errors compare with.
+NOT_XLSX = gettext_noop("The file is not an Excel workbook (.xlsx). Download the template and fill it in.")
 # A zip after other bytes (an HTML or GIF page with a zip appended) still opens as a zip.
-NOT_ZIP_START = (
+NOT_ZIP_START = gettext_noop(
     "The file does not start as an Excel workbook does: something else is put in front of it. "
     "Save it again from Excel as an .xlsx workbook."
 )
 ZIP_SIGNATURE = b"PK\x03\x04"
-MACROS = "Workbooks with macros (.xlsm) are not accepted: save the template as an .xlsx workbook."
-TOO_LARGE = f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it into smaller files."
-UNPACKED = "The workbook is too large once unpacked; keep only the template's sheet and split the rows."
-BOMB = "The workbook is compressed suspiciously much (a zip bomb?); save it again from Excel."
-TOO_MANY_ROWS = (
-    f"The workbook holds more than {MAX_SHEET_ROWS:,} rows, empty ones included; "
+MACROS = gettext_noop(
+    "Workbooks with macros (.xlsm) are not accepted: save the template as an .xlsx workbook."
+)
+_TOO_LARGE = gettext_noop("The file is larger than %(size)s MB; split it into smaller files.")
+_TOO_LARGE_PARAMS = {"size": MAX_FILE_BYTES // (1024 * 1024)}
+TOO_LARGE = _TOO_LARGE % _TOO_LARGE_PARAMS
+UNPACKED = gettext_noop(
+    "The workbook is too large once unpacked; keep only the template's sheet and split the rows."
+)
+BOMB = gettext_noop("The workbook is compressed suspiciously much (a zip bomb?); save it again from Excel.")
+_TOO_MANY_ROWS = gettext_noop(
+    "The workbook holds more than %(rows)s rows, empty ones included; "
     "delete the empty rows below the data or split the file."
 )
-ENTITIES = (
+_TOO_MANY_ROWS_PARAMS = {"rows": f"{MAX_SHEET_ROWS:,}"}
+TOO_MANY_ROWS = _TOO_MANY_ROWS % _TOO_MANY_ROWS_PARAMS
+ENTITIES = gettext_noop(
     "The workbook contains XML entity declarations, which are refused for safety; "
     "save it again from Excel as an .xlsx workbook."
 )
-FORMULA = "the cell holds a formula; type the value itself."
+FORMULA = gettext_noop("the cell holds a formula; type the value itself.")
 
 # Text that a spreadsheet program could take for a formula (OWASP "CSV injection").
 UNSAFE_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _translated(reason: str) -> str:
+    """A stored reason in the active language when it is one of the marked messages (an empty
+    text stays empty: gettext("") would return the catalogue's header)."""
+    return gettext(reason) if reason else reason
 
 
 @dataclass(frozen=True)
@@ -91,8 +108,17 @@ class RowError:
 
     def __str__(self) -> str:
         if not self.row:
-            return f"Column {self.column}: {self.reason}" if self.column else self.reason
-        return f"Row {self.row}, column {self.column}: {self.reason}"
+            if not self.column:
+                return _translated(self.reason)
+            return gettext("Column %(column)s: %(reason)s") % {
+                "column": self.column,
+                "reason": _translated(self.reason),
+            }
+        return gettext("Row %(row)s, column %(column)s: %(reason)s") % {
+            "row": self.row,
+            "column": self.column,
+            "reason": _translated(self.reason),
+        }
 
 
 @dataclass
@@ -127,46 +153,46 @@ def check_package(upload) -> None:
     """A real .xlsx that is safe to open, or a ValidationError saying what is wrong with it."""
     name = (getattr(upload, "name", "") or "").lower()
     if name.endswith((".xlsm", ".xltm", ".xlam")):
-        raise ValidationError(MACROS, code="macros")
+        raise ValidationError(gettext(MACROS), code="macros")
     if (getattr(upload, "size", 0) or 0) > MAX_FILE_BYTES:
-        raise ValidationError(TOO_LARGE, code="too_large")
+        raise ValidationError(gettext(_TOO_LARGE) % _TOO_LARGE_PARAMS, code="too_large")
     upload.seek(0)
     if not zipfile.is_zipfile(upload):
-        raise ValidationError(NOT_XLSX, code="not_xlsx")
+        raise ValidationError(gettext(NOT_XLSX), code="not_xlsx")
     upload.seek(0)
     # is_zipfile finds the directory at the end; Excel's files start with their first entry.
     if upload.read(len(ZIP_SIGNATURE)) != ZIP_SIGNATURE:
-        raise ValidationError(NOT_ZIP_START, code="not_xlsx")
+        raise ValidationError(gettext(NOT_ZIP_START), code="not_xlsx")
     upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as package:
             infos = package.infolist()
             if len(infos) > MAX_ENTRIES:
-                raise ValidationError(BOMB, code="zip_bomb")
+                raise ValidationError(gettext(BOMB), code="zip_bomb")
             names = {info.filename for info in infos}
             if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-                raise ValidationError(NOT_XLSX, code="not_xlsx")
+                raise ValidationError(gettext(NOT_XLSX), code="not_xlsx")
             _check_sizes(package, infos)
             content_types = package.read("[Content_Types].xml")
     # RuntimeError: an entry flagged as encrypted (zipfile asks for a password).
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-        raise ValidationError(NOT_XLSX, code="not_xlsx") from exc
+        raise ValidationError(gettext(NOT_XLSX), code="not_xlsx") from exc
     if any(n.lower().endswith("vbaproject.bin") for n in names) or b"macroEnabled" in content_types:
-        raise ValidationError(MACROS, code="macros")
+        raise ValidationError(gettext(MACROS), code="macros")
     if not name.endswith(".xlsx"):
         # Contents first, so an .xlsm renamed to .xlsx is told about macros, not about its name.
-        raise ValidationError(NOT_XLSX, code="not_xlsx")
+        raise ValidationError(gettext(NOT_XLSX), code="not_xlsx")
 
 
 def _check_sizes(package, infos) -> None:
     if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
-        raise ValidationError(UNPACKED, code="too_large")
+        raise ValidationError(gettext(UNPACKED), code="too_large")
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             # Excel writes no other; zipfile inflates bzip2 and LZMA with no bound on the output.
-            raise ValidationError(NOT_XLSX, code="not_xlsx")
+            raise ValidationError(gettext(NOT_XLSX), code="not_xlsx")
         if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise ValidationError(BOMB, code="zip_bomb")
+            raise ValidationError(gettext(BOMB), code="zip_bomb")
     for info in infos:
         _check_inflated(package, info)
 
@@ -187,7 +213,7 @@ def _check_inflated(package, info) -> None:
         while chunk := stream.read(_CHUNK):
             inflated += len(chunk)
             if inflated > info.file_size:
-                raise ValidationError(BOMB, code="zip_bomb")
+                raise ValidationError(gettext(BOMB), code="zip_bomb")
             # A tag cut by the chunk's end is counted with the next chunk.
             data = carry + chunk
             cut = data.rfind(b"<", max(len(data) - _TAG_TAIL, 0))
@@ -195,9 +221,9 @@ def _check_inflated(package, info) -> None:
             rows += len(_ROW.findall(data, 0, cut))
             carry = data[cut:]
             if rows > MAX_SHEET_ROWS:
-                raise ValidationError(TOO_MANY_ROWS, code="too_many")
+                raise ValidationError(gettext(_TOO_MANY_ROWS) % _TOO_MANY_ROWS_PARAMS, code="too_many")
     if rows + len(_ROW.findall(carry)) > MAX_SHEET_ROWS:
-        raise ValidationError(TOO_MANY_ROWS, code="too_many")
+        raise ValidationError(gettext(_TOO_MANY_ROWS) % _TOO_MANY_ROWS_PARAMS, code="too_many")
 
 
 # What openpyxl reads an array or data table formula as (other formulas read as "=..." texts).
@@ -258,10 +284,10 @@ def _unreadable(exc: BaseException) -> ValidationError:
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         if isinstance(cause, DefusedXmlException):
-            return ValidationError(ENTITIES, code="xml_entities")
+            return ValidationError(gettext(ENTITIES), code="xml_entities")
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
-    return ValidationError(NOT_XLSX, code="not_xlsx")
+    return ValidationError(gettext(NOT_XLSX), code="not_xlsx")
 
 
 class _MaybeFormula(Exception):
@@ -270,7 +296,7 @@ class _MaybeFormula(Exception):
 
 def _read(workbook, columns, required, max_rows, template, progress) -> Sheet:
     if not workbook.worksheets:
-        raise ValidationError(NOT_XLSX, code="not_xlsx")
+        raise ValidationError(gettext(NOT_XLSX), code="not_xlsx")
     sheet = workbook.worksheets[0]
     # The stored dimension is only a claim ("A1:XFD1048576" would mean a million padded rows).
     sheet.reset_dimensions()
@@ -313,8 +339,11 @@ def _read_rows(sheet, columns, required, max_rows, template, progress, *, typed:
     missing = [c for c in required if c not in at]
     if missing:
         raise ValidationError(
-            f'The sheet "{sheet.title}" lacks the column(s) {", ".join(missing)} in row 1. '
-            f"Use {template}: its first row names the columns.",
+            gettext(
+                'The sheet "%(sheet)s" lacks the column(s) %(columns)s in row 1. '
+                "Use %(template)s: its first row names the columns."
+            )
+            % {"sheet": sheet.title, "columns": ", ".join(missing), "template": template},
             code="no_header",
         )
     result = Sheet(title=sheet.title)
@@ -348,7 +377,8 @@ def _read_rows(sheet, columns, required, max_rows, template, progress, *, typed:
         result.rows.append((number, values))
         if len(result.rows) > max_rows:
             raise ValidationError(
-                f"The file holds more than {max_rows:,} rows; split it into smaller files.",
+                gettext("The file holds more than %(rows)s rows; split it into smaller files.")
+                % {"rows": f"{max_rows:,}"},
                 code="too_many",
             )
         if progress is not None and len(result.rows) % 1000 == 0:

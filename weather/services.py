@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from communities.models import Community
 from devices import liveness
@@ -174,7 +175,8 @@ def _geocode(location_id: int, address: Address) -> Location:
         now = timezone.now()
         if place is None:
             log.info("weather: no place found for %r", location.key)
-            location.geocode_error = "No place found for this address."
+            # Stored in English; the panel shows it in the reader's language.
+            location.geocode_error = gettext_noop("No place found for this address.")
         else:
             location.latitude, location.longitude, location.name = place.latitude, place.longitude, place.name
             location.geocode_error = ""

@@ -18,7 +18,10 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from smartplus import exports, roles
@@ -157,9 +160,12 @@ class ObjectListView(TablesMixin, PortalView):
         table = self.order(self.get_table(exports.StreamedQuerysetData(queryset)))
         rows = exports.table_rows(table)
         headers = next(rows)
-        name = self.get_export_name()
+        # The sheet's and the file's names stay English, as the headers do (and a file name is ASCII).
+        with translation.override(settings.LANGUAGE_CODE):
+            name = str(self.get_export_name())
+            file_name = exports.filename(*(str(part) for part in self.get_export_filename_parts()))
         content = workbook_bytes(headers, rows, title=name)
-        return xlsx_response(content, exports.filename(*self.get_export_filename_parts()))
+        return xlsx_response(content, file_name)
 
     def get_export_name(self) -> str:
         return self.export_name or self.title
@@ -206,7 +212,7 @@ class ObjectEditView(ObjectMixin, PortalView):
     form_class = None
     template_name = "generic/object_edit.html"
     modal_template_name = "generic/object_edit_modal.html"
-    success_message = "Saved."
+    success_message = _("Saved.")
 
     def get_action(self) -> str:
         return roles.CHANGE if self.pk_url_kwarg in self.kwargs else roles.ADD
@@ -324,7 +330,7 @@ class ObjectDeleteView(ObjectMixin, PortalView):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"Deleted {name}.")
+            messages.success(request, gettext("Deleted %(name)s.") % {"name": name})
         return redirect_after(request, self.get_success_url())
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import importing, roles
 from smartplus.models import ImportStatus
@@ -134,7 +135,7 @@ class ImportConfirmView(generic.ObjectMixin, generic.PortalView):
     def post(self, request, *args, **kwargs):
         job = self.get_object()
         if not importing.confirm(job):
-            messages.error(request, "This import is not waiting for a confirmation any more.")
+            messages.error(request, _("This import is not waiting for a confirmation any more."))
         return generic.redirect_after(request, reverse(self.detail_url_name, args=[job.pk]))
 
 
@@ -144,6 +145,6 @@ class ImportErrorsView(generic.ObjectMixin, generic.PortalView):
     def get(self, request, *args, **kwargs):
         job = self.get_object()
         if not job.errors or not job.content:
-            raise Http404("This import has no errors to download.")
+            raise Http404(_("This import has no errors to download."))
         name = job.file_name.rsplit(".", 1)[0] or "import"
         return xlsx_response(importing.error_workbook(job), f"{name}-errors.xlsx")

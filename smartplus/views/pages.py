@@ -7,6 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
@@ -43,7 +44,7 @@ class AuditLogListView(generic.ObjectListView):
     model = AuditLog
     table_class = AuditLogTable
     filterset_class = AuditLogFilterSet
-    title = "Audit Log"
+    title = _("Audit Log")
     template_name = "generic/object_list.html"
 
     def get_table_queryset(self):
