@@ -331,7 +331,7 @@ def building_contents(*, building: Building) -> list[str]:
 
 
 def _still_holds(building: Building, contents: list[str]) -> str:
-    # "A and B and C": the items joined with the sentence's own "and".
+    # Translators: joins the things a building still holds: "2 apartment(s) and 1 intercom device(s)".
     held = gettext(" and ").join(contents)
     return gettext("%(name)s still holds %(contents)s. Delete or move them first.") % {
         "name": building.name,
