@@ -8,6 +8,8 @@ one) or the credential itself.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from communities.choices import AccessControlPermission
 from communities.models import Community
 from smartplus import authz, roles
@@ -15,7 +17,7 @@ from smartplus import authz, roles
 from .choices import CredentialScope
 from .models import Credential
 
-MESSAGE = (
+MESSAGE = _(
     "This community's Permission Of Access Control Management is Only Public Area: "
     "property managers set no personal credentials for the apartments' own devices."
 )

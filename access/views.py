@@ -98,7 +98,7 @@ class ApartmentCredentialsView(_CredentialListView):
             pk=kwargs["apartment_pk"],
         )
         self.community = self.apartment.community
-        self.label = f"APT {self.apartment.number}"
+        self.label = _("APT %(number)s") % {"number": self.apartment.number}
         return super().get(request, *args, **kwargs)
 
     def get_add_url(self):
@@ -111,7 +111,11 @@ class ApartmentCredentialsView(_CredentialListView):
         return [
             (self.community.name, reverse("residents:community_residents", args=[self.community.pk])),
             (str(TITLE), reverse("access:community_credentials", args=[self.community.pk])),
-            (f"{self.apartment.building.name} APT {self.apartment.number}", None),
+            (
+                _("%(building)s APT %(number)s")
+                % {"building": self.apartment.building.name, "number": self.apartment.number},
+                None,
+            ),
         ]
 
 
@@ -192,7 +196,11 @@ class CredentialDeleteView(generic.ObjectDeleteView):
         return credential
 
     def deletion_summary(self, obj):
-        who = obj.resident.display_name if obj.resident else f"APT {obj.apartment.number}"
+        who = (
+            obj.resident.display_name
+            if obj.resident
+            else _("APT %(number)s") % {"number": obj.apartment.number}
+        )
         where = (
             _("public devices") if obj.scope == CredentialScope.PUBLIC else _("the apartment's own devices")
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PropertyManager
 from accounts.services import pm_unassigned_permission_errors
@@ -27,12 +28,16 @@ class CommunityForm(ScopedModelForm):
         fields = SETTINGS_FIELDS
         widgets = {name: forms.RadioSelect for name in RADIO_FIELDS}
         help_texts = {
-            "home_automation": "Once you submit, you can't turn it off.",
-            "landline_service": "Landline service is a premium feature. "
-            "It is not available for Home Automation Service at the moment.",
-            "post_code": "Letters A-Z, a-z and digits 0-9 only.",
-            "access_control_permission": "Public Area + Private Area lets property managers create "
-            "credentials for public and private devices; Only Public Area limits them to public devices.",
+            "home_automation": _("Once you submit, you can't turn it off."),
+            "landline_service": _(
+                "Landline service is a premium feature. "
+                "It is not available for Home Automation Service at the moment."
+            ),
+            "post_code": _("Letters A-Z, a-z and digits 0-9 only."),
+            "access_control_permission": _(
+                "Public Area + Private Area lets property managers create credentials for public and "
+                "private devices; Only Public Area limits them to public devices."
+            ),
         }
 
     def __init__(self, *args, actor=None, **kwargs):
@@ -44,7 +49,7 @@ class CommunityForm(ScopedModelForm):
         if editing and not roles.allows(actor, Community, "change_locked_settings"):
             for name in ("feature_plan", "access_control_permission"):
                 self.fields[name].disabled = True
-                self.fields[name].help_text = "Cannot be changed once set."
+                self.fields[name].help_text = _("Cannot be changed once set.")
         if (
             editing
             and self.instance.integration != Integration.NONE
@@ -53,7 +58,7 @@ class CommunityForm(ScopedModelForm):
             for name in INTEGRATION_LOCKED:
                 if name in self.fields:
                     self.fields[name].disabled = True
-                    self.fields[name].help_text = "Set by the Rent Manager integration; cannot be changed."
+                    self.fields[name].help_text = _("Set by the Rent Manager integration; cannot be changed.")
         if editing and self.instance.home_automation:
             self.fields["home_automation"].disabled = True
         calls_on = editing and self.instance.community_calls
@@ -66,10 +71,10 @@ class CommunityForm(ScopedModelForm):
 
 
 class PropertyManagerRowForm(PortalForm):
-    assigned = forms.BooleanField(required=False, label="Assigned")
-    app_enabled = forms.BooleanField(required=False, label="App")
-    delete_account_permission = forms.BooleanField(required=False, label="Delete Account Permission")
-    log_access_control = forms.BooleanField(required=False, label="Log Access Control")
+    assigned = forms.BooleanField(required=False, label=_("Assigned"))
+    app_enabled = forms.BooleanField(required=False, label=_("App"))
+    delete_account_permission = forms.BooleanField(required=False, label=_("Delete Account Permission"))
+    log_access_control = forms.BooleanField(required=False, label=_("Log Access Control"))
 
     def __init__(self, *args, property_manager=None, **kwargs):
         self.property_manager = property_manager
@@ -120,14 +125,14 @@ class BuildingForm(ScopedModelForm):
     class Meta:
         model = Building
         fields = ["name"]
-        labels = {"name": "Building Name"}
+        labels = {"name": _("Building Name")}
 
 
 class CommunityDeleteForm(PortalForm):
     """Delete Community asks for the community's name: one click would remove everything in it."""
 
     name = forms.CharField(
-        label="Type the community name to confirm",
+        label=_("Type the community name to confirm"),
         max_length=Community._meta.get_field("name").max_length,
         required=False,  # the service's message says what to type
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),

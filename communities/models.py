@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from smartplus.models import ScopedModel
@@ -32,57 +33,57 @@ class Community(ScopedModel):
     installer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="communities"
     )
-    name = models.CharField("Community Name", max_length=64)
+    name = models.CharField(_("Community Name"), max_length=64)
     number_of_apartments = models.PositiveIntegerField(
-        "Number of apartments",
+        _("Number of apartments"),
         default=50,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_APARTMENTS)],
     )
-    home_automation = models.BooleanField("Home Automation Service", default=False)
-    community_calls = models.BooleanField("Community Calls", default=False)
-    landline_service = models.BooleanField("Landline Service", default=False)
+    home_automation = models.BooleanField(_("Home Automation Service"), default=False)
+    community_calls = models.BooleanField(_("Community Calls"), default=False)
+    landline_service = models.BooleanField(_("Landline Service"), default=False)
     feature_plan = models.CharField(
-        "Feature Plan", max_length=16, choices=FeaturePlan.choices, default=FeaturePlan.PREMIUM
+        _("Feature Plan"), max_length=16, choices=FeaturePlan.choices, default=FeaturePlan.PREMIUM
     )
     # The Premium plan is paid per community (billing); its features hold until this time.
     plan_expires_at = models.DateTimeField(
-        "Feature Plan Expiration Time", null=True, blank=True, editable=False
+        _("Feature Plan Expiration Time"), null=True, blank=True, editable=False
     )
-    country = CountryField("Country / Region")
-    state = models.CharField("State/Province", max_length=64, blank=True)
-    city = models.CharField("City", max_length=64)
-    post_code = models.CharField("Post Code", max_length=16, blank=True, validators=[post_code_validator])
-    street = models.CharField("Street", max_length=128)
-    time_zone = models.CharField("Time Zone", max_length=64, default="UTC", choices=time_zone_choices)
+    country = CountryField(_("Country / Region"))
+    state = models.CharField(_("State/Province"), max_length=64, blank=True)
+    city = models.CharField(_("City"), max_length=64)
+    post_code = models.CharField(_("Post Code"), max_length=16, blank=True, validators=[post_code_validator])
+    street = models.CharField(_("Street"), max_length=128)
+    time_zone = models.CharField(_("Time Zone"), max_length=64, default="UTC", choices=time_zone_choices)
     time_format = models.CharField(
-        "Time Format", max_length=3, choices=TimeFormat.choices, default=TimeFormat.H24
+        _("Time Format"), max_length=3, choices=TimeFormat.choices, default=TimeFormat.H24
     )
     date_format = models.CharField(
-        "Date Format", max_length=8, choices=DateFormat.choices, default=DateFormat.YMD
+        _("Date Format"), max_length=8, choices=DateFormat.choices, default=DateFormat.YMD
     )
     access_control_permission = models.CharField(
-        "Permission Of Access Control Management",
+        _("Permission Of Access Control Management"),
         max_length=16,
         choices=AccessControlPermission.choices,
         default=AccessControlPermission.PUBLIC_AND_PRIVATE,
     )
-    pin_mode = models.CharField("PIN Mode", max_length=8, choices=PinMode.choices, default=PinMode.PIN)
+    pin_mode = models.CharField(_("PIN Mode"), max_length=8, choices=PinMode.choices, default=PinMode.PIN)
     charge_mode = models.CharField(
-        "Charge Mode", max_length=10, choices=ChargeMode.choices, default=ChargeMode.PAY_BY_INSTALLER
+        _("Charge Mode"), max_length=10, choices=ChargeMode.choices, default=ChargeMode.PAY_BY_INSTALLER
     )
-    send_expiration_email = models.BooleanField("Send Expiration Email To End User/PM", default=False)
-    send_renew_email = models.BooleanField("Send Renew Email To End User", default=False)
+    send_expiration_email = models.BooleanField(_("Send Expiration Email To End User/PM"), default=False)
+    send_renew_email = models.BooleanField(_("Send Renew Email To End User"), default=False)
     # A community synchronised from Rent Manager: the spec's locked settings stay as generated
     # (communities.services.INTEGRATION_LOCKED) and Subscriptions shows Service Type Integration.
     integration = models.CharField(
-        "Integration", max_length=16, choices=Integration.choices, default=Integration.NONE, editable=False
+        _("Integration"), max_length=16, choices=Integration.choices, default=Integration.NONE, editable=False
     )
     # Kept by the residents services in the same transaction as each change, so the dashboard,
     # the capacity rule and the resident search's "N In All" never count 100,000 rows.
     apartment_count = models.PositiveIntegerField(default=0, editable=False)
-    end_user_count = models.PositiveIntegerField("End User Count", default=0, editable=False)
+    end_user_count = models.PositiveIntegerField(_("End User Count"), default=0, editable=False)
     # Intercom devices (public area, buildings, apartments), kept by devices.services.
-    device_count = models.PositiveIntegerField("Device Count", default=0, editable=False)
+    device_count = models.PositiveIntegerField(_("Device Count"), default=0, editable=False)
 
     class Meta:
         verbose_name_plural = "communities"
@@ -92,7 +93,7 @@ class Community(ScopedModel):
                 "installer",
                 models.functions.Lower("name"),
                 name="community_name_unique_per_installer",
-                violation_error_message="You already have a community with this name.",
+                violation_error_message=_("You already have a community with this name."),
             )
         ]
         indexes = [models.Index(fields=["installer", "name"])]
@@ -119,7 +120,7 @@ class Building(ScopedModel):
     """A building of a community; apartments live in buildings (the tree of the Resident and Device page)."""
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="buildings")
-    name = models.CharField("Building", max_length=128)
+    name = models.CharField(_("Building"), max_length=128)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -128,7 +129,7 @@ class Building(ScopedModel):
                 "community",
                 models.functions.Lower("name"),
                 name="building_name_unique_per_community",
-                violation_error_message="This community already has a building with this name.",
+                violation_error_message=_("This community already has a building with this name."),
             )
         ]
 

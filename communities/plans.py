@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import authz
 
 from .choices import FeaturePlan
 from .models import Community
 
-PLAN_EXPIRED = "This community's Premium feature plan is not in force: activate or renew it in Subscriptions."
+PLAN_EXPIRED = _(
+    "This community's Premium feature plan is not in force: activate or renew it in Subscriptions."
+)
 
 
 def premium_in_force(community: Community, at=None) -> bool:

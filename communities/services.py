@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import audit, authz, bulk, deletion, roles
 from smartplus.bulk import attach
@@ -54,8 +56,8 @@ INTEGRATION_LOCKED = (
     "feature_plan",
     "access_control_permission",
 )
-INTEGRATION_LOCKED_MESSAGE = (
-    "{label} was set by the Rent Manager integration and cannot be changed. Contact your super manager."
+INTEGRATION_LOCKED_MESSAGE = _(
+    "%(label)s was set by the Rent Manager integration and cannot be changed. Contact your super manager."
 )
 
 
@@ -70,7 +72,9 @@ def _validate(*, actor, community: Community, before: dict | None) -> None:
         for field in IMMUTABLE_ONCE_SET:
             if getattr(community, field) != before[field]:
                 label = Community._meta.get_field(field).verbose_name
-                errors[field] = f"{label} cannot be changed once set. Contact your super manager."
+                errors[field] = gettext(
+                    "%(label)s cannot be changed once set. Contact your super manager."
+                ) % {"label": label}
     if (
         before is not None
         and community.integration != Integration.NONE
@@ -79,16 +83,16 @@ def _validate(*, actor, community: Community, before: dict | None) -> None:
         for field in INTEGRATION_LOCKED:
             if getattr(community, field) != before[field]:
                 label = Community._meta.get_field(field).verbose_name
-                errors[field] = INTEGRATION_LOCKED_MESSAGE.format(label=label)
+                errors[field] = INTEGRATION_LOCKED_MESSAGE % {"label": label}
     if before is not None and before["home_automation"] and not community.home_automation:
-        errors["home_automation"] = "Home Automation Service cannot be turned off once submitted."
+        errors["home_automation"] = gettext("Home Automation Service cannot be turned off once submitted.")
     if before is not None and community.number_of_apartments < community.apartment_count:
-        errors["number_of_apartments"] = (
-            f"This community already has {community.apartment_count} apartments; "
+        errors["number_of_apartments"] = gettext(
+            "This community already has %(count)s apartments; "
             "delete some before lowering the Number of apartments."
-        )
+        ) % {"count": community.apartment_count}
     if community.home_automation and community.landline_service:
-        errors["landline_service"] = (
+        errors["landline_service"] = gettext(
             "Landline service is not available for Home Automation Service at the moment."
         )
     was_on = before is not None and before["community_calls"]
@@ -97,7 +101,9 @@ def _validate(*, actor, community: Community, before: dict | None) -> None:
         and not was_on
         and not community_calls_allowed(installer=community.installer)
     ):
-        errors["community_calls"] = "Community Calls is not enabled for your account by your distributor."
+        errors["community_calls"] = gettext(
+            "Community Calls is not enabled for your account by your distributor."
+        )
     try:
         community.full_clean()
     except ValidationError as exc:
@@ -144,7 +150,7 @@ def integration_capacity_raise(*, actor, community: Community, number_of_apartme
     gets room for them (never lowered here). Only for integrated communities."""
     current = authz.get_for_actor(Community, actor, community.pk, roles.CHANGE, lock=True)
     if current.integration == Integration.NONE:
-        raise ValidationError("Only an integrated community's capacity follows its integration.")
+        raise ValidationError(gettext("Only an integrated community's capacity follows its integration."))
     if number_of_apartments > current.number_of_apartments:
         before = {name: getattr(current, name) for name in SETTINGS_FIELDS}
         current.number_of_apartments = number_of_apartments
@@ -172,29 +178,44 @@ def community_delete_name_error(*, community: Community, typed_name: str) -> str
     if typed == community.name:
         return None
     if not typed:
-        return f"Type the community name, {community.name}, to confirm."
-    return f"“{typed}” is not the community's name. Type {community.name} exactly to confirm."
+        return gettext("Type the community name, %(name)s, to confirm.") % {"name": community.name}
+    return gettext("“%(typed)s” is not the community's name. Type %(name)s exactly to confirm.") % {
+        "typed": typed,
+        "name": community.name,
+    }
 
 
 def community_deletion_summary(*, community: Community) -> list[str]:
     """What deleting the community removes, for the confirmation dialog."""
-    summary = [f"the community “{community.name}” and all of its settings"]
+    summary = [gettext("the community “%(name)s” and all of its settings") % {"name": community.name}]
     apartments = community.apartment_count
     if apartments:
         summary.append(
-            f"{community.buildings.count()} building(s), {apartments} apartment(s) and "
-            f"{community.end_user_count} end user account(s)"
+            gettext(
+                "%(buildings)s building(s), %(apartments)s apartment(s) and %(end_users)s end user account(s)"
+            )
+            % {
+                "buildings": community.buildings.count(),
+                "apartments": apartments,
+                "end_users": community.end_user_count,
+            }
         )
     devices = community.device_count
     cameras = community.cameras.count()
     if devices or cameras:
         summary.append(
-            f"{devices} intercom device(s) and {cameras} third-party camera(s) "
-            "(their MACs stay in the MAC library, unbound)"
+            gettext(
+                "%(devices)s intercom device(s) and %(cameras)s third-party camera(s) "
+                "(their MACs stay in the MAC library, unbound)"
+            )
+            % {"devices": devices, "cameras": cameras}
         )
     pms = community.pm_assignments.count()
     if pms:
-        summary.append(f"{pms} property manager assignment(s) (the property manager accounts stay)")
+        summary.append(
+            gettext("%(count)s property manager assignment(s) (the property manager accounts stay)")
+            % {"count": pms}
+        )
     return summary
 
 
@@ -225,7 +246,10 @@ def _building_errors(building: Building) -> dict:
             .exists()
         )
         if clash:
-            errors["name"] = [f"{building.community.name} already has a building named {building.name}."]
+            errors["name"] = [
+                gettext("%(community)s already has a building named %(name)s.")
+                % {"community": building.community.name, "name": building.name}
+            ]
     return errors
 
 
@@ -250,7 +274,7 @@ def building_bulk_create(*, actor, community: Community, buildings: list[Buildin
         attach(building, community=community)
         problems = building_field_errors(building)
         if not problems and names.setdefault(building.name.lower(), index) != index:
-            problems = {"name": [f"{building.name} is given twice."]}
+            problems = {"name": [gettext("%(name)s is given twice.") % {"name": building.name}]}
         if problems:
             errors[index] = problems
     taken = set(
@@ -261,7 +285,8 @@ def building_bulk_create(*, actor, community: Community, buildings: list[Buildin
     )
     for name in taken:
         errors.setdefault(names[name], {})["name"] = [
-            f"{community.name} already has a building named {buildings[names[name]].name}."
+            gettext("%(community)s already has a building named %(name)s.")
+            % {"community": community.name, "name": buildings[names[name]].name}
         ]
     bulk.raise_errors(errors)
     bulk.bulk_insert(Building, buildings, audit=False)
@@ -285,25 +310,33 @@ def building_contents(*, building: Building) -> list[str]:
     contents = []
     apartments = building.apartments.count()
     if apartments:
-        contents.append(f"{apartments} apartment(s)")
+        contents.append(gettext("%(count)s apartment(s)") % {"count": apartments})
     # Apartments' devices and cameras are counted with their apartments.
     devices = building.devices.filter(apartment__isnull=True).count()
     if devices:
-        contents.append(f"{devices} intercom device(s)")
+        contents.append(gettext("%(count)s intercom device(s)") % {"count": devices})
     cameras = building.cameras.filter(apartment__isnull=True).count()
     if cameras:
-        contents.append(f"{cameras} third-party camera(s)")
+        contents.append(gettext("%(count)s third-party camera(s)") % {"count": cameras})
     # A public device serving only this building would be left serving none.
     public = building.public_devices.model.objects.filter(pk__in=building.public_devices.values("pk"))
     served_by_one = public.annotate(served=Count("buildings")).filter(served=1).order_by("name")
     only_here = [d.name for d in served_by_one]
     if only_here:
-        contents.append(f"the public device(s) {', '.join(only_here)} that serve only this building")
+        contents.append(
+            gettext("the public device(s) %(names)s that serve only this building")
+            % {"names": ", ".join(only_here)}
+        )
     return contents
 
 
 def _still_holds(building: Building, contents: list[str]) -> str:
-    return f"{building.name} still holds {' and '.join(contents)}. Delete or move them first."
+    # Translators: joins the things a building still holds: "2 apartment(s) and 1 intercom device(s)".
+    held = gettext(" and ").join(contents)
+    return gettext("%(name)s still holds %(contents)s. Delete or move them first.") % {
+        "name": building.name,
+        "contents": held,
+    }
 
 
 def building_delete_refusal(building: Building) -> str | None:
@@ -315,7 +348,7 @@ def building_delete_refusal(building: Building) -> str | None:
 
 def building_deletion_summary(*, building: Building) -> list[str]:
     """What deleting the building removes, for the confirmation dialog."""
-    return [f"the building “{building.name}”"]
+    return [gettext("the building “%(name)s”") % {"name": building.name}]
 
 
 @transaction.atomic

@@ -2,6 +2,8 @@
 
 import django_tables2 as tables
 from django.utils.html import format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PropertyManager, SubAccount
 from smartplus.tables import ActionsColumn, PortalTable
@@ -11,12 +13,12 @@ from .models import Community
 
 class CommunityTable(PortalTable):
     name = tables.Column(
-        verbose_name="Name", linkify=("communities:community_detail", {"pk": tables.A("pk")})
+        verbose_name=_("Name"), linkify=("communities:community_detail", {"pk": tables.A("pk")})
     )
-    device_count = tables.Column(verbose_name="Device Count", orderable=False)
-    end_user_count = tables.Column(verbose_name="End User Count", orderable=False)
-    property_managers = tables.Column(verbose_name="Property Managers", accessor="pk", orderable=False)
-    actions = ActionsColumn("communities/community_actions.html", verbose_name="Actions")
+    device_count = tables.Column(verbose_name=_("Device Count"), orderable=False)
+    end_user_count = tables.Column(verbose_name=_("End User Count"), orderable=False)
+    property_managers = tables.Column(verbose_name=_("Property Managers"), accessor="pk", orderable=False)
+    actions = ActionsColumn("communities/community_actions.html", verbose_name=_("Actions"))
 
     class Meta(PortalTable.Meta):
         model = Community
@@ -34,9 +36,9 @@ class CommunityTable(PortalTable):
 
 
 class PropertyManagerTable(PortalTable):
-    name = tables.Column(verbose_name="Name", accessor="first_name", order_by=("first_name", "last_name"))
-    email = tables.Column(verbose_name="Email")
-    communities = tables.Column(verbose_name="Community", accessor="pk", orderable=False)
+    name = tables.Column(verbose_name=_("Name"), accessor="first_name", order_by=("first_name", "last_name"))
+    email = tables.Column(verbose_name=_("Email"))
+    communities = tables.Column(verbose_name=_("Community"), accessor="pk", orderable=False)
     actions = ActionsColumn("accounts/propertymanager_actions.html")
 
     class Meta(PortalTable.Meta):
@@ -60,13 +62,16 @@ class PropertyManagerTable(PortalTable):
         if not names:
             return "--"
         more = len(names) - self.SHOWN
-        return ", ".join(names[: self.SHOWN]) + (f" and {more} more" if more > 0 else "")
+        shown = ", ".join(names[: self.SHOWN])
+        if more <= 0:
+            return shown
+        return gettext("%(names)s and %(more)s more") % {"names": shown, "more": more}
 
 
 class SubAccountTable(PortalTable):
-    username = tables.Column(verbose_name="Account")
-    email = tables.Column(verbose_name="Email", default="--")
-    phone = tables.Column(verbose_name="Phone", default="--")
+    username = tables.Column(verbose_name=_("Account"))
+    email = tables.Column(verbose_name=_("Email"), default="--")
+    phone = tables.Column(verbose_name=_("Phone"), default="--")
     actions = ActionsColumn("accounts/subaccount_actions.html")
 
     class Meta(PortalTable.Meta):

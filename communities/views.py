@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PropertyManager, PropertyManagerAssignment, SubAccount
 from accounts.services import pm_assignments_set
@@ -28,7 +30,7 @@ class DashboardView(generic.ObjectListView):
     filterset_class = CommunityFilterSet
     template_name = "communities/dashboard.html"
     add_url_name = "communities:community_add"
-    title = "Dashboard"
+    title = _("Dashboard")
     export_name = "Communities"  # the community table only, not the PM and sub-account tables
 
     def get_table_queryset(self):
@@ -57,7 +59,7 @@ class CommunityDetailView(generic.ObjectDetailView):
     template_name = "communities/community.html"
 
     def get_breadcrumbs(self):
-        return [(self.object.name, None), ("Community Info", None)]
+        return [(self.object.name, None), (gettext("Community Info"), None)]
 
     def get_extra_context(self) -> dict:
         assignments = self.object.pm_assignments.select_related("property_manager")
@@ -70,11 +72,11 @@ class CommunityEditView(generic.ObjectEditView):
     form_class = CommunityForm
     template_name = "communities/community_edit.html"
     modal_template_name = "communities/community_edit_modal.html"
-    success_message = "Community “{object}” saved."
+    success_message = _("Community “{object}” saved.")
 
     @property
     def title(self):
-        return "Edit Community" if self.action == roles.CHANGE else "New Community"
+        return _("Edit Community") if self.action == roles.CHANGE else _("New Community")
 
     def get_form(self, data=None):
         return self.form_class(data=data, actor=self.request.actor, instance=self.object or Community())
@@ -96,7 +98,7 @@ class CommunityEditView(generic.ObjectEditView):
 
 class CommunityDeleteView(generic.ObjectDeleteView):
     model = Community
-    title = "Delete Community"
+    title = _("Delete Community")
 
     def deletion_summary(self, obj):
         return services.community_deletion_summary(community=obj)
@@ -116,7 +118,7 @@ class CommunityPropertyManagersView(generic.ObjectMixin, generic.PortalView):
 
     model = PropertyManagerAssignment
     action = roles.CHANGE
-    title = "Property Manager"
+    title = _("Property Manager")
     template_name = "communities/community_property_managers.html"
     modal_template_name = "communities/community_property_managers_modal.html"
 
@@ -152,7 +154,9 @@ class CommunityPropertyManagersView(generic.ObjectMixin, generic.PortalView):
             except ValidationError as exc:
                 generic.apply_errors(form, exc)
             else:
-                messages.success(request, f"Property managers of “{self.object}” saved.")
+                messages.success(
+                    request, gettext("Property managers of “%(name)s” saved.") % {"name": self.object}
+                )
                 return generic.redirect_after(request, reverse("communities:dashboard"))
         return self.render_form(form, status=200 if getattr(request, "htmx", False) else 422)
 
@@ -165,11 +169,11 @@ class BuildingEditView(generic.ObjectEditView):
 
     model = Building
     form_class = BuildingForm
-    success_message = "Building “{object}” saved."
+    success_message = _("Building “{object}” saved.")
 
     @property
     def title(self):
-        return "Rename Building" if self.action == roles.CHANGE else "Add Building"
+        return _("Rename Building") if self.action == roles.CHANGE else _("Add Building")
 
     def get_instance(self):
         if self.action == roles.CHANGE:
@@ -200,7 +204,7 @@ class BuildingEditView(generic.ObjectEditView):
 
 class BuildingDeleteView(generic.ObjectDeleteView):
     model = Building
-    title = "Delete Building"
+    title = _("Delete Building")
 
     def get_object(self):
         building = super().get_object()

@@ -762,7 +762,7 @@ def _describe(sheet) -> None:
     sheet.append([])
     sheet.append(["Call type code", "Call type"])
     for call_type in CallType:
-        sheet.append([call_type.value, call_type.label])
+        sheet.append([call_type.value, str(call_type.label)])
     for row in sheet.iter_rows():
         for cell in row:
             cell.alignment = wrap

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q, Value
 from django.db.models.functions import Concat
+from django.utils.translation import gettext_lazy as _
 
 from .choices import ActiveStatus, AppStatus
 from .models import Resident
@@ -11,17 +12,17 @@ from .status import active_q, app_status_q
 
 class ResidentFilterSet(django_filters.FilterSet):
     app_status = django_filters.ChoiceFilter(
-        label="App Status", choices=AppStatus.choices, empty_label="All", method="filter_app_status"
+        label=_("App Status"), choices=AppStatus.choices, empty_label=_("All"), method="filter_app_status"
     )
     active = django_filters.ChoiceFilter(
-        label="Active",
+        label=_("Active"),
         choices=[
             (s.value, s.label) for s in (ActiveStatus.NORMAL, ActiveStatus.INACTIVATED, ActiveStatus.EXPIRED)
         ],
-        empty_label="All",
+        empty_label=_("All"),
         method="filter_active",
     )
-    q = django_filters.CharFilter(label="Search", method="search")
+    q = django_filters.CharFilter(label=_("Search"), method="search")
 
     class Meta:
         model = Resident
@@ -30,7 +31,7 @@ class ResidentFilterSet(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.form.fields["q"].widget.attrs.update(
-            placeholder="Resident, email, APT or APT name", **{"class": "form-control"}
+            placeholder=_("Resident, email, APT or APT name"), **{"class": "form-control"}
         )
         for name in ("app_status", "active"):
             self.form.fields[name].widget.attrs["class"] = "form-select"

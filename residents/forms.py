@@ -6,6 +6,7 @@ import json
 
 import phonenumbers
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from communities.models import Building
@@ -35,11 +36,11 @@ def calling_codes_json() -> str:
 def _resident_fields() -> dict[str, forms.Field]:
     fields = forms.fields_for_model(Resident, fields=RESIDENT_FIELDS)
     fields["accessible_floors"] = forms.MultipleChoiceField(
-        label="Accessible Floors",
+        label=_("Accessible Floors"),
         choices=FLOOR_CHOICES,
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 4}),
-        help_text="Floors the lift takes this user to.",
+        help_text=_("Floors the lift takes this user to."),
     )
     for name in PHONE_FIELDS:
         fields[name].widget.attrs.update(inputmode="tel", autocomplete="tel-national")
@@ -84,7 +85,7 @@ class ApartmentForm(ResidentFieldsMixin, PortalForm):
         self.master = master
         apartment_fields = forms.fields_for_model(Apartment, fields=APARTMENT_FIELDS)
         apartment_fields["floor"] = forms.TypedChoiceField(
-            label="Floor",
+            label=_("Floor"),
             choices=[("", "--"), *FLOOR_CHOICES],
             coerce=int,
             empty_value=None,
@@ -92,19 +93,19 @@ class ApartmentForm(ResidentFieldsMixin, PortalForm):
             help_text=Apartment._meta.get_field("floor").help_text,
         )
         apartment_fields["web_relay_id"] = forms.TypedChoiceField(
-            label="Web Relay ID",
+            label=_("Web Relay ID"),
             choices=[(str(n), str(n)) for n in range(MAX_WEB_RELAY_ID + 1)],
             coerce=int,
             initial=0,
         )
-        apartment_fields["number"].widget.attrs.update(placeholder="e.g. 101 or 2#123", inputmode="text")
+        apartment_fields["number"].widget.attrs.update(placeholder=_("e.g. 101 or 2#123"), inputmode="text")
         # Model validators do not reach a plain form's fields; the APT format is checked here too,
         # so it is reported together with the other fields' errors (the service checks it again).
         apartment_fields["number"].validators.append(apt_number_validator)
         fields: dict[str, forms.Field] = {}
         if self.instance is not None:
             fields["building"] = forms.ModelChoiceField(
-                label="Building",
+                label=_("Building"),
                 queryset=Building.objects.for_actor(self.actor).filter(community=community),
                 initial=self.instance.building_id,
                 empty_label=None,
@@ -112,7 +113,7 @@ class ApartmentForm(ResidentFieldsMixin, PortalForm):
         fields.update(apartment_fields)
         if master is None:
             fields["add_resident_later"] = forms.BooleanField(
-                label="Add Resident Later", required=False, initial=self.instance is not None
+                label=_("Add Resident Later"), required=False, initial=self.instance is not None
             )
         fields.update(self.added_fields())
         fields.update(_resident_fields())
@@ -152,7 +153,7 @@ class ApartmentForm(ResidentFieldsMixin, PortalForm):
         else:
             for name in RESIDENT_REQUIRED:
                 if not cleaned.get(name) and name not in self.errors:
-                    self.add_error(name, "This field is required.")
+                    self.add_error(name, _("This field is required."))
         return cleaned
 
     def apartment_data(self) -> dict:
@@ -175,7 +176,7 @@ class FamilyMemberForm(ResidentFieldsMixin, PortalForm):
                 # A disabled field takes its value from `initial`, bound or not: without this a
                 # form that comes back with errors shows the locked email empty.
                 self.initial["email"] = self.instance.email
-                self.fields["email"].help_text = "The email of a family member cannot be edited."
+                self.fields["email"].help_text = _("The email of a family member cannot be edited.")
         self._style()
 
     @property

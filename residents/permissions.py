@@ -7,6 +7,8 @@ and templates through `authz.can`, so each rule lives here once. The target is t
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from accounts.models import PropertyManagerAssignment
 from communities.choices import AccessControlPermission
 from communities.models import Community
@@ -32,13 +34,15 @@ def _assignment_has(actor, obj, flag: str) -> bool:
     "residents.resident",
     roles.DELETE,
     name="delete_account_permission",
-    message="Deleting accounts needs the Delete Account Permission.",
+    message=_("Deleting accounts needs the Delete Account Permission."),
 )
 @authz.register_predicate(
     "residents.apartment",
     "reset",
     name="delete_account_permission",
-    message="Resetting an APT deletes its family members' accounts: it needs the Delete Account Permission.",
+    message=_(
+        "Resetting an APT deletes its family members' accounts: it needs the Delete Account Permission."
+    ),
 )
 def delete_account_permission(actor, obj) -> bool:
     """ "With Delete Account Permission enabled, the property manager can delete resident
@@ -50,13 +54,13 @@ def delete_account_permission(actor, obj) -> bool:
     "residents.doorlog",
     roles.VIEW,
     name="log_access_control",
-    message="Door logs need the Log Access Control permission.",
+    message=_("Door logs need the Log Access Control permission."),
 )
 @authz.register_predicate(
     "residents.callhistory",
     roles.VIEW,
     name="log_access_control",
-    message="Call history needs the Log Access Control permission.",
+    message=_("Call history needs the Log Access Control permission."),
 )
 def log_access_control(actor, obj) -> bool:
     """ "With Log Access Control enabled, the property manager can check door logs, call history
@@ -69,13 +73,13 @@ def log_access_control(actor, obj) -> bool:
     "residents.accesscredential",
     roles.ADD,
     name="access_control_permission",
-    message="This community's Permission Of Access Control Management is Only Public Area.",
+    message=_("This community's Permission Of Access Control Management is Only Public Area."),
 )
 @authz.register_predicate(
     "residents.accesscredential",
     roles.CHANGE,
     name="access_control_permission",
-    message="This community's Permission Of Access Control Management is Only Public Area.",
+    message=_("This community's Permission Of Access Control Management is Only Public Area."),
 )
 def access_control_permission(actor, obj) -> bool:
     """The community's "Permission Of Access Control Management": with Only Public Area a property

@@ -25,6 +25,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from communities.models import Building, Community
@@ -69,12 +71,15 @@ FAMILY_SIP_SEQUENCE = "residents_family_sip_number"  # migration 0006
 # --- validation ------------------------------------------------------------------------------
 
 
-EMAIL_TAKEN = "This email is already used by another end user."
+EMAIL_TAKEN = _("This email is already used by another end user.")
 PHONE_FIELDS = ("mobile_number", "landline1", "landline2", "landline3")
 
 
 def apartment_clash_message(number: str, building_name: str) -> str:
-    return f"APT {number} already exists in this community ({building_name})."
+    return gettext("APT %(number)s already exists in this community (%(building)s).") % {
+        "number": number,
+        "building": building_name,
+    }
 
 
 def apartment_field_errors(apartment: Apartment, *, only=None) -> dict[str, list[str]]:
@@ -134,7 +139,7 @@ def _resident_errors(resident: Resident, *, locked_email: str | None = None) -> 
     errors: dict[str, list[str]] = {}
     resident.email = resident.email.strip()
     if locked_email and resident.email.lower() != locked_email.lower():
-        errors["email"] = ["The email of a family member cannot be edited once set."]
+        errors["email"] = [gettext("The email of a family member cannot be edited once set.")]
     elif locked_email:
         resident.email = locked_email
     for field, messages in resident_field_errors(resident).items():
@@ -149,13 +154,29 @@ def _resident_errors(resident: Resident, *, locked_email: str | None = None) -> 
 def capacity_message(community: Community, adding: int = 1) -> str:
     """The community would hold more apartments than its "Number of apartments"."""
     have, limit = community.apartment_count, community.number_of_apartments
-    text = f"{community.name} already has {have} apartments and its Number of apartments is {limit}."
+    values = {
+        "name": community.name,
+        "have": have,
+        "limit": limit,
+        "room": max(limit - have, 0),
+        "adding": adding,
+    }
     if adding > 1:
-        text = (
-            f"{community.name} has {have} apartments and room for {max(limit - have, 0)} more "
-            f"(Number of apartments {limit}); this file adds {adding}."
+        return (
+            gettext(
+                "%(name)s has %(have)s apartments and room for %(room)s more (Number of apartments "
+                "%(limit)s); this file adds %(adding)s. Delete an apartment first, or raise the Number "
+                "of apartments in the community's settings."
+            )
+            % values
         )
-    return f"{text} Delete an apartment first, or raise the Number of apartments in the community's settings."
+    return (
+        gettext(
+            "%(name)s already has %(have)s apartments and its Number of apartments is %(limit)s. Delete "
+            "an apartment first, or raise the Number of apartments in the community's settings."
+        )
+        % values
+    )
 
 
 def _raise(errors: dict) -> None:
@@ -286,10 +307,10 @@ def apartment_update(
     if building is not None and building.pk != apt.building_id:
         authz.authorize(actor, roles.VIEW, building)
         if building.community_id != apt.community_id:
-            raise ValidationError({"building": "Choose a building of this community."})
+            raise ValidationError({"building": gettext("Choose a building of this community.")})
         building = Building.objects.select_for_update().filter(pk=building.pk).first()
         if building is None:
-            raise ValidationError({"building": "This building no longer exists."})
+            raise ValidationError({"building": gettext("This building no longer exists.")})
         apt.building = building
     _set(apt, fields, APARTMENT_FIELDS)
     errors = _apartment_errors(apt)
@@ -336,14 +357,19 @@ def apartment_delete(*, actor, apartment: Apartment) -> None:
 
 
 def apartment_deletion_summary(*, apartment: Apartment) -> list[str]:
-    summary = [f"APT {apartment.number} of {apartment.building.name} and its Family SIP Number"]
+    summary = [
+        gettext("APT %(number)s of %(building)s and its Family SIP Number")
+        % {"number": apartment.number, "building": apartment.building.name}
+    ]
     residents = list(apartment.residents.order_by("family_master_id", "pk"))
     if residents:
         names = ", ".join(r.display_name for r in residents)
-        summary.append(f"{len(residents)} end user account(s): {names}")
+        summary.append(
+            gettext("%(count)s end user account(s): %(names)s") % {"count": len(residents), "names": names}
+        )
     for hook in hooks.apartment_deletion_summaries:
         summary.extend(hook(apartment))
-    summary.append("its access credentials, logs, messages and alarms (audit logs stay)")
+    summary.append(gettext("its access credentials, logs, messages and alarms (audit logs stay)"))
     return summary
 
 
@@ -401,12 +427,16 @@ def resident_app_password_reset_refusal(resident: Resident | None) -> str | None
     """Why Reset Password cannot send the family master a new app password, or None; the dialog
     and resident_app_password_reset both ask it."""
     if resident is None:
-        return "This APT has no resident account yet."
+        return gettext("This APT has no resident account yet.")
     if not resident.email:
-        return (
-            f"{resident.display_name or 'The resident'} has no email: the new password is sent by "
-            "email. Enter the resident's email first."
-        )
+        if not resident.display_name:
+            return gettext(
+                "The resident has no email: the new password is sent by email. "
+                "Enter the resident's email first."
+            )
+        return gettext(
+            "%(name)s has no email: the new password is sent by email. Enter the resident's email first."
+        ) % {"name": resident.display_name}
     return None
 
 
@@ -446,7 +476,7 @@ def family_member_create(*, actor, apartment: Apartment, fields: dict) -> Reside
     authz.authorize(actor, roles.ADD, Resident, parent=apartment)
     master = Resident.objects.filter(apartment=apartment, family_master__isnull=True).first()
     if master is None:
-        raise ValidationError("Add the apartment's resident (family master) before family members.")
+        raise ValidationError(gettext("Add the apartment's resident (family master) before family members."))
     member = Resident(
         community_id=apartment.community_id,
         apartment=apartment,
@@ -494,14 +524,17 @@ def resident_delete(*, actor, resident: Resident) -> int:
 
 
 def resident_deletion_summary(*, resident: Resident) -> list[str]:
-    summary = [f"the SmartPlus app account of {resident.display_name}"]
+    summary = [gettext("the SmartPlus app account of %(name)s") % {"name": resident.display_name}]
     if resident.is_family_master:
         members = list(resident.family_members.all())
         if members:
             summary.append(
-                f"{len(members)} family member account(s): " + ", ".join(m.display_name for m in members)
+                gettext("%(count)s family member account(s): %(names)s")
+                % {"count": len(members), "names": ", ".join(m.display_name for m in members)}
             )
-        summary.append(f"APT {resident.apartment.number} stays, without a resident")
+        summary.append(
+            gettext("APT %(number)s stays, without a resident") % {"number": resident.apartment.number}
+        )
     return summary
 
 
@@ -552,7 +585,9 @@ def apartment_bulk_create(
         if problems:
             errors[index] = problems
         elif numbers.setdefault(apt.number, index) != index:
-            _add_error(errors, index, "number", f"APT {apt.number} is given twice.")
+            _add_error(
+                errors, index, "number", gettext("APT %(number)s is given twice.") % {"number": apt.number}
+            )
         if index == room:  # the first one over the Number of apartments
             _add_error(errors, index, "__all__", capacity_message(community, len(apartments)))
     if apartments:
@@ -587,11 +622,12 @@ def _resident_bulk_errors(residents: list[Resident], errors: dict) -> None:
         code = person.__dict__["country"] if "country" in person.__dict__ else str(person.country)
         if code and known_countries.setdefault(code, code in countries) is False:
             problems.setdefault("country", []).append(
-                f"Select a valid choice. {code} is not one of the available choices."
+                gettext("Select a valid choice. %(value)s is not one of the available choices.")
+                % {"value": code}
             )
         email = person.email.lower()
         if email and "email" not in problems and emails.setdefault(email, index) != index:
-            problems["email"] = [f"{person.email} is given twice."]
+            problems["email"] = [gettext("%(email)s is given twice.") % {"email": person.email}]
         for field, messages in problems.items():
             for message in messages:
                 _add_error(errors, index, field, message)
@@ -629,7 +665,12 @@ def family_master_bulk_create(*, actor, community: Community, residents: list[Re
     )
     for index, person in enumerate(residents):
         if person.apartment_id in taken:
-            _add_error(errors, index, "__all__", f"APT {person.apartment.number} already has its resident.")
+            _add_error(
+                errors,
+                index,
+                "__all__",
+                gettext("APT %(number)s already has its resident.") % {"number": person.apartment.number},
+            )
     bulk.raise_errors(errors)
     return _insert_end_users(community, residents)
 
@@ -676,7 +717,7 @@ def family_member_bulk_create(*, actor, community: Community, members: list[Resi
                 errors,
                 index,
                 "__all__",
-                "Add the apartment's resident (family master) before family members.",
+                gettext("Add the apartment's resident (family master) before family members."),
             )
             continue
         attach(person, community=community, apartment=person.apartment, family_master=master)

@@ -2,6 +2,8 @@
 
 import django_tables2 as tables
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from communities.formatting import EMPTY, community_datetime
 from smartplus import phones
@@ -9,6 +11,7 @@ from smartplus.tables import ActionsColumn, PortalTable
 
 from .choices import ActiveStatus, AppStatus
 from .models import Apartment, Resident
+from .models.apartments import floor_label
 from .status import active_status
 
 
@@ -24,28 +27,28 @@ class CommunityTable(PortalTable):
 
 
 def _apt_label(number, floor) -> str:
-    return f"{number} (Floor {floor})" if floor else number
+    return floor_label(number, floor)
 
 
 class ApartmentTable(CommunityTable):
-    number = tables.Column(verbose_name="APT", order_by=("number", "id"))
-    name = tables.Column(verbose_name="APT Name", orderable=False, empty_values=("",), default=EMPTY)
+    number = tables.Column(verbose_name=_("APT"), order_by=("number", "id"))
+    name = tables.Column(verbose_name=_("APT Name"), orderable=False, empty_values=("",), default=EMPTY)
     resident = tables.Column(
-        verbose_name="Resident",
+        verbose_name=_("Resident"),
         accessor="master_first_name",
         order_by=("master_first_name", "master_last_name", "id"),
         default=EMPTY,
     )
-    email = tables.Column(verbose_name="Email", accessor="master_email", orderable=False, default=EMPTY)
+    email = tables.Column(verbose_name=_("Email"), accessor="master_email", orderable=False, default=EMPTY)
     mobile = tables.Column(
-        verbose_name="Mobile Number", accessor="master_mobile_number", orderable=False, default=EMPTY
+        verbose_name=_("Mobile Number"), accessor="master_mobile_number", orderable=False, default=EMPTY
     )
-    active = tables.Column(verbose_name="Active", accessor="master_id", orderable=False, default=EMPTY)
-    created = tables.Column(verbose_name="Created Time", order_by=("created", "id"))
+    active = tables.Column(verbose_name=_("Active"), accessor="master_id", orderable=False, default=EMPTY)
+    created = tables.Column(verbose_name=_("Created Time"), order_by=("created", "id"))
     expires = tables.Column(
-        verbose_name="Expiration Time(App)", accessor="master_expires_at", orderable=False, default=EMPTY
+        verbose_name=_("Expiration Time(App)"), accessor="master_expires_at", orderable=False, default=EMPTY
     )
-    actions = ActionsColumn("residents/apartment_actions.html", verbose_name="Actions")
+    actions = ActionsColumn("residents/apartment_actions.html", verbose_name=_("Actions"))
 
     class Meta(PortalTable.Meta):
         model = Apartment
@@ -74,23 +77,25 @@ class ApartmentTable(CommunityTable):
 
 class ResidentTable(CommunityTable):
     resident = tables.Column(
-        verbose_name="Resident", accessor="first_name", order_by=("first_name", "last_name", "id")
+        verbose_name=_("Resident"), accessor="first_name", order_by=("first_name", "last_name", "id")
     )
-    email = tables.Column(verbose_name="Email", orderable=False, empty_values=("",), default=EMPTY)
-    building = tables.Column(verbose_name="Building", accessor="apartment__building__name", orderable=False)
-    apt = tables.Column(verbose_name="APT", accessor="apartment__number", orderable=False)
+    email = tables.Column(verbose_name=_("Email"), orderable=False, empty_values=("",), default=EMPTY)
+    building = tables.Column(
+        verbose_name=_("Building"), accessor="apartment__building__name", orderable=False
+    )
+    apt = tables.Column(verbose_name=_("APT"), accessor="apartment__number", orderable=False)
     apt_name = tables.Column(
-        verbose_name="APT Name",
+        verbose_name=_("APT Name"),
         accessor="apartment__name",
         orderable=False,
         empty_values=("",),
         default=EMPTY,
     )
-    active = tables.Column(verbose_name="Active", accessor="activated", orderable=False)
-    app_status = tables.Column(verbose_name="App Status", accessor="pk", orderable=False)
-    created = tables.Column(verbose_name="Created Time", order_by=("created", "id"))
-    expires_at = tables.Column(verbose_name="Expiration Time", orderable=False, default=EMPTY)
-    actions = ActionsColumn("residents/resident_actions.html", verbose_name="Actions")
+    active = tables.Column(verbose_name=_("Active"), accessor="activated", orderable=False)
+    app_status = tables.Column(verbose_name=_("App Status"), accessor="pk", orderable=False)
+    created = tables.Column(verbose_name=_("Created Time"), order_by=("created", "id"))
+    expires_at = tables.Column(verbose_name=_("Expiration Time"), orderable=False, default=EMPTY)
+    actions = ActionsColumn("residents/resident_actions.html", verbose_name=_("Actions"))
 
     class Meta(PortalTable.Meta):
         model = Resident
@@ -113,13 +118,15 @@ class ResidentTable(CommunityTable):
         if record.family_master_id is None:
             return record.display_name
         return format_html(
-            '{} <span class="badge text-bg-light border">Family member</span>', record.display_name
+            '{} <span class="badge text-bg-light border">{}</span>',
+            record.display_name,
+            gettext("Family member"),
         )
 
     def value_resident(self, record):
         if record.family_master_id is None:
             return record.display_name
-        return f"{record.display_name} (Family member)"
+        return gettext("%(name)s (Family member)") % {"name": record.display_name}
 
     def render_apt(self, record):
         return _apt_label(record.apartment.number, record.apartment.floor)

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Community
 from smartplus import authz, roles
@@ -19,7 +21,7 @@ from .forms import ApartmentForm, FamilyMemberForm, calling_codes_json
 from .models import Apartment, Resident
 from .tables import ApartmentTable, ResidentTable
 
-PAGE_TITLE = "Resident and Device"
+PAGE_TITLE = _("Resident and Device")
 
 
 class CommunityPageMixin:
@@ -140,11 +142,11 @@ class ApartmentEditView(generic.ObjectEditView):
     model = Apartment
     template_name = "residents/apartment_edit.html"
     modal_template_name = "residents/apartment_edit_modal.html"
-    success_message = "APT {object.number} saved."
+    success_message = _("APT {object.number} saved.")
 
     @property
     def title(self):
-        return "Edit APT" if self.action == roles.CHANGE else "Add APT"
+        return _("Edit APT") if self.action == roles.CHANGE else _("Add APT")
 
     def get_instance(self):
         if self.action == roles.CHANGE:
@@ -216,12 +218,16 @@ class ApartmentDetailView(CommunityPageMixin, generic.ObjectDetailView):
 
     @property
     def title(self):
-        return f"APT {self.object.number}"
+        return gettext("APT %(number)s") % {"number": self.object.number}
 
     def get_breadcrumbs(self):
         apt = self.object
         building_url = reverse("residents:building_apartments", args=[apt.building_id])
-        return self.crumbs(apt.community, (apt.building.name, building_url), (f"APT {apt.number}", None))
+        return self.crumbs(
+            apt.community,
+            (apt.building.name, building_url),
+            (gettext("APT %(number)s") % {"number": apt.number}, None),
+        )
 
     def get_extra_context(self) -> dict:
         actor = self.request.actor
@@ -246,7 +252,7 @@ class ApartmentDetailView(CommunityPageMixin, generic.ObjectDetailView):
 
 class ApartmentDeleteView(generic.ObjectDeleteView):
     model = Apartment
-    title = "Delete APT"
+    title = _("Delete APT")
 
     def deletion_summary(self, obj):
         return services.apartment_deletion_summary(apartment=obj)
@@ -268,7 +274,7 @@ class ApartmentResetView(generic.ObjectMixin, generic.PortalView):
 
     model = Apartment
     action = "reset"
-    title = "Reset APT"
+    title = _("Reset APT")
 
     def get_object(self):
         apartment = super().get_object()
@@ -289,8 +295,11 @@ class ApartmentResetView(generic.ObjectMixin, generic.PortalView):
             services.apartment_reset(actor=request.actor, apartment=apartment)
         messages.success(
             request,
-            f"APT {apartment.number} was reset. The app is unregistered and its login was reset; "
-            "no email was sent.",
+            gettext(
+                "APT %(number)s was reset. The app is unregistered and its login was reset; "
+                "no email was sent."
+            )
+            % {"number": apartment.number},
         )
         return generic.redirect_after(request, reverse("residents:apartment_detail", args=[apartment.pk]))
 
@@ -300,7 +309,7 @@ class ApartmentPasswordResetView(generic.ObjectMixin, generic.PortalView):
 
     model = Apartment
     action = roles.CHANGE
-    title = "Reset Password"
+    title = _("Reset Password")
 
     def get(self, request, *args, **kwargs):
         apartment = self.get_object()
@@ -325,7 +334,10 @@ class ApartmentPasswordResetView(generic.ObjectMixin, generic.PortalView):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"A new SmartPlus app password is on its way to {master.email}.")
+            messages.success(
+                request,
+                gettext("A new SmartPlus app password is on its way to %(email)s.") % {"email": master.email},
+            )
         return generic.redirect_after(request, reverse("residents:apartment_detail", args=[apartment.pk]))
 
 
@@ -337,11 +349,11 @@ class FamilyMemberEditView(generic.ObjectEditView):
     form_class = FamilyMemberForm
     template_name = "residents/familymember_edit.html"
     modal_template_name = "residents/familymember_edit_modal.html"
-    success_message = "Family member {object} saved."
+    success_message = _("Family member {object} saved.")
 
     @property
     def title(self):
-        return "Edit Family Member" if self.action == roles.CHANGE else "New Family Member"
+        return _("Edit Family Member") if self.action == roles.CHANGE else _("New Family Member")
 
     def get_queryset(self):
         return super().get_queryset().filter(family_master__isnull=False).select_related("apartment")
@@ -378,7 +390,7 @@ class ResidentDeleteView(generic.ObjectDeleteView):
     """Delete an end user; a family master takes the family members along, the APT stays."""
 
     model = Resident
-    title = "Delete Resident"
+    title = _("Delete Resident")
 
     def get_object(self):
         resident = get_object_or_404(self.get_queryset().select_related("apartment"), pk=self.kwargs["pk"])

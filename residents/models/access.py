@@ -2,6 +2,7 @@
 reset removes every kind except RF cards, which the spec's reset list does not name."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from smartplus.models import ScopedModel
 
@@ -15,10 +16,10 @@ class AccessCredential(ScopedModel):
     resident = models.ForeignKey(
         Resident, on_delete=models.CASCADE, null=True, blank=True, related_name="credentials"
     )
-    kind = models.CharField("Type", max_length=10, choices=CredentialKind.choices)
-    name = models.CharField("Name", max_length=64, blank=True)
+    kind = models.CharField(_("Type"), max_length=10, choices=CredentialKind.choices)
+    name = models.CharField(_("Name"), max_length=64, blank=True)
     # PIN code, card number, QR payload, Bluetooth/NFC identifier, or face image reference.
-    code = models.CharField("Code", max_length=128)
+    code = models.CharField(_("Code"), max_length=128)
 
     class Meta:
         ordering = ["kind", "pk"]

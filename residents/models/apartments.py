@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.choices import Language
@@ -17,7 +19,14 @@ from ..validators import apt_number_validator
 MAX_FLOOR = 128
 MAX_WEB_RELAY_ID = 50
 
-floors_validator = RegexValidator(r"^\d{1,3}(,\d{1,3})*$", "Choose floors from the list.")
+floors_validator = RegexValidator(r"^\d{1,3}(,\d{1,3})*$", _("Choose floors from the list."))
+
+
+def floor_label(number: str, floor) -> str:
+    """ "101 (Floor 1)", or the bare number without a floor."""
+    if not floor:
+        return number
+    return gettext("%(number)s (Floor %(floor)s)") % {"number": number, "floor": floor}
 
 
 class Apartment(ScopedModel):
@@ -29,29 +38,31 @@ class Apartment(ScopedModel):
     # cascade is for deleting a whole community.
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="apartments")
     floor = models.PositiveSmallIntegerField(
-        "Floor",
+        _("Floor"),
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_FLOOR)],
-        help_text="Usually a group of apartments, it can be used in the lift control feature.",
+        help_text=_("Usually a group of apartments, it can be used in the lift control feature."),
     )
     number = models.CharField(
-        "APT",
+        _("APT"),
         max_length=16,
         validators=[apt_number_validator],
-        help_text="A unique number, visitors can dial the number on the door phone to reach the residents.",
+        help_text=_(
+            "A unique number, visitors can dial the number on the door phone to reach the residents."
+        ),
     )
-    name = models.CharField("APT Name", max_length=64, blank=True)
+    name = models.CharField(_("APT Name"), max_length=64, blank=True)
     web_relay_id = models.PositiveSmallIntegerField(
-        "Web Relay ID", default=0, validators=[MaxValueValidator(MAX_WEB_RELAY_ID)]
+        _("Web Relay ID"), default=0, validators=[MaxValueValidator(MAX_WEB_RELAY_ID)]
     )
     call_type = models.PositiveSmallIntegerField(
-        "Call Type", choices=CallType.choices, default=CallType.SMARTPLUS_AND_INDOOR
+        _("Call Type"), choices=CallType.choices, default=CallType.SMARTPLUS_AND_INDOOR
     )
     call_mode = models.CharField(
-        "SIP Call Or IP Call", max_length=3, choices=CallMode.choices, default=CallMode.IP
+        _("SIP Call Or IP Call"), max_length=3, choices=CallMode.choices, default=CallMode.IP
     )
-    family_sip_number = models.CharField("Family SIP Number", max_length=10, unique=True, editable=False)
+    family_sip_number = models.CharField(_("Family SIP Number"), max_length=10, unique=True, editable=False)
 
     class Meta:
         ordering = ["building", "number", "pk"]
@@ -60,7 +71,7 @@ class Apartment(ScopedModel):
                 "community",
                 "number",
                 name="apartment_number_unique_per_community",
-                violation_error_message="This APT already exists in the community.",
+                violation_error_message=_("This APT already exists in the community."),
             )
         ]
         indexes = [models.Index(fields=["building", "-created", "-id"], name="apartment_building_created")]
@@ -71,7 +82,7 @@ class Apartment(ScopedModel):
     @property
     def label(self) -> str:
         """ "101 (Floor 1)" as the spec's lists show an APT."""
-        return f"{self.number} (Floor {self.floor})" if self.floor else self.number
+        return floor_label(self.number, self.floor)
 
 
 class Resident(ScopedModel):
@@ -86,22 +97,24 @@ class Resident(ScopedModel):
     family_master = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="family_members"
     )
-    first_name = models.CharField("First Name", max_length=64)
-    last_name = models.CharField("Last Name", max_length=64)
-    email = models.EmailField("Email", blank=True)
-    language = models.CharField("Language", max_length=8, choices=Language.choices, default=Language.ENGLISH)
-    country = CountryField("Country / Region", blank=True)
-    mobile_number = models.CharField("Mobile Number", max_length=20, blank=True)
-    landline1 = models.CharField("Landline 1", max_length=20, blank=True)
-    landline2 = models.CharField("Landline 2", max_length=20, blank=True)
-    landline3 = models.CharField("Landline 3", max_length=20, blank=True)
+    first_name = models.CharField(_("First Name"), max_length=64)
+    last_name = models.CharField(_("Last Name"), max_length=64)
+    email = models.EmailField(_("Email"), blank=True)
+    language = models.CharField(
+        _("Language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    country = CountryField(_("Country / Region"), blank=True)
+    mobile_number = models.CharField(_("Mobile Number"), max_length=20, blank=True)
+    landline1 = models.CharField(_("Landline 1"), max_length=20, blank=True)
+    landline2 = models.CharField(_("Landline 2"), max_length=20, blank=True)
+    landline3 = models.CharField(_("Landline 3"), max_length=20, blank=True)
     accessible_floors = models.CharField(
-        "Accessible Floors", max_length=400, blank=True, validators=[floors_validator]
+        _("Accessible Floors"), max_length=400, blank=True, validators=[floors_validator]
     )
     # Subscription state (billing fills it) and app state (the app fills it).
-    activated = models.BooleanField("Activated", default=False)
-    expires_at = models.DateTimeField("Expiration Time (App)", null=True, blank=True)
-    app_registered_at = models.DateTimeField("App registered", null=True, blank=True)
+    activated = models.BooleanField(_("Activated"), default=False)
+    expires_at = models.DateTimeField(_("Expiration Time (App)"), null=True, blank=True)
+    app_registered_at = models.DateTimeField(_("App registered"), null=True, blank=True)
     app_password = models.CharField(max_length=128, blank=True, editable=False)
     credentials_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The address the account email (login and initial password) went to: the worker claims it
@@ -111,8 +124,8 @@ class Resident(ScopedModel):
     # so a duplicate or retried job sends one email at most.
     app_password_reset_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Per-account settings that survive an apartment reset.
-    free_family_members = models.PositiveSmallIntegerField("Free family member accounts", default=0)
-    time_zone = models.CharField("Time Zone", max_length=64, blank=True)
+    free_family_members = models.PositiveSmallIntegerField(_("Free family member accounts"), default=0)
+    time_zone = models.CharField(_("Time Zone"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -121,7 +134,7 @@ class Resident(ScopedModel):
                 Lower("email"),
                 condition=~models.Q(email=""),
                 name="resident_email_unique",
-                violation_error_message="This email is already used by another end user.",
+                violation_error_message=_("This email is already used by another end user."),
             ),
             models.UniqueConstraint(
                 "apartment",
