@@ -22,7 +22,7 @@ UV_VERSION := 0.13.8
 
 DEV := DJANGO_SETTINGS_MODULE=smartplus.settings.dev
 
-.PHONY: help install lock demo services test bench lint assets clean distclean
+.PHONY: help install lock demo services test bench lint assets messages clean distclean
 
 help:
 	@echo "make install   create .venv and install the locked set (requirements.lock)"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench     run the benchmarks against PostgreSQL and Redis"
 	@echo "make lint      ruff check"
 	@echo "make assets    refresh static/vendor/ from npm"
+	@echo "make messages  update every language's catalogue (locale/) from the code, then compile them"
 	@echo "make clean     remove var/, caches and test output (keeps .venv)"
 
 install: $(STAMP)
@@ -88,6 +89,17 @@ lint: install
 
 assets:
 	bash scripts/vendor-assets.sh
+
+# UI catalogues (docs/languages.md): every language of settings.LANGUAGES but English, the same
+# ignores as tests/i18n/test_catalogues.py; then the .mo files. Needs GNU gettext (msgfmt).
+MESSAGES_IGNORE := .venv/* node_modules/* tests/* benchmarks/* demo/* var/*
+messages: install
+	$(DEV) $(PY) manage.py makemessages --no-obsolete \
+		$$($(DEV) $(PY) -c "import django; django.setup(); from django.conf import settings; \
+		from django.utils.translation import to_locale; \
+		print(' '.join('-l ' + to_locale(c) for c, _ in settings.LANGUAGES if c != 'en'))") \
+		$(foreach pattern,$(MESSAGES_IGNORE),-i "$(pattern)")
+	$(DEV) $(PY) manage.py compilemessages $(foreach pattern,$(MESSAGES_IGNORE),-i "$(pattern)")
 
 clean:
 	rm -rf var/ test-results/ .pytest_cache/ .ruff_cache/ staticfiles/

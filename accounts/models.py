@@ -52,6 +52,9 @@ class User(AbstractUser, AuditedModel):
     language = models.CharField(
         _("Language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
     )
+    # The portal's UI language (a code of settings.LANGUAGES); blank: follow the browser
+    # (language cookie, then Accept-Language). `language` above is the emails' language.
+    ui_language = models.CharField(_("UI language"), max_length=16, blank=True, default="")
     password_changed_at = models.DateTimeField(null=True, blank=True)
     # When the set-password email of the current credentials went out; empty while one is due.
     # Issuing credentials empties it, the worker claims it before sending (exactly one email).

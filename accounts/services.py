@@ -380,6 +380,16 @@ def user_time_zone_set(*, actor, time_zone: str) -> User:
     return actor
 
 
+def ui_language_set(*, actor, code: str) -> User:
+    """The actor's own UI language: a code of settings.LANGUAGES, or "" to follow the browser."""
+    if code and code not in dict(settings.LANGUAGES):
+        raise ValidationError({"ui_language": "Unknown language."})
+    if actor.ui_language != code:
+        actor.ui_language = code
+        actor.save(update_fields=["ui_language"])
+    return actor
+
+
 def user_password_check(*, real_user, actor, password: str) -> None:
     _not_while_acting(real_user, actor)
     if not actor.has_usable_password() or not actor.check_password(password):

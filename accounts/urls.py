@@ -52,6 +52,8 @@ urlpatterns = [
         views.PasswordReminderDismissView.as_view(),
         name="password_reminder_dismiss",
     ),
+    # The language menu: signed in or not (the login page has it too).
+    path("account/language/", views.ui_language_view, name="ui_language"),
     path("account/time-zone/", views.TimeZoneView.as_view(), name="time_zone"),
     path("account/billing-information/", views.BillingInformationView.as_view(), name="billing_information"),
     path("account/customer-service/", views.CustomerServiceView.as_view(), name="customer_service"),

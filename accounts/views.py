@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from smartplus import roles
 from smartplus.views import generic
@@ -27,6 +31,7 @@ from .forms import (
     SubAccountForm,
     TimeZoneForm,
 )
+from .middleware import set_language_cookie
 from .models import (
     BillingInformation,
     CustomerService,
@@ -393,3 +398,26 @@ class PasswordReminderDismissView(generic.PortalView):
         if request.htmx:
             return HttpResponse("")
         return generic.redirect_after(request, generic.safe_next(request, reverse("home")))
+
+
+@require_POST
+def ui_language_view(request):
+    """The language menu (top bar, login and password pages): POST `language` (a code of
+    settings.LANGUAGES, or "" to follow the browser) and `next`. Saved on the signed-in person,
+    put in the language cookie, then back to `next` when it is a URL of this site."""
+    code = request.POST.get("language", "")
+    if code and code not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest("Unknown language.")
+    person = getattr(request, "real_user", None) or request.user
+    if person.is_authenticated:
+        services.ui_language_set(actor=person, code=code)
+    nxt = request.POST.get("next") or request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        nxt = reverse("home")
+    response = HttpResponseRedirect(nxt)
+    set_language_cookie(response, code)
+    if code:
+        translation.activate(code)
+    return response

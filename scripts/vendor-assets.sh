@@ -26,7 +26,9 @@ version() { node -p "require('$nm/$1/package.json').version"; }
 
 rm -rf "$dest/bootstrap" "$dest/htmx" "$dest/bootstrap-icons"
 mkdir -p "$dest/bootstrap" "$dest/htmx" "$dest/bootstrap-icons/fonts"
-cp "$nm/bootstrap/dist/css/bootstrap.min.css" "$nm/bootstrap/dist/js/bootstrap.bundle.min.js" \
+# bootstrap.rtl.min.css: the same stylesheet mirrored, loaded instead for Persian and Hebrew.
+cp "$nm/bootstrap/dist/css/bootstrap.min.css" "$nm/bootstrap/dist/css/bootstrap.rtl.min.css" \
+   "$nm/bootstrap/dist/js/bootstrap.bundle.min.js" \
    "$nm/bootstrap/LICENSE" "$dest/bootstrap/"
 cp "$nm/htmx.org/dist/htmx.min.js" "$nm/htmx.org/LICENSE" "$dest/htmx/"
 cp "$nm/bootstrap-icons/font/bootstrap-icons.min.css" "$nm/bootstrap-icons/LICENSE" "$dest/bootstrap-icons/"
@@ -46,14 +48,14 @@ Committed so that neither CI nor a deployment needs npm or a CDN.
 
 | Package | Version | License | Files |
 | --- | --- | --- | --- |
-| [Bootstrap](https://getbootstrap.com/) | $(version bootstrap) | MIT | \`bootstrap/bootstrap.min.css\`, \`bootstrap/bootstrap.bundle.min.js\` (includes Popper, MIT) |
+| [Bootstrap](https://getbootstrap.com/) | $(version bootstrap) | MIT | \`bootstrap/bootstrap.min.css\`, \`bootstrap/bootstrap.rtl.min.css\` (right to left), \`bootstrap/bootstrap.bundle.min.js\` (includes Popper, MIT) |
 | [htmx](https://htmx.org/) | $(version htmx.org) | 0BSD (Zero-Clause BSD) | \`htmx/htmx.min.js\` |
 | [Bootstrap Icons](https://icons.getbootstrap.com/) | $(version bootstrap-icons) | MIT | \`bootstrap-icons/bootstrap-icons.min.css\`, \`bootstrap-icons/fonts/bootstrap-icons.woff2\`, \`.woff\` |
 
 Each folder holds the package's LICENSE file. The \`sourceMappingURL\` comments are removed
 because the source maps are not vendored (collectstatic with the manifest storage would fail on them).
 
-Templates: \`{% static 'vendor/bootstrap/bootstrap.min.css' %}\`,
+Templates: \`{% static 'vendor/bootstrap/bootstrap.min.css' %}\` (\`bootstrap.rtl.min.css\` for right-to-left languages),
 \`{% static 'vendor/bootstrap/bootstrap.bundle.min.js' %}\`, \`{% static 'vendor/htmx/htmx.min.js' %}\`,
 \`{% static 'vendor/bootstrap-icons/bootstrap-icons.min.css' %}\`.
 

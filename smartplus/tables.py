@@ -10,11 +10,24 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import AuditLog
 
+# Columns whose values are left-to-right codes (MACs, addresses, numbers, emails, versions): their
+# cells get the `ltr` class (portal.css), so they read correctly inside a right-to-left page.
+LTR_COLUMNS = frozenset(
+    {"mac", "ip", "ip_address", "lan_ip", "sip", "sip_number", "sip_account", "phone", "mobile", "landline"}
+    | {"email", "recipient_email", "code", "pin", "version", "version_before", "version_log", "model"}
+)
+
 
 class PortalTable(tables.Table):
     class Meta:
         attrs = {"class": "table table-hover align-middle mb-0"}
         empty_text = _("No data")
+
+    def get_column_class_names(self, classes_set, bound_column):
+        classes = super().get_column_class_names(classes_set, bound_column)
+        if bound_column.name in LTR_COLUMNS:
+            classes.add("ltr")
+        return classes
 
 
 class ActionsColumn(tables.TemplateColumn):

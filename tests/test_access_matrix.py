@@ -218,6 +218,8 @@ EXPECTED: dict[str, dict] = {
     "accounts:password_change": same(row(OK, acting=403)),
     "accounts:password_reminder_dismiss": post_only(row(OK)),
     "accounts:time_zone": same(row(OK)),
+    # The language menu: everyone, signed in or not (GET: 405).
+    "accounts:ui_language": post_only(row(OK, anon=OK)),
     "accounts:billing_information": same(row(403, inst_a=OK, acting=OK, inst_b=OK)),
     "accounts:customer_service": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)),
     "accounts:account_setting": same(row(403, inst_a=OK, inst_b=OK)),

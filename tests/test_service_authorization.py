@@ -467,6 +467,7 @@ OWN_SCOPE: dict[str, tuple[str, object]] = {
         "the actor's own time zone",
         lambda w: {"time_zone": "Asia/Tokyo"},
     ),
+    "accounts.services.ui_language_set": ("the actor's own UI language", lambda w: {"code": "he"}),
     "accounts.services.user_password_check": ("the actor's own password", lambda w: {"password": "wrong"}),
     "accounts.services.user_password_change": (
         "the actor's own password",

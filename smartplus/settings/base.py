@@ -7,7 +7,6 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -80,6 +79,8 @@ MIDDLEWARE = [
     "accounts.middleware.ImpersonationMiddleware",
     # After the impersonation middleware, which sets request.real_user.
     "smartplus.middleware.ActorMiddleware",
+    # After LocaleMiddleware and auth: the user's saved UI language wins over cookie and browser.
+    "accounts.middleware.UILanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -176,8 +177,30 @@ MFA_TOTP_ISSUER = env.str("SMARTPLUS_MFA_ISSUER", default="SmartPlus portal")
 HIJACK_PERMISSION_CHECK = "accounts.impersonation.hijack_permission_check"
 HIJACK_INSERT_BEFORE = None  # our base layout renders its own banner
 
+# UI languages (docs/languages.md). Each name is written in its own language: the language menu
+# shows it so, whatever the current language. The choice: the user's saved `ui_language`
+# (accounts.middleware.UILanguageMiddleware), else the language cookie, else Accept-Language.
+# Persian and Hebrew are right to left (LANGUAGE_BIDI; Bootstrap's RTL stylesheet).
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+LANGUAGES = [
+    ("en", "English"),
+    ("fa", "فارسی"),
+    ("he", "עברית"),
+    ("bs", "Bosanski"),
+    ("da", "Dansk"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("ja", "日本語"),
+    ("ko", "한국어"),
+    ("pl", "Polski"),
+    ("ru", "Русский"),
+    ("tr", "Türkçe"),
+    ("vi", "Tiếng Việt"),
+    ("zh-hans", "简体中文"),
+]
+# The cookie lives a year, so the login page after a logout stays in the user's language.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True

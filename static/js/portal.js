@@ -127,12 +127,17 @@ document.addEventListener("contextmenu", function (event) {
       box.querySelector("span").textContent = title;
       return box;
     }
-    const left = pane("To be selected");
-    const right = pane("Selected");
+    // Labels in the page's language (base.html's data-i18n-* attributes), English without them.
+    const t = function (key, english) { return document.body.dataset["i18n" + key] || english; };
+    const left = pane(t("ToBeSelected", "To be selected"));
+    const right = pane(t("Selected", "Selected"));
     const buttons = document.createElement("div");
     buttons.className = "d-flex flex-column gap-2";
-    buttons.innerHTML = '<button type="button" class="btn btn-sm btn-outline-primary" data-move="add">Add &gt;</button>' +
-      '<button type="button" class="btn btn-sm btn-outline-secondary" data-move="remove">&lt; Remove</button>';
+    buttons.innerHTML = '<button type="button" class="btn btn-sm btn-outline-primary" data-move="add"></button>' +
+      '<button type="button" class="btn btn-sm btn-outline-secondary" data-move="remove"></button>';
+    // ">" and "<" are bidi-mirrored: in a right-to-left page they point the way the items move.
+    buttons.querySelector("[data-move=add]").textContent = t("Add", "Add") + " >";
+    buttons.querySelector("[data-move=remove]").textContent = "< " + t("Remove", "Remove");
     ui.append(left, buttons, right);
     select.after(ui);
 
@@ -150,7 +155,7 @@ document.addEventListener("contextmenu", function (event) {
           label.append(box, document.createTextNode(o.text));
           items.append(label);
         });
-        if (!items.children.length) items.innerHTML = '<div class="small text-body-secondary p-1">No Data</div>';
+        if (!items.children.length) { items.innerHTML = '<div class="small text-body-secondary p-1"></div>'; items.firstChild.textContent = t("NoData", "No Data"); }
         updateCounter(pair[0]);
       });
     }
