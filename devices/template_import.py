@@ -716,7 +716,7 @@ class TemplateImporter:
             columns=COLUMNS,
             required=REQUIRED,
             max_rows=MAX_ROWS,
-            template="the template (Download The Template on the dashboard)",
+            template=_("the template (Download The Template on the dashboard)"),
             progress=progress,
         )
 

@@ -127,12 +127,16 @@ document.addEventListener("contextmenu", function (event) {
       box.querySelector("span").textContent = title;
       return box;
     }
-    const left = pane("To be selected");
-    const right = pane("Selected");
+    // The words come from the template (translated there); English when a page does not give them.
+    const words = chooser.dataset;
+    const left = pane(words.labelAvailable || "To be selected");
+    const right = pane(words.labelSelected || "Selected");
     const buttons = document.createElement("div");
     buttons.className = "d-flex flex-column gap-2";
-    buttons.innerHTML = '<button type="button" class="btn btn-sm btn-outline-primary" data-move="add">Add &gt;</button>' +
-      '<button type="button" class="btn btn-sm btn-outline-secondary" data-move="remove">&lt; Remove</button>';
+    buttons.innerHTML = '<button type="button" class="btn btn-sm btn-outline-primary" data-move="add"></button>' +
+      '<button type="button" class="btn btn-sm btn-outline-secondary" data-move="remove"></button>';
+    buttons.querySelector('[data-move="add"]').textContent = (words.labelAdd || "Add") + " >";
+    buttons.querySelector('[data-move="remove"]').textContent = "< " + (words.labelRemove || "Remove");
     ui.append(left, buttons, right);
     select.after(ui);
 
@@ -150,7 +154,12 @@ document.addEventListener("contextmenu", function (event) {
           label.append(box, document.createTextNode(o.text));
           items.append(label);
         });
-        if (!items.children.length) items.innerHTML = '<div class="small text-body-secondary p-1">No Data</div>';
+        if (!items.children.length) {
+          const empty = document.createElement("div");
+          empty.className = "small text-body-secondary p-1";
+          empty.textContent = words.labelEmpty || "No Data";
+          items.appendChild(empty);
+        }
         updateCounter(pair[0]);
       });
     }
