@@ -35,6 +35,7 @@ class MacListView(generic.ObjectListView):
     template_name = "maclib/mac_list.html"
     add_url_name = "maclib:mac_add"
     title = TITLE
+    export_name = "MAC Library"  # exports keep English names, as their headers do
 
     def get_table_queryset(self):
         return selectors.mac_list(actor=self.request.actor)

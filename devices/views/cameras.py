@@ -52,7 +52,7 @@ class CommunityCamerasView(_CameraListView):
     table_class = CommunityCameraTable
     filterset_class = CameraFilterSet
     template_name = "devices/community_cameras.html"
-    export_name = _("Third Party Devices")
+    export_name = "Third Party Devices"  # exports keep English names, as their headers do
     building = None
 
     def get(self, request, *args, **kwargs):

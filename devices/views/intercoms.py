@@ -61,7 +61,7 @@ class CommunityDevicesView(_DeviceListView):
     table_class = CommunityDeviceTable
     filterset_class = DeviceFilterSet
     template_name = "devices/community_devices.html"
-    export_name = _("Intercom Devices")
+    export_name = "Intercom Devices"  # exports keep English names, as their headers do
 
     def get(self, request, *args, **kwargs):
         self.community = get_object_or_404(
