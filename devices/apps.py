@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext
 
 
 class DevicesConfig(AppConfig):
@@ -27,7 +28,7 @@ class DevicesConfig(AppConfig):
 
         # The MAC library's Owner column for a MAC bound to a device (maclib sits below devices).
         maclib_services.register_owner_label(
-            lambda device: "Public Device" if device.place == Place.PUBLIC else device.location
+            lambda device: gettext("Public Device") if device.place == Place.PUBLIC else device.location
         )
 
         from . import permissions  # noqa: F401  (registers the authz predicates)

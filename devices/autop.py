@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from .choices import RelayKind
 
@@ -59,25 +60,37 @@ def parse(text: str) -> list[Command]:
     first_line: dict[str, int] = {}
     lines = (text or "").splitlines()
     if len(lines) > MAX_LINES:
-        raise ValidationError(f"At most {MAX_LINES} lines, please ({len(lines)} given).")
+        raise ValidationError(
+            gettext("At most %(max)s lines, please (%(count)s given).")
+            % {"max": MAX_LINES, "count": len(lines)}
+        )
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if len(line) > MAX_LINE_LENGTH:
-            errors.append(f"Line {number}: longer than {MAX_LINE_LENGTH} characters.")
+            errors.append(
+                gettext("Line %(number)s: longer than %(max)s characters.")
+                % {"number": number, "max": MAX_LINE_LENGTH}
+            )
             continue
         match = COMMAND_RE.match(line)
         if match is None:
-            errors.append(f"Line {number}: “{line[:60]}” is not a command of the form {EXAMPLE}.")
+            errors.append(
+                gettext("Line %(number)s: “%(line)s” is not a command of the form %(example)s.")
+                % {"number": number, "line": line[:60], "example": EXAMPLE}
+            )
             continue
         key = "Config.{module}.{section}.{key}".format(**match.groupdict())
         command = Command(key, match["value"].strip())
         if key in commands:
             if commands[key] != command:
                 errors.append(
-                    f"Line {number}: {key} is already set to “{commands[key].value}” on line "
-                    f"{first_line[key]}; keep one value."
+                    gettext(
+                        "Line %(number)s: %(key)s is already set to “%(value)s” on line %(first)s; "
+                        "keep one value."
+                    )
+                    % {"number": number, "key": key, "value": commands[key].value, "first": first_line[key]}
                 )
             continue  # an exact duplicate: dropped
         commands[key] = command

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from smartplus.forms import PortalForm
 
@@ -15,8 +16,8 @@ from .models import Device, ThirdPartyCamera
 from .selectors import linkable_devices
 from .services import CAMERA_FIELDS, MAX_CAMERA_PASSWORD
 
-RTSP_PLACEHOLDER = "rtsp://ip:port or rtsp://domain:port"
-LINK_HELP = (
+RTSP_PLACEHOLDER = _("rtsp://ip:port or rtsp://domain:port")
+LINK_HELP = _(
     "Linking lets the SmartPlus app switch between the door phone's camera and this camera; the "
     "camera then gets no icon of its own in the app. Only R29 door phones of the same place can be "
     "linked: the model the device reports, or until it reports one the Model chosen at Add Device."
@@ -40,13 +41,13 @@ class CameraForm(PortalForm):
         self.fields["username"].widget.attrs.update(autocomplete="off")
         editing = self.instance is not None
         self.fields["password"] = forms.CharField(
-            label="Password",
+            label=_("Password"),
             required=not editing,
             strip=False,
             max_length=MAX_CAMERA_PASSWORD,
             # render_value=False: neither the stored password nor a typed one comes back in a page.
             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-            help_text="Leave blank to keep the current password." if editing else "",
+            help_text=_("Leave blank to keep the current password.") if editing else "",
         )
         choices = linkable_devices(actor=self.actor, camera=camera)
         if editing:
@@ -58,7 +59,7 @@ class CameraForm(PortalForm):
                 .order_by("name", "pk")
             )
         self.fields["linked_devices"] = LinkedDeviceField(
-            label="Link Device",
+            label=_("Link Device"),
             queryset=choices,
             required=False,
             widget=forms.SelectMultiple(attrs={"size": 4}),

@@ -6,6 +6,7 @@ appears anywhere.
 """
 
 import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
 
 from communities.formatting import EMPTY
 from residents.tables import CommunityTable
@@ -15,10 +16,10 @@ from .models import ThirdPartyCamera
 
 
 class CameraTable(CommunityTable):
-    name = tables.Column(verbose_name="Device Name", order_by=("name", "id"))
-    linked = tables.Column(verbose_name="Link Device", accessor="pk", orderable=False)
-    created = tables.Column(verbose_name="Created Time", order_by=("created", "id"))
-    actions = ActionsColumn("devices/camera_actions.html", verbose_name="Action")
+    name = tables.Column(verbose_name=_("Device Name"), order_by=("name", "id"))
+    linked = tables.Column(verbose_name=_("Link Device"), accessor="pk", orderable=False)
+    created = tables.Column(verbose_name=_("Created Time"), order_by=("created", "id"))
+    actions = ActionsColumn("devices/camera_actions.html", verbose_name=_("Action"))
 
     class Meta(PortalTable.Meta):
         model = ThirdPartyCamera
@@ -40,7 +41,7 @@ class CameraTable(CommunityTable):
 class CommunityCameraTable(CameraTable):
     """The community node's Third Party Devices: every camera, with its Location."""
 
-    location = tables.Column(verbose_name="Location", accessor="place", orderable=False)
+    location = tables.Column(verbose_name=_("Location"), accessor="place", orderable=False)
 
     class Meta(CameraTable.Meta):
         fields = ("name", "location", "linked", "created", "actions")

@@ -1,16 +1,17 @@
 """Choices of intercom devices and relays, named as the spec's Add Device forms name them."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class DeviceType(models.IntegerChoices):
     """The template's device type codes."""
 
-    MULTI_TENANT_DOOR_PHONE = 0, "Multi-tenant door phone"
-    SINGLE_TENANT_DOOR_PHONE = 1, "Single-tenant door phone"
-    INDOOR_MONITOR = 2, "Indoor monitor"
-    GUARD_PHONE = 3, "Guard phone"
-    ACCESS_CONTROL = 50, "Access control"
+    MULTI_TENANT_DOOR_PHONE = 0, _("Multi-tenant door phone")
+    SINGLE_TENANT_DOOR_PHONE = 1, _("Single-tenant door phone")
+    INDOOR_MONITOR = 2, _("Indoor monitor")
+    GUARD_PHONE = 3, _("Guard phone")
+    ACCESS_CONTROL = 50, _("Access control")
 
 
 DOOR_PHONES = frozenset({DeviceType.MULTI_TENANT_DOOR_PHONE, DeviceType.SINGLE_TENANT_DOOR_PHONE})
@@ -19,9 +20,9 @@ DOOR_PHONES = frozenset({DeviceType.MULTI_TENANT_DOOR_PHONE, DeviceType.SINGLE_T
 class Place(models.TextChoices):
     """Where a device or camera is installed: the node of the Resident and Device tree."""
 
-    PUBLIC = "public", "Public Area"
-    BUILDING = "building", "Building"
-    APARTMENT = "apartment", "Apartment"
+    PUBLIC = "public", _("Public Area")
+    BUILDING = "building", _("Building")
+    APARTMENT = "apartment", _("Apartment")
 
 
 # Indoor monitors belong to apartments; the shared places take the other types.
@@ -45,46 +46,46 @@ PLACE_TYPES = {
 class ContactDisplay(models.TextChoices):
     """Contact Display Settings of a building device: what the door phone's contact screen lists."""
 
-    APT_NUMBERS = "apt", "Only APT numbers"
-    INDOOR_AND_APPS = "indoor_apps", "Indoor monitor and apps"
-    ALL = "all", "APT numbers, indoor monitors and apps"
+    APT_NUMBERS = "apt", _("Only APT numbers")
+    INDOOR_AND_APPS = "indoor_apps", _("Indoor monitor and apps")
+    ALL = "all", _("APT numbers, indoor monitors and apps")
 
 
 class NetworkGroup(models.IntegerChoices):
     """Devices in one group share a LAN and call each other by IP; across groups they use SIP."""
 
-    GROUP_1 = 1, "Network Group 1"
-    GROUP_2 = 2, "Network Group 2"
-    GROUP_3 = 3, "Network Group 3"
-    GROUP_4 = 4, "Network Group 4"
-    GROUP_5 = 5, "Network Group 5"
-    GROUP_6 = 6, "Network Group 6"
-    GROUP_7 = 7, "Network Group 7"
-    GROUP_8 = 8, "Network Group 8"
-    GROUP_9 = 9, "Network Group 9"
-    GROUP_10 = 10, "Network Group 10"
+    GROUP_1 = 1, _("Network Group 1")
+    GROUP_2 = 2, _("Network Group 2")
+    GROUP_3 = 3, _("Network Group 3")
+    GROUP_4 = 4, _("Network Group 4")
+    GROUP_5 = 5, _("Network Group 5")
+    GROUP_6 = 6, _("Network Group 6")
+    GROUP_7 = 7, _("Network Group 7")
+    GROUP_8 = 8, _("Network Group 8")
+    GROUP_9 = 9, _("Network Group 9")
+    GROUP_10 = 10, _("Network Group 10")
 
 
 class AccessMethod(models.TextChoices):
     """What may trigger a relay (6.7.0 "Support selecting access methods")."""
 
-    HOMEPAGE = "homepage", "SmartPlus Homepage"
-    TALKING_PAGE = "talking_page", "SmartPlus Talking page"
+    HOMEPAGE = "homepage", _("SmartPlus Homepage")
+    TALKING_PAGE = "talking_page", _("SmartPlus Talking page")
     PIN = "pin", "PIN"
-    FACE = "face", "Face"
-    RF_CARD = "rf_card", "RF Card"
-    BLUETOOTH = "bluetooth", "Bluetooth"
+    FACE = "face", _("Face")
+    RF_CARD = "rf_card", _("RF Card")
+    BLUETOOTH = "bluetooth", _("Bluetooth")
     NFC = "nfc", "NFC"
 
 
 class RelayKind(models.TextChoices):
-    RELAY = "relay", "Relay"
-    SECURITY = "security", "Security Relay"
+    RELAY = "relay", _("Relay")
+    SECURITY = "security", _("Security Relay")
 
 
 class DeviceStatus(models.TextChoices):
-    ONLINE = "online", "Online"
-    OFFLINE = "offline", "Offline"
+    ONLINE = "online", _("Online")
+    OFFLINE = "offline", _("Offline")
 
 
 class Transport(models.IntegerChoices):
@@ -99,21 +100,21 @@ class CommandKind(models.TextChoices):
     """What a device command asks the device to do (remote maintenance, firmware upgrade, and what
     the apps above devices send: access credentials, weather)."""
 
-    REBOOT = "reboot", "Reboot"
-    RESET = "reset", "Reset"
-    AUTOP = "autop", "AutoP"
-    ONE_TIME_AUTOP = "one_time_autop", "One-Time AutoP"
-    UPGRADE = "upgrade", "Firmware upgrade"
-    USERS = "users", "Access credentials"
-    WEATHER = "weather", "Weather"
+    REBOOT = "reboot", _("Reboot")
+    RESET = "reset", _("Reset")
+    AUTOP = "autop", _("AutoP")
+    ONE_TIME_AUTOP = "one_time_autop", _("One-Time AutoP")
+    UPGRADE = "upgrade", _("Firmware upgrade")
+    USERS = "users", _("Access credentials")
+    WEATHER = "weather", _("Weather")
 
 
 class CommandStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    DELIVERED = "delivered", "Delivered"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    QUEUED = "queued", _("Queued")
+    DELIVERED = "delivered", _("Delivered")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 FINAL_COMMAND_STATUSES = frozenset({CommandStatus.DONE, CommandStatus.FAILED, CommandStatus.CANCELLED})

@@ -5,6 +5,7 @@ import re
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from maclib.validators import mac_search_term
 
@@ -16,9 +17,9 @@ HEX = re.compile(r"[0-9A-F]{1,12}")
 
 class DeviceFilterSet(django_filters.FilterSet):
     device_type = django_filters.ChoiceFilter(
-        label="Device Type", choices=DeviceType.choices, empty_label="All"
+        label=_("Device Type"), choices=DeviceType.choices, empty_label=_("All")
     )
-    q = django_filters.CharFilter(label="Search", method="search")
+    q = django_filters.CharFilter(label=_("Search"), method="search")
 
     class Meta:
         model = Device
@@ -27,7 +28,7 @@ class DeviceFilterSet(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.form.fields["q"].widget.attrs.update(
-            placeholder="Device Name or MAC", type="search", **{"class": "form-control"}
+            placeholder=_("Device Name or MAC"), type="search", **{"class": "form-control"}
         )
         self.form.fields["device_type"].widget.attrs["class"] = "form-select"
 
@@ -51,7 +52,7 @@ class DeviceFilterSet(django_filters.FilterSet):
 
 
 class CameraFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="search")
+    q = django_filters.CharFilter(label=_("Search"), method="search")
 
     class Meta:
         model = ThirdPartyCamera
@@ -60,7 +61,7 @@ class CameraFilterSet(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.form.fields["q"].widget.attrs.update(
-            placeholder="Device Name", type="search", **{"class": "form-control"}
+            placeholder=_("Device Name"), type="search", **{"class": "form-control"}
         )
 
     def search(self, queryset, name, value):

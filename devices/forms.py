@@ -7,6 +7,8 @@ solution, buildings) is devices.services', whose errors are keyed by these field
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from residents.forms import ApartmentForm
 from residents.selectors import buildings_of
@@ -26,8 +28,8 @@ from .choices import (
 from .models import MAX_RELAYS, Device, Relay
 from .services import DEVICE_FIELDS
 
-ON_OFF = [("0", "Off"), ("1", "On")]
-YES_NO = [("1", "Yes"), ("0", "No")]
+ON_OFF = [("0", _("Off")), ("1", _("On"))]
+YES_NO = [("1", _("Yes")), ("0", _("No"))]
 RELAY_PARTS = ("enabled", "name", "dtmf_code", "access_methods")
 SECURITY = "security_relay"
 NAME_MAX = Device._meta.get_field("name").max_length
@@ -60,14 +62,14 @@ def _relay_fields(prefix: str, label: str) -> dict[str, forms.Field]:
             widget=forms.RadioSelect,
         ),
         f"{prefix}_name": forms.CharField(
-            label="Relay Name",
+            label=_("Relay Name"),
             max_length=RELAY_NAME_MAX,
             required=False,
-            help_text="For example where the door is: Front Door.",
+            help_text=_("For example where the door is: Front Door."),
         ),
-        f"{prefix}_dtmf_code": forms.CharField(label="DTMF Code", max_length=DTMF_MAX, required=False),
+        f"{prefix}_dtmf_code": forms.CharField(label=_("DTMF Code"), max_length=DTMF_MAX, required=False),
         f"{prefix}_access_methods": forms.MultipleChoiceField(
-            label="Access Method",
+            label=_("Access Method"),
             choices=AccessMethod.choices,
             required=False,
             initial=list(AccessMethod.values),  # a new relay opens with every method ticked
@@ -106,103 +108,114 @@ class DeviceForm(PortalForm):
         default_type = DeviceType.INDOOR_MONITOR if place == Place.APARTMENT else PLACE_TYPES[place][0]
         fields: dict[str, forms.Field] = {
             "device_type": forms.TypedChoiceField(
-                label="Device Type",
+                label=_("Device Type"),
                 choices=[(t.value, t.label) for t in PLACE_TYPES[place]],
                 coerce=int,
                 initial=default_type.value,
             ),
             "mac": forms.CharField(
-                label="MAC",
+                label=_("MAC"),
                 max_length=32,
-                help_text="12 hex digits, with or without “:” or “-”, e.g. 0C:11:05:08:93:CA.",
+                help_text=_("12 hex digits, with or without “:” or “-”, e.g. 0C:11:05:08:93:CA."),
                 widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             ),
         }
         fields["chosen_model"] = forms.ChoiceField(
-            label="Model",
-            choices=[("", "Unknown"), *((m.value, m.label) for m in DOOR_PHONE_MODELS)],
+            label=_("Model"),
+            choices=[("", _("Unknown")), *((m.value, m.label) for m in DOOR_PHONE_MODELS)],
             required=False,
-            help_text="Counts until the device reports its firmware; then the reported model counts. "
-            "Third-party cameras link to R29 door phones.",
+            help_text=_(
+                "Counts until the device reports its firmware; then the reported model counts. "
+                "Third-party cameras link to R29 door phones."
+            ),
         )
         if self.offline:
             fields["internet_access"] = forms.TypedChoiceField(
-                label="Does the device have internet access?",
+                label=_("Does the device have internet access?"),
                 choices=YES_NO,
                 coerce=_bool,
                 initial="1",
                 required=False,
                 empty_value=True,
                 widget=forms.RadioSelect,
-                help_text="Select No when the door phone is not connected to the Internet: its calls "
-                "are transferred to the SmartPlus app through an indoor monitor.",
+                help_text=_(
+                    "Select No when the door phone is not connected to the Internet: its calls "
+                    "are transferred to the SmartPlus app through an indoor monitor."
+                ),
             )
             # A plain text input: the service checks the address, and only when No is selected.
             fields["offline_ip"] = forms.CharField(
-                label="IP Address",
+                label=_("IP Address"),
                 max_length=39,
                 required=False,
-                help_text="The static IP address of the indoor monitor that transfers calls for this "
-                "door phone.",
+                help_text=_(
+                    "The static IP address of the indoor monitor that transfers calls for this door phone."
+                ),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "192.168.1.100"}),
             )
         fields["network_group"] = forms.TypedChoiceField(
-            label="Network Group",
+            label=_("Network Group"),
             choices=NetworkGroup.choices,
             coerce=int,
             initial=NetworkGroup.GROUP_1.value,
-            help_text="Devices in the same local network share a group (they call by IP); devices "
-            "in different networks must not (they call by SIP).",
+            help_text=_(
+                "Devices in the same local network share a group (they call by IP); devices "
+                "in different networks must not (they call by SIP)."
+            ),
         )
         if place == Place.BUILDING:
             fields["contact_display"] = forms.ChoiceField(
-                label="Contact Display Settings",
+                label=_("Contact Display Settings"),
                 choices=ContactDisplay.choices,
                 initial=ContactDisplay.ALL.value,
                 required=False,  # the service takes the last option when none is chosen
                 widget=forms.RadioSelect,
             )
-        fields["name"] = forms.CharField(label="Device Name", max_length=NAME_MAX)
+        fields["name"] = forms.CharField(label=_("Device Name"), max_length=NAME_MAX)
         if place == Place.APARTMENT:
             fields["arming_function"] = forms.BooleanField(
-                label="Arming Function",
+                label=_("Arming Function"),
                 required=False,
-                help_text="The arming icon appears on the SmartPlus app, for arming and disarming.",
+                help_text=_("The arming icon appears on the SmartPlus app, for arming and disarming."),
             )
         if place == Place.APARTMENT and self.offline:
             fields["works_offline"] = forms.BooleanField(
-                label="Works offline",
+                label=_("Works offline"),
                 required=False,
-                help_text="Transfers calls from offline door phones to the SmartPlus app; an "
-                "apartment has one such indoor monitor.",
+                help_text=_(
+                    "Transfers calls from offline door phones to the SmartPlus app; an "
+                    "apartment has one such indoor monitor."
+                ),
             )
         if place == Place.PUBLIC:
-            fields["all_buildings"] = forms.BooleanField(label="All Buildings", required=False, initial=True)
+            fields["all_buildings"] = forms.BooleanField(
+                label=_("All Buildings"), required=False, initial=True
+            )
             self._buildings = buildings_of(actor=self.actor, community=self.community)
             choices = [(b.pk, b.name) for b in self._buildings]
             fields["buildings"] = forms.TypedMultipleChoiceField(
-                label="Buildings",
+                label=_("Buildings"),
                 choices=choices,
                 coerce=int,
                 required=False,
                 widget=forms.SelectMultiple(attrs={"size": min(max(len(choices), 3), 8)}),
-                help_text="The buildings whose residents use the device.",
+                help_text=_("The buildings whose residents use the device."),
             )
         fields["relays"] = forms.TypedChoiceField(
-            label="Relays",
+            label=_("Relays"),
             choices=[(str(n), str(n)) for n in range(1, MAX_RELAYS + 1)],
             coerce=int,
             initial="1",
-            help_text=f"A device has up to {MAX_RELAYS} relays.",
+            help_text=gettext("A device has up to %(count)s relays.") % {"count": MAX_RELAYS},
         )
         for index in range(1, MAX_RELAYS + 1):
-            fields.update(_relay_fields(f"relay{index}", f"Relay{index}"))
+            fields.update(_relay_fields(f"relay{index}", gettext("Relay%(index)s") % {"index": index}))
         fields[SECURITY] = forms.BooleanField(
-            label="Security Relay",
+            label=_("Security Relay"),
             required=False,
-            help_text="When the door phone is connected to an Akuvox SR01 security relay.",
+            help_text=_("When the door phone is connected to an Akuvox SR01 security relay."),
         )
-        fields.update(_relay_fields(SECURITY, "Security Relay"))
+        fields.update(_relay_fields(SECURITY, gettext("Security Relay")))
         return fields
 
     def _initial_of(self, device: Device) -> dict:
@@ -319,36 +332,38 @@ def _monitor_fields() -> dict[str, forms.Field]:
     """The Add APT form's "Device" block of a Basic community: its indoor monitor (spec items 7-11)."""
     fields: dict[str, forms.Field] = {
         "monitor_mac": forms.CharField(
-            label="Device",
+            label=_("Device"),
             max_length=32,
-            help_text="The indoor monitor's MAC address, from your MAC library.",
-            widget=forms.TextInput(attrs={"placeholder": "MAC, e.g. 0C1105A1B2C3", "autocomplete": "off"}),
+            help_text=_("The indoor monitor's MAC address, from your MAC library."),
+            widget=forms.TextInput(attrs={"placeholder": _("MAC, e.g. 0C1105A1B2C3"), "autocomplete": "off"}),
         ),
         "monitor_name": forms.CharField(
-            label="Device Name",
+            label=_("Device Name"),
             max_length=Device._meta.get_field("name").max_length,
-            help_text="Name the device to distinguish it from others.",
+            help_text=_("Name the device to distinguish it from others."),
         ),
         "monitor_network_group": forms.TypedChoiceField(
-            label="Network Group",
+            label=_("Network Group"),
             choices=NetworkGroup.choices,
             coerce=int,
             initial=NetworkGroup.GROUP_1,
-            help_text="Devices in the same building need to be set up in the same network group.",
+            help_text=_("Devices in the same building need to be set up in the same network group."),
         ),
         "monitor_arming_function": forms.BooleanField(
-            label="Arming Function",
+            label=_("Arming Function"),
             required=False,
-            help_text="Shows the arming icon in the SmartPlus app for arming and disarming.",
+            help_text=_("Shows the arming icon in the SmartPlus app for arming and disarming."),
         ),
     }
     for i in MONITOR_RELAYS:
-        fields[f"monitor_relay{i}_enabled"] = forms.BooleanField(label=f"Relay{i}", required=False)
+        fields[f"monitor_relay{i}_enabled"] = forms.BooleanField(
+            label=gettext("Relay%(index)s") % {"index": i}, required=False
+        )
         fields[f"monitor_relay{i}_name"] = forms.CharField(
-            label="Relay Name",
+            label=_("Relay Name"),
             max_length=Relay._meta.get_field("name").max_length,
             required=False,
-            help_text="Required when the relay is On; e.g. the door it opens.",
+            help_text=_("Required when the relay is On; e.g. the door it opens."),
         )
     return fields
 

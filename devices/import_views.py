@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
 from residents.models import ResidentImport
@@ -19,8 +21,8 @@ from . import template_import
 
 
 class ResidentImportForm(TemplateImportForm):
-    file_label = "Template"
-    file_help = "Buildings, apartments, residents and devices: one apartment in each row."
+    file_label = _("Template")
+    file_help = _("Buildings, apartments, residents and devices: one apartment in each row.")
 
 
 class TemplateDownloadView(generic.PortalView):
@@ -39,7 +41,7 @@ class CommunityImportView(imports_views.ImportUploadView):
     model = ResidentImport
     form_class = ResidentImportForm
     detail_url_name = "devices:residentimport_detail"
-    title = "Import residents and devices"
+    title = _("Import residents and devices")
 
     @cached_property
     def community(self) -> Community:
@@ -72,8 +74,9 @@ class CommunityImportView(imports_views.ImportUploadView):
     def get_extra_context(self) -> dict:
         return {
             **super().get_extra_context(),
-            "template_link_text": "Download The Template",
-            "template_hint": f"fill it in, then upload it here to import into {self.community.name}.",
+            "template_link_text": gettext("Download The Template"),
+            "template_hint": gettext("fill it in, then upload it here to import into %(community)s.")
+            % {"community": self.community.name},
         }
 
     def job_fields(self, form) -> dict:

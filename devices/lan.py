@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from . import digest
 
@@ -65,20 +66,22 @@ def lan_port() -> int:
 def refusal(address: str | None) -> str:
     """Why the portal will not dial `address`, or "" when it may."""
     if not address:
-        return "The device has not reported its LAN address yet."
+        return gettext("The device has not reported its LAN address yet.")
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return f"“{address}” is not an IP address."
+        return gettext("“%(address)s” is not an IP address.") % {"address": address}
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped  # ::ffff:169.254.169.254 is the metadata service too
     if any(ip in net for net in ALWAYS_REFUSED):
-        return f"{ip} is never dialled by the portal."
+        return gettext("%(ip)s is never dialled by the portal.") % {"ip": ip}
     networks = allowed_networks()
     if not networks:
-        return "The portal reaches no device network (SMARTPLUS_DEVICE_NETWORKS is empty)."
+        return gettext("The portal reaches no device network (SMARTPLUS_DEVICE_NETWORKS is empty).")
     if not any(ip.version == net.version and ip in net for net in networks):
-        return f"The device's LAN address {ip} is outside the networks the portal may reach."
+        return gettext("The device's LAN address %(ip)s is outside the networks the portal may reach.") % {
+            "ip": ip
+        }
     return ""
 
 
@@ -106,10 +109,13 @@ def _send(address: str, port: int, method: str, path: str, body: bytes | None, h
         response = conn.getresponse()
         data = response.read(MAX_BODY + 1)
         if len(data) > MAX_BODY:
-            raise DeviceUnreachable("The device's reply is too large.")
+            raise DeviceUnreachable(gettext("The device's reply is too large."))
         return Reply(response.status, response.getheaders(), data)
     except (OSError, http.client.HTTPException) as exc:
-        raise DeviceUnreachable(f"The device at {address}:{port} did not answer ({exc}).") from exc
+        raise DeviceUnreachable(
+            gettext("The device at %(address)s:%(port)s did not answer (%(error)s).")
+            % {"address": address, "port": port, "error": exc}
+        ) from exc
     finally:
         conn.close()
 

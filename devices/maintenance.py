@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from smartplus import authz, roles
 
@@ -115,7 +116,7 @@ def device_one_time_autop(*, actor, device: Device, commands: str) -> DeviceComm
     except ValidationError as exc:
         raise ValidationError({"commands": exc.messages}) from exc
     if not lines:
-        raise ValidationError({"commands": ["Enter at least one command."]})
+        raise ValidationError({"commands": [gettext("Enter at least one command.")]})
     return _queue(actor=actor, device=device, kind=CommandKind.ONE_TIME_AUTOP, payload={"commands": lines})
 
 
@@ -205,7 +206,7 @@ def devices_nudge(*, targets: list) -> list:
 def remote_control_refusal(device: Device) -> str:
     """Why the portal cannot relay to the device's web interface now, or ""."""
     if device.status != DeviceStatus.ONLINE:
-        return "The device is offline: Remote Control needs a device that is online."
+        return gettext("The device is offline: Remote Control needs a device that is online.")
     return lan.refusal(device.lan_address)
 
 
@@ -224,14 +225,16 @@ def remote_control_device(*, token: str, user) -> Device:
     try:
         data = signing.loads(token, salt=REMOTE_SALT, max_age=settings.SMARTPLUS_REMOTE_CONTROL_TTL)
     except signing.SignatureExpired as exc:
-        raise ValidationError("This Remote Control link has expired; open it again from the device.") from exc
+        raise ValidationError(
+            gettext("This Remote Control link has expired; open it again from the device.")
+        ) from exc
     except signing.BadSignature as exc:
-        raise ValidationError("This Remote Control link is not valid.") from exc
+        raise ValidationError(gettext("This Remote Control link is not valid.")) from exc
     if data.get("u") != user.pk:
-        raise ValidationError("This Remote Control link was opened by another user.")
+        raise ValidationError(gettext("This Remote Control link was opened by another user."))
     device = Device.objects.filter(pk=data.get("d")).first()
     if device is None:
-        raise ValidationError("The device no longer exists.")
+        raise ValidationError(gettext("The device no longer exists."))
     reason = remote_control_refusal(device)
     if reason:
         raise ValidationError(reason)

@@ -7,12 +7,14 @@ errors the views put back on these fields.
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from smartplus.forms import PortalForm
 
 from .choices import Transport
 
-AUTOP_HELP = (
+AUTOP_HELP = _(
     "One AutoP command per line, as Config.Module.SECTION.Key = value. "
     "Duplicate commands are not kept; lines starting with # are ignored."
 )
@@ -20,13 +22,13 @@ AUTOP_HELP = (
 
 class DeviceSettingsForm(PortalForm):
     transport = forms.TypedChoiceField(
-        label="Connection Type",
+        label=_("Connection Type"),
         choices=Transport.choices,
         coerce=int,
         widget=forms.Select(attrs={"data-testid": "settings-transport"}),
     )
     autop_commands = forms.CharField(
-        label="Others",
+        label=_("Others"),
         required=False,
         strip=False,
         help_text=AUTOP_HELP,
@@ -48,10 +50,12 @@ class DeviceSettingsForm(PortalForm):
 
 class OneTimeAutopForm(PortalForm):
     commands = forms.CharField(
-        label="AutoP commands",
+        label=_("AutoP commands"),
         required=False,  # "Enter at least one command." is the service's to say
         strip=False,
-        help_text="Applied once, on the device's next connection, then forgotten. " + AUTOP_HELP,
+        help_text=format_lazy(
+            "{} {}", _("Applied once, on the device's next connection, then forgotten."), AUTOP_HELP
+        ),
         widget=forms.Textarea(
             attrs={
                 "rows": 8,

@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Community
 from maclib.models import MacAddress
@@ -48,7 +50,7 @@ class PlacedModel(ScopedModel):
     apartment's building too, so a building's page lists what is installed in it without a join.
     """
 
-    place = models.CharField("Place", max_length=10, choices=Place.choices)
+    place = models.CharField(_("Place"), max_length=10, choices=Place.choices)
 
     class Meta:
         abstract = True
@@ -57,7 +59,7 @@ class PlacedModel(ScopedModel):
     def location(self) -> str:
         """Public Area, "Building1" or "Building1-403" (the MAC library's Owner column)."""
         if self.place == Place.PUBLIC:
-            return Place.PUBLIC.label
+            return str(Place.PUBLIC.label)
         if self.place == Place.BUILDING:
             return self.building.name
         return f"{self.building.name}-{self.apartment.number}"
@@ -88,47 +90,47 @@ class Device(PlacedModel):
     )
     # Adding a device binds its MAC, deleting the device unbinds it; a bound MAC cannot be removed.
     mac_address = models.OneToOneField(
-        MacAddress, on_delete=models.PROTECT, related_name="device", verbose_name="MAC"
+        MacAddress, on_delete=models.PROTECT, related_name="device", verbose_name=_("MAC")
     )
-    device_type = models.PositiveSmallIntegerField("Device Type", choices=DeviceType.choices)
-    name = models.CharField("Device Name", max_length=64)
+    device_type = models.PositiveSmallIntegerField(_("Device Type"), choices=DeviceType.choices)
+    name = models.CharField(_("Device Name"), max_length=64)
     network_group = models.PositiveSmallIntegerField(
-        "Network Group", choices=NetworkGroup.choices, default=NetworkGroup.GROUP_1
+        _("Network Group"), choices=NetworkGroup.choices, default=NetworkGroup.GROUP_1
     )
     # Public area: the buildings whose residents use the device.
-    all_buildings = models.BooleanField("All Buildings", default=True)
+    all_buildings = models.BooleanField(_("All Buildings"), default=True)
     buildings = models.ManyToManyField(
-        Building, blank=True, related_name="public_devices", verbose_name="Buildings"
+        Building, blank=True, related_name="public_devices", verbose_name=_("Buildings")
     )
     # Building devices.
     contact_display = models.CharField(
-        "Contact Display Settings", max_length=12, choices=ContactDisplay.choices, blank=True
+        _("Contact Display Settings"), max_length=12, choices=ContactDisplay.choices, blank=True
     )
     # Indoor monitors.
-    arming_function = models.BooleanField("Arming Function", default=False)
+    arming_function = models.BooleanField(_("Arming Function"), default=False)
     works_offline = models.BooleanField(
-        "Works offline",
+        _("Works offline"),
         default=False,
-        help_text="Transfers calls from offline door phones to the SmartPlus app.",
+        help_text=_("Transfers calls from offline door phones to the SmartPlus app."),
     )
     # Door phones, when the distributor has the Doorphone Offline Solution.
-    internet_access = models.BooleanField("Does the device have internet access?", default=True)
+    internet_access = models.BooleanField(_("Does the device have internet access?"), default=True)
     offline_ip = models.GenericIPAddressField(
-        "IP Address",
+        _("IP Address"),
         protocol="IPv4",
         null=True,
         blank=True,
-        help_text="The static IP address of the indoor monitor that transfers calls for this door phone.",
+        help_text=_("The static IP address of the indoor monitor that transfers calls for this door phone."),
     )
     # Door phones: the model the installer chose at Add Device, which counts until the device
     # reports its firmware (a new installation links its R29 to a camera before it is online).
-    chosen_model = models.CharField("Model", max_length=16, blank=True, choices=DeviceModel.choices)
+    chosen_model = models.CharField(_("Model"), max_length=16, blank=True, choices=DeviceModel.choices)
     # Reported by the device itself (device API); the model follows the firmware version's prefix.
-    firmware_version = models.CharField("Firmware Version", max_length=32, blank=True)
-    model = models.CharField("Reported Model", max_length=16, blank=True, editable=False, db_index=True)
-    last_seen_at = models.DateTimeField("Last Seen", null=True, blank=True, editable=False)
+    firmware_version = models.CharField(_("Firmware Version"), max_length=32, blank=True)
+    model = models.CharField(_("Reported Model"), max_length=16, blank=True, editable=False, db_index=True)
+    last_seen_at = models.DateTimeField(_("Last Seen"), null=True, blank=True, editable=False)
     # The source address of the device's latest heartbeat: the only address the portal dials it at.
-    lan_address = models.GenericIPAddressField("LAN Address", null=True, blank=True, editable=False)
+    lan_address = models.GenericIPAddressField(_("LAN Address"), null=True, blank=True, editable=False)
     # SHA-256 of the secret issued at first contact (device API); blank until the device registers.
     api_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
     # SHA-256 of the claim token of the adopted registration while the claim is open (adopted, no
@@ -137,10 +139,12 @@ class Device(PlacedModel):
     claim_hash = models.CharField(max_length=64, blank=True, editable=False)
     # Remote maintenance ("Settings" dialog): rendered into the device's AutoP file.
     transport = models.PositiveSmallIntegerField(
-        "Connection Type", choices=Transport.choices, default=Transport.TCP
+        _("Connection Type"), choices=Transport.choices, default=Transport.TCP
     )
     autop_commands = models.TextField(
-        "Others", blank=True, help_text="AutoP commands, one per line: Config.Module.SECTION.Key = value"
+        _("Others"),
+        blank=True,
+        help_text=_("AutoP commands, one per line: Config.Module.SECTION.Key = value"),
     )
 
     audit_exclude = ("api_secret_hash", "claim_hash")
@@ -154,7 +158,7 @@ class Device(PlacedModel):
                 fields=["apartment"],
                 condition=Q(works_offline=True),
                 name="device_one_offline_monitor_per_apartment",
-                violation_error_message="This apartment already has an indoor monitor that works offline.",
+                violation_error_message=_("This apartment already has an indoor monitor that works offline."),
             ),
         ]
         indexes = [
@@ -182,10 +186,10 @@ class Device(PlacedModel):
     def model_mismatch(self) -> str:
         """Why the chosen model is not what the device reports, or ""."""
         if self.model and self.chosen_model and self.model != self.chosen_model:
-            return (
-                f"The device reports model {self.model} (firmware {self.firmware_version}), not the "
-                f"{self.chosen_model} chosen at Add Device: the reported model counts."
-            )
+            return gettext(
+                "The device reports model %(model)s (firmware %(firmware)s), not the "
+                "%(chosen)s chosen at Add Device: the reported model counts."
+            ) % {"model": self.model, "firmware": self.firmware_version, "chosen": self.chosen_model}
         return ""
 
     @property
@@ -214,7 +218,7 @@ class Device(PlacedModel):
         return DeviceStatus.ONLINE if online else DeviceStatus.OFFLINE
 
     def get_status_display(self) -> str:
-        return DeviceStatus(self.status).label
+        return str(DeviceStatus(self.status).label)
 
 
 class Relay(models.Model):
@@ -223,11 +227,11 @@ class Relay(models.Model):
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="relays")
     kind = models.CharField(max_length=8, choices=RelayKind.choices, default=RelayKind.RELAY)
     index = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_RELAYS)])
-    enabled = models.BooleanField("On", default=True)
-    name = models.CharField("Relay Name", max_length=64, blank=True)
-    dtmf_code = models.CharField("DTMF Code", max_length=8, blank=True, validators=[dtmf_validator])
+    enabled = models.BooleanField(_("On"), default=True)
+    name = models.CharField(_("Relay Name"), max_length=64, blank=True)
+    dtmf_code = models.CharField(_("DTMF Code"), max_length=8, blank=True, validators=[dtmf_validator])
     # Comma-separated AccessMethod values, in the form's order.
-    access_methods = models.CharField("Access Method", max_length=96, blank=True)
+    access_methods = models.CharField(_("Access Method"), max_length=96, blank=True)
 
     class Meta:
         ordering = ["device", "kind", "index"]
@@ -248,7 +252,7 @@ class Relay(models.Model):
 
     @property
     def method_labels(self) -> list[str]:
-        return [AccessMethod(m).label for m in self.method_list]
+        return [str(AccessMethod(m).label) for m in self.method_list]
 
 
 class ThirdPartyCamera(PlacedModel):
@@ -264,17 +268,17 @@ class ThirdPartyCamera(PlacedModel):
     apartment = models.ForeignKey(
         Apartment, on_delete=models.CASCADE, null=True, blank=True, related_name="cameras"
     )
-    name = models.CharField("Device Name", max_length=64)
-    rtsp_address = models.CharField("RTSP Address", max_length=255, validators=[validate_rtsp_address])
-    username = models.CharField("Username", max_length=64)
+    name = models.CharField(_("Device Name"), max_length=64)
+    rtsp_address = models.CharField(_("RTSP Address"), max_length=255, validators=[validate_rtsp_address])
+    username = models.CharField(_("Username"), max_length=64)
     password_ciphertext = models.TextField(editable=False)
     # Only R29 door phones of the same place (checked in devices.services).
     linked_devices = models.ManyToManyField(
-        Device, blank=True, related_name="cameras", verbose_name="Link Device"
+        Device, blank=True, related_name="cameras", verbose_name=_("Link Device")
     )
 
     class Meta:
-        verbose_name = "third-party camera"
+        verbose_name = _("third-party camera")
         ordering = ["name", "pk"]
         constraints = PlacedModel.place_constraints("camera")
         indexes = [
@@ -298,12 +302,12 @@ class RegistrationRequest(models.Model):
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="registration_requests")
     claim_hash = models.CharField(max_length=64, editable=False)
-    model = models.CharField("Model", max_length=16, blank=True)
-    firmware_version = models.CharField("Firmware Version", max_length=32, blank=True)
-    source_address = models.GenericIPAddressField("Source Address", null=True, blank=True)
-    first_seen_at = models.DateTimeField("First Seen")
-    last_seen_at = models.DateTimeField("Last Seen")
-    attempts = models.PositiveIntegerField("Attempts", default=1)
+    model = models.CharField(_("Model"), max_length=16, blank=True)
+    firmware_version = models.CharField(_("Firmware Version"), max_length=32, blank=True)
+    source_address = models.GenericIPAddressField(_("Source Address"), null=True, blank=True)
+    first_seen_at = models.DateTimeField(_("First Seen"))
+    last_seen_at = models.DateTimeField(_("Last Seen"))
+    attempts = models.PositiveIntegerField(_("Attempts"), default=1)
 
     objects = ScopedManager()
 
@@ -347,18 +351,18 @@ class DeviceCommand(models.Model):
     scope_path = "device__community"
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
-    kind = models.CharField("Operation", max_length=16, choices=CommandKind.choices)
+    kind = models.CharField(_("Operation"), max_length=16, choices=CommandKind.choices)
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(
-        "Status", max_length=12, choices=CommandStatus.choices, default=CommandStatus.QUEUED
+        _("Status"), max_length=12, choices=CommandStatus.choices, default=CommandStatus.QUEUED
     )
-    message = models.CharField("Reason", max_length=255, blank=True)
+    message = models.CharField(_("Reason"), max_length=255, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created = models.DateTimeField("Created Time", auto_now_add=True)
-    delivered_at = models.DateTimeField("Delivered", null=True, blank=True)
-    finished_at = models.DateTimeField("Finished", null=True, blank=True)
+    created = models.DateTimeField(_("Created Time"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("Delivered"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("Finished"), null=True, blank=True)
 
     objects = ScopedManager()
 

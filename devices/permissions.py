@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from communities.models import Community
 from smartplus import authz, roles
 
@@ -13,8 +15,10 @@ from .services import requires_indoor_monitor
     "residents.apartment",
     roles.ADD,
     name="feature_plan_indoor_monitor",
-    message="This community's feature plan adds an indoor monitor with every APT, "
-    "and adding devices is the installer's.",
+    message=_(
+        "This community's feature plan adds an indoor monitor with every APT, "
+        "and adding devices is the installer's."
+    ),
 )
 def feature_plan_indoor_monitor(actor, parent) -> bool:
     """Feature plan Basic (and 1Monitor_All): an APT is added together with its indoor monitor,

@@ -25,9 +25,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from communities.choices import FeaturePlan
@@ -82,7 +86,7 @@ INDOOR_MONITOR_PLANS = frozenset({FeaturePlan.BASIC, FeaturePlan.ONE_MONITOR_ALL
 LINKABLE_MODEL = "R29"
 # Device.known_model as a filter: the reported model, or the chosen one until a model is reported.
 LINKABLE_MODEL_Q = Q(model=LINKABLE_MODEL) | Q(model="", chosen_model=LINKABLE_MODEL)
-GONE = "It was deleted meanwhile (by another user or with its apartment or building)."
+GONE = _("It was deleted meanwhile (by another user or with its apartment or building).")
 
 
 # --- questions the forms ask too -------------------------------------------------------------
@@ -139,11 +143,10 @@ def access_method_note(device: Device) -> str:
     version = _version(device.firmware_version)
     if minimum is not None and version is not None and version >= minimum:
         return ""
-    rule = (
+    return gettext(
         "Access methods are applied only by R28 door phones with firmware 28.30.10.7 or later and X912 "
-        "with firmware 912.30.10.204 or later"
-    )
-    return f"{rule}: this {device.model} ({device.firmware_version}) opens every relay by any method."
+        "with firmware 912.30.10.204 or later: this %(model)s (%(firmware)s) opens every relay by any method."
+    ) % {"model": device.model, "firmware": device.firmware_version}
 
 
 # --- MAC binding -------------------------------------------------------------------------------
@@ -171,12 +174,19 @@ def _bind_mac(community: Community, raw_mac, device: Device | None) -> tuple[Mac
 
 
 def not_in_library_message(mac: str) -> str:
-    return f"{mac} is not in your MAC library. Add it in the MAC Library module first."
+    return gettext("%(mac)s is not in your MAC library. Add it in the MAC Library module first.") % {
+        "mac": mac
+    }
 
 
 def bound_message(mac: str, bound: Device) -> str:
     """Expects the bound device's community, building and apartment loaded."""
-    return f"{mac} is already bound to “{bound.name}” ({bound.community.name}, {bound.location})."
+    return gettext("%(mac)s is already bound to “%(device)s” (%(community)s, %(location)s).") % {
+        "mac": mac,
+        "device": bound.name,
+        "community": bound.community.name,
+        "location": bound.location,
+    }
 
 
 # --- relays ------------------------------------------------------------------------------------
@@ -193,12 +203,17 @@ def _relay(kind: str, index: int, data: dict, prefix: str, errors: dict) -> Rela
     methods = list(dict.fromkeys(data.get("access_methods") or []))
     unknown = [m for m in methods if m not in AccessMethod.values]
     if unknown:
-        errors[f"{prefix}_access_methods"] = [f"Unknown access method: {', '.join(unknown)}."]
+        errors[f"{prefix}_access_methods"] = [
+            gettext("Unknown access method: %(methods)s.") % {"methods": ", ".join(unknown)}
+        ]
     # Stored in the form's order, whatever order they were ticked in.
     relay.access_methods = ",".join(m for m in AccessMethod.values if m in methods)
-    label = "the security relay" if kind == RelayKind.SECURITY else f"Relay{index}"
     if relay.enabled and not relay.name:
-        errors[f"{prefix}_name"] = [f"Enter the Relay Name of {label}, or switch it Off."]
+        if kind == RelayKind.SECURITY:
+            message = gettext("Enter the Relay Name of the security relay, or switch it Off.")
+        else:
+            message = gettext("Enter the Relay Name of Relay%(index)s, or switch it Off.") % {"index": index}
+        errors[f"{prefix}_name"] = [message]
     for name, messages in model_field_errors(relay, exclude=["device"]).items():
         errors.setdefault(f"{prefix}_{name}", messages)
     return relay
@@ -206,12 +221,14 @@ def _relay(kind: str, index: int, data: dict, prefix: str, errors: dict) -> Rela
 
 def _relays(relays: list[dict], security: dict | None, device: Device, errors: dict) -> list[Relay]:
     if len(relays) > MAX_RELAYS:
-        errors["relays"] = [f"A device has at most {MAX_RELAYS} relays."]
+        errors["relays"] = [gettext("A device has at most %(count)s relays.") % {"count": MAX_RELAYS}]
         relays = relays[:MAX_RELAYS]
     built = [_relay(RelayKind.RELAY, i, data, f"relay{i}", errors) for i, data in enumerate(relays, start=1)]
     if security is not None:
         if device.device_type not in DOOR_PHONES:
-            errors["security_relay"] = ["Only a door phone connects to an Akuvox SR01 security relay."]
+            errors["security_relay"] = [
+                gettext("Only a door phone connects to an Akuvox SR01 security relay.")
+            ]
         built.append(_relay(RelayKind.SECURITY, 1, security, "security_relay", errors))
     return built
 
@@ -219,6 +236,12 @@ def _relays(relays: list[dict], security: dict | None, device: Device, errors: d
 def relay_summary(relays) -> list[str]:
     """Relays as the audit log shows them."""
     lines = []
+    # The audit log keeps its entries in English, whoever's language the request is in.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _relay_lines(relays, lines)
+
+
+def _relay_lines(relays, lines: list[str]) -> list[str]:
     for r in relays:
         methods = ", ".join(r.method_labels) or "no access method"
         lines.append(f"{r}{'' if r.enabled else ' (Off)'}; DTMF {r.dtmf_code or '-'}; {methods}")
@@ -274,17 +297,24 @@ def device_field_errors(
     if device.device_type not in PLACE_TYPES[device.place]:
         if device.device_type in DeviceType.values:
             kind, where = DeviceType(device.device_type).label.lower(), Place(device.place).label.lower()
-            errors["device_type"] = [f"A {kind} cannot be added to the {where}."]
+            errors["device_type"] = [
+                gettext("A %(type)s cannot be added to the %(place)s.") % {"type": kind, "place": where}
+            ]
         else:
-            errors["device_type"] = ["Choose a device type."]
+            errors["device_type"] = [gettext("Choose a device type.")]
     device.name = (device.name or "").strip()
     device.chosen_model = device.chosen_model or ""
     _normalise(device, offline=offline)
     if device.chosen_model and device.chosen_model not in DOOR_PHONE_MODELS:
-        errors["chosen_model"] = [f"Choose a door phone model ({', '.join(DOOR_PHONE_MODELS)}) or Unknown."]
+        errors["chosen_model"] = [
+            gettext("Choose a door phone model (%(models)s) or Unknown.")
+            % {"models": ", ".join(DOOR_PHONE_MODELS)}
+        ]
     if not device.internet_access and not device.offline_ip:
         errors["offline_ip"] = [
-            "Enter the static IP address of the indoor monitor that transfers calls for this door phone."
+            gettext(
+                "Enter the static IP address of the indoor monitor that transfers calls for this door phone."
+            )
         ]
     own = (
         checks(device) if checks is not None else model_field_errors(device, exclude=DEVICE_UNCHECKED_FIELDS)
@@ -325,15 +355,18 @@ def prepare_device(
     if device.place == Place.PUBLIC and not device.all_buildings:
         chosen = list(buildings or [])
         if not chosen:
-            errors["buildings"] = ["Choose at least one building, or tick All Buildings."]
+            errors["buildings"] = [gettext("Choose at least one building, or tick All Buildings.")]
         elif any(b.community_id != community.pk for b in chosen):
-            errors["buildings"] = ["Choose buildings of this community."]
+            errors["buildings"] = [gettext("Choose buildings of this community.")]
     if device.works_offline and apartment is not None and apartment.pk:
         other = Device.objects.filter(apartment=apartment, works_offline=True).exclude(pk=device.pk).first()
         if other is not None:
             errors["works_offline"] = [
-                f"“{other.name}” already transfers calls for offline door phones in this apartment; "
-                "an apartment has one such indoor monitor."
+                gettext(
+                    "“%(name)s” already transfers calls for offline door phones in this apartment; "
+                    "an apartment has one such indoor monitor."
+                )
+                % {"name": other.name}
             ]
     built = _relays(relays, security_relay, device, errors)
     return PreparedDevice(device=device, relays=built, buildings=chosen, errors=errors)
@@ -349,7 +382,7 @@ def save_prepared(prepared: PreparedDevice, *, created: bool) -> Device:
     except IntegrityError as exc:
         if "device_one_offline_monitor_per_apartment" in str(exc):
             raise ValidationError(
-                {"works_offline": "This apartment already has an indoor monitor that works offline."}
+                {"works_offline": gettext("This apartment already has an indoor monitor that works offline.")}
             ) from exc
         raise
     if not created:
@@ -473,12 +506,18 @@ def device_update(
     if current.device_type not in DOOR_PHONES and current.cameras.exists():
         names = ", ".join(c.name for c in current.cameras.all())
         errors.setdefault("device_type", []).append(
-            f"Cameras are linked to this door phone ({names}). Unlink them before changing its type."
+            gettext(
+                "Cameras are linked to this door phone (%(cameras)s). Unlink them before changing its type."
+            )
+            % {"cameras": names}
         )
     elif was_linkable and current.known_model != LINKABLE_MODEL and current.cameras.exists():
         names = ", ".join(c.name for c in current.cameras.all())
         errors.setdefault("chosen_model", []).append(
-            f"Cameras are linked to this {LINKABLE_MODEL} ({names}). Unlink them before changing its model."
+            gettext(
+                "Cameras are linked to this %(model)s (%(cameras)s). Unlink them before changing its model."
+            )
+            % {"model": LINKABLE_MODEL, "cameras": names}
         )
     _raise(errors)
     if current.mac_address_id != old_mac_id:
@@ -504,10 +543,14 @@ def _last_indoor_monitor(community: Community, device: Device, *, lock: bool = T
     )
     if others:
         return ""
-    return (
-        f"APT {device.apartment.number} must keep an indoor monitor: {community.name} uses the "
-        f"{community.get_feature_plan_display()} feature plan. Add another indoor monitor first."
-    )
+    return gettext(
+        "APT %(number)s must keep an indoor monitor: %(community)s uses the %(plan)s feature plan. "
+        "Add another indoor monitor first."
+    ) % {
+        "number": device.apartment.number,
+        "community": community.name,
+        "plan": community.get_feature_plan_display(),
+    }
 
 
 def device_delete_refusal(device: Device, *, lock: bool = False) -> str | None:
@@ -543,12 +586,17 @@ def device_delete(*, actor, device: Device) -> None:
 
 def device_deletion_summary(*, device: Device) -> list[str]:
     summary = [
-        f"the device “{device.name}” ({device.get_device_type_display()}, {device.location})",
-        f"its relays; the MAC {device.mac_address.mac} stays in the MAC library, unbound",
+        gettext("the device “%(name)s” (%(type)s, %(location)s)")
+        % {"name": device.name, "type": device.get_device_type_display(), "location": device.location},
+        gettext("its relays; the MAC %(mac)s stays in the MAC library, unbound")
+        % {"mac": device.mac_address.mac},
     ]
     cameras = list(device.cameras.values_list("name", flat=True))
     if cameras:
-        summary.append(f"its link to the camera(s) {', '.join(cameras)} (the cameras stay)")
+        summary.append(
+            gettext("its link to the camera(s) %(cameras)s (the cameras stay)")
+            % {"cameras": ", ".join(cameras)}
+        )
     return summary
 
 
@@ -579,9 +627,9 @@ def _mac_bulk_errors(community: Community, devices: list[Device], errors: dict) 
     wanted: dict[int, int] = {}
     for index, device in enumerate(devices):
         if device.mac_address_id is None:
-            _add_error(errors, index, "mac", "Enter the device's MAC address.")
+            _add_error(errors, index, "mac", gettext("Enter the device's MAC address."))
         elif wanted.setdefault(device.mac_address_id, index) != index:
-            _add_error(errors, index, "mac", "This MAC is given twice.")
+            _add_error(errors, index, "mac", gettext("This MAC is given twice."))
     entries = dict(
         MacAddress.objects.select_for_update()
         .filter(pk__any_of=list(wanted))
@@ -594,7 +642,7 @@ def _mac_bulk_errors(community: Community, devices: list[Device], errors: dict) 
                 errors,
                 index,
                 "mac",
-                "This MAC is not in your MAC library. Add it in the MAC Library module first.",
+                gettext("This MAC is not in your MAC library. Add it in the MAC Library module first."),
             )
     for bound in Device.objects.filter(mac_address_id__any_of=list(wanted)).select_related(
         "community", "building", "apartment", "mac_address"
@@ -625,9 +673,9 @@ def device_bulk_create(*, actor, community: Community, devices: list[Device]) ->
         attach(device, community=community, building=building, apartment=apartment)
         problems = device_field_errors(device, offline=offline, checks=checks)
         if device.place == Place.PUBLIC and not device.all_buildings:
-            problems["buildings"] = ["Choose at least one building, or tick All Buildings."]
+            problems["buildings"] = [gettext("Choose at least one building, or tick All Buildings.")]
         if device.works_offline and offline_apartments.setdefault(device.apartment_id, index) != index:
-            problems["works_offline"] = ["An apartment has one indoor monitor that works offline."]
+            problems["works_offline"] = [gettext("An apartment has one indoor monitor that works offline.")]
         if problems:
             errors[index] = problems
     if offline_apartments:
@@ -638,7 +686,7 @@ def device_bulk_create(*, actor, community: Community, devices: list[Device]) ->
                 errors,
                 offline_apartments[apartment_id],
                 "works_offline",
-                "This apartment already has an indoor monitor that works offline.",
+                gettext("This apartment already has an indoor monitor that works offline."),
             )
     _mac_bulk_errors(community, devices, errors)
     bulk.raise_errors(errors)
@@ -703,9 +751,11 @@ def _camera_errors(camera: ThirdPartyCamera, password: str | None, linked: list[
     )
     if password is not None:
         if not password:
-            errors["password"] = ["Enter the password the camera's manufacturer provided."]
+            errors["password"] = [gettext("Enter the password the camera's manufacturer provided.")]
         elif len(password) > MAX_CAMERA_PASSWORD:
-            errors["password"] = [f"Use at most {MAX_CAMERA_PASSWORD} characters."]
+            errors["password"] = [
+                gettext("Use at most %(count)s characters.") % {"count": MAX_CAMERA_PASSWORD}
+            ]
     refused = [
         d.name
         for d in linked
@@ -713,8 +763,8 @@ def _camera_errors(camera: ThirdPartyCamera, password: str | None, linked: list[
     ]
     if refused:
         errors["linked_devices"] = [
-            f"{', '.join(refused)}: only R29 door phones of the camera's own "
-            f"{Place(camera.place).label.lower()} can be linked."
+            gettext("%(devices)s: only R29 door phones of the camera's own %(place)s can be linked.")
+            % {"devices": ", ".join(refused), "place": Place(camera.place).label.lower()}
         ]
     return errors
 
@@ -836,8 +886,11 @@ def indoor_monitor_requirement(community: Community) -> residents_hooks.Requirem
     return residents_hooks.Requirement(
         key=INDOOR_MONITOR,
         field="monitor_mac",
-        message=f"The feature plan of {community.name} needs an indoor monitor in every apartment: "
-        "add it with the APT.",
+        message=gettext(
+            "The feature plan of %(community)s needs an indoor monitor in every apartment: "
+            "add it with the APT."
+        )
+        % {"community": community.name},
     )
 
 
@@ -913,11 +966,12 @@ def apartment_deletion_summary(apartment: Apartment) -> list[str]:
     names = list(apartment.devices.order_by("name").values_list("name", flat=True))
     if names:
         summary.append(
-            f"{len(names)} intercom device(s): {', '.join(names)} (their MACs stay in the MAC library)"
+            gettext("%(count)s intercom device(s): %(names)s (their MACs stay in the MAC library)")
+            % {"count": len(names), "names": ", ".join(names)}
         )
     cameras = apartment.cameras.count()
     if cameras:
-        summary.append(f"{cameras} third-party camera(s)")
+        summary.append(gettext("%(count)s third-party camera(s)") % {"count": cameras})
     return summary
 
 
@@ -969,7 +1023,7 @@ def registration_reject(*, actor, registration_request: RegistrationRequest) -> 
 def _tenant_installer(actor) -> int:
     installer_id = scoping.tenant_installer_id(actor)
     if installer_id is None:
-        raise PermissionDenied("Provisioning codes belong to installers.")
+        raise PermissionDenied(gettext("Provisioning codes belong to installers."))
     return installer_id
 
 

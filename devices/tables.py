@@ -2,6 +2,7 @@
 
 import django_tables2 as tables
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from residents.tables import CommunityTable
 from smartplus.tables import ActionsColumn, PortalTable
@@ -23,11 +24,11 @@ def status_badge(device: Device) -> str:
 class DeviceTable(CommunityTable):
     """The Intercom Devices tab of the Public Area and of a building (the spec's columns)."""
 
-    mac = tables.Column(verbose_name="MAC", accessor="mac_address__mac", orderable=False)
-    name = tables.Column(verbose_name="Device Name", order_by=("name", "id"))
-    device_type = tables.Column(verbose_name="Device Type", orderable=False)
-    status = tables.Column(verbose_name="Status", accessor="pk", orderable=False)
-    created = tables.Column(verbose_name="Binding Time", order_by=("created", "id"))
+    mac = tables.Column(verbose_name=_("MAC"), accessor="mac_address__mac", orderable=False)
+    name = tables.Column(verbose_name=_("Device Name"), order_by=("name", "id"))
+    device_type = tables.Column(verbose_name=_("Device Type"), orderable=False)
+    status = tables.Column(verbose_name=_("Status"), accessor="pk", orderable=False)
+    created = tables.Column(verbose_name=_("Binding Time"), order_by=("created", "id"))
     actions = ActionsColumn("devices/device_actions.html")
 
     class Meta(PortalTable.Meta):
@@ -52,8 +53,8 @@ class DeviceTable(CommunityTable):
 class CommunityDeviceTable(DeviceTable):
     """The community node's Intercom Devices: every device, with its Location."""
 
-    location = tables.Column(verbose_name="Location", accessor="place", orderable=False)
-    created = tables.Column(verbose_name="Created Time", order_by=("created", "id"))
+    location = tables.Column(verbose_name=_("Location"), accessor="place", orderable=False)
+    created = tables.Column(verbose_name=_("Created Time"), order_by=("created", "id"))
 
     class Meta(DeviceTable.Meta):
         fields = ("mac", "name", "device_type", "location", "status", "created", "actions")

@@ -30,9 +30,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -92,7 +96,7 @@ APARTMENT_COLUMNS = {
     "call_type": "CallType",
     "web_relay_id": "WebRelayID",
 }
-DEVICE_FORMAT = "“Device name, Device type, Device MAC”, e.g. Living Room,2,0C11050893C6"
+DEVICE_FORMAT = _("“Device name, Device type, Device MAC”, e.g. Living Room,2,0C11050893C6")
 TYPE_CODES = ", ".join(str(t.value) for t in DeviceType)
 
 
@@ -113,7 +117,9 @@ def _number(value, column: str, low: int, high: int, errors: list[RowError], row
     text = _text(value)
     if text.isascii() and text.isdigit() and low <= int(text) <= high:
         return int(text)
-    errors.append(RowError(row, column, f"“{text}” is not {what}."))
+    errors.append(
+        RowError(row, column, gettext("“%(text)s” is not %(what)s.") % {"text": text, "what": what})
+    )
     return None
 
 
@@ -142,8 +148,15 @@ class Line:
 DEVICE_TYPE_CODES = frozenset(DeviceType.values)
 
 
-@lru_cache(maxsize=1024)
 def _checked_device(place: str, name: str, device_type: int, offline: bool) -> tuple[Device, tuple[str, ...]]:
+    # Cached per language too: the problems are messages in the active language.
+    return _checked_device_in(place, name, device_type, offline, translation.get_language())
+
+
+@lru_cache(maxsize=1024)
+def _checked_device_in(
+    place: str, name: str, device_type: int, offline: bool, language: str | None
+) -> tuple[Device, tuple[str, ...]]:
     """A device of this place, name and type with its place's defaults, and what is wrong with it.
     A file repeats a few names ("Living Room") thousands of times: each is checked once, and each
     entry gets a copy."""
@@ -159,11 +172,24 @@ def _device_entries(cell, place: str, offline: bool, row: int, errors: list[RowE
             continue
         parts = [p.strip() for p in text.rsplit(",", 2)]
         if len(parts) != 3:
-            errors.append(RowError(row, "Device", f"“{text}” is not {DEVICE_FORMAT}."))
+            errors.append(
+                RowError(
+                    row,
+                    "Device",
+                    gettext("“%(text)s” is not %(what)s.") % {"text": text, "what": DEVICE_FORMAT},
+                )
+            )
             continue
         name, code, raw_mac = parts
         if not (code.isascii() and code.lstrip("-").isdigit()) or int(code) not in DEVICE_TYPE_CODES:
-            errors.append(RowError(row, "Device", f"“{text}”: the device type is one of {TYPE_CODES}."))
+            errors.append(
+                RowError(
+                    row,
+                    "Device",
+                    gettext("“%(text)s”: the device type is one of %(codes)s.")
+                    % {"text": text, "codes": TYPE_CODES},
+                )
+            )
             continue
         try:
             mac = normalize_mac(raw_mac)
@@ -179,9 +205,13 @@ def _device_entries(cell, place: str, offline: bool, row: int, errors: list[RowE
     return entries
 
 
-@lru_cache(maxsize=1024)
 def _building_name_errors(name: str) -> tuple[str, ...]:
-    # A file names few buildings many times: each name is checked once.
+    return _building_name_errors_in(name, translation.get_language())
+
+
+@lru_cache(maxsize=1024)
+def _building_name_errors_in(name: str, language: str | None) -> tuple[str, ...]:
+    # A file names few buildings many times: each name is checked once (per language).
     return tuple(building_field_errors(Building(name=name)).get("name", []))
 
 
@@ -196,10 +226,14 @@ def read_line(
     apartment = {}
     if values.get("AptName") is not None:
         apartment["name"] = _text(values["AptName"])
-    call_type = _number(values.get("CallType"), "CallType", 0, 5, errors, row, "a call type code from 0 to 5")
+    call_type = _number(
+        values.get("CallType"), "CallType", 0, 5, errors, row, _("a call type code from 0 to 5")
+    )
     if call_type is not None:
         apartment["call_type"] = call_type
-    relay = _number(values.get("WebRelayID"), "WebRelayID", 0, 50, errors, row, "a whole number from 0 to 50")
+    relay = _number(
+        values.get("WebRelayID"), "WebRelayID", 0, 50, errors, row, _("a whole number from 0 to 50")
+    )
     if relay is not None:
         apartment["web_relay_id"] = relay
     probe = None
@@ -227,13 +261,13 @@ def read_line(
             RowError(
                 row,
                 "TelephoneCallingCode",
-                "Enter the country calling code of the phone numbers, e.g. 1 or 86.",
+                gettext("Enter the country calling code of the phone numbers, e.g. 1 or 86."),
             )
         )
     if (resident or apartment) and not apt:
-        errors.append(RowError(row, "Apt", "Enter the APT of this row's apartment and resident."))
+        errors.append(RowError(row, "Apt", gettext("Enter the APT of this row's apartment and resident.")))
     if apt and not building:
-        errors.append(RowError(row, "Building", "Enter the building of the APT."))
+        errors.append(RowError(row, "Building", gettext("Enter the building of the APT.")))
     place = Place.APARTMENT if apt else Place.BUILDING if building else Place.PUBLIC
     devices = _device_entries(values.get("Device"), place, offline, row, errors)
     return Line(row, building, apt, place, apartment, resident, devices, probe)
@@ -366,7 +400,12 @@ class Planner:
         """The line's APT (existing or new) and whether it is new; None after an error."""
         earlier = self.apt_rows.setdefault(line.apt, line.row)
         if earlier != line.row:
-            self.error(line.row, "Apt", f"APT {line.apt} is already on row {earlier} of this file.")
+            self.error(
+                line.row,
+                "Apt",
+                gettext("APT %(number)s is already on row %(row)s of this file.")
+                % {"number": line.apt, "row": earlier},
+            )
             return None, False
         existing = self.known.apartments.get(line.apt)
         if existing is not None:
@@ -401,7 +440,12 @@ class Planner:
         if email:
             earlier = self.email_rows.setdefault(email, line.row)
             if earlier != line.row:
-                self.error(line.row, "Email", f"{given['email']} is already on row {earlier} of this file.")
+                self.error(
+                    line.row,
+                    "Email",
+                    gettext("%(email)s is already on row %(row)s of this file.")
+                    % {"email": given["email"], "row": earlier},
+                )
                 return
         master = None if is_new_apt else self.known.masters.get(apt.pk)
         if master is None:
@@ -453,7 +497,12 @@ class Planner:
             text = f"{entry.name},{entry.device_type},{entry.mac}"
             earlier = self.mac_rows.setdefault(entry.mac, line.row)
             if earlier != line.row or entry.mac in in_row:
-                self.error(line.row, "Device", f"{entry.mac} is already on row {earlier} of this file.")
+                self.error(
+                    line.row,
+                    "Device",
+                    gettext("%(mac)s is already on row %(row)s of this file.")
+                    % {"mac": entry.mac, "row": earlier},
+                )
                 continue
             in_row.add(entry.mac)
             library = self.known.macs.get(entry.mac)
@@ -471,8 +520,16 @@ class Planner:
                     self.error(
                         line.row,
                         "Device",
-                        f"“{text}”: {entry.mac} is the {bound.get_device_type_display().lower()} "
-                        f"“{bound.name}”; change a device's type in its Edit dialog.",
+                        gettext(
+                            "“%(text)s”: %(mac)s is the %(type)s “%(name)s”; change a device's type in its "
+                            "Edit dialog."
+                        )
+                        % {
+                            "text": text,
+                            "mac": entry.mac,
+                            "type": bound.get_device_type_display().lower(),
+                            "name": bound.name,
+                        },
                     )
                 else:
                     monitors += bound.device_type == DeviceType.INDOOR_MONITOR
@@ -500,8 +557,11 @@ class Planner:
             self.error(
                 line.row,
                 "Device",
-                f"The feature plan of {self.community.name} needs an indoor monitor in every apartment: "
-                "add one, e.g. Living Room,2,0C11050893C6.",
+                gettext(
+                    "The feature plan of %(community)s needs an indoor monitor in every apartment: "
+                    "add one, e.g. Living Room,2,0C11050893C6."
+                )
+                % {"community": self.community.name},
             )
 
     def _same_place(self, device: Device, line: Line, building, apt, is_new_apt: bool) -> bool:
@@ -552,7 +612,7 @@ def plan_import(
         lines.append(read_line(row, values, offline=offline, errors=plan.errors, field_checks=field_checks))
         progress(done)
     if not rows:
-        plan.errors.append(RowError(2, "Building", "The file has no rows under the header."))
+        plan.errors.append(RowError(2, "Building", gettext("The file has no rows under the header.")))
     known = Known.load(community, lines, lock=lock)
     plan.buildings = known.buildings
     Planner(community, known, plan, field_checks=field_checks).walk(lines, progress)
@@ -588,7 +648,11 @@ def apply_import(
         if isinstance(exc, importing.ImportRejected):
             raise
         raise importing.ImportRejected(
-            [RowError(0, "", "Another user changed this community meanwhile; upload the file again.")]
+            [
+                RowError(
+                    0, "", gettext("Another user changed this community meanwhile; upload the file again.")
+                )
+            ]
         ) from exc
     return {kind: count for kind, count in plan.counts().items() if count}
 
@@ -652,7 +716,7 @@ class TemplateImporter:
             columns=COLUMNS,
             required=REQUIRED,
             max_rows=MAX_ROWS,
-            template="the template (Download The Template on the dashboard)",
+            template=_("the template (Download The Template on the dashboard)"),
             progress=progress,
         )
 
@@ -707,7 +771,13 @@ DESCRIPTIONS = (
 
 def template() -> bytes:
     """The template: the spec's columns and sample row, a CallType drop-down, and a sheet
-    describing every column, the device type codes and format, and the call type codes."""
+    describing every column, the device type codes and format, and the call type codes.
+    It reads as the spec prints it (English), whatever the user's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _template()
+
+
+def _template() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Template"
@@ -731,7 +801,7 @@ def template() -> bytes:
         errorTitle="CallType",
         error="Choose a call type code from 0 to 5 (see the Description sheet).",
         promptTitle="CallType",
-        prompt="; ".join(f"{c.value} = {c.label}" for c in CallType),
+        prompt="; ".join(f"{c.value} = {c.label!s}" for c in CallType),
         showInputMessage=True,
     )
     sheet.add_data_validation(codes)
@@ -753,7 +823,7 @@ def _describe(sheet) -> None:
     sheet.append([])
     sheet.append(["Device type code", "Device type"])
     for device_type in DeviceType:
-        sheet.append([device_type.value, device_type.label])
+        sheet.append([device_type.value, str(device_type.label)])
     sheet.append([])
     sheet.append(
         ["Device format", "Device name, Device type, Device MAC; every two devices separated by “;”"]

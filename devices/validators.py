@@ -7,13 +7,19 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 # Digits, * and #: what a caller can press on a keypad.
-dtmf_validator = RegexValidator(r"^[0-9*#]{1,8}$", "Use 1-8 keypad characters: digits, * and #.")
+dtmf_validator = RegexValidator(r"^[0-9*#]{1,8}$", _("Use 1-8 keypad characters: digits, * and #."))
 
 _DOMAIN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _RTSP = re.compile(r"^rtsp://(?P<authority>[^/?#\s]+)(?P<path>/[^\s]*)?$", re.IGNORECASE)
-RTSP_HINT = "Use the form rtsp://ip:port or rtsp://domain:port, e.g. rtsp://192.168.1.20:554/stream1."
+RTSP_HINT = _("Use the form rtsp://ip:port or rtsp://domain:port, e.g. rtsp://192.168.1.20:554/stream1.")
+
+
+def _hinted(message: str) -> str:
+    return f"{message} {RTSP_HINT}"
 
 
 def _host_ok(host: str) -> bool:
@@ -41,17 +47,21 @@ def validate_rtsp_address(value: str) -> None:
     """
     match = _RTSP.match(value or "")
     if not match:
-        raise ValidationError(f"Not an RTSP address. {RTSP_HINT}", code="invalid")
+        raise ValidationError(_hinted(gettext("Not an RTSP address.")), code="invalid")
     authority = match["authority"]
     if "@" in authority:
         raise ValidationError(
-            "Do not put the username or password in the address: fill in Username and Password instead.",
+            gettext(
+                "Do not put the username or password in the address: fill in Username and Password instead."
+            ),
             code="credentials",
         )
     host, sep, port = authority.rpartition(":")
     if not sep or not host or "]" in port:
-        raise ValidationError(f"The address needs a port. {RTSP_HINT}", code="port")
+        raise ValidationError(_hinted(gettext("The address needs a port.")), code="port")
     if not re.fullmatch(r"[0-9]{1,5}", port) or not 1 <= int(port) <= 65535:
-        raise ValidationError(f"The port must be a number from 1 to 65535. {RTSP_HINT}", code="port")
+        raise ValidationError(_hinted(gettext("The port must be a number from 1 to 65535.")), code="port")
     if not _host_ok(host):
-        raise ValidationError(f"{host} is not an IP address or domain name. {RTSP_HINT}", code="host")
+        raise ValidationError(
+            _hinted(gettext("%(host)s is not an IP address or domain name.") % {"host": host}), code="host"
+        )

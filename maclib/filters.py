@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import roles
 
@@ -17,23 +18,23 @@ BOUND, UNBOUND = "bound", "unbound"
 
 class MacFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="MAC",
+        label=_("MAC"),
         method="search",
         widget=forms.TextInput(
-            attrs={"class": "form-control", "placeholder": "Search by MAC", "id": "filter-q"}
+            attrs={"class": "form-control", "placeholder": _("Search by MAC"), "id": "filter-q"}
         ),
     )
     status = django_filters.ChoiceFilter(
-        label="Status",
-        choices=[(BOUND, "Bound"), (UNBOUND, "Unbound")],
-        empty_label="All",
+        label=_("Status"),
+        choices=[(BOUND, _("Bound")), (UNBOUND, _("Unbound"))],
+        empty_label=_("All"),
         method="filter_status",
         widget=forms.Select(attrs={"class": "form-select", "id": "filter-status"}),
     )
     installer = django_filters.ModelChoiceFilter(
-        label="Installer",
+        label=_("Installer"),
         queryset=lambda request: installers_for(request.actor),
-        empty_label="All",
+        empty_label=_("All"),
         # Own ids: the New and Import dialogs, opened over this page, have an "installer" field too.
         widget=forms.Select(attrs={"class": "form-select", "id": "filter-installer"}),
     )

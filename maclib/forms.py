@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import roles
 from smartplus.forms import PortalForm, TemplateImportForm
@@ -17,9 +18,9 @@ class InstallerChoiceMixin:
         installers = installers_for(self.actor)
         if roles.allows(self.actor, "maclib.macaddress", "choose_installer"):
             field = forms.ModelChoiceField(
-                label="Installer",
+                label=_("Installer"),
                 queryset=installers,
-                empty_label="Select an installer",
+                empty_label=_("Select an installer"),
                 widget=forms.Select(attrs={"class": "form-select"}),
             )
             field.label_from_instance = lambda user: user.username
@@ -35,10 +36,10 @@ class InstallerChoiceMixin:
 
 class MacAddForm(InstallerChoiceMixin, PortalForm):
     mac = forms.CharField(
-        label="MAC",
+        label=_("MAC"),
         max_length=32,  # 12 hex digits and up to 5 separators, with room for stray spaces
-        widget=forms.TextInput(attrs={"placeholder": "e.g. 0C11050893CA", "autocomplete": "off"}),
-        help_text='12 hex digits, with or without ":" or "-".',
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. 0C11050893CA"), "autocomplete": "off"}),
+        help_text=_('12 hex digits, with or without ":" or "-".'),
     )
 
     def __init__(self, *args, **kwargs):
@@ -47,8 +48,8 @@ class MacAddForm(InstallerChoiceMixin, PortalForm):
 
 
 class MacImportForm(InstallerChoiceMixin, TemplateImportForm):
-    file_label = "MAC template"
-    file_help = '"MAC" in cell A1, one MAC per line below it.'
+    file_label = _("MAC template")
+    file_help = _('"MAC" in cell A1, one MAC per line below it.')
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

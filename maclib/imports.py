@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from smartplus import importing
@@ -30,7 +31,7 @@ class MacImporter:
             columns=[HEADER],
             required=[HEADER],
             max_rows=MAX_MACS,
-            template="the MAC template (MAC in cell A1, one MAC per line below it)",
+            template=_("the MAC template (MAC in cell A1, one MAC per line below it)"),
             progress=progress,
         )
 

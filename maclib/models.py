@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from smartplus.models import AuditedModel, ImportJob, TimeStampedModel
 from smartplus.scoping import ScopedManager
@@ -21,10 +22,10 @@ class MacAddress(TimeStampedModel, AuditedModel):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="mac_addresses",
-        verbose_name="Installer",
+        verbose_name=_("Installer"),
     )
     # Unique across the platform: a MAC belongs to one installer at a time.
-    mac = models.CharField("MAC", max_length=12, unique=True, validators=[validate_mac])
+    mac = models.CharField(_("MAC"), max_length=12, unique=True, validators=[validate_mac])
     # Who registered it: the installer's staff or its distributor.
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -33,8 +34,8 @@ class MacAddress(TimeStampedModel, AuditedModel):
     objects = ScopedManager()
 
     class Meta:
-        verbose_name = "MAC"
-        verbose_name_plural = "MAC library"
+        verbose_name = _("MAC")
+        verbose_name_plural = _("MAC library")
         ordering = ["-created", "-pk"]
         indexes = [models.Index(fields=["installer", "-created", "-id"], name="maclib_installer_created")]
 
@@ -53,4 +54,4 @@ class MacImport(ImportJob):
     importer = "maclib.imports.MacImporter"
 
     class Meta(ImportJob.Meta):
-        verbose_name = "MAC import"
+        verbose_name = _("MAC import")

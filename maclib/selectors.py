@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from smartplus import roles
 
 from .models import MacAddress
@@ -37,4 +39,4 @@ def mac_owner(*, actor, mac: MacAddress) -> str:
     if roles.allows(actor, "devices.device", roles.VIEW):
         return owner_label(mac)
     device = getattr(mac, "device", None)
-    return PLACE_KIND.get(device.place, "Bound") if device is not None else ""
+    return str(PLACE_KIND.get(device.place) or gettext("Bound")) if device is not None else ""

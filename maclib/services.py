@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from smartplus import audit, authz, roles
@@ -24,7 +26,7 @@ from smartplus.xlsx import RowError
 from .models import MacAddress
 from .validators import normalize_mac
 
-TAKEN = "{mac} cannot be added: it is already registered in a MAC library."
+TAKEN = _("%(mac)s cannot be added: it is already registered in a MAC library.")
 
 
 def installers_for(actor):
@@ -36,7 +38,7 @@ def installers_for(actor):
 def _authorize_add(actor, installer) -> None:
     """The MAC goes to `installer`'s library: one of the actor's installers (else not found)."""
     if installer is None:
-        raise PermissionDenied("Choose the installer whose MAC library the MAC goes to.")
+        raise PermissionDenied(gettext("Choose the installer whose MAC library the MAC goes to."))
     # The library's owner under the "accounts.user" rules, whichever proxy the caller loaded.
     authz.authorize(actor, roles.ADD, MacAddress, parent=User(pk=installer.pk))
 
@@ -55,7 +57,11 @@ def register_owner_label(fn: Callable[[object], str]) -> None:
 
 # A distributor sees its installers' MACs, not their communities: the Owner column names only the
 # kind of place a device is installed at (the building and apartment names are the installer's).
-PLACE_KIND = {"public": "Public Device", "building": "Building Device", "apartment": "Apartment Device"}
+PLACE_KIND = {
+    "public": _("Public Device"),
+    "building": _("Building Device"),
+    "apartment": _("Apartment Device"),
+}
 
 
 def owner_label(mac: MacAddress) -> str:
@@ -66,7 +72,7 @@ def owner_label(mac: MacAddress) -> str:
     device = getattr(mac, "device", None)
     if device is None:
         return ""
-    return _device_owner_label(device) if _device_owner_label is not None else "Bound"
+    return _device_owner_label(device) if _device_owner_label is not None else gettext("Bound")
 
 
 @transaction.atomic
@@ -84,14 +90,14 @@ def mac_add(*, actor, installer, mac: str) -> MacAddress:
         with transaction.atomic():
             entry.save()
     except IntegrityError as exc:  # a concurrent add of the same MAC
-        raise ValidationError({"mac": TAKEN.format(mac=value)}) from exc
+        raise ValidationError({"mac": TAKEN % {"mac": value}}) from exc
     return entry
 
 
 def _taken_message(installer, mac: str) -> str:
     if MacAddress.objects.filter(mac=mac, installer=installer).exists():
-        return f"{mac} is already in this MAC library."
-    return TAKEN.format(mac=mac)
+        return gettext("%(mac)s is already in this MAC library.") % {"mac": mac}
+    return TAKEN % {"mac": mac}
 
 
 def mac_import_check(
@@ -108,21 +114,28 @@ def mac_import_check(
             errors.append(RowError(row, "MAC", exc.messages[0]))
             continue
         if mac in seen:
-            errors.append(RowError(row, "MAC", f"{mac} is already on row {seen[mac]} of this file."))
+            errors.append(
+                RowError(
+                    row,
+                    "MAC",
+                    gettext("%(mac)s is already on row %(row)s of this file.")
+                    % {"mac": mac, "row": seen[mac]},
+                )
+            )
             continue
         seen[mac] = row
         wanted.append((row, mac))
     if not rows:
-        errors.append(RowError(2, "MAC", "The file has no MAC under the MAC header."))
+        errors.append(RowError(2, "MAC", gettext("The file has no MAC under the MAC header.")))
     existing = dict(
         MacAddress.objects.filter(mac__any_of=[m for _, m in wanted]).values_list("mac", "installer_id")
     )
     for row, mac in wanted:
         if mac in existing:
             reason = (
-                f"{mac} is already in this MAC library."
+                gettext("%(mac)s is already in this MAC library.") % {"mac": mac}
                 if existing[mac] == installer.pk
-                else TAKEN.format(mac=mac)
+                else TAKEN % {"mac": mac}
             )
             errors.append(RowError(row, "MAC", reason))
     return wanted, sorted(errors, key=lambda e: e.row)
@@ -143,7 +156,7 @@ def mac_import(*, actor, installer, rows: list[tuple[int, object]]) -> int:
             )
     except IntegrityError as exc:  # a concurrent add of one of the MACs
         raise ImportRejected(
-            [RowError(0, "MAC", "Another user added one of these MACs meanwhile; try again.")]
+            [RowError(0, "MAC", gettext("Another user added one of these MACs meanwhile; try again."))]
         ) from exc
     # bulk_create sends no signals: each MAC's entry in bulk, and one for the whole import, all in
     # one change set (the import's job or request).
@@ -172,15 +185,20 @@ def mac_delete_refusal(*, actor, mac: MacAddress) -> str | None:
         return None
     if not roles.allows(actor, "devices.device", roles.VIEW):
         # The installer's communities are not the distributor's to read.
-        kind = PLACE_KIND.get(device.place, "Bound")
-        return (
-            f"{entry.mac} is bound to a device ({kind}) of the installer. "
+        kind = PLACE_KIND.get(device.place) or gettext("Bound")
+        return gettext(
+            "%(mac)s is bound to a device (%(kind)s) of the installer. "
             "The installer must delete the device first to unbind the MAC."
-        )
-    return (
-        f"{entry.mac} is bound to the device “{device.name}” ({device.community.name}, "
-        f"{device.location}). Delete the device first to unbind the MAC."
-    )
+        ) % {"mac": entry.mac, "kind": kind}
+    return gettext(
+        "%(mac)s is bound to the device “%(device)s” (%(community)s, %(location)s). "
+        "Delete the device first to unbind the MAC."
+    ) % {
+        "mac": entry.mac,
+        "device": device.name,
+        "community": device.community.name,
+        "location": device.location,
+    }
 
 
 @transaction.atomic

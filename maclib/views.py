@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import roles
 from smartplus.pagination import FastPaginator
@@ -19,7 +21,7 @@ from .forms import MacAddForm, MacImportForm
 from .models import MacAddress, MacImport
 from .tables import MacTable
 
-TITLE = "MAC Library"
+TITLE = _("MAC Library")
 
 
 def _list_url(request) -> str:
@@ -33,6 +35,7 @@ class MacListView(generic.ObjectListView):
     template_name = "maclib/mac_list.html"
     add_url_name = "maclib:mac_add"
     title = TITLE
+    export_name = "MAC Library"  # exports keep English names, as their headers do
 
     def get_table_queryset(self):
         return selectors.mac_list(actor=self.request.actor)
@@ -71,8 +74,8 @@ class MacAddView(DialogMixin, generic.ObjectEditView):
 
     model = MacAddress
     form_class = MacAddForm
-    title = "New MAC"
-    success_message = "{object.mac} was added to the MAC library."
+    title = _("New MAC")
+    success_message = _("{object.mac} was added to the MAC library.")
 
     def save(self, form):
         return services.mac_add(
@@ -88,7 +91,7 @@ class MacImportView(DialogMixin, imports_views.ImportUploadView):
 
     model = MacImport
     form_class = MacImportForm
-    title = "Import MACs"
+    title = _("Import MACs")
     detail_url_name = "maclib:macimport_detail"
 
     @property
@@ -98,8 +101,8 @@ class MacImportView(DialogMixin, imports_views.ImportUploadView):
     def get_extra_context(self) -> dict:
         return {
             **super().get_extra_context(),
-            "template_link_text": "Download the MAC template",
-            "template_hint": "one MAC in each line, under the MAC header.",
+            "template_link_text": gettext("Download the MAC template"),
+            "template_hint": gettext("one MAC in each line, under the MAC header."),
         }
 
     def job_fields(self, form) -> dict:
@@ -146,7 +149,7 @@ class MacDeleteView(DialogMixin, generic.ObjectDeleteView):
     """Remove a MAC from the library; refused while a device is bound to it (the service says which)."""
 
     model = MacAddress
-    title = "Remove MAC"
+    title = _("Remove MAC")
     template_name = "maclib/mac_delete.html"
     modal_template_name = "maclib/mac_delete_modal.html"
 
@@ -174,5 +177,5 @@ class MacDeleteView(DialogMixin, generic.ObjectDeleteView):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{obj.mac} was removed from the MAC library.")
+            messages.success(request, gettext("%(mac)s was removed from the MAC library.") % {"mac": obj.mac})
         return generic.redirect_after(request, self.get_success_url())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from communities.models import Building, Community
@@ -21,7 +22,7 @@ from ..models import ThirdPartyCamera
 from . import places
 from .places import BuildingNodeMixin, PublicNodeMixin
 
-PAGE_TITLE = "Resident and Device"
+PAGE_TITLE = _("Resident and Device")
 
 
 def camera_list_url(camera: ThirdPartyCamera) -> str:
@@ -51,7 +52,7 @@ class CommunityCamerasView(_CameraListView):
     table_class = CommunityCameraTable
     filterset_class = CameraFilterSet
     template_name = "devices/community_cameras.html"
-    export_name = "Third Party Devices"
+    export_name = "Third Party Devices"  # exports keep English names, as their headers do
     building = None
 
     def get(self, request, *args, **kwargs):
@@ -64,14 +65,14 @@ class CommunityCamerasView(_CameraListView):
         return selectors.community_cameras(actor=self.request.actor, community=self.community)
 
     def get_breadcrumbs(self):
-        return self.crumbs(self.community, ("Third Party Devices", None))
+        return self.crumbs(self.community, (_("Third Party Devices"), None))
 
 
 class PublicCamerasView(PublicNodeMixin, _CameraListView):
     """Public Area node, Third Party Devices tab."""
 
     add_url_name = "devices:public_camera_add"
-    tab_label = "Third Party Devices"
+    tab_label = _("Third Party Devices")
 
     def get_table_queryset(self):
         return selectors.public_cameras(actor=self.request.actor, community=self.community)
@@ -81,7 +82,7 @@ class BuildingCamerasView(BuildingNodeMixin, _CameraListView):
     """Building node, Third Party Devices tab: the building's own cameras."""
 
     add_url_name = "devices:building_camera_add"
-    tab_label = "Third Party Devices"
+    tab_label = _("Third Party Devices")
 
     def get_table_queryset(self):
         return selectors.building_cameras(actor=self.request.actor, building=self.building)
@@ -98,11 +99,11 @@ class CameraEditView(generic.ObjectEditView):
     model = ThirdPartyCamera
     template_name = "devices/camera_edit.html"
     modal_template_name = "devices/camera_edit_modal.html"
-    success_message = "Camera {object.name} saved."
+    success_message = _("Camera {object.name} saved.")
 
     @property
     def title(self):
-        return "Edit Camera" if self.action == roles.CHANGE else "Add Camera"
+        return _("Edit Camera") if self.action == roles.CHANGE else _("Add Camera")
 
     def get_queryset(self):
         return super().get_queryset().select_related("community", "building", "apartment")
@@ -179,7 +180,7 @@ class CameraEditView(generic.ObjectEditView):
 
 class CameraDeleteView(generic.ObjectDeleteView):
     model = ThirdPartyCamera
-    title = "Delete Camera"
+    title = _("Delete Camera")
 
     def get_queryset(self):
         return super().get_queryset().select_related("building", "apartment")

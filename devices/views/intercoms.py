@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from communities.models import Building, Community
 from residents.models import Apartment
@@ -21,7 +23,7 @@ from ..tables import CommunityDeviceTable, DeviceTable
 from . import places
 from .places import BuildingNodeMixin, PublicNodeMixin
 
-PAGE_TITLE = "Resident and Device"
+PAGE_TITLE = _("Resident and Device")
 
 
 def place_list_url(device: Device) -> str:
@@ -59,7 +61,7 @@ class CommunityDevicesView(_DeviceListView):
     table_class = CommunityDeviceTable
     filterset_class = DeviceFilterSet
     template_name = "devices/community_devices.html"
-    export_name = "Intercom Devices"
+    export_name = "Intercom Devices"  # exports keep English names, as their headers do
 
     def get(self, request, *args, **kwargs):
         self.community = get_object_or_404(
@@ -76,7 +78,7 @@ class CommunityDevicesView(_DeviceListView):
         return {"paginator_class": FastPaginator, "count": known}
 
     def get_breadcrumbs(self):
-        return self.crumbs(self.community, ("Intercom Devices", None))
+        return self.crumbs(self.community, (_("Intercom Devices"), None))
 
 
 class PublicDevicesView(PublicNodeMixin, _DeviceListView):
@@ -84,7 +86,7 @@ class PublicDevicesView(PublicNodeMixin, _DeviceListView):
 
     template_name = "devices/public_devices.html"
     add_url_name = "devices:public_device_add"
-    tab_label = "Intercom Devices"
+    tab_label = _("Intercom Devices")
 
     def get_table_queryset(self):
         return selectors.public_devices(actor=self.request.actor, community=self.community)
@@ -98,7 +100,7 @@ class BuildingDevicesView(BuildingNodeMixin, _DeviceListView):
 
     template_name = "devices/building_devices.html"
     add_url_name = "devices:building_device_add"
-    tab_label = "Intercom Devices"
+    tab_label = _("Intercom Devices")
 
     def get_table_queryset(self):
         return selectors.building_devices(actor=self.request.actor, building=self.building)
@@ -116,11 +118,11 @@ class DeviceEditView(generic.ObjectEditView):
     model = Device
     template_name = "devices/device_edit.html"
     modal_template_name = "devices/device_edit_modal.html"
-    success_message = "Device {object.name} saved."
+    success_message = _("Device {object.name} saved.")
 
     @property
     def title(self):
-        return "Edit Device" if self.action == roles.CHANGE else "Add Device"
+        return _("Edit Device") if self.action == roles.CHANGE else _("Add Device")
 
     def get_instance(self):
         actor = self.request.actor
@@ -200,7 +202,7 @@ class DeviceEditView(generic.ObjectEditView):
             crumbs.append((self.building.name, reverse("devices:building_devices", args=[self.building.pk])))
         if self.place == Place.APARTMENT:
             url = reverse("residents:apartment_detail", args=[self.apartment.pk])
-            crumbs.append((f"APT {self.apartment.number}", url))
+            crumbs.append((gettext("APT %(number)s") % {"number": self.apartment.number}, url))
         if self.object is not None:
             crumbs.append((self.object.name, reverse("devices:device_detail", args=[self.object.pk])))
         return [*crumbs, (self.title, None)]
@@ -244,7 +246,7 @@ class DeviceDetailView(CommunityPageMixin, generic.ObjectDetailView):
             more = [(device.building.name, reverse("devices:building_devices", args=[device.building_id]))]
             if device.place == Place.APARTMENT:
                 url = reverse("residents:apartment_detail", args=[device.apartment_id])
-                more.append((f"APT {device.apartment.number}", url))
+                more.append((gettext("APT %(number)s") % {"number": device.apartment.number}, url))
         return self.crumbs(device.community, *more, (device.name, None))
 
     def get_extra_context(self) -> dict:
@@ -291,7 +293,7 @@ class DeviceDetailView(CommunityPageMixin, generic.ObjectDetailView):
 
 class DeviceDeleteView(generic.ObjectDeleteView):
     model = Device
-    title = "Delete Device"
+    title = _("Delete Device")
 
     def get_object(self):
         device = get_object_or_404(

@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.encoding import escape_uri_path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from smartplus import roles
@@ -71,8 +73,8 @@ class DeviceSettingsView(MaintenanceMixin, generic.ObjectEditView):
     form_class = DeviceSettingsForm
     template_name = "devices/settings.html"
     modal_template_name = "devices/settings_modal.html"
-    title = "Settings"
-    success_message = "Settings of {object.name} saved; the device will apply them on its next connection."
+    title = _("Settings")
+    success_message = _("Settings of {object.name} saved; the device will apply them on its next connection.")
 
     def save(self, form):
         return maintenance.device_settings_update(
@@ -99,8 +101,8 @@ class DeviceOneTimeAutopView(MaintenanceMixin, generic.ObjectEditView):
     form_class = OneTimeAutopForm
     template_name = "devices/settings_one_time_autop.html"
     modal_template_name = "devices/settings_one_time_autop_modal.html"
-    title = "Once AutoP"
-    success_message = (
+    title = _("Once AutoP")
+    success_message = _(
         "One-Time AutoP for {object.name} queued; the device will apply it once, on its next connection."
     )
 
@@ -122,14 +124,16 @@ class DeviceOneTimeAutopView(MaintenanceMixin, generic.ObjectEditView):
 
 class DeviceRebootView(MaintenanceMixin, generic.ObjectMixin, generic.PortalView):
     http_method_names = ["post"]
-    title = "Reboot"
+    title = _("Reboot")
 
     def post(self, request, *args, **kwargs):
         device = self.get_object()
         with transaction.atomic():
             maintenance.device_reboot(actor=request.actor, device=device)
         messages.success(
-            request, f"Reboot of {device.name} queued; the device will restart on its next connection."
+            request,
+            gettext("Reboot of %(name)s queued; the device will restart on its next connection.")
+            % {"name": device.name},
         )
         return generic.redirect_after(request, self.back_url(device))
 
@@ -137,7 +141,7 @@ class DeviceRebootView(MaintenanceMixin, generic.ObjectMixin, generic.PortalView
 class DeviceResetView(MaintenanceMixin, generic.ObjectMixin, generic.PortalView):
     """GET: what a factory reset does, and a confirmation. POST: queue it."""
 
-    title = "Reset"
+    title = _("Reset")
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -157,8 +161,11 @@ class DeviceResetView(MaintenanceMixin, generic.ObjectMixin, generic.PortalView)
             maintenance.device_reset(actor=request.actor, device=device)
         messages.success(
             request,
-            f"Factory reset of {device.name} queued; the device will erase its settings on its next "
-            "connection, restart and register again.",
+            gettext(
+                "Factory reset of %(name)s queued; the device will erase its settings on its next "
+                "connection, restart and register again."
+            )
+            % {"name": device.name},
         )
         return generic.redirect_after(request, self.back_url(device))
 
@@ -167,7 +174,7 @@ class DeviceRemoteControlView(MaintenanceMixin, generic.ObjectMixin, generic.Por
     """Open the device's web interface through the relay, or say why it cannot be opened now."""
 
     http_method_names = ["post"]
-    title = "Remote Control"
+    title = _("Remote Control")
 
     def post(self, request, *args, **kwargs):
         device = self.get_object()
@@ -198,7 +205,7 @@ class DeviceRemoteView(generic.PortalView):
 
     model = DeviceCommand
     action = roles.ADD
-    title = "Remote Control"
+    title = _("Remote Control")
     http_method_names = ["get", "post"]
 
     def get(self, request, token: str, path: str = ""):
@@ -220,7 +227,7 @@ class DeviceRemoteView(generic.PortalView):
         except ValidationError as exc:
             return self.refused(" ".join(exc.messages), status=403)
         if not selectors.device_detail(actor=request.actor, pk=device.pk, action=roles.CHANGE).exists():
-            return self.refused("You may no longer maintain this device.", status=403)
+            return self.refused(gettext("You may no longer maintain this device."), status=403)
         target = "/" + escape_uri_path(path)
         if request.META.get("QUERY_STRING"):
             target += "?" + request.META["QUERY_STRING"]
@@ -237,7 +244,11 @@ class DeviceRemoteView(generic.PortalView):
         except lan.DeviceUnreachable as exc:
             return self.refused(str(exc), status=502, device=device)
         if not 200 <= reply.status <= 599:
-            return self.refused(f"The device answered with status {reply.status}.", status=502, device=device)
+            return self.refused(
+                gettext("The device answered with status %(status)s.") % {"status": reply.status},
+                status=502,
+                device=device,
+            )
         return self._response(reply)
 
     def _response(self, reply: lan.Reply) -> HttpResponse:

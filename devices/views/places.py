@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import translation
 
 from communities.models import Building, Community
 
@@ -39,7 +41,9 @@ class PublicNodeMixin:
         return self.crumbs(self.community, (Place.PUBLIC.label, None), (self.tab_label, None))
 
     def get_export_name(self) -> str:
-        return f"{Place.PUBLIC.label} {self.tab_label}"
+        # Exports keep English names, as their headers do.
+        with translation.override(settings.LANGUAGE_CODE):
+            return f"{Place.PUBLIC.label} {self.tab_label}"
 
 
 class BuildingNodeMixin:
@@ -63,4 +67,5 @@ class BuildingNodeMixin:
         return self.crumbs(self.community, (self.building.name, url), (self.tab_label, None))
 
     def get_export_name(self) -> str:
-        return self.tab_label
+        with translation.override(settings.LANGUAGE_CODE):
+            return str(self.tab_label)

@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from smartplus import roles
 from smartplus.views import generic
@@ -35,31 +37,36 @@ class RegistrationActionMixin(generic.ObjectMixin, generic.PortalView):
 
 class RegistrationAdoptView(RegistrationActionMixin):
     action = roles.CHANGE
-    title = "Adopt"
+    title = _("Adopt")
 
     def perform(self, registration):
         services.registration_adopt(actor=self.request.actor, registration_request=registration)
-        source = registration.source_address or "an unknown address"
-        messages.success(
-            self.request,
-            f"{registration.device.name} adopted: the device from {source} gets its secret on its next try.",
-        )
+        name = registration.device.name
+        if registration.source_address:
+            message = gettext(
+                "%(name)s adopted: the device from %(source)s gets its secret on its next try."
+            ) % {"name": name, "source": registration.source_address}
+        else:
+            message = gettext(
+                "%(name)s adopted: the device from an unknown address gets its secret on its next try."
+            ) % {"name": name}
+        messages.success(self.request, message)
 
 
 class RegistrationRejectView(RegistrationActionMixin):
     action = roles.DELETE
-    title = "Reject"
+    title = _("Reject")
 
     def perform(self, registration):
         services.registration_reject(actor=self.request.actor, registration_request=registration)
-        messages.success(self.request, "Registration request rejected.")
+        messages.success(self.request, gettext("Registration request rejected."))
 
 
 class ProvisioningCodeView(generic.PortalView):
     """The server settings an installer puts on devices: the portal's address and the code."""
 
     model = ProvisioningCode
-    title = "Device Provisioning"
+    title = _("Device Provisioning")
 
     def get(self, request, *args, **kwargs):
         context = {
@@ -74,12 +81,14 @@ class ProvisioningCodeRegenerateView(generic.PortalView):
     model = ProvisioningCode
     action = roles.CHANGE
     http_method_names = ["post"]
-    title = "Device Provisioning"
+    title = _("Device Provisioning")
 
     def post(self, request, *args, **kwargs):
         services.provisioning_code_regenerate(actor=request.actor)
         messages.success(
             request,
-            "New provisioning code made: devices set up with the old one are no longer adopted at once.",
+            gettext(
+                "New provisioning code made: devices set up with the old one are no longer adopted at once."
+            ),
         )
         return generic.redirect_after(request, reverse("devices:provisioningcode_detail"))
