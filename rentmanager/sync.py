@@ -37,7 +37,7 @@ from communities.choices import AccessControlPermission, FeaturePlan, Integratio
 from communities.models import Building, Community
 from residents import services as residents
 from residents.models import Apartment, Resident
-from smartplus import audit, phones
+from smartplus import audit, bulk, phones
 from smartplus.bulk import BulkErrors
 
 from .choices import MEMBER_APPLICANT_TYPES, Kind, Outcome, RunStatus
@@ -445,9 +445,12 @@ class PropertySync:
                     for i, apt in enumerate(apartments)
                 ]
                 residents.family_master_bulk_create(actor=self.actor, community=community, residents=masters)
-                UnitLink.objects.bulk_create(
-                    UnitLink(prop=self.prop, rm_id=rm_id, apartment=apt)
-                    for (rm_id, _n, _f), apt in zip(new, apartments, strict=True)
+                # The sync's own links: plain rows, no instances (nothing reads them back here).
+                bulk.insert_rows(
+                    UnitLink,
+                    constants={"prop_id": self.prop.pk},
+                    columns=("rm_id", "apartment_id"),
+                    rows=((rm_id, apt.pk) for (rm_id, _n, _f), apt in zip(new, apartments, strict=True)),
                 )
         except ValidationError as exc:
             for rm_id, _n, _f in new:
@@ -479,10 +482,12 @@ class PropertySync:
     def landline(self, mobile: str, stored: tuple | None, country: str) -> str:
         """Landline 1 for a contact's mobile number. Unchanged digits of a number stored for the
         same country are that stored number (what normalizing them gave last time), so a re-sync
-        parses only the numbers that changed; the others are parsed once each."""
+        parses only the numbers that changed; a new member's number is the service's to parse."""
         number = stored[6] if stored is not None and str(stored[7]) == country else ""
         if number and _digits_only(mobile) == number:
             return number
+        if stored is None:
+            return mobile  # a new member: the service normalizes (or refuses) it as it checks it
         key = (mobile, country)
         if key not in self.parsed:
             try:
@@ -629,9 +634,14 @@ class PropertySync:
                     residents.family_member_bulk_create(
                         actor=self.actor, community=community, members=members
                     )
-                    ContactLink.objects.bulk_create(
-                        ContactLink(prop=self.prop, rm_id=contact_id, tenant_rm_id=tenant_id, resident=member)
-                        for (contact_id, tenant_id, _a, _f), member in zip(rows, members, strict=True)
+                    bulk.insert_rows(
+                        ContactLink,
+                        constants={"prop_id": self.prop.pk},
+                        columns=("rm_id", "tenant_rm_id", "resident_id"),
+                        rows=(
+                            (contact_id, tenant_id, member.pk)
+                            for (contact_id, tenant_id, _a, _f), member in zip(rows, members, strict=True)
+                        ),
                     )
             except BulkErrors as exc:
                 refused = set(exc.rows)
