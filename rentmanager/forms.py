@@ -5,13 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
-from smartplus import roles
+from accounts.models import Installer
 from smartplus.forms import PortalForm
 
 
 class ConnectionForm(PortalForm):
-    installer = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Installer account"))
+    installer = forms.ModelChoiceField(queryset=Installer.objects.none(), label=_("Installer account"))
     base_url = forms.URLField(
         assume_scheme="https",
         label=_("Base URL"),
@@ -29,10 +28,11 @@ class ConnectionForm(PortalForm):
         label=_("Properties to sync"), required=False, widget=forms.CheckboxSelectMultiple, choices=()
     )
 
-    def __init__(self, *args, instance=None, property_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance = instance
-        installers = User.objects.filter(role=roles.INSTALLER).order_by("username")
+    def __init__(self, *args, actor=None, instance=None, property_choices=(), **kwargs):
+        super().__init__(*args, actor=actor, instance=instance, **kwargs)
+        # The installers the actor may see (only the super manager opens this page, but the
+        # choices come through the same scoping as every other picker).
+        installers = Installer.objects.for_actor(actor).order_by("username")
         if instance is not None:
             installers = installers.filter(pk=instance.installer_id)
             self.fields["installer"].disabled = True

@@ -37,7 +37,7 @@ from communities.choices import AccessControlPermission, FeaturePlan, Integratio
 from communities.models import Building, Community
 from residents import services as residents
 from residents.models import Apartment, Resident
-from smartplus import audit, phones
+from smartplus import audit, bulk, phones
 from smartplus.bulk import BulkErrors
 
 from .choices import MEMBER_APPLICANT_TYPES, Kind, Outcome, RunStatus
@@ -51,6 +51,8 @@ BUILDING_NAME = "Building 1"
 CLASH_SUFFIX = "-Rent Manager"
 DEFAULT_APARTMENTS = 50
 NAME_ALPHABET = string.ascii_letters + string.digits
+# A member's columns the sync sets, in the order of `PropertySync.member_snapshot`.
+MEMBER_COLUMNS = ("first_name", "last_name", "email", "landline1", "country")
 
 
 def client_for(connection: Connection) -> RentManagerClient:
@@ -155,8 +157,34 @@ def _mobile(contact: dict) -> str:
     return ""
 
 
+NAME_LENGTH = 24
+# Random bytes map onto the alphabet without bias: the bytes at or over the last whole multiple
+# of its length are dropped (bytes.translate does it in C, not one secrets.choice per letter).
+_NAME_TABLE = bytes(ord(NAME_ALPHABET[b % len(NAME_ALPHABET)]) for b in range(256))
+_NAME_DROP = bytes(range(256 // len(NAME_ALPHABET) * len(NAME_ALPHABET), 256))
+
+
+def _random_names(count: int) -> list[str]:
+    """`count` generated names of 24 letters and digits (the spec's family masters)."""
+    wanted, text = count * NAME_LENGTH, b""
+    while len(text) < wanted:
+        text += secrets.token_bytes(wanted - len(text) + 64).translate(_NAME_TABLE, _NAME_DROP)
+    text = text[:wanted].decode()
+    return [text[i : i + NAME_LENGTH] for i in range(0, wanted, NAME_LENGTH)]
+
+
 def _random_name() -> str:
-    return "".join(secrets.choice(NAME_ALPHABET) for _ in range(24))
+    return _random_names(1)[0]
+
+
+def _digits_only(number: str) -> str | None:
+    """The digits of a number written with digits and the usual separators only (no "+", no
+    extension), or None: for such a number phonenumbers reads the digits alone."""
+    digits = number.translate(_PHONE_SEPARATORS)
+    return digits if digits.isdigit() and digits.isascii() else None
+
+
+_PHONE_SEPARATORS = str.maketrans("", "", " -().")
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -253,6 +281,8 @@ class PropertySync:
         self.actor = connection.installer
         self.today = timezone.localdate(timezone=datetime.timezone(datetime.timedelta(hours=-5)))
         self.pending: dict[str, list] = defaultdict(list)  # kind/outcome counts held until commit
+        self.created_units: dict[int, Apartment] = {}  # unit id -> its apartment made by this run
+        self.parsed: dict[tuple, str] = {}  # (mobile number, country) -> Landline 1
 
     def count(self, kind: str, outcome: str, n: int = 1) -> None:
         self.pending[kind].append((outcome, n))
@@ -322,11 +352,27 @@ class PropertySync:
 
     # --- units -> apartments -----------------------------------------------------------------
 
-    def sync_units(self, community: Community, building: Building) -> dict[int, Apartment]:
+    def sync_units(self, community: Community, building: Building) -> dict[int, int]:
+        """Rent Manager unit id -> apartment id of every listed unit that has its apartment.
+
+        The linked apartments are compared as a slim snapshot (one query of the compared
+        columns); only the changed ones are loaded whole and go to the service."""
         links = {
-            link.rm_id: link for link in UnitLink.objects.filter(prop=self.prop).select_related("apartment")
+            rm_id: (link_pk, apartment_id, number, name, floor, missing_since)
+            for rm_id, link_pk, apartment_id, number, name, floor, missing_since in UnitLink.objects.filter(
+                prop=self.prop
+            ).values_list(
+                "rm_id",
+                "pk",
+                "apartment_id",
+                "apartment__number",
+                "apartment__name",
+                "apartment__floor",
+                "missing_since",
+            )
         }
-        seen, new, changed = set(), [], []
+        seen, new, changed, back = set(), [], {}, []
+        unchanged = 0
         for unit in self.units:
             rm_id = int(unit["UnitID"])
             seen.add(rm_id)
@@ -335,44 +381,49 @@ class PropertySync:
             if link is None:
                 new.append((rm_id, name, floor))
                 continue
-            if link.missing_since is not None:
-                UnitLink.objects.filter(pk=link.pk).update(missing_since=None)
-            apt = link.apartment
-            if apt.name != name or apt.floor != floor:
-                apt.name, apt.floor = name, floor
-                changed.append(apt)
+            if link[5] is not None:
+                back.append(link[0])
+            if link[3] != name or link[4] != floor:
+                changed[link[1]] = (rm_id, name, floor)
             else:
-                self.count(Kind.UNIT, Outcome.UNCHANGED)
+                unchanged += 1
+        self.count(Kind.UNIT, Outcome.UNCHANGED, unchanged)
+        if back:
+            UnitLink.objects.filter(pk__any_of=back).update(missing_since=None)
         if changed:
-            try:
-                with transaction.atomic():
-                    residents.apartment_bulk_update(
-                        actor=self.actor, apartments=changed, fields=["floor", "name"]
-                    )
-                self.count(Kind.UNIT, Outcome.UPDATED, len(changed))
-            except ValidationError as exc:
-                for apt in changed:
-                    self.problem(Kind.UNIT, apt.rentmanager_unit.rm_id, _messages(exc))
+            self.update_units(changed)
         if new:
             self.create_units(community, building, new)
-        now = timezone.now()
-        for rm_id, link in links.items():
-            if rm_id in seen:
-                continue
-            if link.missing_since is None:
-                UnitLink.objects.filter(pk=link.pk).update(missing_since=now)
+        gone = [(rm_id, link) for rm_id, link in links.items() if rm_id not in seen]
+        newly_gone = [link[0] for _rm_id, link in gone if link[5] is None]
+        if newly_gone:
+            UnitLink.objects.filter(pk__any_of=newly_gone).update(missing_since=timezone.now())
+        for rm_id, link in gone:
             self.problem(
                 Kind.UNIT,
                 rm_id,
-                f"The unit is no longer in Rent Manager; APT {link.apartment.number} is kept for you to "
-                "delete or keep.",
+                f"The unit is no longer in Rent Manager; APT {link[2]} is kept for you to delete or keep.",
                 outcome=Outcome.FLAGGED,
             )
-        return {
-            link.rm_id: link.apartment
-            for link in UnitLink.objects.filter(prop=self.prop).select_related("apartment")
-            if link.rm_id in seen
-        }
+        apartment_ids = {rm_id: link[1] for rm_id, link in links.items() if rm_id in seen}
+        apartment_ids.update((rm_id, apt.pk) for rm_id, apt in self.created_units.items())
+        return apartment_ids
+
+    def update_units(self, changed: dict[int, tuple]) -> None:
+        """The units whose name or floor changed: apartment id -> (unit id, name, floor)."""
+        apartments = list(Apartment.objects.filter(pk__any_of=list(changed)).order_by("pk"))
+        for apt in apartments:
+            _rm_id, apt.name, apt.floor = changed[apt.pk]
+        try:
+            with transaction.atomic():
+                residents.apartment_bulk_update(
+                    actor=self.actor, apartments=apartments, fields=["floor", "name"]
+                )
+        except ValidationError as exc:
+            for apt in apartments:
+                self.problem(Kind.UNIT, changed[apt.pk][0], _messages(exc))
+            return
+        self.count(Kind.UNIT, Outcome.UPDATED, len(apartments))
 
     def create_units(self, community: Community, building: Building, new: list) -> None:
         numbers = [
@@ -388,25 +439,65 @@ class PropertySync:
         try:
             with transaction.atomic():
                 residents.apartment_bulk_create(actor=self.actor, community=community, apartments=apartments)
+                names = _random_names(2 * len(apartments))
                 masters = [
-                    Resident(apartment=apt, first_name=_random_name(), last_name=_random_name())
-                    for apt in apartments
+                    Resident(apartment=apt, first_name=names[2 * i], last_name=names[2 * i + 1])
+                    for i, apt in enumerate(apartments)
                 ]
                 residents.family_master_bulk_create(actor=self.actor, community=community, residents=masters)
-                UnitLink.objects.bulk_create(
-                    UnitLink(prop=self.prop, rm_id=rm_id, apartment=apt)
-                    for (rm_id, _n, _f), apt in zip(new, apartments, strict=True)
+                # The sync's own links: plain rows, no instances (nothing reads them back here).
+                bulk.insert_rows(
+                    UnitLink,
+                    constants={"prop_id": self.prop.pk},
+                    columns=("rm_id", "apartment_id"),
+                    rows=((rm_id, apt.pk) for (rm_id, _n, _f), apt in zip(new, apartments, strict=True)),
                 )
         except ValidationError as exc:
             for rm_id, _n, _f in new:
                 self.problem(Kind.UNIT, rm_id, _messages(exc))
             return
+        self.created_units = {rm_id: apt for (rm_id, _n, _f), apt in zip(new, apartments, strict=True)}
         self.count(Kind.UNIT, Outcome.CREATED, len(new))
 
     # --- tenants -> family members ---------------------------------------------------------------
 
-    def wanted_members(self, apartments: dict[int, Apartment]) -> tuple[dict, set, set]:
-        """contact id -> (tenant id, apartment, fields) of every member there should be; the
+    def member_snapshot(self) -> dict[int, tuple]:
+        """contact id -> (tenant id, resident id, apartment id, first name, last name, email,
+        landline 1, country) of every linked member: one query of the compared columns."""
+        return {
+            row[0]: row[1:]
+            for row in ContactLink.objects.filter(prop=self.prop).values_list(
+                "rm_id",
+                "tenant_rm_id",
+                "resident_id",
+                "resident__apartment_id",
+                "resident__first_name",
+                "resident__last_name",
+                "resident__email",
+                "resident__landline1",
+                "resident__country",
+            )
+        }
+
+    def landline(self, mobile: str, stored: tuple | None, country: str) -> str:
+        """Landline 1 for a contact's mobile number. Unchanged digits of a number stored for the
+        same country are that stored number (what normalizing them gave last time), so a re-sync
+        parses only the numbers that changed; a new member's number is the service's to parse."""
+        number = stored[6] if stored is not None and str(stored[7]) == country else ""
+        if number and _digits_only(mobile) == number:
+            return number
+        if stored is None:
+            return mobile  # a new member: the service normalizes (or refuses) it as it checks it
+        key = (mobile, country)
+        if key not in self.parsed:
+            try:
+                self.parsed[key] = phones.normalize(mobile, country, mobile=False)
+            except ValidationError:
+                self.parsed[key] = mobile  # the service's message goes on the row
+        return self.parsed[key]
+
+    def wanted_members(self, apartments: dict[int, int], links: dict[int, tuple]) -> tuple[dict, set, set]:
+        """contact id -> (tenant id, apartment id, fields) of every member there should be; the
         contact ids Rent Manager still lists (a member not wanted among them has no current lease);
         and those to leave alone (their unit is not synced)."""
         wanted, listed, held = {}, set(), set()
@@ -422,8 +513,8 @@ class PropertySync:
                 if not current:
                     continue
                 unit_id = int(current[0]["UnitID"])
-                apartment = apartments.get(unit_id)
-                if apartment is None:
+                apartment_id = apartments.get(unit_id)
+                if apartment_id is None:
                     # The unit is gone from Rent Manager (flagged above) or never synced: the
                     # member, if any, stays as it is for a person to decide.
                     held.add(contact_id)
@@ -443,52 +534,66 @@ class PropertySync:
                     "landline1": "",
                 }
                 if mobile:
-                    try:
-                        fields["landline1"] = phones.normalize(mobile, country, mobile=False)
-                    except ValidationError:
-                        fields["landline1"] = mobile  # the service's message goes on the row
+                    fields["landline1"] = self.landline(mobile, links.get(contact_id), country)
                     fields["country"] = country
-                wanted[contact_id] = (tenant_id, apartment, fields)
+                wanted[contact_id] = (tenant_id, apartment_id, fields)
         return wanted, listed, held
 
-    def sync_tenants(self, apartments: dict[int, Apartment]) -> None:
-        wanted, listed, held = self.wanted_members(apartments)
-        links = {
-            link.rm_id: link for link in ContactLink.objects.filter(prop=self.prop).select_related("resident")
-        }
+    def sync_tenants(self, apartments: dict[int, int]) -> None:
+        links = self.member_snapshot()
+        wanted, listed, held = self.wanted_members(apartments, links)
+        ended, new_members, changed = [], [], {}
+        unchanged = 0
         for contact_id, link in links.items():
             if contact_id in wanted or contact_id in held:
                 continue
             if contact_id in listed:
                 # The lease ended (or the contact is no longer a Primary or Occupant): the spec
                 # deletes the family member.
-                self.delete_member(link)
+                ended.append((contact_id, link, False))
             else:
+                name = f"{link[3]} {link[4]}".strip()
                 self.problem(
                     Kind.TENANT,
-                    link.tenant_rm_id,
-                    f"Contact {contact_id} is no longer in Rent Manager; family member "
-                    f"{link.resident.display_name} is kept for you to decide.",
+                    link[0],
+                    f"Contact {contact_id} is no longer in Rent Manager; family member {name} is kept "
+                    "for you to decide.",
                     outcome=Outcome.FLAGGED,
                 )
-        new_members = []
-        for contact_id, (tenant_id, apartment, fields) in wanted.items():
+        for contact_id, (tenant_id, apartment_id, fields) in wanted.items():
             link = links.get(contact_id)
-            if link is not None and link.resident.apartment_id != apartment.pk:
-                self.delete_member(link, moved=True)
+            if link is not None and link[2] != apartment_id:
+                ended.append((contact_id, link, True))
                 link = None
             if link is None:
-                new_members.append((contact_id, tenant_id, apartment, fields))
+                new_members.append((contact_id, tenant_id, apartment_id, fields))
                 continue
-            member = link.resident
-            diff = {
-                k: v
-                for k, v in fields.items()
-                if getattr(member, k) != v and not (k == "country" and str(member.country) == v)
-            }
-            if not diff:
-                self.count(Kind.TENANT, Outcome.UNCHANGED)
-                continue
+            stored = dict(zip(MEMBER_COLUMNS, link[3:], strict=True))
+            diff = {k: v for k, v in fields.items() if str(stored[k]) != v}
+            if diff:
+                changed[link[1]] = (contact_id, tenant_id, diff)
+            else:
+                unchanged += 1
+        self.count(Kind.TENANT, Outcome.UNCHANGED, unchanged)
+        if ended:
+            self.delete_members(ended)
+        if changed:
+            self.update_members(changed)
+        if new_members:
+            self.create_members(self.with_apartments(new_members))
+
+    def with_apartments(self, rows: list) -> list:
+        """The new members' rows with their apartments: those this run made, the others in one query."""
+        made = {apt.pk: apt for apt in self.created_units.values()}
+        missing = sorted({row[2] for row in rows} - set(made))
+        if missing:
+            made.update((apt.pk, apt) for apt in Apartment.objects.filter(pk__any_of=missing))
+        return [(contact, tenant, made[apt_id], fields) for contact, tenant, apt_id, fields in rows]
+
+    def update_members(self, changed: dict[int, tuple]) -> None:
+        """Members whose Rent Manager fields changed: resident id -> (contact id, tenant id, diff)."""
+        for member in Resident.objects.filter(pk__any_of=list(changed)).order_by("pk"):
+            contact_id, tenant_id, diff = changed[member.pk]
             try:
                 with transaction.atomic():
                     residents.family_member_update(actor=self.actor, member=member, fields=diff)
@@ -496,8 +601,21 @@ class PropertySync:
             except ValidationError as exc:
                 self.problem(Kind.TENANT, tenant_id, f"Contact {contact_id}: {_messages(exc)}")
 
-        if new_members:
-            self.create_members(new_members)
+    def delete_members(self, ended: list) -> None:
+        """Members whose lease ended, or who moved to another unit (made again there)."""
+        members = Resident.objects.in_bulk([link[1] for _contact_id, link, _moved in ended])
+        for contact_id, link, moved in ended:
+            member = members.get(link[1])
+            if member is None:
+                continue  # already gone with its family master
+            try:
+                with transaction.atomic():
+                    residents.resident_delete(actor=self.actor, resident=member)
+            except (ValidationError, PermissionDenied) as exc:
+                self.problem(Kind.TENANT, link[0], f"Contact {contact_id}: {_messages(exc)}")
+                continue
+            if not moved:
+                self.count(Kind.TENANT, Outcome.DELETED)
 
     def create_members(self, rows: list) -> None:
         """New family members in one bulk create; rows the service refuses (an email another end
@@ -516,9 +634,14 @@ class PropertySync:
                     residents.family_member_bulk_create(
                         actor=self.actor, community=community, members=members
                     )
-                    ContactLink.objects.bulk_create(
-                        ContactLink(prop=self.prop, rm_id=contact_id, tenant_rm_id=tenant_id, resident=member)
-                        for (contact_id, tenant_id, _a, _f), member in zip(rows, members, strict=True)
+                    bulk.insert_rows(
+                        ContactLink,
+                        constants={"prop_id": self.prop.pk},
+                        columns=("rm_id", "tenant_rm_id", "resident_id"),
+                        rows=(
+                            (contact_id, tenant_id, member.pk)
+                            for (contact_id, tenant_id, _a, _f), member in zip(rows, members, strict=True)
+                        ),
                     )
             except BulkErrors as exc:
                 refused = set(exc.rows)
@@ -549,13 +672,3 @@ class PropertySync:
             self.problem(Kind.TENANT, tenant_id, f"Contact {contact_id}: {_messages(exc)}")
             return
         self.count(Kind.TENANT, Outcome.CREATED)
-
-    def delete_member(self, link: ContactLink, *, moved: bool = False) -> None:
-        try:
-            with transaction.atomic():
-                residents.resident_delete(actor=self.actor, resident=link.resident)
-        except (ValidationError, PermissionDenied) as exc:
-            self.problem(Kind.TENANT, link.tenant_rm_id, f"Contact {link.rm_id}: {_messages(exc)}")
-            return
-        if not moved:
-            self.count(Kind.TENANT, Outcome.DELETED)

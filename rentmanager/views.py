@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -28,11 +29,20 @@ class ConnectionListView(generic.PortalView):
     title = _("Rent Manager")
 
     def get(self, request):
-        connections = self.get_queryset().select_related("installer").prefetch_related("properties")
-        latest = {}
-        for run in SyncRun.objects.filter(connection__in=connections).order_by("connection", "-started_at"):
-            latest.setdefault(run.connection_id, run)
-        rows = [(c, latest.get(c.pk)) for c in connections]
+        # Each connection's latest run only (a correlated subquery), not every run it ever had.
+        latest = SyncRun.objects.filter(
+            pk=Subquery(
+                SyncRun.objects.filter(connection=OuterRef("connection"))
+                .order_by("-started_at", "-pk")
+                .values("pk")[:1]
+            )
+        )
+        connections = (
+            self.get_queryset()
+            .select_related("installer")
+            .prefetch_related("properties", Prefetch("runs", queryset=latest, to_attr="latest_runs"))
+        )
+        rows = [(c, c.latest_runs[0] if c.latest_runs else None) for c in connections]
         may_add = roles.allows(request.actor, Connection, roles.ADD)
         return self.render("rentmanager/connection_list.html", {"rows": rows, "may_add": may_add})
 
@@ -65,12 +75,14 @@ class ConnectionEditView(generic.PortalView):
                 "properties": [str(p.rm_id) for p in props],
             }
             choices = [(str(p.rm_id), p.name) for p in props]
-        form = ConnectionForm(initial=initial, instance=self.object, property_choices=choices)
+        form = ConnectionForm(
+            initial=initial, actor=request.actor, instance=self.object, property_choices=choices
+        )
         return self._page(form, tested=False)
 
     def post(self, request, pk=None):
         self.setup_object()
-        form = ConnectionForm(request.POST, instance=self.object)
+        form = ConnectionForm(request.POST, actor=request.actor, instance=self.object)
         # The properties' choices come from Rent Manager, asked below with these credentials.
         if not form.is_valid() and set(form.errors) - {"properties"}:
             return self._page(form, tested=False, status=422)
@@ -93,7 +105,9 @@ class ConnectionEditView(generic.PortalView):
             form.add_error(None, _("Test connection failed: %(reason)s") % {"reason": exc})
             return self._page(form, tested=False, status=422)
         choices = [(str(p["PropertyID"]), p.get("Name") or str(p["PropertyID"])) for p in found]
-        form = ConnectionForm(request.POST, instance=self.object, property_choices=choices)
+        form = ConnectionForm(
+            request.POST, actor=request.actor, instance=self.object, property_choices=choices
+        )
         form.is_valid()
         if request.POST.get("do") != "save":
             messages.success(

@@ -160,3 +160,33 @@ def test_bad_credentials_fail_the_run_with_the_reason(world, fake_rm):
     run = run_sync(connection_id=conn.pk)
     assert run.status == RunStatus.FAILED
     assert "Invalid username or password" in run.message
+
+
+def _sync_queries(installer, units: int, tenants: int) -> tuple[int, int]:
+    """Queries of a first sync and of a no-change re-sync of one property of `units` units."""
+    from rentmanager.fake import seed as seeds
+    from rentmanager.fake import serve
+
+    data = seeds.generate(1, units, tenants)
+    for contact in data["Contacts"]:  # emails of this installer's own (end users' emails are unique)
+        if contact.get("Email"):
+            contact["Email"] = f"{installer.username}.{contact['Email']}"
+    server = serve(data)
+    try:
+        conn = link(installer, server, property_ids=(1,))
+        counts = []
+        for _ in range(2):
+            with CaptureQueriesContext(db) as queries:
+                run = run_sync(connection_id=conn.pk)
+            assert run.status == RunStatus.SUCCESS, run.message
+            counts.append(len(queries))
+        assert run.counts[Kind.UNIT][Outcome.UNCHANGED] == units
+        return tuple(counts)
+    finally:
+        server.stop()
+
+
+def test_queries_per_property_do_not_grow_with_units_and_tenants(world, fake_rm):
+    small = _sync_queries(world.installer_a, 4, 6)
+    large = _sync_queries(world.installer_b, 24, 36)
+    assert large == small

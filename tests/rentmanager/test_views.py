@@ -134,3 +134,43 @@ def test_the_daily_sync_runs_once_per_new_york_day(world, fake_rm, moments, sent
         conn.pk in due_connections(datetime.datetime.fromisoformat(m).replace(tzinfo=UTC)) for m in moments
     ]
     assert got == sent
+
+
+def _list_queries(client) -> tuple[int, str]:
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(db) as queries:
+        response = client.get(reverse("rentmanager:connection_list"))
+    assert response.status_code == 200
+    runs = [q["sql"] for q in queries if 'FROM "rentmanager_syncrun"' in q["sql"]]
+    # One query for the runs shown, and it reads the latest of each connection, not its history.
+    assert len(runs) == 1 and "LIMIT 1" in runs[0]
+    return len(queries), response.content.decode()
+
+
+def test_the_list_shows_each_connections_latest_run_with_constant_queries(world):
+    from rentmanager.choices import RunStatus
+    from rentmanager.models import SyncRun
+    from tests.factories import InstallerFactory
+
+    def connect(installer, statuses):
+        conn = Connection(installer=installer, base_url="https://rm.example.test", username="api")
+        conn.set_password("rm-secret")
+        conn.save()
+        SyncedProperty.objects.create(connection=conn, rm_id=1, name=f"Site of {installer.username}")
+        for status in statuses:
+            SyncRun.objects.create(connection=conn, status=status)
+        return conn
+
+    client = _root(world)
+    connect(world.installer_a, [RunStatus.FAILED])
+    one, page = _list_queries(client)
+    assert "Failed" in page
+    # Older runs first, the latest last: only the latest's status shows for each connection.
+    connect(world.installer_b, [RunStatus.FAILED] * 4 + [RunStatus.SUCCESS])
+    for _ in range(3):
+        connect(InstallerFactory(), [RunStatus.FAILED] * 5 + [RunStatus.PARTIAL])
+    many, page = _list_queries(client)
+    assert many == one
+    assert page.count("Success") == 1 and page.count("Partly failed") == 3 and page.count("Failed") == 1
