@@ -369,6 +369,49 @@ def apartment_deleting(apartment: Apartment) -> None:
         _deliver(credentials)
 
 
+def apartment_moved(apartment: Apartment) -> None:
+    """The apartment moved to another building: its public credentials leave the old building's
+    doors for the new one's (the old building is not known here: every public and building door
+    of the community fetches again)."""
+    if Credential.objects.filter(apartment=apartment, scope=CredentialScope.PUBLIC).exists():
+        devices_changed(
+            device_ids=Device.objects.filter(
+                community_id=apartment.community_id,
+                device_type__in=DOOR_DEVICE_TYPES,
+                place__in=(Place.PUBLIC, Place.BUILDING),
+            ).values_list("pk", flat=True)
+        )
+
+
+# --- what the devices app's writes do to the user lists (devices.hooks) ----------------------------
+
+
+def door_devices_changed(device_ids) -> None:
+    """Door devices were added, or their type, relays or buildings changed: their lists are
+    queued, for the devices of communities with credentials (a new one gets the credentials that
+    may open it) and those that were given a list before (it may be shorter now). Set-based: a
+    template import adding many devices asks the same few queries."""
+    doors = dict(
+        Device.objects.filter(pk__in=list(device_ids), device_type__in=DOOR_DEVICE_TYPES).values_list(
+            "pk", "community_id"
+        )
+    )
+    if not doors:
+        return
+    listed = set(DeviceUsers.objects.filter(device_id__in=list(doors)).values_list("device_id", flat=True))
+    with_credentials = set(
+        Credential.objects.filter(community_id__in=set(doors.values()))
+        .order_by()
+        .values_list("community_id", flat=True)
+        .distinct()
+    )
+    devices_changed(
+        device_ids=[
+            pk for pk, community_id in doors.items() if pk in listed or community_id in with_credentials
+        ]
+    )
+
+
 def event_users(device, user_ids) -> dict[int, int]:
     """The residents behind the UserIDs (credential ids) a door device names in its events:
     the credentials of its own community only (devices.hooks.event_users)."""
