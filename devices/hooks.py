@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from smartplus.hooks import register as register  # the apps above call hooks.register
+
 
 @dataclass(frozen=True)
 class Panel:
@@ -28,13 +30,6 @@ event_users: list[Callable] = []
 # buildings changed: what they hold of the apps' per-device state is to be sent again (access: the
 # door devices' user lists are queued)
 devices_changed: list[Callable] = []
-
-
-def register(registry: list[Callable], hook: Callable) -> Callable:
-    """Add `hook` once (ready() may run twice in tests)."""
-    if hook not in registry:
-        registry.append(hook)
-    return hook
 
 
 def announce_devices_changed(device_ids) -> None:
