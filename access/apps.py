@@ -20,9 +20,11 @@ class AccessConfig(AppConfig):
         hooks.register(hooks.apartment_resetting, services.apartment_resetting)
         hooks.register(hooks.residents_deleting, services.residents_deleting)
         hooks.register(hooks.apartment_deleting, services.apartment_deleting)
+        hooks.register(hooks.apartment_moved, services.apartment_moved)
         hooks.register(hooks.apartment_panels, views.apartment_panel)
         device_hooks.register(device_hooks.device_panels, views.device_panel)
         device_hooks.register(device_hooks.event_users, services.event_users)
+        device_hooks.register(device_hooks.devices_changed, services.door_devices_changed)
         device_signals.command_reported.connect(
             services.command_reported, dispatch_uid="access.command_reported"
         )

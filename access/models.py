@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from smartplus.models import ScopedModel
+from smartplus.models import ImportJob, ScopedModel
 from smartplus.scoping import ScopedManager
 
 from .choices import CredentialKind, CredentialScope
@@ -121,3 +121,16 @@ class DeviceUsers(models.Model):
     @property
     def in_sync(self) -> bool:
         return self.version_acknowledged >= self.version_wanted
+
+
+class CredentialImport(ImportJob):
+    """An uploaded credentials template for one community (access.importing)."""
+
+    scope_root = "community"
+    scope_path = "community"
+    importer = "access.importing.CredentialImporter"
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+
+    class Meta(ImportJob.Meta):
+        verbose_name = _("credentials import")

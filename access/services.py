@@ -27,7 +27,7 @@ from devices import maintenance
 from devices.choices import DOOR_PHONES, AccessMethod, CommandKind, CommandStatus, DeviceType, Place
 from devices.models import Device, DeviceCommand
 from residents.models import Apartment, Resident
-from smartplus import audit, authz, deletion, roles
+from smartplus import audit, authz, bulk, deletion, roles
 from smartplus.authz import get_for_actor, get_many_for_actor
 
 from .choices import CredentialKind, CredentialScope
@@ -49,8 +49,11 @@ def _normal_code(kind: str, code) -> str:
     return code.upper() if kind == CredentialKind.RF_CARD else code
 
 
-def credential_field_errors(credential: Credential, community: Community) -> dict[str, list[str]]:
-    """What is wrong with the credential as it stands (the service's rules, for forms too)."""
+def credential_field_errors(
+    credential: Credential, community: Community, *, clash: bool = True
+) -> dict[str, list[str]]:
+    """What is wrong with the credential as it stands (the service's rules, for forms too);
+    `clash=False` leaves out the uniqueness the caller checks itself (a bulk create)."""
     errors: dict[str, list[str]] = {}
     if credential.kind not in CredentialKind.values:
         errors["kind"] = [_("Choose PIN or RF Card.")]
@@ -63,35 +66,46 @@ def credential_field_errors(credential: Credential, community: Community) -> dic
         errors["code"] = [_("A card code is 4 to 20 digits or letters A-F.")]
     if credential.valid_from and credential.valid_until and credential.valid_until <= credential.valid_from:
         errors["valid_until"] = [_("Valid Until must be later than Valid From.")]
-    if "code" not in errors:
-        clash = _clash(credential, community)
-        if clash:
-            errors["code"] = [clash]
+    if clash and "code" not in errors:
+        message = _clash(credential, community)
+        if message:
+            errors["code"] = [message]
     return errors
 
 
-def _clash(credential: Credential, community: Community) -> str:
+def _clash_rule(credential: Credential, community: Community) -> tuple[dict, str]:
     """One code per door: the apartment's own doors hold each code once; the public doors hold a
     PIN once per community in PIN Mode "PIN" (a door could not tell two apartments' equal PINs
     apart), once per apartment in "APT+PIN" (the APT number is typed first). RF cards are read
-    without an APT number, so a public card is once per community in both modes."""
-    same = Credential.objects.filter(kind=credential.kind, code=credential.code, scope=credential.scope)
+    without an APT number, so a public card is once per community in both modes. Returns where
+    the code must be unique (filter arguments besides kind, code and scope) and what a clash says."""
+    if credential.scope == CredentialScope.PRIVATE:
+        return {"apartment_id": credential.apartment_id}, _(
+            "This code is already used for this apartment's devices."
+        )
+    if credential.kind == CredentialKind.PIN and community.pin_mode == PinMode.APT_PIN:
+        return {"apartment_id": credential.apartment_id}, _("This PIN is already used in this apartment.")
+    if credential.kind == CredentialKind.PIN:
+        return {"community_id": community.pk}, _(
+            "This PIN is already used in this community (PIN Mode: PIN). Choose another PIN."
+        )
+    return {"community_id": community.pk}, _("This card is already registered in this community.")
+
+
+def _clash(credential: Credential, community: Community) -> str:
+    where, message = _clash_rule(credential, community)
+    same = Credential.objects.filter(
+        kind=credential.kind, code=credential.code, scope=credential.scope, **where
+    )
     if credential.pk:
         same = same.exclude(pk=credential.pk)
-    if credential.scope == CredentialScope.PRIVATE:
-        if same.filter(apartment_id=credential.apartment_id).exists():
-            return _("This code is already used for this apartment's devices.")
-        return ""
-    per_apartment = credential.kind == CredentialKind.PIN and community.pin_mode == PinMode.APT_PIN
-    if per_apartment:
-        if same.filter(apartment_id=credential.apartment_id).exists():
-            return _("This PIN is already used in this apartment.")
-        return ""
-    if same.filter(community_id=community.pk).exists():
-        if credential.kind == CredentialKind.PIN:
-            return _("This PIN is already used in this community (PIN Mode: PIN). Choose another PIN.")
-        return _("This card is already registered in this community.")
-    return ""
+    return message if same.exists() else ""
+
+
+def _clash_key(credential: Credential, community: Community) -> tuple[tuple, str]:
+    """`_clash_rule` as a key: two credentials with equal keys may not both exist."""
+    where, message = _clash_rule(credential, community)
+    return (credential.kind, credential.code, credential.scope, *sorted(where.items())), message
 
 
 def _lock_community(community_id: int) -> Community:
@@ -207,6 +221,122 @@ def credential_bulk_delete(*, actor, credential_ids: Iterable[int]) -> int:
     _deliver(list(rows.values()))
     deletion.delete_cascade(Credential.objects.filter(pk__in=list(rows)), summarize=False)
     return len(rows)
+
+
+# Where a bulk create's refusals are told: the template's column of each field.
+IMPORT_COLUMNS = {
+    "apartment": "APT",
+    "resident": "Name",
+    "kind": "Type",
+    "code": "Code",
+    "valid_from": "Valid From",
+    "valid_until": "Valid Until",
+    "scope": "Devices",
+}
+
+
+def _name_key(text) -> str:
+    return " ".join(str(text or "").split()).casefold()
+
+
+@transaction.atomic
+def credential_bulk_create(
+    *, actor, community: Community, rows: list[tuple[int, dict]], dry_run: bool = False
+) -> list[Credential]:
+    """Add many credentials to one community's end users (the credentials template): each row
+    `(row number, {"apartment": APT number, "resident": the end user's name, "kind", "code",
+    "scope", "valid_from", "valid_until"})` meets the rules of `credential_create` (the code's
+    format, the window, PIN Mode uniqueness against the stored credentials and the other rows,
+    Only Public Area for property managers). All rows are written, or `ImportRejected` names
+    every bad row and column and nothing is. Each door device concerned is queued once.
+    `dry_run`: the checks only (an import's preview). Queries do not grow with the rows."""
+    from smartplus.importing import ImportRejected
+    from smartplus.xlsx import RowError
+
+    from .permissions import MESSAGE
+
+    authz.authorize(actor, roles.ADD, Credential, parent=community)
+    community = _lock_community(community.pk)
+    rows = list(rows)
+    numbers = {str(data.get("apartment") or "").strip() for _, data in rows}
+    apartments = {
+        a.number: a
+        for a in Apartment.objects.filter(community=community, number__in=numbers).select_related("building")
+    }
+    residents: dict[tuple[int, str], list[Resident]] = {}
+    for resident in Resident.objects.filter(apartment__in=list(apartments.values())).order_by("pk"):
+        residents.setdefault((resident.apartment_id, _name_key(resident.display_name)), []).append(resident)
+    codes = {_normal_code(str(data.get("kind") or ""), data.get("code")) for _, data in rows}
+    taken = {
+        _clash_key(existing, community)[0]
+        for existing in Credential.objects.filter(community=community, code__in=codes).only(
+            "kind", "code", "scope", "apartment_id", "community_id"
+        )
+    }
+    personal_allowed: bool | None = None
+    errors: list[RowError] = []
+    seen: dict[tuple, int] = {}
+    credentials: list[Credential] = []
+
+    def refuse(number: int, field: str, message: str) -> None:
+        errors.append(RowError(number, IMPORT_COLUMNS[field], str(message)))
+
+    for number, data in rows:
+        number_text = str(data.get("apartment") or "").strip()
+        apartment = apartments.get(number_text)
+        if apartment is None:
+            refuse(number, "apartment", _("No APT “%(apt)s” in this community.") % {"apt": number_text})
+            continue
+        found = residents.get((apartment.pk, _name_key(data.get("resident"))), [])
+        if len(found) != 1:
+            what = {"name": str(data.get("resident") or "").strip(), "apt": apartment.number}
+            refuse(
+                number,
+                "resident",
+                _("No end user of APT %(apt)s is named “%(name)s”.") % what
+                if not found
+                else _(
+                    "Several end users of APT %(apt)s are named “%(name)s”: "
+                    "add the credential on the apartment's page."
+                )
+                % what,
+            )
+            continue
+        credential = Credential(
+            community=community,
+            apartment=apartment,
+            resident=found[0],
+            created_by=actor,
+            scope=CredentialScope.PUBLIC,
+        )
+        _set(credential, {k: data[k] for k in FIELDS if k in data and (k != "scope" or data[k])})
+        if credential.scope == CredentialScope.PRIVATE:
+            if personal_allowed is None:  # the community's setting: one answer for all its APTs
+                personal_allowed = authz.can(actor, roles.ADD, Credential, parent=apartment)
+            if not personal_allowed:
+                refuse(number, "scope", MESSAGE)
+                continue
+        problems = credential_field_errors(credential, community, clash=False)
+        if "code" not in problems and "kind" not in problems:
+            key, message = _clash_key(credential, community)
+            if key in taken:
+                problems["code"] = [message]
+            elif key in seen:
+                problems["code"] = [_("Row %(row)d holds the same code: ") % {"row": seen[key]} + message]
+            else:
+                seen[key] = number
+        for field, messages in problems.items():
+            for message in messages:
+                refuse(number, field, message)
+        if not problems:
+            credentials.append(credential)
+    if errors:
+        raise ImportRejected(errors)
+    if dry_run or not credentials:
+        return credentials
+    bulk.bulk_insert(Credential, credentials)
+    _deliver(credentials)
+    return credentials
 
 
 # --- delivery to the door devices -----------------------------------------------------------------
@@ -367,6 +497,49 @@ def apartment_deleting(apartment: Apartment) -> None:
     )
     if credentials:
         _deliver(credentials)
+
+
+def apartment_moved(apartment: Apartment) -> None:
+    """The apartment moved to another building: its public credentials leave the old building's
+    doors for the new one's (the old building is not known here: every public and building door
+    of the community fetches again)."""
+    if Credential.objects.filter(apartment=apartment, scope=CredentialScope.PUBLIC).exists():
+        devices_changed(
+            device_ids=Device.objects.filter(
+                community_id=apartment.community_id,
+                device_type__in=DOOR_DEVICE_TYPES,
+                place__in=(Place.PUBLIC, Place.BUILDING),
+            ).values_list("pk", flat=True)
+        )
+
+
+# --- what the devices app's writes do to the user lists (devices.hooks) ----------------------------
+
+
+def door_devices_changed(device_ids) -> None:
+    """Door devices were added, or their type, relays or buildings changed: their lists are
+    queued, for the devices of communities with credentials (a new one gets the credentials that
+    may open it) and those that were given a list before (it may be shorter now). Set-based: a
+    template import adding many devices asks the same few queries."""
+    doors = dict(
+        Device.objects.filter(pk__in=list(device_ids), device_type__in=DOOR_DEVICE_TYPES).values_list(
+            "pk", "community_id"
+        )
+    )
+    if not doors:
+        return
+    listed = set(DeviceUsers.objects.filter(device_id__in=list(doors)).values_list("device_id", flat=True))
+    with_credentials = set(
+        Credential.objects.filter(community_id__in=set(doors.values()))
+        .order_by()
+        .values_list("community_id", flat=True)
+        .distinct()
+    )
+    devices_changed(
+        device_ids=[
+            pk for pk, community_id in doors.items() if pk in listed or community_id in with_credentials
+        ]
+    )
 
 
 def event_users(device, user_ids) -> dict[int, int]:

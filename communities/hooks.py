@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from smartplus.hooks import register as register  # the apps above call hooks.register
+
 ADDRESS_FIELDS = ("country", "state", "city", "post_code", "street")
 
 
@@ -25,13 +27,6 @@ address_changed: list[Callable] = []
 community_panels: list[Callable] = []
 # (actor) -> Panel | None: a block of the dashboard (pmportal's cards, the fleet overview)
 dashboard_panels: list[Callable] = []
-
-
-def register(registry: list[Callable], hook: Callable) -> Callable:
-    """Add `hook` once (ready() may run twice in tests)."""
-    if hook not in registry:
-        registry.append(hook)
-    return hook
 
 
 def announce_address_changed(community_id: int) -> None:

@@ -1,13 +1,16 @@
 """What the apps above devices add to its pages, filled in their AppConfig.ready().
 
-devices names no app above it; access (credential versions) reaches the device page here, and
-tells logs who the users named in a device's events are.
+devices names no app above it; access (credential versions) reaches the device page here, tells
+logs who the users named in a device's events are, and hears of door devices that need their user
+list again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from smartplus.hooks import register as register  # the apps above call hooks.register
 
 
 @dataclass(frozen=True)
@@ -23,13 +26,17 @@ device_panels: list[Callable] = []
 # (device, user ids) -> {user id: resident id}: the residents behind the UserIDs a device names in
 # its door events (the UserIDs of the user list it was given), within the device's community
 event_users: list[Callable] = []
+# (device ids) -> None, inside the transaction after devices were added, or their type, relays or
+# buildings changed: what they hold of the apps' per-device state is to be sent again (access: the
+# door devices' user lists are queued)
+devices_changed: list[Callable] = []
 
 
-def register(registry: list[Callable], hook: Callable) -> Callable:
-    """Add `hook` once (ready() may run twice in tests)."""
-    if hook not in registry:
-        registry.append(hook)
-    return hook
+def announce_devices_changed(device_ids) -> None:
+    ids = sorted({int(pk) for pk in device_ids})
+    if ids:
+        for hook in devices_changed:
+            hook(ids)
 
 
 def panels(actor, device) -> list[Panel]:

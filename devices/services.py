@@ -46,7 +46,7 @@ from smartplus.bulk import attach
 from smartplus.models import AuditAction
 from smartplus.validators import FieldChecks, model_field_errors
 
-from . import fleet, liveness
+from . import fleet, hooks, liveness
 from .choices import (
     DOOR_PHONE_MODELS,
     DOOR_PHONES,
@@ -372,8 +372,10 @@ def prepare_device(
     return PreparedDevice(device=device, relays=built, buildings=chosen, errors=errors)
 
 
-def save_prepared(prepared: PreparedDevice, *, created: bool) -> Device:
-    """Write a validated device with its relays; the caller holds the transaction."""
+def save_prepared(prepared: PreparedDevice, *, created: bool, served_changed: bool = False) -> Device:
+    """Write a validated device with its relays; the caller holds the transaction. A new device,
+    or one whose relays changed (or `served_changed`: its type or buildings), is announced to the
+    apps above (`hooks.devices_changed`: a door device gets its user list again)."""
     device = prepared.device
     before = [] if created else relay_summary(device.relays.all())
     try:
@@ -396,6 +398,8 @@ def save_prepared(prepared: PreparedDevice, *, created: bool) -> Device:
     audit.record_related(instance=device, created=created, name="relays", before=before, after=after)
     if created:
         _count_devices(device.community_id, 1)
+    if created or served_changed or before != after:
+        hooks.announce_devices_changed([device.pk])
     return device
 
 
@@ -486,6 +490,7 @@ def device_update(
     was_indoor_monitor = current.device_type == DeviceType.INDOOR_MONITOR
     was_linkable = current.known_model == LINKABLE_MODEL
     old_mac_id = current.mac_address_id
+    served_before = _served(current)
     prepared = prepare_device(
         community=community,
         place=current.place,
@@ -527,7 +532,20 @@ def device_update(
         current.last_seen_at = current.lan_address = None
         liveness.forget(macs=[old_mac_id])
         RegistrationRequest.objects.filter(device=current).delete()
-    return save_prepared(prepared, created=False)
+    served_changed = _served(current, prepared.buildings or []) != served_before
+    return save_prepared(prepared, created=False, served_changed=served_changed)
+
+
+def _served(device: Device, buildings: list[Building] | None = None) -> tuple:
+    """What decides the credentials a door device holds besides its place and relays: its type
+    and the buildings it serves (`buildings`, else the stored ones)."""
+    if device.place != Place.PUBLIC or device.all_buildings:
+        ids = set()
+    elif buildings is None:
+        ids = set(device.buildings.values_list("pk", flat=True))
+    else:
+        ids = {b.pk for b in buildings}
+    return (device.device_type, device.all_buildings, ids)
 
 
 def _last_indoor_monitor(community: Community, device: Device, *, lock: bool = True) -> str:
@@ -703,6 +721,7 @@ def device_bulk_create(*, actor, community: Community, devices: list[Device]) ->
         relays[device.pk] = built
     bulk.bulk_insert(Relay, [r for built in relays.values() for r in built], audit=False)
     _count_devices(community.pk, len(devices))
+    hooks.announce_devices_changed([d.pk for d in devices])
 
     def relay_changes(device):  # as `record_related` joins them to the "Created" entry
         after = relay_summary(relays[device.pk])

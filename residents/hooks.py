@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from smartplus.hooks import register as register  # the apps above call hooks.register
+
 
 @dataclass(frozen=True)
 class Requirement:
@@ -50,13 +52,6 @@ apartment_resetting: list[Callable] = []
 residents_deleting: list[Callable] = []
 # (community_id) -> dict of Community counter fields to their recounted values
 community_recounts: list[Callable] = []
-
-
-def register(registry: list[Callable], hook: Callable) -> Callable:
-    """Add `hook` once (ready() may run twice in tests)."""
-    if hook not in registry:
-        registry.append(hook)
-    return hook
 
 
 def requirements(community) -> list[Requirement]:

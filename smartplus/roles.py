@@ -62,6 +62,7 @@ _INSTALLER_DATA = {
     # PIN codes and RF cards of end users, and what each door device holds of them.
     "access.credential": CRUD,
     "access.deviceusers": frozenset({VIEW}),
+    "access.credentialimport": frozenset({VIEW, ADD, CHANGE}),
 }
 
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -94,6 +95,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         # predicate, access/permissions.py: Only Public Area keeps them off personal ones).
         "access.credential": CRUD,
         "access.deviceusers": frozenset({VIEW}),
+        # Their imports: the same rules, row by row (access.services.credential_bulk_create).
+        "access.credentialimport": frozenset({VIEW, ADD, CHANGE}),
     },
     DISTRIBUTOR: {
         "accounts.installer": frozenset({VIEW, ADD, CHANGE, "reset_password", "impersonate"}),
@@ -138,6 +141,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "rentmanager.syncrun": frozenset({VIEW}),
         "access.credential": frozenset({VIEW}),
         "access.deviceusers": frozenset({VIEW}),
+        "access.credentialimport": frozenset({VIEW}),
     },
 }
 

@@ -83,6 +83,14 @@ EXPECTED: dict[str, dict] = {
     "access:credential_edit": same(RESIDENTS_CHANGE),
     "access:credential_delete": same(RESIDENTS_CHANGE),
     "access:credential_bulk_delete": post_only(RESIDENTS_CHANGE),
+    # the credentials template: anyone who adds credentials downloads it; a community's import
+    "access:credential_template": get_only(
+        row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK, pm_a=OK, pm_none=OK)
+    ),
+    "access:credential_import": same(RESIDENTS_CHANGE),
+    "access:credentialimport_detail": get_only(RESIDENTS_CHANGE | {"root": OK}),
+    "access:credentialimport_confirm": post_only(RESIDENTS_CHANGE),
+    "access:credentialimport_errors": get_only(RESIDENTS_CHANGE | {"root": OK}),
     # --- communities ---
     "communities:dashboard": get_only(row(OK, dist_a=403, dist_other=403)),
     "communities:community_add": same(row(403, inst_a=OK, sub_a=OK, acting=OK, inst_b=OK)),
@@ -378,6 +386,22 @@ def _kwargs_for(name: str, pattern: URLPattern, w: World) -> dict:
     if name.startswith(("maclib:macimport", "devices:residentimport")):
         mac_job, resident_job = _import_jobs(w)
         return {"pk": mac_job if name.startswith("maclib:") else resident_job}
+    if name.startswith("access:credentialimport"):
+        from access.models import CredentialImport
+        from smartplus.models import ImportStatus
+        from tests.maclib.workbooks import mac_file
+
+        job = CredentialImport.objects.create(
+            community=w.community_a,
+            installer=w.installer_a,
+            user=w.installer_a,
+            actor=w.installer_a,
+            file_name="alpha-credentials.xlsx",
+            content=mac_file("not-a-credential"),
+            status=ImportStatus.REJECTED,
+            errors=[[2, "APT", "No APT “999” in this community."]],
+        )
+        return {"pk": job.pk}
     if name.startswith("devices:registrationrequest"):
         from django.utils import timezone
 

@@ -215,6 +215,22 @@ CASES: dict[str, Case] = {
     ),
     "access.services.credential_delete": Case(lambda w: {"credential_id": w.credential_a.pk}),
     "access.services.credential_bulk_delete": Case(lambda w: {"credential_ids": [w.credential_a.pk]}),
+    "access.services.credential_bulk_create": Case(
+        lambda w: {
+            "community": w.community_a,
+            "rows": [
+                (
+                    2,
+                    {
+                        "apartment": w.apartment_a.number,
+                        "resident": w.member_a.display_name,
+                        "kind": "rf_card",
+                        "code": "00C0FFEE",
+                    },
+                )
+            ],
+        }
+    ),
     # billing
     "billing.services.order_create": Case(
         lambda w: {"order_type": "activation", "items": [Item("app", w.resident_a.pk)]}

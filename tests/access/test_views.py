@@ -61,3 +61,31 @@ def test_pm_under_only_public_area_is_offered_public_devices_only(client):
     )
     assert response.status_code == 422
     assert "scope" in response.context["form"].errors
+
+
+def test_bulk_delete_refuses_credentials_outside_the_communitys_list(client):
+    """The list's Delete takes that community's credentials only: the actor's own of another
+    community (the service alone would delete them) and another tenant's are 404, nothing deleted."""
+    from access.models import Credential
+    from tests.factories import make_building
+
+    w = build_world()
+    own = services.credential_create(
+        actor=w.installer_a, resident_id=w.resident_a.pk, fields={"kind": "pin", "code": "1357"}
+    )
+    towers = make_apartment(
+        make_building(w.community_a2, "Tower 1"), "501", resident={"first_name": "Tia", "last_name": "Towers"}
+    )
+    elsewhere = services.credential_create(
+        actor=w.installer_a, resident_id=towers.residents.get().pk, fields={"kind": "pin", "code": "2468"}
+    )
+    client.force_login(w.installer_a)
+    url = reverse("access:credential_bulk_delete", args=[w.community_a.pk])
+    assert client.post(url, {"selection": [own.pk, elsewhere.pk]}).status_code == 404
+    client.force_login(w.installer_b)
+    url_b = reverse("access:credential_bulk_delete", args=[w.community_b.pk])
+    assert client.post(url_b, {"selection": [own.pk]}).status_code == 404
+    assert set(Credential.objects.values_list("pk", flat=True)) == {own.pk, elsewhere.pk}
+    client.force_login(w.installer_a)
+    assert client.post(url, {"selection": [own.pk]}).status_code == 302
+    assert list(Credential.objects.values_list("pk", flat=True)) == [elsewhere.pk]
