@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext
+
 from accounts.models import PropertyManagerAssignment
 from communities.choices import ChargeMode, FeaturePlan, Integration
 from communities.models import Community
@@ -192,7 +194,7 @@ def rows(
                     "",
                     "",
                     "",
-                    f"{c.name} Premium Plan",
+                    gettext("%(community)s Premium Plan") % {"community": c.name},
                     c.plan_expires_at,
                     c.integration != Integration.NONE,
                 )

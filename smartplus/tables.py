@@ -25,7 +25,12 @@ class PortalTable(tables.Table):
 
     def get_column_class_names(self, classes_set, bound_column):
         classes = super().get_column_class_names(classes_set, bound_column)
-        if bound_column.name in LTR_COLUMNS:
+        # Dates too: "2026-12-02 22:18" inside a right-to-left cell would wrap with its parts reordered.
+        if (
+            bound_column.name in LTR_COLUMNS
+            or isinstance(bound_column.column, tables.DateTimeColumn | tables.DateColumn)
+            or bound_column.name.endswith(("_at", "_time", "_date"))
+        ):
             classes.add("ltr")
         return classes
 

@@ -39,6 +39,7 @@ KEPT_LATIN = {
     "RTSP",
     "ONVIF",
     "English",
+    # Languages' own names in the menu.
     "Bosanski",
     "Dansk",
     "Español",
@@ -48,6 +49,8 @@ KEPT_LATIN = {
     "Tiếng",
     "Việt",
 }
+# Names of other products, kept as their makers write them (the sidebar's "Rent Manager").
+KEPT_PHRASES = ("Rent Manager",)
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]{2,}")
 CODE_LIKE = re.compile(
     r"\b[0-9A-F]{12}\b|\b[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}\b|\S+@\S+|\b[A-Z]+\d+\w*\b|\b\d[\w.:/-]*\b"
@@ -117,7 +120,7 @@ def english_left(texts: list[str], data: list[str]) -> list[str]:
     words = set()
     for text in texts:
         text = CODE_LIKE.sub(" ", text)  # first: an email holds a username
-        for value in data:
+        for value in (*KEPT_PHRASES, *data):
             text = text.replace(value, " ")
         words.update(w for w in LATIN_WORD.findall(text) if w not in KEPT_LATIN)
     return sorted(words)
