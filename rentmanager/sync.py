@@ -647,7 +647,7 @@ class PropertySync:
                 refused = set(exc.rows)
                 for index in sorted(refused):
                     contact_id, tenant_id = rows[index][0], rows[index][1]
-                    reason = "; ".join(m for ms in exc.rows[index].values() for m in ms)
+                    reason = "; ".join(str(m) for ms in exc.rows[index].values() for m in ms)
                     self.problem(Kind.TENANT, tenant_id, f"Contact {contact_id}: {reason}")
                 rows = [row for index, row in enumerate(rows) if index not in refused]
                 if not rows:
