@@ -98,17 +98,30 @@ class AuditLog(models.Model):
     scope_path = "installer"
 
     time = models.DateTimeField(_("Time"), auto_now_add=True, db_index=True)
+    # The references carry no database constraint: Django's on_delete still cascades and nulls
+    # them, but an import or a Rent Manager sync writes tens of thousands of entries in one
+    # transaction, and four foreign-key checks per entry at COMMIT cost as much as the entries
+    # themselves. The installer is looked up through the (installer, time) index.
     installer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="audit_entries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="audit_entries",
+        db_constraint=False,
+        db_index=False,
     )
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", db_constraint=False
+    )
     user_name = models.CharField(_("User"), max_length=150, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", db_constraint=False
     )
     actor_name = models.CharField(_("Acting as"), max_length=150, blank=True)
     action = models.CharField(max_length=24, choices=AuditAction.choices)
-    object_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, related_name="+")
+    object_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, related_name="+", db_constraint=False
+    )
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(_("Object"), max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
