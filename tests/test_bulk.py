@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from communities.models import Building
 from residents.models import Apartment, Resident
+from smartplus import lookups
 from smartplus.bulk import JSONText, attach, blank, bulk_insert, full_collections_deferred, insert_rows
 from smartplus.models import AuditLog
 from smartplus.validators import FieldChecks
@@ -115,8 +116,29 @@ def test_any_of_finds_what_in_finds(community):
 
 def test_any_of_sends_one_parameter_however_many_values(community):
     with CaptureQueriesContext(connection) as queries:
+        list(Apartment.objects.filter(number__any_of=[str(n) for n in range(10)]))
         list(Apartment.objects.filter(number__any_of=[str(n) for n in range(5_000)]))
-    assert "= ANY(" in queries[0]["sql"] and " IN (" not in queries[0]["sql"]
+    short, long = (q["sql"] for q in queries)
+    assert "= ANY(" in short and " IN (" not in short
+    # A long list is joined (hashed), not compared value by value on every row; still one array.
+    assert "IN (SELECT unnest(ARRAY[" in long and long.count("ARRAY[") == 1 and "= ANY(" not in long
+
+
+@pytest.mark.parametrize("wanted_count", [lookups.JOINED_FROM - 1, lookups.JOINED_FROM, 300])
+def test_a_long_any_of_list_finds_what_in_finds(community, wanted_count):
+    tower = Building.objects.create(community=community, name="Tower")
+    Apartment.objects.bulk_create(
+        Apartment(community=community, building=tower, number=str(9000 + n), family_sip_number=f"7{n:05d}")
+        for n in range(1, 401)
+    )
+    wanted = [str(9000 + n) for n in range(200, 200 + wanted_count)]  # some past the last APT
+    found = {a.number for a in Apartment.objects.filter(number__any_of=wanted)}
+    assert found == {a.number for a in Apartment.objects.filter(number__in=wanted)}
+    assert len(found) == min(wanted_count, 201)
+    # Ids, and the lookup negated (exclude) as well.
+    ids = list(Apartment.objects.filter(number__in=wanted).values_list("pk", flat=True))
+    assert Apartment.objects.filter(pk__any_of=ids).count() == len(ids)
+    assert Apartment.objects.filter(building=tower).exclude(pk__any_of=ids).count() == 400 - len(ids)
 
 
 def test_full_collections_wait_for_the_last_of_nested_bulk_jobs():
