@@ -215,8 +215,8 @@ def test_every_language_has_a_catalog():
 def test_po_is_complete_and_mo_is_up_to_date(language):
     po_path, mo_path = catalog(language)
     header, *everything = parse_po(po_path)
-    # The catalogue also holds the portal's UI strings, translated as far as done (English shown
-    # for the rest, tests/i18n); every string of the emails must be translated.
+    # The catalogue also holds the portal's UI strings (checked by tests/i18n); here: every string
+    # of the emails is translated.
     entries = [e for e in everything if any("/email/" in ref for ref in e["refs"])]
     translated = [e for e in everything if e["msgstr"].strip() and "fuzzy" not in e["flags"]]
 
