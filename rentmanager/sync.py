@@ -174,6 +174,15 @@ def _random_names(count: int) -> list[str]:
     return [text[i : i + NAME_LENGTH] for i in range(0, wanted, NAME_LENGTH)]
 
 
+def _new(model, values: dict, **related):
+    """`model(**related, **values)` for the sync's thousands of new rows, at a tenth of the cost
+    (`bulk.blank`): `values` are plain columns, `related` saved (or bulk-created) objects."""
+    obj = bulk.blank(model)
+    obj.__dict__.update(values)
+    bulk.attach(obj, **related)
+    return obj
+
+
 def _random_name() -> str:
     return _random_names(1)[0]
 
@@ -466,7 +475,7 @@ class PropertySync:
         ]
         start = max(numbers, default=0) + 1
         apartments = [
-            Apartment(building=building, number=str(start + i), name=name, floor=floor)
+            _new(Apartment, {"number": str(start + i), "name": name, "floor": floor}, building=building)
             for i, (_rm_id, name, floor) in enumerate(new)
         ]
         try:
@@ -474,7 +483,7 @@ class PropertySync:
                 residents.apartment_bulk_create(actor=self.actor, community=community, apartments=apartments)
                 names = _random_names(2 * len(apartments))
                 masters = [
-                    Resident(apartment=apt, first_name=names[2 * i], last_name=names[2 * i + 1])
+                    _new(Resident, {"first_name": names[2 * i], "last_name": names[2 * i + 1]}, apartment=apt)
                     for i, apt in enumerate(apartments)
                 ]
                 residents.family_master_bulk_create(actor=self.actor, community=community, residents=masters)
@@ -656,12 +665,7 @@ class PropertySync:
         community_id = rows[0][2].community_id
         community = Community.objects.get(pk=community_id)
         for _attempt in range(2):
-            members = []
-            for _contact_id, _tenant_id, apartment, fields in rows:
-                member = Resident(apartment=apartment)
-                for name, value in fields.items():
-                    setattr(member, name, value)
-                members.append(member)
+            members = [_new(Resident, fields, apartment=apartment) for _c, _t, apartment, fields in rows]
             try:
                 with transaction.atomic():
                     residents.family_member_bulk_create(
