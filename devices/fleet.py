@@ -21,7 +21,7 @@ from django.utils.crypto import salted_hmac
 from maclib.models import MacAddress
 from maclib.validators import normalize_mac
 
-from . import autop, liveness, signals
+from . import autop, hooks, liveness, signals
 from .choices import CommandKind, CommandStatus
 from .models import Device, DeviceCommand, ProvisioningCode, RegistrationRequest, model_for_firmware
 
@@ -94,12 +94,15 @@ def adopt(device_pk: int, claim_hash: str, firmware_version: str = "") -> str:
     Device.objects.filter(pk=device_pk).update(**changes)
     liveness.forget(devices=[device_pk])
     RegistrationRequest.objects.filter(device_id=device_pk).delete()
-    # A device making first contact is new or factory-reset: it pulls its configuration.
+    # A device making first contact is new or factory-reset: it pulls its configuration, and
+    # whatever the apps above keep on it (a door's user list) is sent again, since a reset
+    # device holds nothing of it any more.
     if not DeviceCommand.objects.filter(
         device_id=device_pk, kind=CommandKind.AUTOP, status=CommandStatus.QUEUED
     ).exists():
         DeviceCommand.objects.create(device_id=device_pk, kind=CommandKind.AUTOP)
         liveness.commands_queued([device_pk])
+    hooks.announce_devices_changed([device_pk])
     return secret
 
 

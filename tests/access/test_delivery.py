@@ -117,3 +117,28 @@ def test_a_new_apartments_own_door_gets_its_personal_credentials(w):
     )
     assert queued(own).count() == 1
     assert pins(own) == ["8642"]
+
+
+def test_a_factory_reset_door_gets_its_user_list_again_when_it_registers_again(w):
+    from devices import maintenance
+
+    door = FakeDevice(w.device_a.mac_address.mac)
+    assert door.register().status_code == 201
+    services.credential_create(actor=w.installer_a, resident_id=w.resident_a.pk, fields=pin("1111"))
+    (command,) = door.commands()
+    door.client.get(urlsplit(command["url"]).path, **door.auth())
+    assert door.result(command["id"], "done").status_code == 200
+    assert DeviceUsers.objects.get(device=w.device_a).in_sync
+
+    reset = maintenance.device_reset(actor=w.installer_a, device=w.device_a)
+    assert door.result(reset.pk, "done").status_code == 200
+    door.claim_token = "a-new-claim-after-the-reset"  # the reset device forgot everything
+    assert door.register(configure=False).status_code == 201
+    autop, users = door.commands()
+    assert (autop["kind"], users["kind"]) == (CommandKind.AUTOP, CommandKind.USERS)
+    state = DeviceUsers.objects.get(device=w.device_a)
+    assert not state.in_sync and state.version_wanted == 2
+    listed = door.client.get(urlsplit(users["url"]).path, **door.auth()).json()
+    assert (listed["version"], [u["PrivatePIN"] for u in listed["users"]]) == (2, ["1111"])
+    assert door.result(users["id"], "done").status_code == 200
+    assert DeviceUsers.objects.get(device=w.device_a).in_sync

@@ -54,8 +54,8 @@ class FakeDevice:
         if response.status_code == 201:
             self.secret = response.json()["secret"]
             if configure:
-                [command] = self.commands()
-                assert command["kind"] == "autop", command
+                # A door of a community with credentials is also queued its user list.
+                [command] = [c for c in self.commands() if c["kind"] == "autop"]
                 self.config = self.client.get(urlsplit(command["url"]).path, **self.auth()).content.decode()
                 self.result(command["id"], "done")
         return response
