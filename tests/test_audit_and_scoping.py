@@ -14,6 +14,7 @@ from communities import services
 from communities.models import Community
 from smartplus.audit import AuditContext, audit_context
 from smartplus.models import AuditLog
+from tests.factories import InstallerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -204,3 +205,30 @@ def test_audit_update_in_one_statement_records_what_the_orm_path_records(world, 
     assert fast[0][3] == {"activated": [False, True], "expires_at": [None, when.isoformat()]}
     assert audit.update(residents, activated=True, expires_at=when) == 2  # nothing changes
     assert len(entries()) == 2
+
+
+def test_entries_follow_deleted_users_without_database_constraints(world):
+    """The entries' references have no database constraint (smartplus 0004): Django's on_delete
+    alone keeps them right. A deleted sub-account's entries stay, named but unlinked; a deleted
+    installer's entries (one without communities, the others are protected) go with it, and the
+    entry recording that deletion stays."""
+    token = _as(world.sub_a)
+    services.community_update(actor=world.sub_a, community=world.community_a, city="Dallas")
+    audit_context.reset(token)
+    by_sub = AuditLog.objects.get(user_name=world.sub_a.username, object_id=str(world.community_a.pk))
+    leaving = InstallerFactory(username="inst_leaving")
+    before = AuditLog.objects.create(
+        installer=leaving, user=leaving, user_name=leaving.username, action="update"
+    )
+
+    sub_pk, leaving_pk = world.sub_a.pk, leaving.pk
+    world.sub_a.delete()
+    by_sub.refresh_from_db()
+    assert (by_sub.user_id, by_sub.actor_id, by_sub.user_name) == (None, None, world.sub_a.username)
+    assert not AuditLog.objects.filter(user_id=sub_pk).exists()
+
+    leaving.delete()
+    assert not AuditLog.objects.filter(pk=before.pk).exists()
+    (deleted,) = AuditLog.objects.filter(installer_id=leaving_pk)
+    assert (deleted.action, deleted.object_repr) == ("delete", "inst_leaving")
+    assert AuditLog.objects.filter(installer=world.installer_a).exists()
