@@ -110,8 +110,14 @@ class AuditLog(models.Model):
         db_constraint=False,
         db_index=False,
     )
+    # Indexed where set only (deleting a user nulls its entries): jobs and syncs write none.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", db_constraint=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     user_name = models.CharField(_("User"), max_length=150, blank=True)
     actor = models.ForeignKey(
@@ -134,7 +140,10 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-time", "-pk"]
-        indexes = [models.Index(fields=["installer", "-time"])]
+        indexes = [
+            models.Index(fields=["installer", "-time"]),
+            models.Index(fields=["user"], condition=models.Q(user__isnull=False), name="auditlog_user_set"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr}"

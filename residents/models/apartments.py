@@ -33,10 +33,16 @@ class Apartment(ScopedModel):
     """An APT of a building. `community` is stored too: APTs are unique per community and the
     resident search filters by community without joining buildings."""
 
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="apartments")
+    # No index of their own: (community, number) and (building, -created) lead with them, and each
+    # index more is written for every apartment an import or a sync adds.
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="apartments", db_index=False
+    )
     # Deleting a building is refused while it holds apartments (communities.services); the
     # cascade is for deleting a whole community.
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="apartments")
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="apartments", db_index=False
+    )
     floor = models.PositiveSmallIntegerField(
         _("Floor"),
         null=True,
@@ -92,10 +98,18 @@ class Resident(ScopedModel):
     audit_exclude = ("account_email_sent_to",)  # delivery state, not a change anyone made
     audit_repr_fields = ("first_name", "last_name", "community_id")
 
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="residents")
+    # No index of its own: the (community, -created) and (community, name) indexes lead with it.
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="residents", db_index=False
+    )
     apartment = models.ForeignKey(Apartment, on_delete=models.CASCADE, related_name="residents")
     family_master = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="family_members"
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="family_members",
+        db_index=False,  # indexed for family members only (Meta): masters are never looked up by it
     )
     first_name = models.CharField(_("First Name"), max_length=64)
     last_name = models.CharField(_("Last Name"), max_length=64)
@@ -146,6 +160,11 @@ class Resident(ScopedModel):
             models.Index(fields=["community", "-created", "-id"], name="resident_community_created"),
             models.Index(
                 fields=["community", "first_name", "last_name", "id"], name="resident_community_name"
+            ),
+            models.Index(
+                fields=["family_master"],
+                condition=models.Q(family_master__isnull=False),
+                name="resident_family_master",
             ),
             # The expiration sweep reads family masters by expiry (notifications.sweep).
             models.Index(
