@@ -173,7 +173,8 @@ def attach(obj: models.Model, **related: models.Model | None) -> None:
     attnames = _attnames(type(obj))
     values, cache = obj.__dict__, obj._state.fields_cache
     for name, target in related.items():
-        values[attnames[name]] = None if target is None else target.pk
+        # The key from the target's __dict__: `.pk` costs three calls, and a sync attaches 85,000.
+        values[attnames[name]] = None if target is None else target.__dict__.get(target._meta.pk.attname)
         cache[name] = target
 
 
