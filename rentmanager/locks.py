@@ -1,5 +1,8 @@
 """One sync per connection at a time: a lock in the shared cache (Redis in production: SET NX with
-an expiry, so a crashed worker's lock frees itself)."""
+an expiry, so a crashed worker's lock frees itself).
+
+A run takes the lock with its own id as the token when it starts and gives it back when its last
+property ends (`rentmanager.sync.run_finish`), in whichever worker that is."""
 
 from __future__ import annotations
 
@@ -14,16 +17,31 @@ def _key(connection_id: int) -> str:
     return f"rentmanager:sync-lock:{connection_id}"
 
 
+def take(connection_id: int, token: str) -> bool:
+    """True when the lock was free and is now `token`'s."""
+    return cache.add(_key(connection_id), token, timeout=settings.SMARTPLUS_RENTMANAGER_LOCK_SECONDS)
+
+
+def release(connection_id: int, token: str) -> None:
+    """Free the lock if `token` still holds it (not a later run's lock after this one expired)."""
+    if cache.get(_key(connection_id)) == token:
+        cache.delete(_key(connection_id))
+
+
+def run_token(run_id: int) -> str:
+    return f"run:{run_id}"
+
+
 @contextmanager
 def sync_lock(connection_id: int):
     """Yields True when this caller holds the connection's lock, False when another sync does."""
     token = secrets.token_hex(8)
-    held = cache.add(_key(connection_id), token, timeout=settings.SMARTPLUS_RENTMANAGER_LOCK_SECONDS)
+    held = take(connection_id, token)
     try:
         yield held
     finally:
-        if held and cache.get(_key(connection_id)) == token:
-            cache.delete(_key(connection_id))
+        if held:
+            release(connection_id, token)
 
 
 def is_locked(connection_id: int) -> bool:

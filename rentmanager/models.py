@@ -76,9 +76,22 @@ class SyncedProperty(models.Model):
 
 
 class UnitLink(models.Model):
-    prop = models.ForeignKey(SyncedProperty, on_delete=models.CASCADE, related_name="units")
+    """A Rent Manager unit and the apartment it became.
+
+    The links carry no database constraint on their references (as the audit log's): a first
+    sync writes 25,000 of them in a few transactions, and two checks per link at COMMIT cost a
+    third of it. Django's on_delete still cascades (the Collector and smartplus.deletion plan
+    from the relations), so deleting an apartment, a family member or a property takes its
+    links along (tests/rentmanager/test_links.py)."""
+
+    # Indexed by (prop, rm_id), as the contacts' prop below.
+    prop = models.ForeignKey(
+        SyncedProperty, on_delete=models.CASCADE, related_name="units", db_index=False, db_constraint=False
+    )
     rm_id = models.PositiveIntegerField()
-    apartment = models.OneToOneField(Apartment, on_delete=models.CASCADE, related_name="rentmanager_unit")
+    apartment = models.OneToOneField(
+        Apartment, on_delete=models.CASCADE, related_name="rentmanager_unit", db_constraint=False
+    )
     # Flagged as gone from Rent Manager (the apartment stays for a person to decide).
     missing_since = models.DateTimeField(null=True, blank=True)
 
@@ -90,10 +103,17 @@ class UnitLink(models.Model):
 
 
 class ContactLink(models.Model):
-    prop = models.ForeignKey(SyncedProperty, on_delete=models.CASCADE, related_name="contacts")
+    """A Rent Manager contact and the family member it became (no database constraints: see
+    UnitLink)."""
+
+    prop = models.ForeignKey(
+        SyncedProperty, on_delete=models.CASCADE, related_name="contacts", db_index=False, db_constraint=False
+    )
     rm_id = models.PositiveIntegerField()  # the contact's ContactID
     tenant_rm_id = models.PositiveIntegerField()
-    resident = models.OneToOneField(Resident, on_delete=models.CASCADE, related_name="rentmanager_contact")
+    resident = models.OneToOneField(
+        Resident, on_delete=models.CASCADE, related_name="rentmanager_contact", db_constraint=False
+    )
     missing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -117,10 +137,9 @@ class SyncRun(models.Model):
         _("Status"), max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING
     )
     message = models.TextField(_("Message"), blank=True)
-    # {"unit": {"created": 3, ...}, "tenant": {...}, "property": {...}}
+    # {"unit": {"created": 3, ...}, "tenant": {...}, "property": {...}}: the run's own (properties
+    # Rent Manager no longer lists) while it goes on, every part's added when it ends.
     counts = models.JSONField(default=dict, blank=True)
-    # Shown while the run goes on ("Property 2 of 3: Oak Court").
-    progress = models.CharField(max_length=200, blank=True)
 
     objects = ScopedManager()
 
@@ -136,6 +155,32 @@ class SyncRun(models.Model):
 
     def table(self) -> list[tuple[str, list[int]]]:
         return [(Kind(k).label, [self.count(k, o) for o in Outcome.values]) for k in Kind.values]
+
+
+class PropertyRun(models.Model):
+    """One property's part of a run, worked by a task of its own (several properties are synced at
+    once, each in one transaction). `finished_at` is set in that transaction: a task delivered
+    twice finds its part finished and does nothing; the part that finishes last ends the run."""
+
+    scope_root = "installer"
+    scope_path = "run__connection__installer"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="parts")
+    prop = models.ForeignKey(SyncedProperty, on_delete=models.CASCADE, related_name="runs")
+    # The property as /Properties listed it when the run started (name, addresses).
+    listing = models.JSONField(default=dict)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        db_table = "rentmanager_syncrun_property"  # with the sync log's tables
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint("run", "prop", name="rm_property_once_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.prop} in run {self.run_id}"
 
 
 class SyncProblem(models.Model):

@@ -20,10 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from smartplus import authz, roles
 
-from .choices import RunStatus
+from . import locks
+from .choices import Kind, Outcome, RunStatus
 from .integrations.client import RentManagerClient, RentManagerError
-from .locks import is_locked, sync_lock
-from .models import Connection, SyncedProperty, SyncRun
+from .locks import is_locked
+from .models import Connection, PropertyRun, SyncedProperty, SyncProblem, SyncRun
 
 
 def connection_check(*, base_url: str, username: str, password: str, location_id=None) -> list[dict]:
@@ -113,22 +114,68 @@ def sync_now(*, actor, connection: Connection) -> SyncRun:
 
 
 def sync_run_locked(*, connection_id: int, run_id: int | None = None) -> SyncRun | None:
-    """Run the sync unless another one of the connection holds the lock (then the pending run,
-    if any, is marked skipped). Safe to run twice."""
-    from .sync import run_sync
+    """Run the sync unless another run of the connection holds the lock (then this run is marked
+    skipped). The run keeps the lock until its last property ends. Safe to run twice."""
+    from .sync import run_create, run_sync
 
-    if not Connection.objects.filter(pk=connection_id).exists():
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
         return None
-    with sync_lock(connection_id) as held:
-        if not held:
-            if run_id is not None:
-                SyncRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
-                    status=RunStatus.SKIPPED, finished_at=timezone.now()
-                )
-            return None
-        if run_id is not None and not SyncRun.objects.filter(pk=run_id, status=RunStatus.PENDING).exists():
-            return None  # already worked (a redelivered task)
+    if run_id is None:
+        run_id = run_create(connection=connection).pk
+    if not locks.take(connection_id, locks.run_token(run_id)):
+        SyncRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
+            status=RunStatus.SKIPPED, finished_at=timezone.now()
+        )
+        return None
+    if not SyncRun.objects.filter(pk=run_id, status=RunStatus.PENDING).exists():
+        # Already worked (a redelivered task): the lock is the run's, whoever still works it.
+        if SyncRun.objects.filter(pk=run_id, finished_at__isnull=False).exists():
+            locks.release(connection_id, locks.run_token(run_id))
+        return None
+    try:
         return run_sync(connection_id=connection_id, run_id=run_id)
+    except BaseException:
+        locks.release(connection_id, locks.run_token(run_id))
+        raise
+
+
+def runs_reconcile(now: datetime.datetime | None = None) -> int:
+    """End the runs whose tasks never reported within SMARTPLUS_RENTMANAGER_LOCK_SECONDS (a lost
+    message, a killed worker): their unfinished properties are failed, nothing of them having been
+    written, and the next run syncs them. Returns the number of runs ended."""
+    from .sync import Log, run_finish
+
+    cutoff = (now or timezone.now()) - datetime.timedelta(seconds=settings.SMARTPLUS_RENTMANAGER_LOCK_SECONDS)
+    stale = SyncRun.objects.filter(
+        status__in=[RunStatus.PENDING, RunStatus.IN_PROGRESS], finished_at__isnull=True, started_at__lt=cutoff
+    )
+    ended = 0
+    for run in stale.select_related("connection"):
+        log_ = Log(run)
+        with transaction.atomic():
+            lost = list(
+                PropertyRun.objects.select_for_update(skip_locked=True)
+                .filter(run=run, finished_at__isnull=True)
+                .select_related("prop")
+            )
+            for part in lost:
+                log_.problem(
+                    Kind.PROPERTY,
+                    part.prop.rm_id,
+                    f"{part.prop.name}: not synced, nothing changed (its task did not report in time).",
+                    property_rm_id=part.prop.rm_id,
+                )
+            SyncProblem.objects.bulk_create(log_.problems)
+            PropertyRun.objects.filter(pk__in=[p.pk for p in lost]).update(
+                finished_at=timezone.now(), counts={Kind.PROPERTY: {Outcome.FAILED: 1}}
+            )
+        if PropertyRun.objects.filter(run=run, finished_at__isnull=True).exists():
+            continue  # a part is being worked right now: it ends the run
+        never_started = run.status == RunStatus.PENDING
+        run_finish(run_id=run.pk, failure="The sync did not start in time." if never_started else "")
+        ended += 1
+    return ended
 
 
 def local_today(now: datetime.datetime | None = None) -> tuple[datetime.date, int]:

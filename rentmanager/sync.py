@@ -20,6 +20,7 @@ communities and residents services, and log every outcome.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import secrets
 import string
@@ -29,6 +30,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection as db_connection
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -41,9 +43,10 @@ from residents.models import Apartment, Resident
 from smartplus import audit, bulk, phones
 from smartplus.bulk import BulkErrors
 
+from . import locks
 from .choices import MEMBER_APPLICANT_TYPES, Kind, Outcome, RunStatus
 from .integrations.client import RentManagerClient, RentManagerError
-from .models import Connection, ContactLink, SyncedProperty, SyncProblem, SyncRun, UnitLink
+from .models import Connection, ContactLink, PropertyRun, SyncedProperty, SyncProblem, SyncRun, UnitLink
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +130,13 @@ def _messages(exc: Exception) -> str:
 
 
 def _date(value) -> datetime.date | None:
-    if not value:
-        return None
+    return _iso_date(str(value)[:10]) if value else None
+
+
+@functools.lru_cache(maxsize=4096)  # a property's leases share a few hundred dates
+def _iso_date(text: str) -> datetime.date | None:
     try:
-        return datetime.date.fromisoformat(str(value)[:10])
+        return datetime.date.fromisoformat(text)
     except ValueError:
         return None
 
@@ -183,6 +189,16 @@ def _new(model, values: dict, **related):
     return obj
 
 
+def _hold_name(installer_id: int, name: str) -> None:
+    """Until this transaction ends, no other property of the installer synced at the same time
+    takes the same community name (the second one then sees the first and is renamed)."""
+    if db_connection.vendor == "postgresql":
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"rm-name:{installer_id}:{name.lower()}"]
+            )
+
+
 def _random_name() -> str:
     return _random_names(1)[0]
 
@@ -204,8 +220,15 @@ def run_create(*, connection: Connection, trigger: str = "schedule") -> SyncRun:
     return SyncRun.objects.create(connection=connection, trigger=trigger[:64])
 
 
-def run_sync(*, connection_id: int, run_id: int | None = None, trigger: str = "schedule") -> SyncRun:
-    """Sync every picked property of the connection; returns the finished run."""
+def run_sync(
+    *, connection_id: int, run_id: int | None = None, trigger: str = "schedule", inline: bool = False
+) -> SyncRun:
+    """Start a run of the connection: list Rent Manager's properties, flag the picked ones it no
+    longer lists, and give every other picked property a part (PropertyRun) worked by a task of
+    its own, so several properties are synced at once by the workers. The part that finishes last
+    ends the run (`run_finish`). `inline`: work the parts here, one after another (a foreground
+    sync; tasks run eagerly do the same). Returns the run, ended unless its parts went to workers.
+    Called outside a transaction (a task): the parts are committed before a worker reads them."""
     connection = Connection.objects.select_related("installer").get(pk=connection_id)
     if run_id is not None:
         run = SyncRun.objects.get(pk=run_id, connection=connection)
@@ -213,110 +236,175 @@ def run_sync(*, connection_id: int, run_id: int | None = None, trigger: str = "s
         run = run_create(connection=connection, trigger=trigger)
     SyncRun.objects.filter(pk=run.pk).update(status=RunStatus.IN_PROGRESS)
     log_ = Log(run)
-    status, message = RunStatus.SUCCESS, ""
     try:
-        client = client_for(connection)
-        with sync_actor(connection.installer):
-            message = _sync_connection(connection, client, log_, run)
+        parts = _plan(connection, run, log_)
     except RentManagerError as exc:
-        status, message = RunStatus.FAILED, str(exc)
+        return run_finish(run_id=run.pk, failure=str(exc))
     except Exception as exc:  # the run is logged as failed, whatever broke
         log.exception("Rent Manager sync of connection %s failed", connection_id)
-        status, message = RunStatus.FAILED, _messages(exc)
-    if status == RunStatus.SUCCESS and (log_.counts.get(Kind.PROPERTY, {}).get(Outcome.FAILED)):
-        status = RunStatus.PARTIAL
-    if status == RunStatus.SUCCESS and any(p.outcome == Outcome.FAILED for p in log_.problems):
-        status = RunStatus.PARTIAL
-    SyncProblem.objects.bulk_create(log_.problems)
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=status,
-        message=message,
-        counts=log_.plain_counts(),
-        finished_at=timezone.now(),
-        progress="",
-    )
+        return run_finish(run_id=run.pk, failure=_messages(exc))
+    if isinstance(parts, str):
+        return run_finish(run_id=run.pk, message=parts)
+    if not parts:
+        return run_finish(run_id=run.pk)
+    if inline:
+        for part in parts:
+            property_sync(run_id=run.pk, part_id=part.pk)
+    else:
+        from smartplus.celery import fan_out
+
+        from .tasks import sync_property_task
+
+        fan_out(sync_property_task, [(run.pk, part.pk) for part in parts])
     run.refresh_from_db()
     return run
 
 
-def _sync_connection(connection: Connection, client: RentManagerClient, log_: Log, run: SyncRun) -> str:
-    picked = list(connection.properties.select_related("community").order_by("name", "pk"))
+def _plan(connection: Connection, run: SyncRun, log_: Log) -> list[PropertyRun] | str:
+    """The run's parts, one per picked property Rent Manager lists (or why there are none); the
+    others are flagged in the run's own counts and problems."""
+    picked = list(connection.properties.order_by("name", "pk"))
     if not picked:
         return "No properties are picked for this connection."
-    listed = {p["PropertyID"]: p for p in client.properties()}
-    with Prefetch(client, [prop for prop in picked if prop.rm_id in listed]) as pages:
-        for n, prop in enumerate(picked, 1):
-            SyncRun.objects.filter(pk=run.pk).update(progress=f"Property {n} of {len(picked)}: {prop.name}")
-            rm_prop = listed.get(prop.rm_id)
-            if rm_prop is None:
-                log_.problem(
-                    Kind.PROPERTY,
-                    prop.rm_id,
-                    "The property is no longer listed by Rent Manager; its community is kept.",
-                    outcome=Outcome.FLAGGED,
-                    property_rm_id=prop.rm_id,
-                )
-                continue
-            try:
-                units, tenants = pages.get(prop)
-            except RentManagerError as exc:
-                log_.problem(
-                    Kind.PROPERTY,
-                    prop.rm_id,
-                    f"{prop.name}: not synced, nothing changed ({exc}).",
-                    property_rm_id=prop.rm_id,
-                )
-                continue
-            try:
-                with transaction.atomic():
-                    PropertySync(connection, prop, rm_prop, units, tenants, log_).run()
-            except (ValidationError, PermissionDenied, Http404) as exc:
-                log_.problem(
-                    Kind.PROPERTY,
-                    prop.rm_id,
-                    f"{prop.name}: not synced, nothing changed ({_messages(exc)}).",
-                    property_rm_id=prop.rm_id,
-                )
-    return ""
+    listed = {p["PropertyID"]: p for p in client_for(connection).properties()}
+    for prop in picked:
+        if prop.rm_id not in listed:
+            log_.problem(
+                Kind.PROPERTY,
+                prop.rm_id,
+                "The property is no longer listed by Rent Manager; its community is kept.",
+                outcome=Outcome.FLAGGED,
+                property_rm_id=prop.rm_id,
+            )
+    with transaction.atomic():
+        SyncProblem.objects.bulk_create(log_.problems)
+        SyncRun.objects.filter(pk=run.pk).update(counts=log_.plain_counts())
+        return PropertyRun.objects.bulk_create(
+            PropertyRun(run=run, prop=prop, listing=listed[prop.rm_id])
+            for prop in picked
+            if prop.rm_id in listed
+        )
 
 
-class Prefetch:
-    """The properties' units and tenants, read in one background thread one property ahead: the
-    next property's pages arrive while this one is written, so a run takes about the longer of
-    reading and writing rather than their sum. The thread only talks HTTP (the client is used by
-    it alone from here on); at most two properties' pages are held in memory."""
+def property_sync(*, run_id: int, part_id: int) -> None:
+    """One property of a run: read its units and tenants, then write them, its problems and its
+    counts in one transaction that also marks the part finished; ends the run if it was the last
+    part. Safe to run twice: a part already finished (or being finished by a twin delivery, whose
+    transaction this one waits for) is left alone."""
+    part = (
+        PropertyRun.objects.select_related("run__connection__installer", "prop__community")
+        .filter(pk=part_id, run_id=run_id)
+        .first()
+    )
+    if part is not None and part.finished_at is None and part.run.finished_at is None:
+        # No full garbage collection while a property's pages are read and its tens of thousands
+        # of rows made: each one walked every object of the process (a sixth of the sync's CPU).
+        with bulk.full_collections_deferred():
+            _work(part)
+    _finish_if_last(run_id)
 
-    def __init__(self, client: RentManagerClient, props: list[SyncedProperty]):
-        self.client, self.props = client, props
-        self.futures: dict[int, Future] = {}
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rentmanager-fetch")
 
-    def __enter__(self) -> Prefetch:
-        return self
+def _work(part: PropertyRun) -> None:
+    run, prop, connection = part.run, part.prop, part.run.connection
+    log_ = Log(run)
+    client = client_for(connection)
+    try:
+        units = client.units(prop.rm_id)
+    except RentManagerError as exc:
+        units = None
+        log_.problem(
+            Kind.PROPERTY,
+            prop.rm_id,
+            f"{prop.name}: not synced, nothing changed ({exc}).",
+            property_rm_id=prop.rm_id,
+        )
+    # The tenants are read in a background thread while the units are written (the client is
+    # the thread's alone from here on); a failure to read them rolls the property back.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rentmanager-tenants") as reader:
+        tenants = reader.submit(client.tenants, prop.rm_id) if units is not None else None
+        try:
+            with sync_actor(connection.installer), transaction.atomic():
+                if not _claim(part):
+                    return
+                if units is not None:
+                    try:
+                        with transaction.atomic():
+                            PropertySync(connection, prop, part.listing, units, tenants, log_).run()
+                    except (RentManagerError, ValidationError, PermissionDenied, Http404) as exc:
+                        log_.problem(
+                            Kind.PROPERTY,
+                            prop.rm_id,
+                            f"{prop.name}: not synced, nothing changed ({_messages(exc)}).",
+                            property_rm_id=prop.rm_id,
+                        )
+                _record(part, log_)
+        except Exception as exc:  # a lost database, a time limit, a bug: rolled back, and said
+            log.exception("Rent Manager sync of property %s failed", prop.pk)
+            log_ = Log(run)
+            log_.problem(
+                Kind.PROPERTY,
+                prop.rm_id,
+                f"{prop.name}: not synced, nothing changed ({_messages(exc)}).",
+                property_rm_id=prop.rm_id,
+            )
+            with transaction.atomic():
+                if _claim(part):
+                    _record(part, log_)
 
-    def __exit__(self, *exc_info) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _fetch(self, rm_id: int) -> tuple[list, list]:
-        return self.client.units(rm_id), self.client.tenants(rm_id)
+def _claim(part: PropertyRun) -> bool:
+    """Mark the part finished, in the caller's transaction; False if it is already (a twin)."""
+    return bool(
+        PropertyRun.objects.filter(pk=part.pk, finished_at__isnull=True).update(finished_at=timezone.now())
+    )
 
-    def _submit(self, index: int) -> None:
-        if index < len(self.props) and index not in self.futures:
-            self.futures[index] = self.pool.submit(self._fetch, self.props[index].rm_id)
 
-    def get(self, prop: SyncedProperty) -> tuple[list, list]:
-        """This property's (units, tenants), or its RentManagerError; starts reading the next one."""
-        index = self.props.index(prop)
-        self._submit(index)
-        self._submit(index + 1)
-        return self.futures.pop(index).result()
+def _record(part: PropertyRun, log_: Log) -> None:
+    SyncProblem.objects.bulk_create(log_.problems)
+    PropertyRun.objects.filter(pk=part.pk).update(counts=log_.plain_counts())
+
+
+def _finish_if_last(run_id: int) -> None:
+    if not PropertyRun.objects.filter(run_id=run_id, finished_at__isnull=True).exists():
+        run_finish(run_id=run_id)
+
+
+def _merged(counts: list[dict]) -> dict:
+    total: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for one in counts:
+        for kind, outcomes in (one or {}).items():
+            for outcome, n in outcomes.items():
+                total[kind][outcome] += n
+    return {k: dict(v) for k, v in total.items()}
+
+
+def run_finish(*, run_id: int, failure: str = "", message: str = "") -> SyncRun:
+    """End the run once: its counts are its own plus every part's; Failed with `failure`, Partly
+    failed when a property or a row failed, else Success. Gives the connection's lock back."""
+    run = SyncRun.objects.get(pk=run_id)
+    if run.finished_at is None:
+        parts = list(PropertyRun.objects.filter(run_id=run_id).values_list("counts", flat=True))
+        counts = _merged([run.counts, *parts])
+        if failure:
+            status = RunStatus.FAILED
+        elif run.problems.filter(outcome=Outcome.FAILED).exists():
+            status = RunStatus.PARTIAL
+        else:
+            status = RunStatus.SUCCESS
+        ended = SyncRun.objects.filter(pk=run_id, finished_at__isnull=True).update(
+            status=status, message=failure or message, counts=counts, finished_at=timezone.now()
+        )
+        if ended:
+            locks.release(run.connection_id, locks.run_token(run_id))
+        run.refresh_from_db()
+    return run
 
 
 class PropertySync:
     """One property's writes, inside the caller's transaction."""
 
     def __init__(
-        self, connection, prop: SyncedProperty, rm_prop: dict, units: list, tenants: list, log_: Log
+        self, connection, prop: SyncedProperty, rm_prop: dict, units: list, tenants: list | Future, log_: Log
     ):
         self.connection, self.prop, self.rm_prop = connection, prop, rm_prop
         self.units, self.tenants, self.log = units, tenants, log_
@@ -356,6 +444,7 @@ class PropertySync:
                 self.count(Kind.PROPERTY, Outcome.UNCHANGED)
             return community
         name = (self.rm_prop.get("Name") or self.prop.name or f"Property {self.prop.rm_id}").strip()[:64]
+        _hold_name(self.actor.pk, name)
         if Community.objects.filter(installer=self.actor, name__iexact=name).exists():
             name = f"{name[: 64 - len(CLASH_SUFFIX)]}{CLASH_SUFFIX}"
         address = (self.rm_prop.get("Addresses") or [{}])[0] or {}
@@ -544,7 +633,8 @@ class PropertySync:
         and those to leave alone (their unit is not synced)."""
         wanted, listed, held = {}, set(), set()
         country = settings.SMARTPLUS_RENTMANAGER_COUNTRY
-        for tenant in self.tenants:
+        tenants = self.tenants.result() if isinstance(self.tenants, Future) else self.tenants
+        for tenant in tenants:
             tenant_id = int(tenant["TenantID"])
             current = [lease for lease in tenant.get("Leases") or () if lease_is_current(lease, self.today)]
             for contact in tenant.get("Contacts") or ():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -152,7 +152,12 @@ class ConnectionDetailView(generic.ObjectDetailView):
         return super().get_queryset().select_related("installer")
 
     def get_extra_context(self) -> dict:
-        runs = list(self.object.runs.prefetch_related("problems")[:RUNS_SHOWN])
+        finished = Q(parts__finished_at__isnull=False)
+        runs = list(
+            self.object.runs.annotate(parts_total=Count("parts"), parts_done=Count("parts", filter=finished))
+            .prefetch_related("problems")
+            .order_by("-started_at", "-pk")[:RUNS_SHOWN]
+        )
         running = is_locked(self.object.pk) or any(
             r.status in (RunStatus.PENDING, RunStatus.IN_PROGRESS) for r in runs
         )

@@ -411,6 +411,12 @@ SMARTPLUS_RENTMANAGER_PAGE_SIZE = env.int("SMARTPLUS_RENTMANAGER_PAGE_SIZE", def
 SMARTPLUS_RENTMANAGER_COUNTRY = env.str("SMARTPLUS_RENTMANAGER_COUNTRY", default="US")
 # How long one connection's sync lock lives at most (a crashed worker frees it then).
 SMARTPLUS_RENTMANAGER_LOCK_SECONDS = env.int("SMARTPLUS_RENTMANAGER_LOCK_SECONDS", default=3 * 3600)
+# The queue of the sync's tasks (blank: the default queue). Its properties are synced one per task,
+# as many at once as workers take them; a queue of their own keeps device commands and emails from
+# waiting behind a night's sync.
+SMARTPLUS_RENTMANAGER_QUEUE = env.str("SMARTPLUS_RENTMANAGER_QUEUE", default="")
+if SMARTPLUS_RENTMANAGER_QUEUE:
+    CELERY_TASK_ROUTES = {"rentmanager.tasks.*": {"queue": SMARTPLUS_RENTMANAGER_QUEUE}}
 CELERY_BEAT_SCHEDULE["rentmanager-daily"] = {
     "task": "rentmanager.tasks.sync_all_task",
     "schedule": crontab(minute=5),  # hourly; rentmanager.services.due_connections picks the day's

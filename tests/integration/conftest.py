@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
@@ -53,15 +54,38 @@ def _route_all_tasks(routes) -> None:
 def celery_worker_real(settings):
     """A real worker on a queue named after this test database: runs against other test
     databases share the Redis broker and must not take (or hand us) each other's jobs."""
+    with _worker(settings, concurrency=1, pool="solo"):
+        yield
+
+
+@pytest.fixture
+def celery_workers_parallel(settings):
+    """The same worker with two threads: two tasks at once, each on its own database connection
+    (closed after each task, so none outlives the test)."""
+    from celery.signals import task_postrun
+    from django.db import connections
+
+    def close(sender=None, **kwargs):
+        if not getattr(getattr(sender, "request", None), "is_eager", False):
+            connections.close_all()
+
+    task_postrun.connect(close, weak=False, dispatch_uid="integration-close-thread-connections")
+    try:
+        with _worker(settings, concurrency=2, pool="threads"):
+            yield
+    finally:
+        task_postrun.disconnect(dispatch_uid="integration-close-thread-connections")
+
+
+@contextlib.contextmanager
+def _worker(settings, **options):
     queue = f"integration-{connection.settings_dict['NAME']}"
     old_routes = app.conf.task_routes
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
     _route_all_tasks({"*": {"queue": queue}})
     try:
-        with start_worker(
-            app, perform_ping_check=False, loglevel="WARNING", concurrency=1, pool="solo", queues=[queue]
-        ):
+        with start_worker(app, perform_ping_check=False, loglevel="WARNING", queues=[queue], **options):
             yield
     finally:
         _route_all_tasks(old_routes)

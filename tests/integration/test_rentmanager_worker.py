@@ -1,6 +1,7 @@
 """Rent Manager sync on a real Celery worker (Redis broker) against the fake RM server over HTTP:
 Sync now → the worker syncs 3 properties; a re-sync writes nothing; a change in Rent Manager
-reaches the portal; a sync of a connection already syncing is skipped (the lock)."""
+reaches the portal; a sync of a connection already syncing is skipped (the lock); on a worker of
+two threads, two properties are synced at once."""
 
 from __future__ import annotations
 
@@ -93,3 +94,20 @@ def test_two_syncs_of_one_connection_never_run_at_once(fake, celery_worker_real)
         skipped = _finished(run.pk)
     assert skipped.status == RunStatus.SKIPPED
     assert not Community.objects.filter(integration=Integration.RENT_MANAGER).exists()
+
+
+def test_properties_are_synced_two_at_once_on_two_worker_threads(fake, celery_workers_parallel):
+    """Each property is a task: two threads work them at once, each in its own transaction, and
+    the last one ends the run and frees the lock for the next Sync now."""
+    w = build_world()
+    conn = link(w.installer_a, fake)
+    first = _finished(sync_now(actor=w.installer_a, connection=conn).pk)
+    assert first.status == RunStatus.SUCCESS, first.message
+    assert first.counts[Kind.PROPERTY] == {Outcome.CREATED: 3}
+    assert first.counts[Kind.UNIT] == {Outcome.CREATED: 18}
+    assert first.counts[Kind.TENANT] == {Outcome.CREATED: 20}
+    assert Apartment.objects.filter(community__integration=Integration.RENT_MANAGER).count() == 18
+    assert first.parts.filter(finished_at__isnull=True).count() == 0
+    again = _finished(sync_now(actor=w.installer_a, connection=conn).pk)  # the lock was given back
+    assert again.status == RunStatus.SUCCESS
+    assert again.counts[Kind.TENANT] == {Outcome.UNCHANGED: 20}
