@@ -377,14 +377,15 @@ def _route_all_tasks(routes) -> None:
 
 
 @contextlib.contextmanager
-def real_queue(queue: str) -> Iterator[None]:
-    """Tasks sent by the bench process go to `queue` on the broker instead of running eagerly;
-    the queue is emptied and deleted afterwards (the worker leaves deadline checks behind)."""
+def real_queue(queue: str, routes: dict | None = None) -> Iterator[None]:
+    """Tasks sent by the bench process go to `queue` on the broker instead of running eagerly
+    (or as `routes` say, `queue` for the rest); the queue is emptied and deleted afterwards (the
+    worker leaves deadline checks behind)."""
     from smartplus.celery import app
 
     old = app.conf.task_always_eager, app.conf.task_routes
     app.conf.task_always_eager = False
-    _route_all_tasks({"*": {"queue": queue}})
+    _route_all_tasks({**(routes or {}), "*": {"queue": queue}})
     try:
         yield
     finally:
