@@ -160,12 +160,7 @@ def runs_reconcile(now: datetime.datetime | None = None) -> int:
                 .select_related("prop")
             )
             for part in lost:
-                log_.problem(
-                    Kind.PROPERTY,
-                    part.prop.rm_id,
-                    f"{part.prop.name}: not synced, nothing changed (its task did not report in time).",
-                    property_rm_id=part.prop.rm_id,
-                )
+                log_.not_synced(part.prop, "its task did not report in time")
             SyncProblem.objects.bulk_create(log_.problems)
             PropertyRun.objects.filter(pk__in=[p.pk for p in lost]).update(
                 finished_at=timezone.now(), counts={Kind.PROPERTY: {Outcome.FAILED: 1}}

@@ -1,9 +1,10 @@
 """The Rent Manager sync: read a connection's properties from the API, write them through the
 communities and residents services, and log every outcome.
 
-- Everything of one property is fetched first, then written in one transaction: a failure while
-  reading (a 5xx on the 3rd page, a time-out, a token that cannot be renewed) leaves the property
-  as it was, a failure while writing rolls the property back. Either way the run's log says which
+- A run gives each property a task of its own (`property_sync`), so the workers sync several at
+  once; the property's writes, problems and counts are one transaction, and the last property to
+  finish ends the run (`run_finish`). A failure while reading (a 5xx on the 3rd page, a time-out,
+  a token that cannot be renewed) or writing rolls the property back; the run's log says which
   property and why, and the next run starts from what is in the database.
 - A property becomes a community of the installer, named after it ("[Property Name]-Rent Manager"
   when the installer has that name already), with the spec's defaults; units become apartments in
@@ -86,7 +87,8 @@ def sync_actor(installer):
 
 
 class Log:
-    """Counts per kind and outcome, and problems, of one run (written to the SyncRun at the end)."""
+    """Counts per kind and outcome, and problems, of a run's start or of one property (written
+    with the run, or with the property's part)."""
 
     def __init__(self, run: SyncRun):
         self.run = run
@@ -108,6 +110,15 @@ class Log:
                 outcome=outcome,
                 property_rm_id=property_rm_id,
             )
+        )
+
+    def not_synced(self, prop: SyncedProperty, reason: str) -> None:
+        """The property failed as a whole: nothing of it was written."""
+        self.problem(
+            Kind.PROPERTY,
+            prop.rm_id,
+            f"{prop.name}: not synced, nothing changed ({reason}).",
+            property_rm_id=prop.rm_id,
         )
 
     def plain_counts(self) -> dict:
@@ -312,12 +323,7 @@ def _work(part: PropertyRun) -> None:
         units = client.units(prop.rm_id)
     except RentManagerError as exc:
         units = None
-        log_.problem(
-            Kind.PROPERTY,
-            prop.rm_id,
-            f"{prop.name}: not synced, nothing changed ({exc}).",
-            property_rm_id=prop.rm_id,
-        )
+        log_.not_synced(prop, str(exc))
     # The tenants are read in a background thread while the units are written (the client is
     # the thread's alone from here on); a failure to read them rolls the property back.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rentmanager-tenants") as reader:
@@ -331,22 +337,12 @@ def _work(part: PropertyRun) -> None:
                         with transaction.atomic():
                             PropertySync(connection, prop, part.listing, units, tenants, log_).run()
                     except (RentManagerError, ValidationError, PermissionDenied, Http404) as exc:
-                        log_.problem(
-                            Kind.PROPERTY,
-                            prop.rm_id,
-                            f"{prop.name}: not synced, nothing changed ({_messages(exc)}).",
-                            property_rm_id=prop.rm_id,
-                        )
+                        log_.not_synced(prop, _messages(exc))
                 _record(part, log_)
         except Exception as exc:  # a lost database, a time limit, a bug: rolled back, and said
             log.exception("Rent Manager sync of property %s failed", prop.pk)
             log_ = Log(run)
-            log_.problem(
-                Kind.PROPERTY,
-                prop.rm_id,
-                f"{prop.name}: not synced, nothing changed ({_messages(exc)}).",
-                property_rm_id=prop.rm_id,
-            )
+            log_.not_synced(prop, _messages(exc))
             with transaction.atomic():
                 if _claim(part):
                     _record(part, log_)

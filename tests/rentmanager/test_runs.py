@@ -8,6 +8,7 @@ import datetime
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connections
 from django.test import Client
 from django.urls import reverse
@@ -49,6 +50,10 @@ def test_the_last_property_to_finish_ends_the_run_whatever_the_order(world, fake
     run = _start(conn)
     assert run.status == RunStatus.IN_PROGRESS and len(sent) == 3
     assert is_locked(conn.pk)  # the run holds the lock while its properties are worked
+    assert services.sync_run_locked(connection_id=conn.pk) is None  # the daily sync meanwhile
+    assert conn.runs.filter(status=RunStatus.SKIPPED).count() == 1 and len(sent) == 3
+    with pytest.raises(ValidationError):
+        services.sync_now(actor=world.installer_a, connection=conn)
     third, first, second = sent[2], sent[0], sent[1]
     for part in (third, first):
         property_sync(run_id=part[0], part_id=part[1])
