@@ -28,6 +28,17 @@ def release(connection_id: int, token: str) -> None:
         cache.delete(_key(connection_id))
 
 
+def renew(connection_id: int, token: str) -> None:
+    """Another full lifetime for `token`'s lock (each property of a run renews it as it starts,
+    so a long queue of properties keeps the connection locked)."""
+    if cache.get(_key(connection_id)) == token:
+        cache.touch(_key(connection_id), settings.SMARTPLUS_RENTMANAGER_LOCK_SECONDS)
+
+
+def holder(connection_id: int) -> str | None:
+    return cache.get(_key(connection_id))
+
+
 def run_token(run_id: int) -> str:
     return f"run:{run_id}"
 

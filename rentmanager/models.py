@@ -169,6 +169,8 @@ class PropertyRun(models.Model):
     prop = models.ForeignKey(SyncedProperty, on_delete=models.CASCADE, related_name="runs")
     # The property as /Properties listed it when the run started (name, addresses).
     listing = models.JSONField(default=dict)
+    # When a worker took the part's task (a queued part has none), and when it was written.
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
 

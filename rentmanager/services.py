@@ -80,7 +80,10 @@ def connection_save(
     connection.full_clean(exclude=["installer", "password_encrypted"])
     connection.save()
     picked = {int(rm_id): name for rm_id, name in properties}
-    SyncedProperty.objects.filter(connection=connection).exclude(rm_id__in=list(picked)).delete()
+    dropped = SyncedProperty.objects.filter(connection=connection).exclude(rm_id__in=list(picked))
+    if connection.pk and dropped.exists():
+        _refuse_while_syncing(connection, _("Properties can be unpicked once the running sync has ended."))
+    dropped.delete()
     known = set(SyncedProperty.objects.filter(connection=connection).values_list("rm_id", flat=True))
     SyncedProperty.objects.bulk_create(
         SyncedProperty(connection=connection, rm_id=rm_id, name=name[:128])
@@ -94,17 +97,29 @@ def connection_save(
 def connection_delete(*, actor, connection: Connection) -> None:
     """Unlink: the sync stops; the communities it made stay the installer's."""
     current = authz.get_for_actor(Connection, actor, connection.pk, roles.DELETE, lock=True)
+    _refuse_while_syncing(current, _("The installer can be unlinked once the running sync has ended."))
     current.delete()
+
+
+def is_syncing(connection: Connection) -> bool:
+    running = SyncRun.objects.filter(
+        connection=connection, status__in=[RunStatus.PENDING, RunStatus.IN_PROGRESS]
+    )
+    return running.exists() or is_locked(connection.pk)
+
+
+def _refuse_while_syncing(connection: Connection, message) -> None:
+    """A property's links are written by the sync while it runs: deleting them then would leave
+    the links it commits afterwards pointing at nothing."""
+    if is_syncing(connection):
+        raise ValidationError(message)
 
 
 @transaction.atomic
 def sync_now(*, actor, connection: Connection) -> SyncRun:
     """ "Sync now": a pending run, worked by a Celery task after the commit."""
     current = authz.get_for_actor(Connection, actor, connection.pk, "sync", lock=True)
-    busy = SyncRun.objects.filter(
-        connection=current, status__in=[RunStatus.PENDING, RunStatus.IN_PROGRESS]
-    ).exists()
-    if busy or is_locked(current.pk):
+    if is_syncing(current):
         raise ValidationError(_("A sync of this connection is already running; its result appears below."))
     run = SyncRun.objects.create(connection=current, trigger=f"Sync now by {actor.get_username()}"[:64])
     from .tasks import sync_connection_task
@@ -115,7 +130,8 @@ def sync_now(*, actor, connection: Connection) -> SyncRun:
 
 def sync_run_locked(*, connection_id: int, run_id: int | None = None) -> SyncRun | None:
     """Run the sync unless another run of the connection holds the lock (then this run is marked
-    skipped). The run keeps the lock until its last property ends. Safe to run twice."""
+    skipped). The run keeps the lock until its last property ends. Safe to run twice: a twin
+    finds the run started and does nothing."""
     from .sync import run_create, run_sync
 
     connection = Connection.objects.filter(pk=connection_id).first()
@@ -123,37 +139,48 @@ def sync_run_locked(*, connection_id: int, run_id: int | None = None) -> SyncRun
         return None
     if run_id is None:
         run_id = run_create(connection=connection).pk
-    if not locks.take(connection_id, locks.run_token(run_id)):
+    token = locks.run_token(run_id)
+    if not locks.take(connection_id, token) and locks.holder(connection_id) != token:
         SyncRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
             status=RunStatus.SKIPPED, finished_at=timezone.now()
         )
         return None
-    if not SyncRun.objects.filter(pk=run_id, status=RunStatus.PENDING).exists():
-        # Already worked (a redelivered task): the lock is the run's, whoever still works it.
-        if SyncRun.objects.filter(pk=run_id, finished_at__isnull=False).exists():
-            locks.release(connection_id, locks.run_token(run_id))
-        return None
     try:
-        return run_sync(connection_id=connection_id, run_id=run_id)
+        run = run_sync(connection_id=connection_id, run_id=run_id)
     except BaseException:
-        locks.release(connection_id, locks.run_token(run_id))
+        # Before any property was sent the lock is free again; after, the properties (or the
+        # reconcile) end the run and give it back.
+        if not PropertyRun.objects.filter(run_id=run_id).exists():
+            locks.release(connection_id, token)
         raise
+    if run.finished_at is not None:
+        locks.release(connection_id, token)  # ended here, or by the reconcile before it started
+    return run
 
 
 def runs_reconcile(now: datetime.datetime | None = None) -> int:
-    """End the runs whose tasks never reported within SMARTPLUS_RENTMANAGER_LOCK_SECONDS (a lost
-    message, a killed worker): their unfinished properties are failed, nothing of them having been
-    written, and the next run syncs them. Returns the number of runs ended."""
+    """End the runs in which nothing happened for SMARTPLUS_RENTMANAGER_LOCK_SECONDS (a lost
+    message, a killed worker): no property started or finished, and none is being written. Their
+    unfinished properties are failed, nothing of them having been written, and the next run syncs
+    them. A run that never sent its properties is failed. Returns the number of runs ended."""
     from .sync import Log, run_finish
 
     cutoff = (now or timezone.now()) - datetime.timedelta(seconds=settings.SMARTPLUS_RENTMANAGER_LOCK_SECONDS)
-    stale = SyncRun.objects.filter(
-        status__in=[RunStatus.PENDING, RunStatus.IN_PROGRESS], finished_at__isnull=True, started_at__lt=cutoff
+    recent = Q(parts__started_at__gte=cutoff) | Q(parts__finished_at__gte=cutoff)
+    stale = (
+        SyncRun.objects.filter(
+            status__in=[RunStatus.PENDING, RunStatus.IN_PROGRESS],
+            finished_at__isnull=True,
+            started_at__lt=cutoff,
+        )
+        .exclude(recent)
+        .distinct()
     )
     ended = 0
     for run in stale.select_related("connection"):
         log_ = Log(run)
         with transaction.atomic():
+            # A part being written holds its row: skipped here, it ends the run itself.
             lost = list(
                 PropertyRun.objects.select_for_update(skip_locked=True)
                 .filter(run=run, finished_at__isnull=True)
@@ -165,10 +192,16 @@ def runs_reconcile(now: datetime.datetime | None = None) -> int:
             PropertyRun.objects.filter(pk__in=[p.pk for p in lost]).update(
                 finished_at=timezone.now(), counts={Kind.PROPERTY: {Outcome.FAILED: 1}}
             )
-        if PropertyRun.objects.filter(run=run, finished_at__isnull=True).exists():
-            continue  # a part is being worked right now: it ends the run
-        never_started = run.status == RunStatus.PENDING
-        run_finish(run_id=run.pk, failure="The sync did not start in time." if never_started else "")
+        parts = PropertyRun.objects.filter(run=run)
+        if parts.filter(finished_at__isnull=True).exists():
+            continue
+        if run.status == RunStatus.PENDING:
+            failure = "The sync did not start in time."
+        elif not parts.exists():
+            failure = "The sync stopped before its properties were sent."
+        else:
+            failure = ""
+        run_finish(run_id=run.pk, failure=failure)
         ended += 1
     return ended
 

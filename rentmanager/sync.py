@@ -26,7 +26,6 @@ import logging
 import secrets
 import string
 from collections import defaultdict
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -245,7 +244,9 @@ def run_sync(
         run = SyncRun.objects.get(pk=run_id, connection=connection)
     else:
         run = run_create(connection=connection, trigger=trigger)
-    SyncRun.objects.filter(pk=run.pk).update(status=RunStatus.IN_PROGRESS)
+    if not SyncRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(status=RunStatus.IN_PROGRESS):
+        run.refresh_from_db()
+        return run  # started already (a twin of this task) or ended (the reconcile)
     log_ = Log(run)
     try:
         parts = _plan(connection, run, log_)
@@ -308,6 +309,8 @@ def property_sync(*, run_id: int, part_id: int) -> None:
         .first()
     )
     if part is not None and part.finished_at is None and part.run.finished_at is None:
+        PropertyRun.objects.filter(pk=part.pk, started_at__isnull=True).update(started_at=timezone.now())
+        locks.renew(part.run.connection_id, locks.run_token(run_id))
         # No full garbage collection while a property's pages are read and its tens of thousands
         # of rows made: each one walked every object of the process (a sixth of the sync's CPU).
         with bulk.full_collections_deferred():
@@ -320,32 +323,29 @@ def _work(part: PropertyRun) -> None:
     log_ = Log(run)
     client = client_for(connection)
     try:
-        units = client.units(prop.rm_id)
+        # Every page first: no HTTP (nor its retries) while the property's rows are locked.
+        pages = client.units(prop.rm_id), client.tenants(prop.rm_id)
     except RentManagerError as exc:
-        units = None
+        pages = None
         log_.not_synced(prop, str(exc))
-    # The tenants are read in a background thread while the units are written (the client is
-    # the thread's alone from here on); a failure to read them rolls the property back.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rentmanager-tenants") as reader:
-        tenants = reader.submit(client.tenants, prop.rm_id) if units is not None else None
-        try:
-            with sync_actor(connection.installer), transaction.atomic():
-                if not _claim(part):
-                    return
-                if units is not None:
-                    try:
-                        with transaction.atomic():
-                            PropertySync(connection, prop, part.listing, units, tenants, log_).run()
-                    except (RentManagerError, ValidationError, PermissionDenied, Http404) as exc:
-                        log_.not_synced(prop, _messages(exc))
+    try:
+        with sync_actor(connection.installer), transaction.atomic():
+            if not _claim(part):
+                return
+            if pages is not None:
+                try:
+                    with transaction.atomic():
+                        PropertySync(connection, prop, part.listing, *pages, log_).run()
+                except (ValidationError, PermissionDenied, Http404) as exc:
+                    log_.not_synced(prop, _messages(exc))
+            _record(part, log_)
+    except Exception as exc:  # a lost database, a time limit, a bug: rolled back, and said
+        log.exception("Rent Manager sync of property %s failed", prop.pk)
+        log_ = Log(run)
+        log_.not_synced(prop, _messages(exc))
+        with transaction.atomic():
+            if _claim(part):
                 _record(part, log_)
-        except Exception as exc:  # a lost database, a time limit, a bug: rolled back, and said
-            log.exception("Rent Manager sync of property %s failed", prop.pk)
-            log_ = Log(run)
-            log_.not_synced(prop, _messages(exc))
-            with transaction.atomic():
-                if _claim(part):
-                    _record(part, log_)
 
 
 def _claim(part: PropertyRun) -> bool:
@@ -361,7 +361,10 @@ def _record(part: PropertyRun, log_: Log) -> None:
 
 
 def _finish_if_last(run_id: int) -> None:
-    if not PropertyRun.objects.filter(run_id=run_id, finished_at__isnull=True).exists():
+    """End the run if it is going on, has its parts, and every one of them is finished."""
+    parts = PropertyRun.objects.filter(run_id=run_id)
+    going = SyncRun.objects.filter(pk=run_id, status=RunStatus.IN_PROGRESS, finished_at__isnull=True)
+    if going.exists() and parts.exists() and not parts.filter(finished_at__isnull=True).exists():
         run_finish(run_id=run_id)
 
 
@@ -400,7 +403,7 @@ class PropertySync:
     """One property's writes, inside the caller's transaction."""
 
     def __init__(
-        self, connection, prop: SyncedProperty, rm_prop: dict, units: list, tenants: list | Future, log_: Log
+        self, connection, prop: SyncedProperty, rm_prop: dict, units: list, tenants: list, log_: Log
     ):
         self.connection, self.prop, self.rm_prop = connection, prop, rm_prop
         self.units, self.tenants, self.log = units, tenants, log_
@@ -629,8 +632,7 @@ class PropertySync:
         and those to leave alone (their unit is not synced)."""
         wanted, listed, held = {}, set(), set()
         country = settings.SMARTPLUS_RENTMANAGER_COUNTRY
-        tenants = self.tenants.result() if isinstance(self.tenants, Future) else self.tenants
-        for tenant in tenants:
+        for tenant in self.tenants:
             tenant_id = int(tenant["TenantID"])
             current = [lease for lease in tenant.get("Leases") or () if lease_is_current(lease, self.today)]
             for contact in tenant.get("Contacts") or ():

@@ -17,7 +17,7 @@ from django.utils import timezone
 from communities import services as communities
 from communities.choices import Integration
 from communities.models import Community
-from rentmanager import services
+from rentmanager import services, sync
 from rentmanager.choices import Kind, Outcome, RunStatus
 from rentmanager.locks import is_locked
 from rentmanager.models import PropertyRun, SyncRun
@@ -94,6 +94,36 @@ def test_a_part_of_another_run_is_refused(world, fake_rm, sent):
     assert not Community.objects.filter(name="Property 2").exists()
     assert PropertyRun.objects.get(pk=sent[0][1]).finished_at is None
     assert SyncRun.objects.get(pk=run.pk).status == RunStatus.IN_PROGRESS
+    assert SyncRun.objects.get(pk=other.pk).status == RunStatus.PENDING  # not ended by a stranger
+
+
+def test_the_start_task_delivered_twice_starts_the_run_once(world, fake_rm, sent):
+    conn = link(world.installer_a, fake_rm)
+    run = _start(conn)
+    services.sync_run_locked(connection_id=conn.pk, run_id=run.pk)  # redelivered
+    assert len(sent) == 3 and PropertyRun.objects.filter(run=run).count() == 3
+    assert SyncRun.objects.get(pk=run.pk).status == RunStatus.IN_PROGRESS  # not Skipped by its own lock
+
+
+def test_properties_cannot_be_unpicked_nor_the_installer_unlinked_while_a_run_goes_on(world, fake_rm, sent):
+    conn = link(world.installer_a, fake_rm)
+    run = _start(conn)
+    keep = [(1, "Alpha Gardens"), (2, "Property 2")]
+    with pytest.raises(ValidationError, match="unpicked once the running sync has ended"):
+        services.connection_save(
+            actor=world.superuser, installer=world.installer_a, base_url=conn.base_url,
+            username=conn.username, properties=keep,
+        )  # fmt: skip
+    with pytest.raises(ValidationError, match="unlinked once the running sync has ended"):
+        services.connection_delete(actor=world.superuser, connection=conn)
+    for run_id, part_id in sent:
+        property_sync(run_id=run_id, part_id=part_id)
+    assert SyncRun.objects.get(pk=run.pk).finished_at is not None
+    services.connection_save(
+        actor=world.superuser, installer=world.installer_a, base_url=conn.base_url,
+        username=conn.username, properties=keep,
+    )  # fmt: skip
+    assert sorted(conn.properties.values_list("rm_id", flat=True)) == [1, 2]
 
 
 def test_properties_whose_tasks_never_report_are_failed_by_the_reconcile(world, fake_rm, sent, settings):
@@ -122,6 +152,26 @@ def test_properties_whose_tasks_never_report_are_failed_by_the_reconcile(world, 
     again.refresh_from_db()
     assert again.status == RunStatus.SUCCESS
     assert again.counts[Kind.PROPERTY] == {Outcome.UNCHANGED: 1, Outcome.CREATED: 2}
+
+
+def test_a_long_queue_of_properties_is_not_taken_for_lost(world, fake_rm, sent, settings):
+    conn = link(world.installer_a, fake_rm)
+    run = _start(conn)
+    hours = datetime.timedelta(seconds=settings.SMARTPLUS_RENTMANAGER_LOCK_SECONDS)
+    SyncRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - hours * 2)
+    property_sync(run_id=sent[0][0], part_id=sent[0][1])  # a worker took one just now
+    assert services.runs_reconcile() == 0
+    assert services.runs_reconcile(now=timezone.now() + hours * 0.5) == 0
+    assert services.runs_reconcile(now=timezone.now() + hours * 1.5) == 1  # then nothing for long
+
+
+def test_a_run_that_stopped_before_sending_its_properties_is_failed(world, fake_rm, settings):
+    conn = link(world.installer_a, fake_rm)
+    run = SyncRun.objects.create(connection=conn, trigger="test", status=RunStatus.IN_PROGRESS)
+    later = timezone.now() + datetime.timedelta(seconds=settings.SMARTPLUS_RENTMANAGER_LOCK_SECONDS + 60)
+    assert services.runs_reconcile(now=later) == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "before its properties were sent" in run.message
 
 
 def test_a_run_that_never_started_is_failed_by_the_reconcile(world, fake_rm, settings):
@@ -189,3 +239,47 @@ def test_two_properties_of_one_name_synced_at_once_get_two_names(fake_rm, sent, 
     )
     assert names == ["Twin Towers", "Twin Towers-Rent Manager"]
     assert SyncRun.objects.get(connection=conn).status == RunStatus.SUCCESS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_twin_delivered_while_its_property_is_written_waits_and_writes_nothing(fake_rm, sent, monkeypatch):
+    """The same property task twice at once: the twin passes the first check (nothing committed
+    yet), waits on the part's row, then finds it finished."""
+    w = build_world()
+    conn = link(w.installer_a, fake_rm, property_ids=(2,))
+    _start(conn)
+    created, release = threading.Event(), threading.Event()
+    real_create = communities.community_create
+
+    def first_holds(**kwargs):
+        community = real_create(**kwargs)
+        if threading.current_thread().name == "first":
+            created.set()
+            assert release.wait(10)
+        return community
+
+    monkeypatch.setattr(communities, "community_create", first_holds)
+    claims = []
+    real_claim = sync._claim
+    monkeypatch.setattr(sync, "_claim", lambda part: claims.append(real_claim(part)) or claims[-1])
+
+    def work():
+        try:
+            property_sync(run_id=sent[0][0], part_id=sent[0][1])
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=work, name="first")
+    twin = threading.Thread(target=work, name="twin")
+    first.start()
+    assert created.wait(10)
+    twin.start()
+    twin.join(1.0)
+    release.set()
+    first.join(20)
+    twin.join(20)
+    close_old_connections()
+    assert claims == [True, False]  # the twin reached the claim and lost it
+    assert Apartment.objects.filter(community__name="Property 2").count() == 6
+    run = SyncRun.objects.get(connection=conn)
+    assert run.status == RunStatus.SUCCESS and run.counts[Kind.UNIT] == {Outcome.CREATED: 6}
