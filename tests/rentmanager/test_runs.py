@@ -165,22 +165,20 @@ def test_a_long_queue_of_properties_is_not_taken_for_lost(world, fake_rm, sent, 
     assert services.runs_reconcile(now=timezone.now() + hours * 1.5) == 1  # then nothing for long
 
 
-def test_a_run_that_stopped_before_sending_its_properties_is_failed(world, fake_rm, settings):
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (RunStatus.PENDING, "did not start"),  # its start task was lost
+        (RunStatus.IN_PROGRESS, "before its properties were sent"),  # it stopped while planning
+    ],
+)
+def test_a_run_without_properties_sent_is_failed_by_the_reconcile(world, fake_rm, settings, status, says):
     conn = link(world.installer_a, fake_rm)
-    run = SyncRun.objects.create(connection=conn, trigger="test", status=RunStatus.IN_PROGRESS)
+    run = SyncRun.objects.create(connection=conn, trigger="test", status=status)
     later = timezone.now() + datetime.timedelta(seconds=settings.SMARTPLUS_RENTMANAGER_LOCK_SECONDS + 60)
     assert services.runs_reconcile(now=later) == 1
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED and "before its properties were sent" in run.message
-
-
-def test_a_run_that_never_started_is_failed_by_the_reconcile(world, fake_rm, settings):
-    conn = link(world.installer_a, fake_rm)
-    run = SyncRun.objects.create(connection=conn, trigger="Sync now by a")  # its task was lost
-    later = timezone.now() + datetime.timedelta(seconds=settings.SMARTPLUS_RENTMANAGER_LOCK_SECONDS + 60)
-    assert services.runs_reconcile(now=later) == 1
-    run.refresh_from_db()
-    assert run.status == RunStatus.FAILED and "did not start" in run.message
+    assert run.status == RunStatus.FAILED and says in run.message
 
 
 def test_the_page_shows_how_many_properties_are_synced_while_a_run_goes_on(world, fake_rm, sent):
@@ -194,6 +192,23 @@ def test_the_page_shows_how_many_properties_are_synced_while_a_run_goes_on(world
     assert "disabled" in page.split('data-testid="rm-sync-now"')[1].split(">")[0]  # no second run
 
 
+def _first_thread_holds_its_community(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """The thread named "first" stops inside its property's transaction, right after creating
+    the community, until `release` is set; `created` says it got there."""
+    created, release = threading.Event(), threading.Event()
+    real_create = communities.community_create
+
+    def first_holds(**kwargs):
+        community = real_create(**kwargs)
+        if threading.current_thread().name == "first":
+            created.set()
+            assert release.wait(10)
+        return community
+
+    monkeypatch.setattr(communities, "community_create", first_holds)
+    return created, release
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_properties_of_one_name_synced_at_once_get_two_names(fake_rm, sent, monkeypatch):
     """Two workers create communities for two properties both called "Twin Towers": the second
@@ -203,17 +218,7 @@ def test_two_properties_of_one_name_synced_at_once_get_two_names(fake_rm, sent, 
         prop["Name"] = "Twin Towers"
     conn = link(w.installer_a, fake_rm, property_ids=(1, 2))
     _start(conn)
-    created, release = threading.Event(), threading.Event()
-    real_create = communities.community_create
-
-    def first_holds(**kwargs):
-        community = real_create(**kwargs)
-        if threading.current_thread().name == "first":
-            created.set()
-            assert release.wait(10)  # until the second has had time to take the name
-        return community
-
-    monkeypatch.setattr(communities, "community_create", first_holds)
+    created, release = _first_thread_holds_its_community(monkeypatch)
 
     def work(part):
         try:
@@ -248,17 +253,7 @@ def test_a_twin_delivered_while_its_property_is_written_waits_and_writes_nothing
     w = build_world()
     conn = link(w.installer_a, fake_rm, property_ids=(2,))
     _start(conn)
-    created, release = threading.Event(), threading.Event()
-    real_create = communities.community_create
-
-    def first_holds(**kwargs):
-        community = real_create(**kwargs)
-        if threading.current_thread().name == "first":
-            created.set()
-            assert release.wait(10)
-        return community
-
-    monkeypatch.setattr(communities, "community_create", first_holds)
+    created, release = _first_thread_holds_its_community(monkeypatch)
     claims = []
     real_claim = sync._claim
     monkeypatch.setattr(sync, "_claim", lambda part: claims.append(real_claim(part)) or claims[-1])
